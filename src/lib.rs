@@ -1,0 +1,15 @@
+//! radaudit: audits radiomic features for reproducibility and harmonization.
+//!
+//! The library behind the `radaudit` command. `volume` reads and writes medical volumes
+//! (NIfTI, NRRD, DICOM series) on ITK's LPS grid; `phantom` holds built-in test volumes;
+//! `output` writes files atomically; `error` is the error type every function returns.
+
+// 3x3 geometry reads best as index loops over rows and columns.
+#![allow(clippy::needless_range_loop)]
+
+pub mod error;
+pub mod output;
+pub mod phantom;
+pub mod volume;
+
+pub use error::{Error, Result};

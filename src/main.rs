@@ -1,0 +1,185 @@
+//! The `radaudit` command line: parses arguments, calls the library, maps errors to exit codes
+//! (0 success, 2 bad input or usage, 3 internal error).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use radaudit::volume::info::{VolumeInfo, describe, name_suggests_mask};
+use radaudit::volume::io::{self, NrrdEncoding, ReadOptions, WriteOptions};
+use radaudit::volume::{GeometryTolerance, Mask};
+use radaudit::{Error, Result};
+
+/// Audits radiomic features for reproducibility and harmonization.
+#[derive(Parser)]
+#[command(name = "radaudit", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print a volume's size, spacing, origin, direction, pixel type and value range, and for a
+    /// mask its labels with voxel counts. PATH is a .nii/.nii.gz/.nrrd/.nhdr file, a DICOM
+    /// folder, or builtin:ibsi-digital / builtin:ibsi-digital-mask.
+    Info {
+        /// The image (or mask) to describe.
+        path: PathBuf,
+        /// A mask to describe too, and to check against the image's grid.
+        #[arg(long)]
+        mask: Option<PathBuf>,
+        /// Describe PATH as a label map (automatic when its name holds label, mask or seg).
+        #[arg(long)]
+        as_mask: bool,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// The SeriesInstanceUID to read from a DICOM folder holding several series.
+        #[arg(long)]
+        series: Option<String>,
+        /// Image-mask grid tolerance, relative to the first spacing (as PyRadiomics'
+        /// geometryTolerance / SimpleITK's coordinate tolerance).
+        #[arg(long, default_value_t = 1e-6)]
+        geometry_tolerance: f64,
+    },
+    /// Convert a volume (file, DICOM folder or built-in) to NIfTI (.nii, .nii.gz) or NRRD
+    /// (.nrrd), keeping its geometry and, where values allow, its pixel type.
+    Convert {
+        /// Input file, DICOM folder or builtin:NAME.
+        input: PathBuf,
+        /// Output file; the extension picks the format.
+        output: PathBuf,
+        /// The SeriesInstanceUID to read from a DICOM folder holding several series.
+        #[arg(long)]
+        series: Option<String>,
+        /// NRRD voxel encoding.
+        #[arg(long, value_enum, default_value_t = EncodingArg::Gzip)]
+        nrrd_encoding: EncodingArg,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum EncodingArg {
+    Gzip,
+    Raw,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}
+
+fn run(command: Command) -> Result<()> {
+    match command {
+        Command::Info {
+            path,
+            mask,
+            as_mask,
+            json,
+            series,
+            geometry_tolerance,
+        } => info(
+            &path,
+            mask.as_deref(),
+            as_mask,
+            json,
+            series,
+            geometry_tolerance,
+        ),
+        Command::Convert {
+            input,
+            output,
+            series,
+            nrrd_encoding,
+        } => {
+            let volume = io::read_volume(&input, &ReadOptions { series })?;
+            let options = WriteOptions {
+                nrrd_encoding: match nrrd_encoding {
+                    EncodingArg::Gzip => NrrdEncoding::Gzip,
+                    EncodingArg::Raw => NrrdEncoding::Raw,
+                },
+            };
+            io::write_volume(&volume, &output, &options)?;
+            println!("wrote {}", output.display());
+            Ok(())
+        }
+    }
+}
+
+/// Reads and describes one volume; as a mask when asked or when its name says so.
+fn describe_path(
+    path: &Path,
+    as_mask: bool,
+    options: &ReadOptions,
+) -> Result<(VolumeInfo, Option<Mask>, radaudit::volume::Volume)> {
+    let format = io::detect_format(path)?;
+    let volume = io::read_volume(path, options)?;
+    let mask = if as_mask {
+        Some(Mask::from_volume(volume.clone()).map_err(|p| Error::input(path, p))?)
+    } else if name_suggests_mask(path) {
+        Mask::from_volume(volume.clone()).ok()
+    } else {
+        None
+    };
+    let info = describe(path, format.name(), &volume, mask.as_ref());
+    Ok((info, mask, volume))
+}
+
+fn info(
+    path: &Path,
+    mask_path: Option<&Path>,
+    as_mask: bool,
+    json: bool,
+    series: Option<String>,
+    tolerance: f64,
+) -> Result<()> {
+    if !(tolerance.is_finite() && tolerance >= 0.0) {
+        return Err(Error::Usage(format!(
+            "--geometry-tolerance {tolerance}: must be a finite number >= 0"
+        )));
+    }
+    let options = ReadOptions { series };
+    let (image_info, _, image) = describe_path(path, as_mask, &options)?;
+    let Some(mask_path) = mask_path else {
+        println!("{}", render(&image_info, json)?);
+        return Ok(());
+    };
+    let (mask_info, mask, _) = describe_path(mask_path, true, &ReadOptions::default())?;
+    let mask = mask.ok_or_else(|| Error::Internal("mask was not kept".into()))?;
+    let tol = GeometryTolerance {
+        coordinate: tolerance,
+        ..GeometryTolerance::default()
+    };
+    mask.check_matches(&image, tol).map_err(|e| match e {
+        Error::Mismatch(m) => Error::input(mask_path, format!("{m} (image {})", path.display())),
+        other => other,
+    })?;
+    if json {
+        let both =
+            serde_json::json!({ "image": image_info, "mask": mask_info, "geometry_match": true });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&both).map_err(|e| Error::Internal(e.to_string()))?
+        );
+    } else {
+        println!("{}", image_info.to_text());
+        println!("{}", mask_info.to_text());
+        println!("image and mask grids agree (tolerance {tolerance:e} x spacing)");
+    }
+    Ok(())
+}
+
+fn render(info: &VolumeInfo, json: bool) -> Result<String> {
+    if json {
+        serde_json::to_string_pretty(info).map_err(|e| Error::Internal(e.to_string()))
+    } else {
+        Ok(info.to_text())
+    }
+}

@@ -1,0 +1,75 @@
+//! Writing output files safely: everything is written under a temporary name in the target's
+//! folder and renamed into place only when complete, so a killed run never leaves a half file
+//! and an existing file is replaced atomically.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// The temporary sibling of `path`: same folder (so the rename is atomic), a hidden name, and
+/// the same file name suffix (some writers pick the format from it, e.g. `.nii.gz`).
+fn partial_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".radaudit-partial-{}-{name}", std::process::id()))
+}
+
+/// Runs `write` on a temporary path next to `path`, then renames it to `path`. On failure the
+/// temporary file is removed and `path` is left as it was.
+pub fn write_atomically<F>(path: &Path, write: F) -> Result<()>
+where
+    F: FnOnce(&Path) -> Result<()>,
+{
+    if path.file_name().is_none() {
+        return Err(Error::output(path, "not a file name"));
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && !dir.is_dir()
+    {
+        return Err(Error::output(
+            path,
+            format!("folder {} does not exist", dir.display()),
+        ));
+    }
+    let tmp = partial_path(path);
+    let result = write(&tmp).and_then(|()| {
+        fs::rename(&tmp, path).map_err(|e| Error::output(path, format!("rename failed: {e}")))
+    });
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Writes `bytes` to `path` atomically.
+pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomically(path, |tmp| {
+        let mut f = fs::File::create(tmp).map_err(|e| Error::output(path, e.to_string()))?;
+        f.write_all(bytes)
+            .and_then(|()| f.sync_all())
+            .map_err(|e| Error::output(path, e.to_string()))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_write_leaves_the_old_file_and_no_partial() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.txt");
+        write_bytes(&target, b"old").unwrap();
+        let err = write_atomically(&target, |tmp| {
+            fs::write(tmp, b"half").unwrap();
+            Err(Error::output(tmp, "disk full"))
+        });
+        assert!(err.is_err());
+        assert_eq!(fs::read(&target).unwrap(), b"old");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}

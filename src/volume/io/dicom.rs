@@ -1,0 +1,461 @@
+//! DICOM image series: a folder of single-frame slices (CT, or any modality with the image
+//! plane module) assembled into one LPS volume.
+//!
+//! dicom-rs (`dicom-object`, `dicom-pixeldata`) parses files and decodes pixel data, including
+//! compressed transfer syntaxes; it does not assemble a series, so that is done here: the
+//! folder's slices are grouped by SeriesInstanceUID (a folder with several series is refused
+//! unless one is chosen), sorted along the slice normal by ImagePositionPatient, checked for
+//! uniform spacing (a missing slice is an error, not a silently stretched volume) and for a
+//! common orientation, size and pixel spacing, and rescaled with each slice's own
+//! RescaleSlope/RescaleIntercept in f64. The geometry is ITK's: origin at the first slice's
+//! position, direction columns = row cosine, column cosine, slice normal.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use dicom_core::Tag;
+use dicom_dictionary_std::tags;
+use dicom_object::{DefaultDicomObject, OpenFileOptions};
+use dicom_pixeldata::PixelDecoder;
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::volume::pixel::PixelType;
+use crate::volume::{Geometry, Volume};
+
+/// Relative deviation of a slice gap from the series' mean spacing beyond which the series is
+/// refused (1 %: scanners write positions far more precisely; a missing slice is +100 %).
+const SPACING_TOLERANCE: f64 = 0.01;
+/// Orientation cosines of two slices of one series may differ by this much.
+const ORIENTATION_TOLERANCE: f64 = 1e-4;
+
+/// What a slice's header says, before its pixels are read.
+#[derive(Debug, Clone)]
+struct SliceHeader {
+    path: PathBuf,
+    series_uid: String,
+    description: String,
+    position: [f64; 3],
+    orientation: [f64; 6],
+    pixel_spacing: [f64; 2],
+    rows: usize,
+    columns: usize,
+    slice_thickness: Option<f64>,
+}
+
+/// What a DICOM file in the folder turned out to be.
+enum Scanned {
+    NotDicom,
+    NonImage(String),
+    Image(Box<SliceHeader>),
+}
+
+/// Reads the image series in `dir` (or the one file `dir` names, as a single slice).
+/// With several series in the folder, `series` (a SeriesInstanceUID) must pick one.
+pub fn read(dir: &Path, series: Option<&str>) -> Result<Volume> {
+    let files = if dir.is_dir() {
+        list_files(dir)?
+    } else {
+        vec![dir.to_path_buf()]
+    };
+    let scanned: Vec<Scanned> = files.par_iter().map(|f| scan(f)).collect::<Result<_>>()?;
+    let (mut slices, not_dicom, non_image) = split_scanned(scanned);
+    if slices.is_empty() {
+        return Err(Error::input(
+            dir,
+            format!(
+                "no DICOM image series here ({} files: {} not DICOM, {} DICOM without an image{})",
+                files.len(),
+                not_dicom,
+                non_image.len(),
+                if non_image.is_empty() {
+                    String::new()
+                } else {
+                    format!(" such as {}", non_image.join(", "))
+                }
+            ),
+        ));
+    }
+    let chosen = choose_series(dir, &slices, series)?;
+    slices.retain(|s| s.series_uid == chosen);
+    let (geometry, order) = assemble(dir, &slices)?;
+    read_pixels(dir, &slices, &order, geometry)
+}
+
+fn list_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| Error::input(dir, format!("cannot list: {e}")))?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+fn split_scanned(scanned: Vec<Scanned>) -> (Vec<SliceHeader>, usize, Vec<String>) {
+    let mut slices = Vec::new();
+    let mut not_dicom = 0;
+    let mut non_image = Vec::new();
+    for s in scanned {
+        match s {
+            Scanned::NotDicom => not_dicom += 1,
+            Scanned::NonImage(m) => non_image.push(m),
+            Scanned::Image(h) => slices.push(*h),
+        }
+    }
+    non_image.sort();
+    non_image.dedup();
+    (slices, not_dicom, non_image)
+}
+
+/// Whether the file carries the DICOM Part 10 magic "DICM" after its 128-byte preamble.
+fn has_dicom_magic(path: &Path) -> Result<bool> {
+    let mut f =
+        std::fs::File::open(path).map_err(|e| Error::input(path, format!("cannot open: {e}")))?;
+    let mut head = [0u8; 132];
+    match f.read_exact(&mut head) {
+        Ok(()) => Ok(&head[128..] == b"DICM"),
+        Err(_) => Ok(false),
+    }
+}
+
+fn scan(path: &Path) -> Result<Scanned> {
+    if !has_dicom_magic(path)? {
+        return Ok(Scanned::NotDicom);
+    }
+    let obj = OpenFileOptions::new()
+        .read_until(tags::PIXEL_DATA)
+        .open_file(path)
+        .map_err(|e| Error::input(path, format!("cannot parse DICOM: {e}")))?;
+    if obj.element_opt(tags::ROWS).ok().flatten().is_none() {
+        let modality = text(&obj, tags::MODALITY).unwrap_or_else(|| "unknown".into());
+        return Ok(Scanned::NonImage(modality));
+    }
+    let bad = |p: String| Error::input(path, p);
+    let floats_exact = |tag: Tag, name: &str, n: usize| -> Result<Vec<f64>> {
+        let v = floats(&obj, tag).ok_or_else(|| bad(format!("{name} is missing")))?;
+        if v.len() != n || v.iter().any(|x| !x.is_finite()) {
+            return Err(bad(format!(
+                "{name} must hold {n} finite numbers, found {v:?}"
+            )));
+        }
+        Ok(v)
+    };
+    let position = floats_exact(tags::IMAGE_POSITION_PATIENT, "ImagePositionPatient", 3)?;
+    let orientation = floats_exact(
+        tags::IMAGE_ORIENTATION_PATIENT,
+        "ImageOrientationPatient",
+        6,
+    )?;
+    let pixel_spacing = floats_exact(tags::PIXEL_SPACING, "PixelSpacing", 2)?;
+    let frames = uint(&obj, tags::NUMBER_OF_FRAMES).unwrap_or(1);
+    if frames > 1 {
+        return Err(bad(format!(
+            "{frames} frames: multi-frame (enhanced) images are not supported, only one slice \
+             per file"
+        )));
+    }
+    let samples = uint(&obj, tags::SAMPLES_PER_PIXEL).unwrap_or(1);
+    if samples != 1 {
+        return Err(bad(format!(
+            "{samples} samples per pixel: only greyscale images are read"
+        )));
+    }
+    let dim = |tag, name: &str| -> Result<usize> {
+        match uint(&obj, tag) {
+            Some(n) if n > 0 => Ok(n as usize),
+            _ => Err(bad(format!("{name} is missing or zero"))),
+        }
+    };
+    Ok(Scanned::Image(Box::new(SliceHeader {
+        path: path.to_path_buf(),
+        series_uid: text(&obj, tags::SERIES_INSTANCE_UID)
+            .ok_or_else(|| bad("SeriesInstanceUID is missing".into()))?,
+        description: text(&obj, tags::SERIES_DESCRIPTION).unwrap_or_default(),
+        position: [position[0], position[1], position[2]],
+        orientation: std::array::from_fn(|i| orientation[i]),
+        pixel_spacing: [pixel_spacing[0], pixel_spacing[1]],
+        rows: dim(tags::ROWS, "Rows")?,
+        columns: dim(tags::COLUMNS, "Columns")?,
+        slice_thickness: floats(&obj, tags::SLICE_THICKNESS).and_then(|v| v.first().copied()),
+    })))
+}
+
+fn text(obj: &DefaultDicomObject, tag: Tag) -> Option<String> {
+    let e = obj.element_opt(tag).ok().flatten()?;
+    let s = e.to_str().ok()?;
+    Some(s.trim_end_matches(['\0', ' ']).trim().to_string())
+}
+
+fn floats(obj: &DefaultDicomObject, tag: Tag) -> Option<Vec<f64>> {
+    obj.element_opt(tag).ok().flatten()?.to_multi_float64().ok()
+}
+
+fn uint(obj: &DefaultDicomObject, tag: Tag) -> Option<u32> {
+    obj.element_opt(tag).ok().flatten()?.to_int::<u32>().ok()
+}
+
+/// The SeriesInstanceUID to read: the only one, or the one asked for.
+fn choose_series(dir: &Path, slices: &[SliceHeader], wanted: Option<&str>) -> Result<String> {
+    let mut series: BTreeMap<&str, (usize, &str)> = BTreeMap::new();
+    for s in slices {
+        let e = series.entry(&s.series_uid).or_insert((0, &s.description));
+        e.0 += 1;
+    }
+    let listing = || {
+        series
+            .iter()
+            .map(|(uid, (n, d))| {
+                format!(
+                    "{uid} ({n} slices{})",
+                    if d.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", '{d}'")
+                    }
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    match wanted {
+        Some(uid) if series.contains_key(uid) => Ok(uid.to_string()),
+        Some(uid) => Err(Error::input(
+            dir,
+            format!("series {uid} is not here; the folder holds: {}", listing()),
+        )),
+        None if series.len() == 1 => Ok(slices[0].series_uid.clone()),
+        None => Err(Error::input(
+            dir,
+            format!(
+                "{} image series in one folder; pick one with --series UID: {}",
+                series.len(),
+                listing()
+            ),
+        )),
+    }
+}
+
+fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
+    [
+        a[1] * b[2] - a[2] * b[1],
+        a[2] * b[0] - a[0] * b[2],
+        a[0] * b[1] - a[1] * b[0],
+    ]
+}
+
+fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
+    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+}
+
+/// Checks the slices form one regular grid; returns it and the slice order along the normal.
+fn assemble(dir: &Path, slices: &[SliceHeader]) -> Result<(Geometry, Vec<usize>)> {
+    let first = &slices[0];
+    for s in &slices[1..] {
+        let differs = |a: &[f64], b: &[f64]| {
+            a.iter()
+                .zip(b)
+                .any(|(x, y)| (x - y).abs() > ORIENTATION_TOLERANCE)
+        };
+        let what = if s.rows != first.rows || s.columns != first.columns {
+            Some(format!(
+                "{} x {} pixels vs {} x {}",
+                s.columns, s.rows, first.columns, first.rows
+            ))
+        } else if differs(&s.orientation, &first.orientation) {
+            Some(format!(
+                "orientation {:?} vs {:?}",
+                s.orientation, first.orientation
+            ))
+        } else if differs(&s.pixel_spacing, &first.pixel_spacing) {
+            Some(format!(
+                "pixel spacing {:?} vs {:?}",
+                s.pixel_spacing, first.pixel_spacing
+            ))
+        } else {
+            None
+        };
+        if let Some(what) = what {
+            return Err(Error::input(
+                &s.path,
+                format!(
+                    "does not match the series' first slice {}: {what}",
+                    first.path.display()
+                ),
+            ));
+        }
+    }
+    let row = [
+        first.orientation[0],
+        first.orientation[1],
+        first.orientation[2],
+    ];
+    let col = [
+        first.orientation[3],
+        first.orientation[4],
+        first.orientation[5],
+    ];
+    let normal = cross(row, col);
+    let mut order: Vec<usize> = (0..slices.len()).collect();
+    let along = |i: usize| dot(slices[i].position, normal);
+    order.sort_by(|&a, &b| along(a).total_cmp(&along(b)));
+
+    // Gaps are checked against their median (robust to the one gap a missing slice leaves);
+    // the grid's spacing is their mean, as ITK computes it from the first and last slice.
+    let n = order.len();
+    let mut gaps: Vec<f64> = order
+        .windows(2)
+        .map(|w| along(w[1]) - along(w[0]))
+        .collect();
+    gaps.sort_by(f64::total_cmp);
+    let typical_gap = gaps.get(gaps.len() / 2).copied().unwrap_or(0.0);
+    let spacing_z = if n > 1 {
+        (along(order[n - 1]) - along(order[0])) / (n - 1) as f64
+    } else {
+        first.slice_thickness.filter(|t| *t > 0.0).unwrap_or(1.0)
+    };
+    for w in order.windows(2) {
+        let (a, b) = (&slices[w[0]], &slices[w[1]]);
+        let gap = along(w[1]) - along(w[0]);
+        if gap.abs() < 1e-6 {
+            return Err(Error::input(
+                dir,
+                format!(
+                    "two slices at the same position {:.3} mm: {} and {}",
+                    along(w[0]),
+                    a.path.display(),
+                    b.path.display()
+                ),
+            ));
+        }
+        if ((gap - typical_gap) / typical_gap).abs() > SPACING_TOLERANCE {
+            return Err(Error::input(
+                dir,
+                format!(
+                    "slice spacing is not uniform: {gap:.4} mm between {} and {} where the other \
+                     slices are {typical_gap:.4} mm apart{}",
+                    a.path.display(),
+                    b.path.display(),
+                    if gap > 1.5 * typical_gap {
+                        " (a missing slice?)"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+        }
+        let step = [0, 1, 2].map(|i| b.position[i] - a.position[i]);
+        let in_plane = [dot(step, row), dot(step, col)];
+        if in_plane
+            .iter()
+            .any(|v| v.abs() > SPACING_TOLERANCE * spacing_z)
+        {
+            return Err(Error::input(
+                &b.path,
+                format!(
+                    "slice is shifted in-plane by {in_plane:?} mm from the previous one (gantry \
+                     tilt or a sheared series), which is not supported"
+                ),
+            ));
+        }
+    }
+    let o = &slices[order[0]];
+    let direction = std::array::from_fn(|r| [row[r], col[r], normal[r]]);
+    let geometry = Geometry::new(
+        [first.columns, first.rows, n],
+        [first.pixel_spacing[1], first.pixel_spacing[0], spacing_z],
+        o.position,
+        direction,
+    )
+    .map_err(|p| Error::input(&o.path, p))?;
+    Ok((geometry, order))
+}
+
+/// Reads every slice's pixels in parallel into its place along z.
+fn read_pixels(
+    dir: &Path,
+    slices: &[SliceHeader],
+    order: &[usize],
+    geometry: Geometry,
+) -> Result<Volume> {
+    let plane = geometry.size[0] * geometry.size[1];
+    let mut voxels = vec![0f32; plane * order.len()];
+    let stored: Vec<PixelType> = voxels
+        .par_chunks_mut(plane)
+        .zip(order.par_iter())
+        .map(|(dst, &i)| read_slice(&slices[i], dst))
+        .collect::<Result<_>>()?;
+    let stored_type = stored.first().copied().unwrap_or(PixelType::F32);
+    Volume::from_vec(geometry, voxels, stored_type).map_err(|p| Error::input(dir, p))
+}
+
+/// Decodes one slice into `dst`, applying its rescale; returns its stored sample type.
+fn read_slice(header: &SliceHeader, dst: &mut [f32]) -> Result<PixelType> {
+    let path = &header.path;
+    let bad = |p: String| Error::input(path, p);
+    let obj = OpenFileOptions::new()
+        .open_file(path)
+        .map_err(|e| bad(format!("cannot parse DICOM: {e}")))?;
+    let slope = floats(&obj, tags::RESCALE_SLOPE)
+        .and_then(|v| v.first().copied())
+        .unwrap_or(1.0);
+    let intercept = floats(&obj, tags::RESCALE_INTERCEPT)
+        .and_then(|v| v.first().copied())
+        .unwrap_or(0.0);
+    if !(slope.is_finite() && intercept.is_finite()) || slope == 0.0 {
+        return Err(bad(format!(
+            "RescaleSlope {slope} / RescaleIntercept {intercept} are unusable"
+        )));
+    }
+    let decoded = obj
+        .decode_pixel_data()
+        .map_err(|e| bad(format!("cannot decode pixel data: {e}")))?;
+    let data = decoded
+        .frame_data(0)
+        .map_err(|e| bad(format!("cannot decode pixel data: {e}")))?;
+    let allocated = decoded.bits_allocated();
+    let stored_bits = decoded.bits_stored().clamp(1, allocated.max(1));
+    let signed = decoded.pixel_representation() == dicom_pixeldata::PixelRepresentation::Signed;
+    let bytes = (allocated as usize).div_ceil(8);
+    let ty = match (allocated, signed) {
+        (8, false) => PixelType::U8,
+        (8, true) => PixelType::I8,
+        (16, false) => PixelType::U16,
+        (16, true) => PixelType::I16,
+        (32, false) => PixelType::U32,
+        (32, true) => PixelType::I32,
+        _ => return Err(bad(format!("BitsAllocated {allocated} is not 8, 16 or 32"))),
+    };
+    if data.len() < dst.len() * bytes {
+        return Err(bad(format!(
+            "pixel data holds {} bytes, {} x {} pixels need {}",
+            data.len(),
+            header.columns,
+            header.rows,
+            dst.len() * bytes
+        )));
+    }
+    // Stored values occupy the low `stored_bits` bits (two's complement when signed).
+    let mask: u64 = if stored_bits >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << stored_bits) - 1
+    };
+    let sign_bit = 1u64 << (stored_bits - 1);
+    for (d, chunk) in dst.iter_mut().zip(data.chunks_exact(bytes)) {
+        let mut raw = 0u64;
+        for (k, &b) in chunk.iter().enumerate() {
+            raw |= (b as u64) << (8 * k);
+        }
+        raw &= mask;
+        let value = if signed && raw & sign_bit != 0 {
+            raw as i64 - (mask as i64 + 1)
+        } else {
+            raw as i64
+        };
+        *d = (value as f64 * slope + intercept) as f32;
+    }
+    Ok(ty)
+}

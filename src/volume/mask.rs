@@ -1,0 +1,191 @@
+//! Label maps (`Mask`): integer labels on a grid, their voxel counts and bounding boxes, the
+//! image-mask geometry check, and cropping an image and mask to a label's bounding box.
+
+use std::collections::BTreeMap;
+
+use ndarray::{Array3, s};
+
+use super::{Geometry, GeometryTolerance, PixelType, Volume};
+use crate::error::{Error, Result};
+
+/// A label map: 0 is background, every other value a label.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mask {
+    pub geometry: Geometry,
+    /// Labels, shape (z, y, x).
+    pub labels: Array3<u16>,
+}
+
+/// An inclusive box of voxel indices (i, j, k).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BoundingBox {
+    pub min: [usize; 3],
+    pub max: [usize; 3],
+}
+
+impl BoundingBox {
+    /// Voxels along each axis.
+    pub fn size(&self) -> [usize; 3] {
+        [0, 1, 2].map(|a| self.max[a] - self.min[a] + 1)
+    }
+}
+
+impl Mask {
+    /// A mask from an image whose voxels are label values. Every voxel must hold a
+    /// non-negative integer up to 65535; the error names the first voxel that does not.
+    pub fn from_volume(volume: Volume) -> std::result::Result<Mask, String> {
+        let mut labels = Array3::<u16>::zeros(volume.voxels.dim());
+        for (((k, j, i), &v), dst) in volume.voxels.indexed_iter().zip(labels.iter_mut()) {
+            if !(v.fract() == 0.0 && (0.0..=u16::MAX as f32).contains(&v)) {
+                return Err(format!(
+                    "voxel ({i}, {j}, {k}) holds {v}: a mask must hold non-negative integer \
+                     labels up to 65535"
+                ));
+            }
+            *dst = v as u16;
+        }
+        Ok(Mask {
+            geometry: volume.geometry,
+            labels,
+        })
+    }
+
+    /// The mask as an image of label values, stored as the narrowest unsigned type.
+    pub fn to_volume(&self) -> Volume {
+        let max = self.labels.iter().copied().max().unwrap_or(0);
+        Volume {
+            geometry: self.geometry.clone(),
+            voxels: self.labels.mapv(f32::from),
+            stored_type: if max <= u8::MAX as u16 {
+                PixelType::U8
+            } else {
+                PixelType::U16
+            },
+        }
+    }
+
+    /// Voxel count per non-zero label, in label order.
+    pub fn label_counts(&self) -> BTreeMap<u16, usize> {
+        let mut counts = BTreeMap::new();
+        for &l in self.labels.iter().filter(|&&l| l != 0) {
+            *counts.entry(l).or_insert(0) += 1;
+        }
+        counts
+    }
+
+    /// The voxel count of one label.
+    pub fn count(&self, label: u16) -> usize {
+        self.labels.iter().filter(|&&l| l == label).count()
+    }
+
+    /// The smallest box holding every voxel of `label`, or `None` if it has none.
+    pub fn bounding_box(&self, label: u16) -> Option<BoundingBox> {
+        let mut min = [usize::MAX; 3];
+        let mut max = [0usize; 3];
+        let mut any = false;
+        for ((k, j, i), &l) in self.labels.indexed_iter() {
+            if l == label {
+                any = true;
+                for (a, v) in [i, j, k].into_iter().enumerate() {
+                    min[a] = min[a].min(v);
+                    max[a] = max[a].max(v);
+                }
+            }
+        }
+        any.then_some(BoundingBox { min, max })
+    }
+
+    /// Checks that this mask lies on the image's grid within `tol`.
+    pub fn check_matches(&self, image: &Volume, tol: GeometryTolerance) -> Result<()> {
+        image
+            .geometry
+            .check_same(&self.geometry, tol)
+            .map_err(|why| Error::Mismatch(format!("mask and image grids differ: {why}")))
+    }
+}
+
+/// Crops an image and its mask to the bounding box of `label`, widened by `pad` voxels on each
+/// side (clipped at the image border, as PyRadiomics' `cropToTumorMask` does). The cropped grids
+/// keep the physical position of every voxel. Fails when the label has no voxel.
+pub fn crop_to_label(
+    image: &Volume,
+    mask: &Mask,
+    label: u16,
+    pad: [usize; 3],
+) -> Result<(Volume, Mask)> {
+    mask.check_matches(image, GeometryTolerance::default())?;
+    let bb = mask.bounding_box(label).ok_or_else(|| {
+        Error::Mismatch(format!(
+            "label {label} has no voxel in the mask (empty ROI)"
+        ))
+    })?;
+    let size = image.geometry.size;
+    let lo = [0, 1, 2].map(|a| bb.min[a].saturating_sub(pad[a]));
+    let hi = [0, 1, 2].map(|a| (bb.max[a] + pad[a]).min(size[a] - 1));
+    let extent = [0, 1, 2].map(|a| hi[a] - lo[a] + 1);
+    let window = s![lo[2]..=hi[2], lo[1]..=hi[1], lo[0]..=hi[0]];
+    let grid = image.geometry.sub_grid(lo, extent);
+    Ok((
+        Volume {
+            geometry: grid.clone(),
+            voxels: image.voxels.slice(window).to_owned(),
+            stored_type: image.stored_type,
+        },
+        Mask {
+            geometry: grid,
+            labels: mask.labels.slice(window).to_owned(),
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::volume::geometry::IDENTITY;
+
+    fn grid() -> Geometry {
+        Geometry::new([6, 5, 4], [1.0, 2.0, 3.0], [10.0, 20.0, 30.0], IDENTITY).unwrap()
+    }
+
+    fn mask_with_voxels(voxels: &[[usize; 3]]) -> Mask {
+        let g = grid();
+        let mut labels = Array3::zeros(g.shape_zyx());
+        for &[i, j, k] in voxels {
+            labels[(k, j, i)] = 3;
+        }
+        Mask {
+            geometry: g,
+            labels,
+        }
+    }
+
+    #[test]
+    fn crop_keeps_physical_positions_and_clips_padding_at_the_border() {
+        let mask = mask_with_voxels(&[[1, 2, 1], [3, 2, 2]]);
+        let g = mask.geometry.clone();
+        let values: Vec<f32> = (0..g.voxel_count()).map(|v| v as f32).collect();
+        let image = Volume::from_vec(g.clone(), values, PixelType::F32).unwrap();
+        let (ci, cm) = crop_to_label(&image, &mask, 3, [2, 1, 0]).unwrap();
+        // x: 1..3 padded by 2 -> 0..5 (clipped at 0); y: 2..2 padded by 1 -> 1..3; z: 1..2.
+        assert_eq!(ci.geometry.size, [6, 3, 2]);
+        assert_eq!(ci.geometry.origin, g.index_to_point([0.0, 1.0, 1.0]));
+        assert_eq!(cm.count(3), 2);
+        // The voxel at cropped (3, 1, 1) is the original (3, 2, 2).
+        assert_eq!(ci.get([3, 1, 1]), image.get([3, 2, 2]));
+        assert_eq!(cm.labels[(1, 1, 3)], 3);
+    }
+
+    #[test]
+    fn empty_label_and_bad_label_values_are_refused() {
+        let mask = mask_with_voxels(&[[0, 0, 0]]);
+        let image = mask.to_volume();
+        let err = crop_to_label(&image, &mask, 7, [0; 3])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("label 7 has no voxel"), "{err}");
+        let mut v = image.clone();
+        v.voxels[(0, 1, 2)] = 0.5;
+        let err = Mask::from_volume(v).unwrap_err();
+        assert!(err.contains("voxel (2, 1, 0) holds 0.5"), "{err}");
+    }
+}

@@ -1,0 +1,55 @@
+//! Helpers shared by the integration tests: where the reference data lives, and running the
+//! `radaudit` binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The reference data folder: `$RADAUDIT_REFERENCE`, else `<crate root>/../shared/reference`.
+/// `None` (after printing one line saying where it looked) when absent, so the test skips.
+pub fn reference() -> Option<PathBuf> {
+    let dir = std::env::var_os("RADAUDIT_REFERENCE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference"));
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        println!("skipped: no reference data at {}", dir.display());
+        None
+    }
+}
+
+/// Skips the test (returns) when the reference data is absent; else binds its folder.
+#[macro_export]
+macro_rules! reference_or_skip {
+    () => {
+        match common::reference() {
+            Some(dir) => dir,
+            None => return,
+        }
+    };
+}
+
+/// The outcome of one `radaudit` run.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs the `radaudit` binary with `args`.
+pub fn radaudit<I, S>(args: I) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let out = Command::new(env!("CARGO_BIN_EXE_radaudit"))
+        .args(args)
+        .output()
+        .expect("radaudit runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
