@@ -8,6 +8,8 @@
 #![allow(clippy::needless_range_loop)]
 
 pub mod error;
+pub mod extract;
+pub mod features;
 pub mod output;
 pub mod phantom;
 pub mod volume;

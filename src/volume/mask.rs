@@ -50,6 +50,14 @@ impl Mask {
         })
     }
 
+    /// A mask from labels in file order (x fastest). Fails if the count does not match.
+    pub fn from_vec(geometry: Geometry, labels: Vec<u16>) -> std::result::Result<Mask, String> {
+        let n = labels.len();
+        let labels = Array3::from_shape_vec(geometry.shape_zyx(), labels)
+            .map_err(|_| format!("{n} labels do not fill the mask's grid"))?;
+        Ok(Mask { geometry, labels })
+    }
+
     /// The mask as an image of label values, stored as the narrowest unsigned type.
     pub fn to_volume(&self) -> Volume {
         let max = self.labels.iter().copied().max().unwrap_or(0);

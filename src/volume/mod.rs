@@ -10,6 +10,7 @@ pub mod info;
 pub mod io;
 pub mod mask;
 pub mod pixel;
+pub mod resample;
 
 pub use geometry::{Geometry, GeometryTolerance};
 pub use mask::{BoundingBox, Mask, crop_to_label};

@@ -130,27 +130,60 @@ impl PixelType {
     }
 }
 
+/// What a voxel block can be decoded into: image intensities (f32) or mask labels (u16).
+pub trait Sample: Copy + Default + Send + Sync + 'static {
+    /// The sample for a decoded (and rescaled) value, or `None` when it cannot hold it.
+    fn convert(v: f64) -> Option<Self>;
+}
+
+impl Sample for f32 {
+    #[inline]
+    fn convert(v: f64) -> Option<f32> {
+        Some(v as f32)
+    }
+}
+
+impl Sample for u16 {
+    /// Labels: non-negative integers up to 65535.
+    #[inline]
+    fn convert(v: f64) -> Option<u16> {
+        (v.fract() == 0.0 && (0.0..=u16::MAX as f64).contains(&v)).then_some(v as u16)
+    }
+}
+
 macro_rules! decode_as {
     ($bytes:expr, $out:expr, $n:literal, $t:ty, $endian:expr, $rescale:expr) => {{
         let (chunks, _) = $bytes.as_chunks::<$n>();
         let identity = $rescale.is_identity();
-        for (dst, c) in $out.iter_mut().zip(chunks) {
+        for (k, (dst, c)) in $out.iter_mut().zip(chunks).enumerate() {
             let v = match $endian {
                 Endian::Little => <$t>::from_le_bytes(*c),
                 Endian::Big => <$t>::from_be_bytes(*c),
             };
-            *dst = if identity {
-                v as f32
+            let x = if identity {
+                v as f64
             } else {
-                (v as f64 * $rescale.slope + $rescale.intercept) as f32
+                v as f64 * $rescale.slope + $rescale.intercept
             };
+            match T::convert(x) {
+                Some(s) => *dst = s,
+                None => return Err(k),
+            }
         }
+        Ok(())
     }};
 }
 
-/// Converts raw sample bytes to f32 voxels in `out` (as many as both hold), applying
-/// `rescale` in f64. Trailing bytes that do not fill a whole sample are ignored.
-pub fn decode_into(bytes: &[u8], out: &mut [f32], ty: PixelType, endian: Endian, rescale: Rescale) {
+/// Converts raw sample bytes into `out` (as many as both hold), applying `rescale` in f64.
+/// Fails with the position of the first value `T` cannot hold. Trailing bytes that do not
+/// fill a whole sample are ignored.
+pub fn decode_into<T: Sample>(
+    bytes: &[u8],
+    out: &mut [T],
+    ty: PixelType,
+    endian: Endian,
+    rescale: Rescale,
+) -> Result<(), usize> {
     match ty {
         PixelType::U8 => decode_as!(bytes, out, 1, u8, endian, rescale),
         PixelType::I8 => decode_as!(bytes, out, 1, i8, endian, rescale),
@@ -172,7 +205,10 @@ pub fn decode(bytes: &[u8], ty: PixelType, endian: Endian, rescale: Rescale) -> 
     let mut out = vec![0f32; bytes.len() / size];
     out.par_chunks_mut(CHUNK_SAMPLES)
         .zip(bytes.par_chunks(CHUNK_SAMPLES * size))
-        .for_each(|(o, b)| decode_into(b, o, ty, endian, rescale));
+        .for_each(|(o, b)| {
+            // f32 holds every value.
+            let _ = decode_into(b, o, ty, endian, rescale);
+        });
     out
 }
 

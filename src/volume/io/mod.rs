@@ -10,7 +10,7 @@ mod payload;
 
 use std::path::Path;
 
-use super::{Mask, Volume};
+use super::{Geometry, Mask, Volume};
 use crate::error::{Error, Result};
 
 pub use nrrd::Encoding as NrrdEncoding;
@@ -118,10 +118,44 @@ pub fn read_volume(path: &Path, options: &ReadOptions) -> Result<Volume> {
     }
 }
 
-/// Reads a label map; every voxel must be a non-negative integer label.
+/// Reads a label map; every voxel must be a non-negative integer label. NIfTI and NRRD masks
+/// are decoded straight into labels.
 pub fn read_mask(path: &Path, options: &ReadOptions) -> Result<Mask> {
-    let volume = read_volume(path, options)?;
-    Mask::from_volume(volume).map_err(|p| Error::input(path, p))
+    match detect_format(path)? {
+        Format::Nifti => nifti::read_labels(path),
+        Format::Nrrd => nrrd::read_labels(path),
+        _ => {
+            let volume = read_volume(path, options)?;
+            Mask::from_volume(volume).map_err(|p| Error::input(path, p))
+        }
+    }
+}
+
+/// A reader's failure: a damaged file, or a voxel value the requested type cannot hold.
+pub(crate) enum Failure {
+    Format(String),
+    Unrepresentable(Geometry, usize),
+}
+
+impl From<String> for Failure {
+    fn from(s: String) -> Self {
+        Failure::Format(s)
+    }
+}
+
+impl From<&str> for Failure {
+    fn from(s: &str) -> Self {
+        Failure::Format(s.to_string())
+    }
+}
+
+/// The message for a voxel that is not a valid label, naming its index (i, j, k).
+pub(crate) fn unrepresentable(geometry: &Geometry, flat: usize) -> String {
+    let [nx, ny, _] = geometry.size;
+    let (i, j, k) = (flat % nx, (flat / nx) % ny, flat / (nx * ny));
+    format!(
+        "voxel ({i}, {j}, {k}) is not a label: a mask must hold non-negative integer labels up to 65535"
+    )
 }
 
 /// Writes an image; the format follows the extension (`.nii`, `.nii.gz`, `.nrrd`).

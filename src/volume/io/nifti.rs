@@ -16,10 +16,11 @@ use nalgebra::Matrix4;
 use nifti::writer::WriterOptions;
 use nifti::{NiftiHeader, XForm};
 
-use super::payload::{Stream, open, starts_with_gzip};
+use super::payload::{SampleError, Stream, open, starts_with_gzip};
+use super::{Failure, unrepresentable};
 use crate::error::{Error, Result};
-use crate::volume::pixel::{Endian, PixelType, Rescale};
-use crate::volume::{Geometry, Volume};
+use crate::volume::pixel::{Endian, PixelType, Rescale, Sample};
+use crate::volume::{Geometry, Mask, Volume};
 
 const NIFTI1_HEADER_LEN: usize = 348;
 const NIFTI2_HEADER_LEN: usize = 540;
@@ -43,10 +44,26 @@ struct Fields {
 
 /// Reads a `.nii` or `.nii.gz` file (NIfTI-1 or NIfTI-2).
 pub fn read(path: &Path) -> Result<Volume> {
-    read_stream(path).map_err(|p| Error::input(path, p))
+    let (geometry, voxels, ty) = read_as::<f32>(path)?;
+    Volume::from_vec(geometry, voxels, ty).map_err(|p| Error::input(path, p))
 }
 
-fn read_stream(path: &Path) -> std::result::Result<Volume, String> {
+/// Reads a label map straight into labels (no intermediate f32 image).
+pub fn read_labels(path: &Path) -> Result<Mask> {
+    let (geometry, labels, _) = read_as::<u16>(path)?;
+    Mask::from_vec(geometry, labels).map_err(|p| Error::input(path, p))
+}
+
+fn read_as<T: Sample>(path: &Path) -> Result<(Geometry, Vec<T>, PixelType)> {
+    read_stream::<T>(path).map_err(|e| match e {
+        Failure::Format(p) => Error::input(path, p),
+        Failure::Unrepresentable(g, k) => Error::input(path, unrepresentable(&g, k)),
+    })
+}
+
+fn read_stream<T: Sample>(
+    path: &Path,
+) -> std::result::Result<(Geometry, Vec<T>, PixelType), Failure> {
     let (mut reader, file_len) = open(path)?;
     let gzip = starts_with_gzip(&mut reader)?;
     let mut stream = Stream::new(reader, file_len, gzip);
@@ -58,9 +75,9 @@ fn read_stream(path: &Path) -> std::result::Result<Volume, String> {
         (540, _) => (NIFTI2_HEADER_LEN, Endian::Little),
         (_, 540) => (NIFTI2_HEADER_LEN, Endian::Big),
         (v, _) => {
-            return Err(format!(
+            return Err(Failure::Format(format!(
                 "not a NIfTI file: sizeof_hdr is {v}, expected 348 (NIfTI-1) or 540 (NIfTI-2)"
-            ));
+            )));
         }
     };
     let mut header = start;
@@ -74,18 +91,20 @@ fn read_stream(path: &Path) -> std::result::Result<Volume, String> {
     let ty = pixel_type(fields.datatype)?;
     let geometry = geometry(&fields, size)?;
     if !(fields.vox_offset.is_finite() && fields.vox_offset >= fields.header_len as f64) {
-        return Err(format!(
+        return Err(Failure::Format(format!(
             "vox_offset {} is before the end of the {}-byte header",
             fields.vox_offset, fields.header_len
-        ));
+        )));
     }
     stream.skip(
         fields.vox_offset as usize - fields.header_len,
         "header extensions",
     )?;
-    let voxels =
-        stream.read_samples(geometry.voxel_count(), ty, fields.endian, rescale(&fields))?;
-    Volume::from_vec(geometry, voxels, ty)
+    match stream.read_samples(geometry.voxel_count(), ty, fields.endian, rescale(&fields)) {
+        Ok(voxels) => Ok((geometry, voxels, ty)),
+        Err(SampleError::Format(p)) => Err(Failure::Format(p)),
+        Err(SampleError::Unrepresentable(k)) => Err(Failure::Unrepresentable(geometry, k)),
+    }
 }
 
 fn parse_nifti1(header: &[u8]) -> std::result::Result<Fields, String> {

@@ -14,10 +14,11 @@ use std::path::{Path, PathBuf};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 
-use super::payload::{Stream, open};
+use super::payload::{SampleError, Stream, open};
+use super::unrepresentable;
 use crate::error::{Error, Result};
-use crate::volume::pixel::{Endian, PixelType, Rescale, encode_le};
-use crate::volume::{Geometry, Volume};
+use crate::volume::pixel::{Endian, PixelType, Rescale, Sample, encode_le};
+use crate::volume::{Geometry, Mask, Volume};
 
 /// How to store the voxel block when writing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -29,22 +30,42 @@ pub enum Encoding {
 
 /// Reads an attached (`.nrrd`) or detached (`.nhdr`) NRRD file.
 pub fn read(path: &Path) -> Result<Volume> {
+    let (geometry, voxels, ty) = read_as::<f32>(path)?;
+    Volume::from_vec(geometry, voxels, ty).map_err(|p| Error::input(path, p))
+}
+
+/// Reads a label map straight into labels (no intermediate f32 image).
+pub fn read_labels(path: &Path) -> Result<Mask> {
+    let (geometry, labels, _) = read_as::<u16>(path)?;
+    Mask::from_vec(geometry, labels).map_err(|p| Error::input(path, p))
+}
+
+fn read_as<T: Sample>(path: &Path) -> Result<(Geometry, Vec<T>, PixelType)> {
     let (mut reader, file_len) = open(path).map_err(|p| Error::input(path, p))?;
     let (text, header_len) = read_header(&mut reader).map_err(|p| Error::input(path, p))?;
     let h = Header::parse(&text).map_err(|p| Error::input(path, p))?;
     let geometry = h.geometry().map_err(|p| Error::input(path, p))?;
     let count = geometry.voxel_count();
-    let voxels = match &h.data_file {
+    let (data_path, result) = match &h.data_file {
         Some(name) => {
             let data_path = resolve_data_file(path, name);
             let (data, data_len) = open(&data_path)
                 .map_err(|p| Error::input(&data_path, format!("data file: {p}")))?;
-            read_voxels(&h, data, data_len, count).map_err(|p| Error::input(&data_path, p))?
+            let r = read_voxels::<T>(&h, data, data_len, count);
+            (data_path, r)
         }
-        None => read_voxels(&h, reader, file_len.saturating_sub(header_len), count)
-            .map_err(|p| Error::input(path, p))?,
+        None => (
+            path.to_path_buf(),
+            read_voxels::<T>(&h, reader, file_len.saturating_sub(header_len), count),
+        ),
     };
-    Volume::from_vec(geometry, voxels, h.ty).map_err(|p| Error::input(path, p))
+    match result {
+        Ok(voxels) => Ok((geometry, voxels, h.ty)),
+        Err(SampleError::Format(p)) => Err(Error::input(&data_path, p)),
+        Err(SampleError::Unrepresentable(k)) => {
+            Err(Error::input(&data_path, unrepresentable(&geometry, k)))
+        }
+    }
 }
 
 /// Longest header accepted; a "header" without its blank line within this is not NRRD.
@@ -336,12 +357,12 @@ fn parse_directions(v: &str) -> std::result::Result<[[f64; 3]; 3], String> {
 }
 
 /// Decodes the data section: skips lines and bytes, decompresses, checks the length.
-fn read_voxels(
+fn read_voxels<T: Sample>(
     h: &Header,
     mut body: impl BufRead,
     body_len: usize,
     count: usize,
-) -> std::result::Result<Vec<f32>, String> {
+) -> std::result::Result<Vec<T>, SampleError> {
     let mut skipped = 0;
     for _ in 0..h.line_skip {
         let mut line = Vec::new();
@@ -360,7 +381,12 @@ fn read_voxels(
             let mut text = Vec::new();
             body.read_to_end(&mut text)
                 .map_err(|e| format!("cannot read: {e}"))?;
-            read_ascii(&text, count)
+            let values = read_ascii(&text, count)?;
+            values
+                .iter()
+                .enumerate()
+                .map(|(k, v)| T::convert(*v).ok_or(SampleError::Unrepresentable(k)))
+                .collect()
         }
         encoding => {
             let gzip = encoding == DataEncoding::Gzip;
@@ -369,7 +395,9 @@ fn read_voxels(
                 // Raw data sits at the end of the file.
                 let len = count.saturating_mul(h.ty.size());
                 body_len.checked_sub(len).ok_or_else(|| {
-                    format!("header promises {len} bytes of voxel data but the file holds only {body_len}")
+                    SampleError::Format(format!(
+                        "header promises {len} bytes of voxel data but the file holds only {body_len}"
+                    ))
                 })?
             } else {
                 h.byte_skip as usize
@@ -380,7 +408,7 @@ fn read_voxels(
     }
 }
 
-fn read_ascii(body: &[u8], count: usize) -> std::result::Result<Vec<f32>, String> {
+fn read_ascii(body: &[u8], count: usize) -> std::result::Result<Vec<f64>, String> {
     let text = std::str::from_utf8(body).map_err(|_| "ascii data is not text".to_string())?;
     let mut out = Vec::with_capacity(count.min(body.len() / 2 + 1));
     for token in text
@@ -396,7 +424,7 @@ fn read_ascii(body: &[u8], count: usize) -> std::result::Result<Vec<f32>, String
                 out.len() + 1
             )
         })?;
-        out.push(v as f32);
+        out.push(v);
     }
     if out.len() < count {
         return Err(format!(
@@ -492,10 +520,8 @@ mod tests {
             "NRRD0004\ntype: float\ndimension: 3\nsizes: 2 1 1\nencoding: ascii\nspacings: 1 1 1\n",
         )
         .unwrap();
-        assert_eq!(
-            read_voxels(&h, &b"1.5 -2\n"[..], 7, 2).unwrap(),
-            [1.5, -2.0]
-        );
+        let v: Vec<f32> = read_voxels(&h, &b"1.5 -2\n"[..], 7, 2).unwrap();
+        assert_eq!(v, [1.5, -2.0]);
         let err =
             Header::parse("NRRD0004\ntype: short\ndimension: 3\nsizes: 2 1 1\nencoding: raw\n")
                 .err()

@@ -9,7 +9,7 @@ use std::sync::mpsc::sync_channel;
 
 use flate2::bufread::MultiGzDecoder;
 
-use crate::volume::pixel::{Endian, PixelType, Rescale, decode_into};
+use crate::volume::pixel::{Endian, PixelType, Rescale, Sample, decode_into};
 
 /// Deflate cannot expand data by more than about 1032:1; a header promising more than this
 /// from a compressed stream is refused before any allocation.
@@ -39,6 +39,27 @@ pub fn open(path: &Path) -> Result<(BufReader<File>, usize), String> {
 pub fn starts_with_gzip(reader: &mut impl BufRead) -> Result<bool, String> {
     let head = reader.fill_buf().map_err(|e| format!("cannot read: {e}"))?;
     Ok(head.starts_with(&[0x1f, 0x8b]))
+}
+
+/// Why a voxel block could not be read.
+#[derive(Debug)]
+pub enum SampleError {
+    /// The file is damaged or inconsistent; the message says how.
+    Format(String),
+    /// The value at this voxel (flat index) does not fit the requested sample type.
+    Unrepresentable(usize),
+}
+
+impl From<String> for SampleError {
+    fn from(s: String) -> Self {
+        SampleError::Format(s)
+    }
+}
+
+impl From<&str> for SampleError {
+    fn from(s: &str) -> Self {
+        SampleError::Format(s.to_string())
+    }
 }
 
 /// A byte stream over (part of) a file, gunzipped when it is gzip.
@@ -137,58 +158,88 @@ impl<'a> Stream<'a> {
         Ok(())
     }
 
-    /// Reads `count` samples of type `ty` and converts them to f32 (applying `rescale`), then
-    /// reads on to the end of a gzip stream so that a damaged trailer (CRC, length) is caught.
-    pub fn read_samples(
+    /// Reads `count` samples of type `ty` and converts them (applying `rescale`), then reads
+    /// on to the end of a gzip stream so that a damaged trailer (CRC, length) is caught.
+    /// With more than one rayon thread, decompression and conversion run on two threads.
+    /// A value `T` cannot hold fails with `Err(Unrepresentable(index))`.
+    pub fn read_samples<T: Sample>(
         &mut self,
         count: usize,
         ty: PixelType,
         endian: Endian,
         rescale: Rescale,
-    ) -> Result<Vec<f32>, String> {
+    ) -> Result<Vec<T>, SampleError> {
         let len = count
             .checked_mul(ty.size())
             .ok_or("voxel block size overflows the address space")?;
         self.check_plausible(len)?;
-        let mut out = vec![0f32; count];
+        let mut out = vec![T::default(); count];
         let chunk = CHUNK_BYTES - CHUNK_BYTES % ty.size();
-        let (full_tx, full_rx) = sync_channel::<(Vec<u8>, usize)>(2);
-        let (empty_tx, empty_rx) = sync_channel::<Vec<u8>>(3);
-        for _ in 0..3 {
-            let _ = empty_tx.send(vec![0u8; chunk]);
-        }
         let mut got = 0usize;
-        let result = std::thread::scope(|scope| {
-            let out = &mut out;
-            scope.spawn(move || {
-                let mut at = 0;
-                for (buf, filled) in full_rx {
-                    decode_into(&buf[..filled], &mut out[at..], ty, endian, rescale);
-                    at += filled / ty.size();
-                    let _ = empty_tx.send(buf);
-                }
-            });
-            while got < len {
-                let Ok(mut buf) = empty_rx.recv() else { break };
+        let mut bad: Option<usize> = None;
+        if rayon::current_num_threads() < 2 {
+            let mut buf = vec![0u8; chunk];
+            while got < len && bad.is_none() {
                 let want = (len - got).min(chunk);
-                let n = self
-                    .fill(&mut buf[..want], "voxel data")
-                    .map_err(|e| format!("{e} (at byte {} of {len})", got))?;
+                let n = self.fill(&mut buf[..want], "voxel data")?;
+                let at = got / ty.size();
+                if let Err(k) = decode_into(&buf[..n], &mut out[at..], ty, endian, rescale) {
+                    bad = Some(at + k);
+                }
                 got += n;
-                let _ = full_tx.send((buf, n));
                 if n < want {
                     break;
                 }
             }
-            drop(full_tx);
-            Ok::<(), String>(())
-        });
-        result?;
+        } else {
+            let (full_tx, full_rx) = sync_channel::<(Vec<u8>, usize)>(2);
+            let (empty_tx, empty_rx) = sync_channel::<Vec<u8>>(3);
+            for _ in 0..3 {
+                let _ = empty_tx.send(vec![0u8; chunk]);
+            }
+            let result = std::thread::scope(|scope| {
+                let out = &mut out;
+                let converter = scope.spawn(move || {
+                    let mut at = 0;
+                    for (buf, filled) in full_rx {
+                        if let Err(k) =
+                            decode_into(&buf[..filled], &mut out[at..], ty, endian, rescale)
+                        {
+                            return Some(at + k);
+                        }
+                        at += filled / ty.size();
+                        let _ = empty_tx.send(buf);
+                    }
+                    None
+                });
+                let mut produce = || -> Result<(), String> {
+                    while got < len {
+                        let Ok(mut buf) = empty_rx.recv() else { break };
+                        let want = (len - got).min(chunk);
+                        let n = self.fill(&mut buf[..want], "voxel data")?;
+                        got += n;
+                        if full_tx.send((buf, n)).is_err() || n < want {
+                            break;
+                        }
+                    }
+                    Ok(())
+                };
+                let produced = produce();
+                drop(full_tx);
+                bad = converter.join().unwrap_or(None);
+                produced
+            });
+            result?;
+        }
+        if let Some(index) = bad {
+            return Err(SampleError::Unrepresentable(index));
+        }
         if got < len {
             return Err(format!(
                 "header promises {len} bytes of voxel data but {} holds only {got}",
                 self.what()
-            ));
+            )
+            .into());
         }
         if self.gzip {
             std::io::copy(&mut self.reader, &mut std::io::sink()).map_err(|e| {

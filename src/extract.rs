@@ -1,0 +1,285 @@
+//! The `extract` job: PyRadiomics-compatible features for one image and mask, or for a batch
+//! of cases in parallel, written as CSV (`feature,value`, or `case,feature,value`) or JSON.
+//!
+//! In batch mode a failing case is recorded with its message in an errors file and the others
+//! complete; outputs are written atomically once every case has finished.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+use crate::features::prepare::prepare;
+use crate::features::settings::Params;
+use crate::features::{FeatureValue, Timings, extract};
+use crate::output::write_bytes;
+use crate::volume::io::{ReadOptions, read_mask, read_volume};
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Json,
+}
+
+/// One case of a batch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Case {
+    pub id: String,
+    pub image: PathBuf,
+    pub mask: PathBuf,
+    pub label: Option<u16>,
+}
+
+/// Extracts the features of one image and mask. `label` overrides the parameter file's.
+pub fn extract_case(
+    image_path: &Path,
+    mask_path: &Path,
+    params: &Params,
+    label: Option<u16>,
+    read: &ReadOptions,
+) -> Result<(Vec<FeatureValue>, Timings)> {
+    let mut timings = Timings::default();
+    let start = Instant::now();
+    let image = read_volume(image_path, read)?;
+    timings.stages.push(("read image".into(), start.elapsed()));
+    let start = Instant::now();
+    let mask = read_mask(mask_path, read)?;
+    timings.stages.push(("read mask".into(), start.elapsed()));
+    let mut params = params.clone();
+    if let Some(l) = label {
+        params.settings.label = l;
+    }
+    let start = Instant::now();
+    let prepared =
+        prepare(&image, &mask, &params.settings).map_err(|p| Error::input(mask_path, p))?;
+    timings.stages.push(("prepare".into(), start.elapsed()));
+    let values = extract(&prepared, &params, &mut timings);
+    Ok((values, timings))
+}
+
+/// A number as radaudit writes it: shortest round-trip decimal, `nan` for NaN.
+pub fn format_value(v: f64) -> String {
+    if v.is_nan() {
+        "nan".into()
+    } else {
+        format!("{v}")
+    }
+}
+
+fn json_number(v: f64) -> Value {
+    serde_json::Number::from_f64(v)
+        .map(Value::Number)
+        .unwrap_or(Value::Null)
+}
+
+/// The single-case output: CSV `feature,value` or a JSON object.
+pub fn render_case(values: &[FeatureValue], format: Format) -> String {
+    match format {
+        Format::Csv => {
+            let mut out = String::from("feature,value\n");
+            for v in values {
+                out.push_str(&format!("{},{}\n", v.name, format_value(v.value)));
+            }
+            out
+        }
+        Format::Json => {
+            let map: Map<String, Value> = values
+                .iter()
+                .map(|v| (v.name.clone(), json_number(v.value)))
+                .collect();
+            let mut s = serde_json::to_string_pretty(&Value::Object(map)).unwrap_or_default();
+            s.push('\n');
+            s
+        }
+    }
+}
+
+/// Reads a cases CSV (`case,image,mask[,label]`). Relative paths are taken from the CSV's
+/// folder. Errors name the row and column.
+pub fn read_cases(path: &Path) -> Result<Vec<Case>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(|e| Error::input(path, format!("cannot read: {e}")))?;
+    let headers = reader
+        .headers()
+        .map_err(|e| Error::input(path, format!("cannot read the header row: {e}")))?
+        .clone();
+    let col = |name: &str| headers.iter().position(|h| h == name);
+    let (Some(ci), Some(ii), Some(mi)) = (col("case"), col("image"), col("mask")) else {
+        return Err(Error::input(
+            path,
+            format!(
+                "the header must have columns case, image and mask (and optionally label); found {}",
+                headers.iter().collect::<Vec<_>>().join(", ")
+            ),
+        ));
+    };
+    let li = col("label");
+    let base = path.parent().unwrap_or(Path::new("."));
+    let resolve = |p: &str| {
+        let p = Path::new(p);
+        if p.is_absolute()
+            || p.to_string_lossy()
+                .starts_with(crate::volume::io::BUILTIN_PREFIX)
+        {
+            p.to_path_buf()
+        } else {
+            base.join(p)
+        }
+    };
+    let mut cases = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for (row, record) in reader.records().enumerate() {
+        let line = row + 2;
+        let record = record.map_err(|e| Error::input(path, format!("row {line}: {e}")))?;
+        let field = |i: usize, name: &str| -> Result<String> {
+            match record.get(i) {
+                Some(v) if !v.is_empty() => Ok(v.to_string()),
+                _ => Err(Error::input(
+                    path,
+                    format!("row {line}: column {name} is empty"),
+                )),
+            }
+        };
+        let id = field(ci, "case")?;
+        if !seen.insert(id.clone()) {
+            return Err(Error::input(
+                path,
+                format!("row {line}: case {id:?} appears twice"),
+            ));
+        }
+        let label = match li.and_then(|i| record.get(i)).filter(|v| !v.is_empty()) {
+            None => None,
+            Some(v) => Some(v.parse::<u16>().ok().filter(|l| *l > 0).ok_or_else(|| {
+                Error::input(
+                    path,
+                    format!("row {line}: label {v:?} is not an integer from 1 to 65535"),
+                )
+            })?),
+        };
+        cases.push(Case {
+            id,
+            image: resolve(&field(ii, "image")?),
+            mask: resolve(&field(mi, "mask")?),
+            label,
+        });
+    }
+    if cases.is_empty() {
+        return Err(Error::input(
+            path,
+            "no cases (the file has a header but no rows)",
+        ));
+    }
+    Ok(cases)
+}
+
+/// What a batch produced.
+pub struct BatchSummary {
+    pub succeeded: usize,
+    pub failed: Vec<(String, String)>,
+    pub errors_path: Option<PathBuf>,
+}
+
+/// The errors file next to `out`: `<out stem>.errors.csv`.
+pub fn errors_path(out: &Path) -> PathBuf {
+    let stem = out
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
+    out.with_file_name(format!("{stem}.errors.csv"))
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// Runs every case (in parallel, with a progress bar on a terminal) and writes the long
+/// table to `out` and failures to the errors file.
+pub fn run_batch(
+    cases: &[Case],
+    params: &Params,
+    read: &ReadOptions,
+    out: &Path,
+    format: Format,
+) -> Result<BatchSummary> {
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(cases.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} cases  {per_sec}  ETA {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let results: Vec<std::result::Result<Vec<FeatureValue>, String>> = cases
+        .par_iter()
+        .map(|c| {
+            let r = extract_case(&c.image, &c.mask, params, c.label, read)
+                .map(|(v, _)| v)
+                .map_err(|e| e.to_string());
+            if let Some(b) = &bar {
+                b.inc(1);
+            }
+            r
+        })
+        .collect();
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let mut failed = Vec::new();
+    let mut csv = String::from("case,feature,value\n");
+    let mut json = Map::new();
+    for (case, result) in cases.iter().zip(results) {
+        match result {
+            Ok(values) => {
+                for v in &values {
+                    csv.push_str(&format!(
+                        "{},{},{}\n",
+                        csv_field(&case.id),
+                        v.name,
+                        format_value(v.value)
+                    ));
+                }
+                let obj: Map<String, Value> = values
+                    .iter()
+                    .map(|v| (v.name.clone(), json_number(v.value)))
+                    .collect();
+                json.insert(case.id.clone(), Value::Object(obj));
+            }
+            Err(message) => failed.push((case.id.clone(), message)),
+        }
+    }
+    let body = match format {
+        Format::Csv => csv,
+        Format::Json => {
+            serde_json::to_string_pretty(&Value::Object(json)).unwrap_or_default() + "\n"
+        }
+    };
+    write_bytes(out, body.as_bytes())?;
+    let errors = errors_path(out);
+    let errors_path = if failed.is_empty() {
+        None
+    } else {
+        let mut text = String::from("case,error\n");
+        for (id, msg) in &failed {
+            text.push_str(&format!("{},{}\n", csv_field(id), csv_field(msg)));
+        }
+        write_bytes(&errors, text.as_bytes())?;
+        Some(errors)
+    };
+    Ok(BatchSummary {
+        succeeded: cases.len() - failed.len(),
+        failed,
+        errors_path,
+    })
+}

@@ -1,0 +1,169 @@
+//! Grey-level discretisation as PyRadiomics does it (`imageoperations.getBinEdges` and
+//! `binImage`): fixed bin width with edges starting at a multiple of the width below the ROI
+//! minimum (IBSI starts them at the minimum itself), or a fixed bin count over the ROI range
+//! with the last edge widened by 1; levels are `numpy.digitize` indices, 1-based.
+//!
+//! Edges are generated with numpy's own float arithmetic (`arange`, `linspace`) so that a
+//! value lying exactly on an edge falls in the same bin as in PyRadiomics.
+
+use ndarray::{Array3, Zip};
+
+/// How intensities are binned.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Binning {
+    /// Bins of this width (PyRadiomics `binWidth`).
+    Width(f64),
+    /// This many bins over the ROI range (PyRadiomics `binCount`).
+    Count(usize),
+}
+
+/// A discretised ROI: levels 1.. inside the mask, 0 outside.
+#[derive(Debug, Clone)]
+pub struct Discretised {
+    /// Grey level per voxel, shape (z, y, x); 0 outside the mask.
+    pub levels: Array3<u32>,
+    /// The levels present in the ROI, ascending.
+    pub gray_levels: Vec<u32>,
+    /// The highest level present (PyRadiomics' `Ng`).
+    pub ng: u32,
+}
+
+/// Python's float modulo: the result has the sign of the divisor.
+fn py_mod(a: f64, b: f64) -> f64 {
+    let m = a % b;
+    if m != 0.0 && ((b < 0.0) != (m < 0.0)) {
+        m + b
+    } else {
+        m
+    }
+}
+
+/// `numpy.arange(start, stop, step)` for floats: length ceil((stop - start) / step), values
+/// `start + i * delta` with delta = (start + step) - start, as numpy fills them.
+fn numpy_arange(start: f64, stop: f64, step: f64) -> Vec<f64> {
+    let len = ((stop - start) / step).ceil();
+    if !(len > 0.0) {
+        return Vec::new();
+    }
+    let len = len as usize;
+    let mut out = Vec::with_capacity(len);
+    out.push(start);
+    if len > 1 {
+        let second = start + step;
+        out.push(second);
+        let delta = second - start;
+        for i in 2..len {
+            out.push(start + i as f64 * delta);
+        }
+    }
+    out
+}
+
+/// The bin edges PyRadiomics uses for these ROI values.
+pub fn bin_edges(min: f64, max: f64, binning: Binning) -> Vec<f64> {
+    match binning {
+        Binning::Width(width) => {
+            let low = min - py_mod(min, width);
+            let high = max + 2.0 * width;
+            let edges = numpy_arange(low, high, width);
+            if edges.len() == 1 {
+                vec![edges[0] - 0.5, edges[0] + 0.5]
+            } else {
+                edges
+            }
+        }
+        Binning::Count(count) => {
+            // numpy.histogram(values, count)[1], then the last edge + 1.
+            let (first, last) = if min == max {
+                (min - 0.5, max + 0.5)
+            } else {
+                (min, max)
+            };
+            let step = (last - first) / count as f64;
+            let mut edges: Vec<f64> = (0..=count)
+                .map(|i| {
+                    if step == 0.0 {
+                        i as f64 / count as f64 * (last - first) + first
+                    } else {
+                        i as f64 * step + first
+                    }
+                })
+                .collect();
+            edges[count] = last + 1.0;
+            edges
+        }
+    }
+}
+
+/// `numpy.digitize(x, edges)` for increasing edges: the number of edges <= x.
+pub fn digitize(x: f64, edges: &[f64]) -> u32 {
+    edges.partition_point(|&e| e <= x) as u32
+}
+
+/// Discretises the image inside the mask.
+pub fn discretise(image: &Array3<f64>, mask: &Array3<bool>, binning: Binning) -> Discretised {
+    let (mut min, mut max) = (f64::INFINITY, f64::NEG_INFINITY);
+    Zip::from(image).and(mask).for_each(|&v, &m| {
+        if m {
+            min = min.min(v);
+            max = max.max(v);
+        }
+    });
+    let edges = bin_edges(min, max, binning);
+    let mut levels = Array3::<u32>::zeros(image.dim());
+    let mut present = vec![false; edges.len() + 2];
+    Zip::from(&mut levels)
+        .and(image)
+        .and(mask)
+        .for_each(|l, &v, &m| {
+            if m {
+                *l = digitize(v, &edges);
+                present[*l as usize] = true;
+            }
+        });
+    let gray_levels: Vec<u32> = (0..present.len() as u32)
+        .filter(|&l| present[l as usize])
+        .collect();
+    let ng = gray_levels.last().copied().unwrap_or(0);
+    Discretised {
+        levels,
+        gray_levels,
+        ng,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixed_width_edges_start_at_a_multiple_of_the_width() {
+        // PyRadiomics: min -1010 -> low bound -1025 (python modulo), edges every 25 up to
+        // max + 2 widths.
+        let e = bin_edges(-1010.0, -960.0, Binning::Width(25.0));
+        assert_eq!(e, vec![-1025.0, -1000.0, -975.0, -950.0, -925.0]);
+        assert_eq!(digitize(-1010.0, &e), 1);
+        assert_eq!(digitize(-1000.0, &e), 2); // on an edge: the upper bin
+        assert_eq!(digitize(-960.0, &e), 3);
+    }
+
+    #[test]
+    fn fixed_count_edges_span_the_range_with_a_widened_last_edge() {
+        let e = bin_edges(0.0, 10.0, Binning::Count(4));
+        assert_eq!(e, vec![0.0, 2.5, 5.0, 7.5, 11.0]);
+        assert_eq!(digitize(10.0, &e), 4);
+        // A flat ROI gets one bin around its value.
+        let e = bin_edges(3.0, 3.0, Binning::Count(2));
+        assert_eq!(e, vec![2.5, 3.0, 4.5]);
+    }
+
+    #[test]
+    fn a_single_edge_is_widened_to_a_bin() {
+        // min == max == 0 with width 5000: arange(0, 10000, 5000) = [0, 5000] (two edges).
+        assert_eq!(
+            bin_edges(0.0, 0.0, Binning::Width(5000.0)),
+            vec![0.0, 5000.0]
+        );
+        assert_eq!(py_mod(-7.0, 5.0), 3.0);
+    }
+}

@@ -1,0 +1,337 @@
+//! Grey Level Co-occurrence Matrix features, PyRadiomics `glcm` (24 features; IBSI "grey level
+//! co-occurrence based features", 3D averaged ITBB when angles are averaged, 3D merged IAZD with
+//! `weightingNorm`).
+//!
+//! P(i, j | δ) counts ROI voxel pairs with grey levels i and j at offset δ (both voxels in the
+//! ROI). Example: levels [1 2; 2 2] in one slice, δ = (0, 0, 1): pairs (1,2) and (2,2), so
+//! P(1,2) = P(2,2) = 1; the symmetric matrix adds the transpose. Each angle's matrix is
+//! normalised to sum 1, every feature is computed per angle and averaged over the angles that
+//! have pairs (numpy.nanmean). Grey levels are the discretised level values (levels absent from
+//! the ROI are dropped, but `Ng`, the highest level, still normalises Idmn and Idn).
+
+use nalgebra::{Complex, DMatrix};
+
+use super::discretise::Discretised;
+use super::roi::Roi;
+use super::texture::{
+    TextureSettings, entropy, for_each_roi_voxel, level_index, nanmean, neighbour,
+};
+
+/// One normalised co-occurrence matrix over the present grey levels.
+struct Glcm {
+    p: Vec<f64>,
+}
+
+/// Per-angle co-occurrence matrices, after symmetrisation, weighting and removal of empty angles.
+fn matrices(roi: &Roi, disc: &Discretised, s: &TextureSettings) -> Vec<Glcm> {
+    let n = disc.gray_levels.len();
+    let index = level_index(&disc.gray_levels);
+    let angles = s.offsets(roi.size_zyx(), &s.distances, false);
+    let dim = roi.mask.dim();
+    let levels = disc.levels.as_slice().unwrap_or(&[]);
+    let mask = roi.mask.as_slice().unwrap_or(&[]);
+    let mut counts = vec![vec![0f64; n * n]; angles.len()];
+    for_each_roi_voxel(&roi.mask, |i, z, y, x| {
+        let li = index[levels[i] as usize];
+        for (a, o) in angles.iter().enumerate() {
+            if let Some(j) = neighbour(dim, z, y, x, o) {
+                if mask[j] {
+                    counts[a][li * n + index[levels[j] as usize]] += 1.0;
+                }
+            }
+        }
+    });
+    if s.symmetrical_glcm {
+        for p in counts.iter_mut() {
+            let t: Vec<f64> = (0..n * n).map(|k| p[(k % n) * n + k / n]).collect();
+            p.iter_mut().zip(t).for_each(|(v, tv)| *v += tv);
+        }
+    }
+    if let Some(norm) = s.weighting {
+        let spacing = roi.spacing_zyx();
+        let mut merged = vec![0f64; n * n];
+        for (p, o) in counts.iter().zip(&angles) {
+            let d = norm.distance(o, spacing);
+            let w = if norm == super::texture::WeightingNorm::NoWeighting {
+                1.0
+            } else {
+                (-d * d).exp()
+            };
+            merged.iter_mut().zip(p).for_each(|(m, v)| *m += v * w);
+        }
+        counts = vec![merged];
+    }
+    let sums: Vec<f64> = counts.iter().map(|p| p.iter().sum()).collect();
+    if counts.len() > 1 {
+        let keep: Vec<bool> = sums.iter().map(|&t| t != 0.0).collect();
+        let mut k = keep.iter();
+        counts.retain(|_| *k.next().unwrap_or(&false));
+    }
+    counts
+        .into_iter()
+        .map(|mut p| {
+            let total: f64 = p.iter().sum();
+            let total = if total == 0.0 { f64::NAN } else { total };
+            p.iter_mut().for_each(|v| *v /= total);
+            Glcm { p }
+        })
+        .collect()
+}
+
+/// The second-largest eigenvalue's square root of Q(i, j) = Σk p(i,k) p(j,k) / (px(i) py(k)),
+/// as PyRadiomics computes MCC (numpy eigvals, sorted (real, imaginary), principal root).
+///
+/// Levels without pairs in this angle give zero rows and columns of Q, hence eigenvalues 0;
+/// they are set aside before the Schur decomposition, which is run on a balanced matrix (as
+/// LAPACK's dgeev balances) so that it converges on badly scaled rows.
+fn mcc(p: &[f64], px: &[f64], py: &[f64], n: usize) -> f64 {
+    if n < 2 {
+        return 1.0;
+    }
+    let active: Vec<usize> = (0..n)
+        .filter(|&i| (0..n).any(|k| p[i * n + k] != 0.0))
+        .collect();
+    let m = active.len();
+    let mut q = DMatrix::<f64>::zeros(m, m);
+    for (a, &i) in active.iter().enumerate() {
+        for (b, &j) in active.iter().enumerate() {
+            let mut acc = 0.0;
+            for k in 0..n {
+                acc += p[i * n + k] * p[j * n + k] / (px[i] * py[k] + f64::EPSILON);
+            }
+            q[(a, b)] = acc;
+        }
+    }
+    balance(&mut q);
+    let mut eig: Vec<Complex<f64>> = vec![Complex::new(0.0, 0.0); n - m];
+    if m > 0 {
+        let Some(schur) = nalgebra::linalg::Schur::try_new(q, f64::EPSILON, 1_000_000) else {
+            return f64::NAN;
+        };
+        eig.extend(schur.complex_eigenvalues().iter().copied());
+    }
+    eig.sort_by(|a, b| a.re.total_cmp(&b.re).then(a.im.total_cmp(&b.im)));
+    let second = eig[eig.len() - 2];
+    if eig.iter().all(|e| e.im == 0.0) {
+        second.re.sqrt()
+    } else {
+        second.sqrt().re
+    }
+}
+
+/// Diagonal similarity scaling by powers of two (Parlett & Reinsch 1969, LAPACK dgebal without
+/// permutation): rows and columns of comparable norm, same eigenvalues exactly.
+fn balance(a: &mut DMatrix<f64>) {
+    let n = a.nrows();
+    let radix = 2.0f64;
+    let mut converged = false;
+    while !converged {
+        converged = true;
+        for i in 0..n {
+            let (mut c, mut r) = (0.0, 0.0);
+            for j in 0..n {
+                if j != i {
+                    c += a[(j, i)].abs();
+                    r += a[(i, j)].abs();
+                }
+            }
+            if c == 0.0 || r == 0.0 {
+                continue;
+            }
+            let (mut g, mut f) = (r / radix, 1.0);
+            let s = c + r;
+            while c < g {
+                f *= radix;
+                c *= radix * radix;
+            }
+            g = r * radix;
+            while c > g {
+                f /= radix;
+                c /= radix * radix;
+            }
+            if (c + r) / f < 0.95 * s {
+                converged = false;
+                for j in 0..n {
+                    a[(i, j)] /= f;
+                    a[(j, i)] *= f;
+                }
+            }
+        }
+    }
+}
+
+/// The 24 GLCM features, in PyRadiomics' (alphabetical) order.
+pub fn features(roi: &Roi, disc: &Discretised, s: &TextureSettings) -> Vec<(&'static str, f64)> {
+    let levels: Vec<f64> = disc.gray_levels.iter().map(|&l| l as f64).collect();
+    let n = levels.len();
+    let ng = disc.ng as usize;
+    let eps = f64::EPSILON;
+    let mats = matrices(roi, disc, s);
+    let mut per_angle: Vec<[f64; 24]> = Vec::with_capacity(mats.len());
+    let mut ux_all = Vec::with_capacity(mats.len());
+    for m in &mats {
+        let p = &m.p;
+        let at = |i: usize, j: usize| p[i * n + j];
+        let px: Vec<f64> = (0..n).map(|i| (0..n).map(|j| at(i, j)).sum()).collect();
+        let py: Vec<f64> = (0..n).map(|j| (0..n).map(|i| at(i, j)).sum()).collect();
+        let (mut ux, mut uy) = (0.0, 0.0);
+        let mut sum_plus = vec![0f64; 2 * ng + 1]; // index k = i + j
+        let mut diff = vec![0f64; ng.max(1)]; // index k = |i - j|
+        for i in 0..n {
+            for j in 0..n {
+                let v = at(i, j);
+                ux += levels[i] * v;
+                uy += levels[j] * v;
+                sum_plus[(levels[i] + levels[j]) as usize] += v;
+                diff[(levels[i] - levels[j]).abs() as usize] += v;
+            }
+        }
+        ux_all.push(ux);
+        let hxy = entropy(p.iter().copied());
+        let (mut autocorr, mut prom, mut shade, mut tend, mut contrast) = (0.0, 0.0, 0.0, 0.0, 0.0);
+        let (mut varx, mut vary, mut cov, mut energy, mut maxp, mut sumsq) =
+            (0.0, 0.0, 0.0, 0.0, 0.0f64, 0.0);
+        let (mut hxy1, mut hxy2) = (0.0, 0.0);
+        for i in 0..n {
+            for j in 0..n {
+                let v = at(i, j);
+                let (gi, gj) = (levels[i], levels[j]);
+                autocorr += v * gi * gj;
+                let c = gi + gj - ux - uy;
+                prom += v * c.powi(4);
+                shade += v * c.powi(3);
+                tend += v * c.powi(2);
+                contrast += v * (gi - gj).abs().powi(2);
+                varx += v * (gi - ux).powi(2);
+                vary += v * (gj - uy).powi(2);
+                cov += v * (gi - ux) * (gj - uy);
+                energy += v * v;
+                maxp = maxp.max(v);
+                sumsq += v * (gi - ux).powi(2);
+                let pxy = px[i] * py[j];
+                hxy1 -= v * (pxy + eps).log2();
+                hxy2 -= pxy * (pxy + eps).log2();
+            }
+        }
+        let (sigx, sigy) = (varx.powf(0.5), vary.powf(0.5));
+        let correlation = if sigx * sigy == 0.0 {
+            1.0
+        } else {
+            cov / (sigx * sigy + eps)
+        };
+        let diff_avg: f64 = diff.iter().enumerate().map(|(k, v)| k as f64 * v).sum();
+        let diff_var: f64 = diff
+            .iter()
+            .enumerate()
+            .map(|(k, v)| v * (k as f64 - diff_avg).powi(2))
+            .sum();
+        let idm: f64 = diff
+            .iter()
+            .enumerate()
+            .map(|(k, v)| v / (1.0 + (k as f64).powi(2)))
+            .sum();
+        let id: f64 = diff
+            .iter()
+            .enumerate()
+            .map(|(k, v)| v / (1.0 + k as f64))
+            .sum();
+        let ngf = ng as f64;
+        let idmn: f64 = diff
+            .iter()
+            .enumerate()
+            .map(|(k, v)| v / (1.0 + (k as f64).powi(2) / ngf.powi(2)))
+            .sum();
+        let idn: f64 = diff
+            .iter()
+            .enumerate()
+            .map(|(k, v)| v / (1.0 + k as f64 / ngf))
+            .sum();
+        let inv_var: f64 = diff
+            .iter()
+            .enumerate()
+            .skip(1)
+            .map(|(k, v)| v / (k as f64).powi(2))
+            .sum();
+        let sum_avg: f64 = sum_plus
+            .iter()
+            .enumerate()
+            .skip(2)
+            .map(|(k, v)| k as f64 * v)
+            .sum();
+        let sum_entropy = entropy(sum_plus.iter().skip(2).copied());
+        let diff_entropy = entropy(diff.iter().copied());
+        let hx = entropy(px.iter().copied());
+        let hy = entropy(py.iter().copied());
+        let div = hx.max(hy);
+        let imc1 = if div != 0.0 { (hxy - hxy1) / div } else { 0.0 };
+        let imc2 = if hxy2 == hxy {
+            0.0
+        } else {
+            (1.0 - std::f64::consts::E.powf(-2.0 * (hxy2 - hxy))).powf(0.5)
+        };
+        per_angle.push([
+            autocorr,
+            f64::NAN, // JointAverage: plain mean of ux, filled below
+            prom,
+            shade,
+            tend,
+            contrast,
+            correlation,
+            diff_avg,
+            diff_entropy,
+            diff_var,
+            id,
+            idm,
+            idmn,
+            idn,
+            imc1,
+            imc2,
+            inv_var,
+            energy,
+            hxy,
+            mcc(p, &px, &py, n),
+            maxp,
+            sum_avg,
+            sum_entropy,
+            sumsq,
+        ]);
+    }
+    const NAMES: [&str; 24] = [
+        "Autocorrelation",
+        "JointAverage",
+        "ClusterProminence",
+        "ClusterShade",
+        "ClusterTendency",
+        "Contrast",
+        "Correlation",
+        "DifferenceAverage",
+        "DifferenceEntropy",
+        "DifferenceVariance",
+        "Id",
+        "Idm",
+        "Idmn",
+        "Idn",
+        "Imc1",
+        "Imc2",
+        "InverseVariance",
+        "JointEnergy",
+        "JointEntropy",
+        "MCC",
+        "MaximumProbability",
+        "SumAverage",
+        "SumEntropy",
+        "SumSquares",
+    ];
+    let mut out: Vec<(&'static str, f64)> = NAMES
+        .iter()
+        .enumerate()
+        .map(|(k, name)| {
+            let column: Vec<f64> = per_angle.iter().map(|a| a[k]).collect();
+            (*name, nanmean(&column))
+        })
+        .collect();
+    // JointAverage is numpy's plain mean of ux over angles (NaN propagates).
+    out[1].1 = ux_all.iter().sum::<f64>() / ux_all.len() as f64;
+    out.sort_by_key(|(name, _)| *name);
+    out
+}

@@ -1,0 +1,302 @@
+//! Radiomic features, computed exactly as PyRadiomics 3.1 computes them: the seven classes of
+//! its default extraction (shape, first order, GLCM, GLRLM, GLSZM, GLDM, NGTDM; 107 features)
+//! from its own parameter files.
+//!
+//! `settings` reads parameter files, `prepare` turns an image and mask into the region every
+//! family works on (normalisation, resampling, re-segmentation, cropping), `discretise` bins it,
+//! and each family is one module returning named values. This module is the registry: the
+//! class list, feature names, and `extract`, which runs the enabled classes.
+
+pub mod angles;
+pub mod discretise;
+pub mod firstorder;
+pub mod glcm;
+pub mod gldm;
+pub mod glrlm;
+pub mod glszm;
+mod mesh_table;
+pub mod ngtdm;
+pub mod prepare;
+pub mod roi;
+pub mod settings;
+pub mod shape;
+pub mod texture;
+
+use std::time::{Duration, Instant};
+
+use self::discretise::discretise;
+use self::prepare::Prepared;
+use self::settings::Params;
+
+/// A feature class (PyRadiomics' name in parentheses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FeatureClass {
+    Shape,
+    FirstOrder,
+    Glcm,
+    Glrlm,
+    Glszm,
+    Gldm,
+    Ngtdm,
+}
+
+impl FeatureClass {
+    /// All classes, in output order (PyRadiomics' default order).
+    pub const ALL: [FeatureClass; 7] = [
+        FeatureClass::Shape,
+        FeatureClass::FirstOrder,
+        FeatureClass::Glcm,
+        FeatureClass::Glrlm,
+        FeatureClass::Glszm,
+        FeatureClass::Gldm,
+        FeatureClass::Ngtdm,
+    ];
+
+    /// PyRadiomics' class name (`glcm`, `firstorder`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            FeatureClass::Shape => "shape",
+            FeatureClass::FirstOrder => "firstorder",
+            FeatureClass::Glcm => "glcm",
+            FeatureClass::Glrlm => "glrlm",
+            FeatureClass::Glszm => "glszm",
+            FeatureClass::Gldm => "gldm",
+            FeatureClass::Ngtdm => "ngtdm",
+        }
+    }
+
+    /// The class with this PyRadiomics name.
+    pub fn from_name(name: &str) -> Option<FeatureClass> {
+        FeatureClass::ALL.into_iter().find(|c| c.name() == name)
+    }
+
+    /// The feature names of the class, in output order.
+    pub fn feature_names(self) -> &'static [&'static str] {
+        match self {
+            FeatureClass::Shape => &[
+                "Elongation",
+                "Flatness",
+                "LeastAxisLength",
+                "MajorAxisLength",
+                "Maximum2DDiameterColumn",
+                "Maximum2DDiameterRow",
+                "Maximum2DDiameterSlice",
+                "Maximum3DDiameter",
+                "MeshVolume",
+                "MinorAxisLength",
+                "Sphericity",
+                "SurfaceArea",
+                "SurfaceVolumeRatio",
+                "VoxelVolume",
+            ],
+            FeatureClass::FirstOrder => &[
+                "10Percentile",
+                "90Percentile",
+                "Energy",
+                "Entropy",
+                "InterquartileRange",
+                "Kurtosis",
+                "Maximum",
+                "MeanAbsoluteDeviation",
+                "Mean",
+                "Median",
+                "Minimum",
+                "Range",
+                "RobustMeanAbsoluteDeviation",
+                "RootMeanSquared",
+                "Skewness",
+                "TotalEnergy",
+                "Uniformity",
+                "Variance",
+            ],
+            FeatureClass::Glcm => &[
+                "Autocorrelation",
+                "ClusterProminence",
+                "ClusterShade",
+                "ClusterTendency",
+                "Contrast",
+                "Correlation",
+                "DifferenceAverage",
+                "DifferenceEntropy",
+                "DifferenceVariance",
+                "Id",
+                "Idm",
+                "Idmn",
+                "Idn",
+                "Imc1",
+                "Imc2",
+                "InverseVariance",
+                "JointAverage",
+                "JointEnergy",
+                "JointEntropy",
+                "MCC",
+                "MaximumProbability",
+                "SumAverage",
+                "SumEntropy",
+                "SumSquares",
+            ],
+            FeatureClass::Glrlm => &[
+                "GrayLevelNonUniformity",
+                "GrayLevelNonUniformityNormalized",
+                "GrayLevelVariance",
+                "HighGrayLevelRunEmphasis",
+                "LongRunEmphasis",
+                "LongRunHighGrayLevelEmphasis",
+                "LongRunLowGrayLevelEmphasis",
+                "LowGrayLevelRunEmphasis",
+                "RunEntropy",
+                "RunLengthNonUniformity",
+                "RunLengthNonUniformityNormalized",
+                "RunPercentage",
+                "RunVariance",
+                "ShortRunEmphasis",
+                "ShortRunHighGrayLevelEmphasis",
+                "ShortRunLowGrayLevelEmphasis",
+            ],
+            FeatureClass::Glszm => &[
+                "GrayLevelNonUniformity",
+                "GrayLevelNonUniformityNormalized",
+                "GrayLevelVariance",
+                "HighGrayLevelZoneEmphasis",
+                "LargeAreaEmphasis",
+                "LargeAreaHighGrayLevelEmphasis",
+                "LargeAreaLowGrayLevelEmphasis",
+                "LowGrayLevelZoneEmphasis",
+                "SizeZoneNonUniformity",
+                "SizeZoneNonUniformityNormalized",
+                "SmallAreaEmphasis",
+                "SmallAreaHighGrayLevelEmphasis",
+                "SmallAreaLowGrayLevelEmphasis",
+                "ZoneEntropy",
+                "ZonePercentage",
+                "ZoneVariance",
+            ],
+            FeatureClass::Gldm => &[
+                "DependenceEntropy",
+                "DependenceNonUniformity",
+                "DependenceNonUniformityNormalized",
+                "DependenceVariance",
+                "GrayLevelNonUniformity",
+                "GrayLevelVariance",
+                "HighGrayLevelEmphasis",
+                "LargeDependenceEmphasis",
+                "LargeDependenceHighGrayLevelEmphasis",
+                "LargeDependenceLowGrayLevelEmphasis",
+                "LowGrayLevelEmphasis",
+                "SmallDependenceEmphasis",
+                "SmallDependenceHighGrayLevelEmphasis",
+                "SmallDependenceLowGrayLevelEmphasis",
+            ],
+            FeatureClass::Ngtdm => &[
+                "Busyness",
+                "Coarseness",
+                "Complexity",
+                "Contrast",
+                "Strength",
+            ],
+        }
+    }
+
+    /// Features PyRadiomics lists but deprecated (mathematically equal to another feature).
+    fn deprecated(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            FeatureClass::Shape => &[
+                ("Compactness1", "Sphericity"),
+                ("Compactness2", "Sphericity"),
+                ("SphericalDisproportion", "Sphericity"),
+            ],
+            FeatureClass::FirstOrder => &[("StandardDeviation", "Variance")],
+            FeatureClass::Glcm => &[
+                ("Dissimilarity", "DifferenceAverage"),
+                ("Homogeneity1", "Id"),
+                ("Homogeneity2", "Idm"),
+                ("SumVariance", "ClusterTendency"),
+            ],
+            FeatureClass::Gldm => &[
+                ("GrayLevelNonUniformityNormalized", "firstorder Uniformity"),
+                ("DependencePercentage", "1 (always)"),
+            ],
+            _ => &[],
+        }
+    }
+
+    /// Whether `feature` can be asked for in this class; the error says why not.
+    pub fn check_feature(self, feature: &str) -> Result<(), String> {
+        if self.feature_names().contains(&feature) {
+            return Ok(());
+        }
+        if let Some((_, equal)) = self.deprecated().iter().find(|(d, _)| *d == feature) {
+            return Err(format!(
+                "{feature} is deprecated in PyRadiomics (it equals {equal}) and not computed"
+            ));
+        }
+        Err(format!(
+            "unknown feature {feature}; the {} class has {}",
+            self.name(),
+            self.feature_names().join(", ")
+        ))
+    }
+}
+
+/// One computed feature value with its PyRadiomics name (`original_glcm_Contrast`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureValue {
+    pub name: String,
+    pub value: f64,
+}
+
+/// Time spent per extraction stage.
+#[derive(Debug, Clone, Default)]
+pub struct Timings {
+    pub stages: Vec<(String, Duration)>,
+}
+
+impl Timings {
+    fn record(&mut self, stage: &str, start: Instant) {
+        self.stages.push((stage.to_string(), start.elapsed()));
+    }
+}
+
+/// Computes the enabled classes on a prepared ROI, in PyRadiomics' output order.
+pub fn extract(prepared: &Prepared, params: &Params, timings: &mut Timings) -> Vec<FeatureValue> {
+    let s = &params.settings;
+    let roi = &prepared.roi;
+    let texture_needed = params.classes.keys().any(|c| *c != FeatureClass::Shape);
+    let start = Instant::now();
+    let disc = texture_needed.then(|| discretise(&roi.image, &roi.mask, s.binning));
+    if texture_needed {
+        timings.record("discretise", start);
+    }
+    let mut out = Vec::new();
+    for class in FeatureClass::ALL {
+        let Some(selection) = params.classes.get(&class) else {
+            continue;
+        };
+        let start = Instant::now();
+        let values = match (class, disc.as_ref()) {
+            (FeatureClass::Shape, _) => shape::features(&prepared.shape_mask, roi.spacing),
+            (FeatureClass::FirstOrder, Some(d)) => {
+                firstorder::features(roi, d, s.voxel_array_shift)
+            }
+            (FeatureClass::Glcm, Some(d)) => glcm::features(roi, d, &s.texture),
+            (FeatureClass::Glrlm, Some(d)) => glrlm::features(roi, d, &s.texture),
+            (FeatureClass::Glszm, Some(d)) => glszm::features(roi, d, &s.texture),
+            (FeatureClass::Gldm, Some(d)) => gldm::features(roi, d, &s.texture),
+            (FeatureClass::Ngtdm, Some(d)) => ngtdm::features(roi, d, &s.texture),
+            _ => Vec::new(),
+        };
+        timings.record(class.name(), start);
+        for (name, value) in values {
+            if selection
+                .as_ref()
+                .is_none_or(|wanted| wanted.iter().any(|w| w == name))
+            {
+                out.push(FeatureValue {
+                    name: format!("original_{}_{}", class.name(), name),
+                    value,
+                });
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,126 @@
+//! What the texture families share: their settings (distances, 2-D mode, angle weighting), the
+//! walk over ROI voxels and their in-ROI neighbours, and the NaN-ignoring mean over angles.
+
+use ndarray::Array3;
+
+use super::angles::{Offset, offsets};
+
+/// How per-angle matrices are merged before the features (PyRadiomics `weightingNorm`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WeightingNorm {
+    /// exp(-‖d‖∞²) for GLCM, ‖d‖∞ for GLRLM, d the offset in mm.
+    Infinity,
+    Euclidean,
+    Manhattan,
+    /// Sum the angles with weight 1.
+    NoWeighting,
+}
+
+impl WeightingNorm {
+    /// The distance of an offset (z, y, x) in mm under this norm (1 for `NoWeighting`).
+    pub fn distance(self, offset: &Offset, spacing_zyx: [f64; 3]) -> f64 {
+        let d: Vec<f64> = (0..3)
+            .map(|k| offset[k].unsigned_abs() as f64 * spacing_zyx[k])
+            .collect();
+        match self {
+            WeightingNorm::Infinity => d.iter().copied().fold(f64::MIN, f64::max),
+            WeightingNorm::Euclidean => d.iter().map(|v| v * v).sum::<f64>().sqrt(),
+            WeightingNorm::Manhattan => d.iter().sum(),
+            WeightingNorm::NoWeighting => 1.0,
+        }
+    }
+}
+
+/// Settings every texture family reads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextureSettings {
+    /// Neighbour distances (Chebyshev), PyRadiomics `distances`.
+    pub distances: Vec<usize>,
+    /// In 2-D mode, the array axis (0 = z) not to move along (`force2D` + `force2Ddimension`).
+    pub plane_axis: Option<usize>,
+    /// Angle merging (`weightingNorm`); `None` averages features over angles.
+    pub weighting: Option<WeightingNorm>,
+    /// GLCM counts both directions (`symmetricalGLCM`).
+    pub symmetrical_glcm: bool,
+    /// GLDM dependence threshold (`gldm_a`).
+    pub gldm_alpha: f64,
+}
+
+impl Default for TextureSettings {
+    fn default() -> Self {
+        TextureSettings {
+            distances: vec![1],
+            plane_axis: None,
+            weighting: None,
+            symmetrical_glcm: true,
+            gldm_alpha: 0.0,
+        }
+    }
+}
+
+impl TextureSettings {
+    /// The neighbour offsets for an ROI box of `size` (z, y, x).
+    pub fn offsets(
+        &self,
+        size: [usize; 3],
+        distances: &[usize],
+        bidirectional: bool,
+    ) -> Vec<Offset> {
+        offsets(size, distances, bidirectional, self.plane_axis)
+    }
+}
+
+/// The mean of the non-NaN values (NaN when there is none), as `numpy.nanmean`.
+pub fn nanmean(values: &[f64]) -> f64 {
+    let (sum, n) = values
+        .iter()
+        .filter(|v| !v.is_nan())
+        .fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
+    if n == 0 { f64::NAN } else { sum / n as f64 }
+}
+
+/// The flat index of the neighbour of voxel (z, y, x) at `offset`, if it lies in the array.
+#[inline]
+pub fn neighbour(
+    dim: (usize, usize, usize),
+    z: usize,
+    y: usize,
+    x: usize,
+    o: &Offset,
+) -> Option<usize> {
+    let nz = z as isize + o[0] as isize;
+    let ny = y as isize + o[1] as isize;
+    let nx = x as isize + o[2] as isize;
+    if nz < 0 || ny < 0 || nx < 0 {
+        return None;
+    }
+    let (nz, ny, nx) = (nz as usize, ny as usize, nx as usize);
+    (nz < dim.0 && ny < dim.1 && nx < dim.2).then_some((nz * dim.1 + ny) * dim.2 + nx)
+}
+
+/// Calls `visit(flat index, z, y, x)` for every ROI voxel, in array order.
+pub fn for_each_roi_voxel(mask: &Array3<bool>, mut visit: impl FnMut(usize, usize, usize, usize)) {
+    let (_, ny, nx) = mask.dim();
+    for (i, &m) in mask.as_slice().unwrap_or(&[]).iter().enumerate() {
+        if m {
+            visit(i, i / (ny * nx), (i / nx) % ny, i % nx);
+        }
+    }
+}
+
+/// A lookup from grey level to its index among the present levels.
+pub fn level_index(gray_levels: &[u32]) -> Vec<usize> {
+    let max = gray_levels.last().copied().unwrap_or(0) as usize;
+    let mut index = vec![usize::MAX; max + 1];
+    for (k, &l) in gray_levels.iter().enumerate() {
+        index[l as usize] = k;
+    }
+    index
+}
+
+/// -p·log2(p + eps) summed, PyRadiomics' entropy with numpy's machine epsilon.
+pub fn entropy(p: impl IntoIterator<Item = f64>) -> f64 {
+    -p.into_iter()
+        .map(|v| v * (v + f64::EPSILON).log2())
+        .sum::<f64>()
+}
