@@ -18,7 +18,8 @@ pub fn percentile(sorted: &[f64], q: f64) -> f64 {
         return f64::NAN;
     }
     let q = q / 100.0;
-    let virtual_index = (n as f64 * q + (1.0 + q * -1.0) - 1.0).clamp(0.0, (n - 1) as f64);
+    // numpy's virtual index n·q + (α + q(1 - α - β)) - 1 with α = β = 1.
+    let virtual_index = (n as f64 * q + (1.0 - q) - 1.0).clamp(0.0, (n - 1) as f64);
     let lo = virtual_index.floor();
     let t = virtual_index - lo;
     let lo = lo as usize;
@@ -78,7 +79,7 @@ pub fn features(roi: &Roi, disc: &Discretised, voxel_array_shift: f64) -> Vec<(&
         .sum::<f64>();
     let uniformity: f64 = p.iter().map(|pi| pi * pi).sum();
 
-    x.sort_by(f64::total_cmp);
+    x.sort_unstable_by(f64::total_cmp);
     let (p10, p90) = (percentile(&x, 10.0), percentile(&x, 90.0));
     let robust: Vec<f64> = x
         .iter()

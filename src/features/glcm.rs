@@ -9,13 +9,11 @@
 //! have pairs (numpy.nanmean). Grey levels are the discretised level values (levels absent from
 //! the ROI are dropped, but `Ng`, the highest level, still normalises Idmn and Idn).
 
-use nalgebra::{Complex, DMatrix};
+use nalgebra::DMatrix;
 
 use super::discretise::Discretised;
 use super::roi::Roi;
-use super::texture::{
-    TextureSettings, entropy, for_each_roi_voxel, level_index, nanmean, neighbour,
-};
+use super::texture::{Lattice, TextureSettings, entropy, nanmean};
 
 /// One normalised co-occurrence matrix over the present grey levels.
 struct Glcm {
@@ -23,24 +21,26 @@ struct Glcm {
 }
 
 /// Per-angle co-occurrence matrices, after symmetrisation, weighting and removal of empty angles.
-fn matrices(roi: &Roi, disc: &Discretised, s: &TextureSettings) -> Vec<Glcm> {
+fn matrices(roi: &Roi, disc: &Discretised, lattice: &Lattice, s: &TextureSettings) -> Vec<Glcm> {
     let n = disc.gray_levels.len();
-    let index = level_index(&disc.gray_levels);
     let angles = s.offsets(roi.size_zyx(), &s.distances, false);
-    let dim = roi.mask.dim();
-    let levels = disc.levels.as_slice().unwrap_or(&[]);
-    let mask = roi.mask.as_slice().unwrap_or(&[]);
-    let mut counts = vec![vec![0f64; n * n]; angles.len()];
-    for_each_roi_voxel(&roi.mask, |i, z, y, x| {
-        let li = index[levels[i] as usize];
-        for (a, o) in angles.iter().enumerate() {
-            if let Some(j) = neighbour(dim, z, y, x, o) {
-                if mask[j] {
-                    counts[a][li * n + index[levels[j] as usize]] += 1.0;
-                }
+    let offsets = lattice.flat_offsets(&angles);
+    // Integer counting: repeated increments of one cell chain through memory, and integer adds
+    // are shorter links than float adds.
+    let mut tallies = vec![vec![0u32; n * n]; angles.len()];
+    for &i in &lattice.roi {
+        let row = (lattice.cells[i] - 1) as usize * n;
+        for (p, &o) in tallies.iter_mut().zip(&offsets) {
+            let c = lattice.at(i, o);
+            if c != 0 {
+                p[row + c as usize - 1] += 1;
             }
         }
-    });
+    }
+    let mut counts: Vec<Vec<f64>> = tallies
+        .into_iter()
+        .map(|t| t.into_iter().map(f64::from).collect())
+        .collect();
     if s.symmetrical_glcm {
         for p in counts.iter_mut() {
             let t: Vec<f64> = (0..n * n).map(|k| p[(k % n) * n + k / n]).collect();
@@ -78,95 +78,52 @@ fn matrices(roi: &Roi, disc: &Discretised, s: &TextureSettings) -> Vec<Glcm> {
         .collect()
 }
 
-/// The second-largest eigenvalue's square root of Q(i, j) = Σk p(i,k) p(j,k) / (px(i) py(k)),
-/// as PyRadiomics computes MCC (numpy eigvals, sorted (real, imaginary), principal root).
+/// The square root of the second-largest eigenvalue of
+/// Q(i, j) = Σk p(i,k) p(j,k) / (px(i) py(k) + eps), as PyRadiomics computes MCC.
 ///
-/// Levels without pairs in this angle give zero rows and columns of Q, hence eigenvalues 0;
-/// they are set aside before the Schur decomposition, which is run on a balanced matrix (as
-/// LAPACK's dgeev balances) so that it converges on badly scaled rows.
+/// Q is a diagonal similarity away from a symmetric matrix: with D = diag(px),
+/// S = D^½ Q D^-½ has S(i,j) = Σk p(i,k) p(j,k) / (√(px(i) px(j)) py(k)) but for the tiny
+/// eps term, and the same eigenvalues as Q. The eigenvalues of the symmetric part (S + Sᵀ)/2
+/// differ from S's only to second order in that asymmetry, so a symmetric eigensolver (which
+/// always converges, unlike a general Schur iteration on Q's clustered eigenvalues) gives
+/// PyRadiomics' numpy.linalg.eigvals values. Levels without pairs in this angle have zero rows
+/// in Q: eigenvalue 0, set aside.
 fn mcc(p: &[f64], px: &[f64], py: &[f64], n: usize) -> f64 {
     if n < 2 {
         return 1.0;
     }
-    let active: Vec<usize> = (0..n)
-        .filter(|&i| (0..n).any(|k| p[i * n + k] != 0.0))
-        .collect();
+    let active: Vec<usize> = (0..n).filter(|&i| px[i] > 0.0).collect();
     let m = active.len();
-    let mut q = DMatrix::<f64>::zeros(m, m);
-    for (a, &i) in active.iter().enumerate() {
-        for (b, &j) in active.iter().enumerate() {
-            let mut acc = 0.0;
-            for k in 0..n {
-                acc += p[i * n + k] * p[j * n + k] / (px[i] * py[k] + f64::EPSILON);
-            }
-            q[(a, b)] = acc;
-        }
-    }
-    balance(&mut q);
-    let mut eig: Vec<Complex<f64>> = vec![Complex::new(0.0, 0.0); n - m];
-    if m > 0 {
-        let Some(schur) = nalgebra::linalg::Schur::try_new(q, f64::EPSILON, 1_000_000) else {
-            return f64::NAN;
-        };
-        eig.extend(schur.complex_eigenvalues().iter().copied());
-    }
-    eig.sort_by(|a, b| a.re.total_cmp(&b.re).then(a.im.total_cmp(&b.im)));
-    let second = eig[eig.len() - 2];
-    if eig.iter().all(|e| e.im == 0.0) {
-        second.re.sqrt()
-    } else {
-        second.sqrt().re
-    }
-}
-
-/// Diagonal similarity scaling by powers of two (Parlett & Reinsch 1969, LAPACK dgebal without
-/// permutation): rows and columns of comparable norm, same eigenvalues exactly.
-fn balance(a: &mut DMatrix<f64>) {
-    let n = a.nrows();
-    let radix = 2.0f64;
-    let mut converged = false;
-    while !converged {
-        converged = true;
-        for i in 0..n {
-            let (mut c, mut r) = (0.0, 0.0);
-            for j in 0..n {
-                if j != i {
-                    c += a[(j, i)].abs();
-                    r += a[(i, j)].abs();
-                }
-            }
-            if c == 0.0 || r == 0.0 {
-                continue;
-            }
-            let (mut g, mut f) = (r / radix, 1.0);
-            let s = c + r;
-            while c < g {
-                f *= radix;
-                c *= radix * radix;
-            }
-            g = r * radix;
-            while c > g {
-                f /= radix;
-                c /= radix * radix;
-            }
-            if (c + r) / f < 0.95 * s {
-                converged = false;
-                for j in 0..n {
-                    a[(i, j)] /= f;
-                    a[(j, i)] *= f;
-                }
-            }
-        }
-    }
+    let w = DMatrix::<f64>::from_fn(m, n, |r, k| {
+        let i = active[r];
+        p[i * n + k] / (px[i] * py[k] + f64::EPSILON)
+    });
+    let pt = DMatrix::<f64>::from_fn(n, m, |k, c| p[active[c] * n + k]);
+    let q = w * pt;
+    let root: Vec<f64> = active.iter().map(|&i| px[i].sqrt()).collect();
+    let sym = DMatrix::<f64>::from_fn(m, m, |a, b| {
+        let s_ab = q[(a, b)] * root[a] / root[b];
+        let s_ba = q[(b, a)] * root[b] / root[a];
+        0.5 * (s_ab + s_ba)
+    });
+    let mut eig: Vec<f64> = vec![0.0; n - m];
+    eig.extend(sym.symmetric_eigenvalues().iter().copied());
+    eig.sort_by(f64::total_cmp);
+    eig[eig.len() - 2].sqrt()
 }
 
 /// The 24 GLCM features, in PyRadiomics' (alphabetical) order.
-pub fn features(roi: &Roi, disc: &Discretised, s: &TextureSettings) -> Vec<(&'static str, f64)> {
+pub fn features(
+    roi: &Roi,
+    disc: &Discretised,
+    lattice: &Lattice,
+    s: &TextureSettings,
+) -> Vec<(&'static str, f64)> {
     let levels: Vec<f64> = disc.gray_levels.iter().map(|&l| l as f64).collect();
     let n = levels.len();
     let ng = disc.ng as usize;
     let eps = f64::EPSILON;
-    let mats = matrices(roi, disc, s);
+    let mats = matrices(roi, disc, lattice, s);
     let mut per_angle: Vec<[f64; 24]> = Vec::with_capacity(mats.len());
     let mut ux_all = Vec::with_capacity(mats.len());
     for m in &mats {

@@ -5,31 +5,46 @@
 //! every angle at the given distances) whose grey level differs by at most `gldm_a`; P(i, j)
 //! counts voxels of level i with j - 1 dependent neighbours (j starts at 1, as in IBSI).
 
+use std::collections::BTreeMap;
+
 use super::discretise::Discretised;
 use super::glszm::SizeMatrix;
 use super::roi::Roi;
-use super::texture::{TextureSettings, for_each_roi_voxel, level_index, neighbour};
+use super::texture::{Lattice, TextureSettings};
 
 /// The 14 GLDM features, in PyRadiomics' (alphabetical) order.
-pub fn features(roi: &Roi, disc: &Discretised, s: &TextureSettings) -> Vec<(&'static str, f64)> {
-    let index = level_index(&disc.gray_levels);
-    let offsets = s.offsets(roi.size_zyx(), &s.distances, true);
-    let dim = roi.mask.dim();
-    let levels = disc.levels.as_slice().unwrap_or(&[]);
-    let mask = roi.mask.as_slice().unwrap_or(&[]);
-    let n = disc.gray_levels.len();
-    let nj = offsets.len() + 1;
-    let mut p = vec![0f64; n * nj];
-    for_each_roi_voxel(&roi.mask, |i, z, y, x| {
-        let gi = levels[i] as f64;
-        let dependent = offsets
+pub fn features(
+    roi: &Roi,
+    disc: &Discretised,
+    lattice: &Lattice,
+    s: &TextureSettings,
+) -> Vec<(&'static str, f64)> {
+    let offsets = lattice.flat_offsets(&s.offsets(roi.size_zyx(), &s.distances, true));
+    let values = &lattice.level_values;
+    let n = values.len();
+    // Levels whose values lie within alpha of each other depend on each other.
+    let dependent: Vec<bool> = (0..n * n)
+        .map(|k| (values[k / n] - values[k % n]).abs() <= s.gldm_alpha)
+        .collect();
+    let mut counts = vec![0f64; n * (offsets.len() + 1)];
+    let width = offsets.len() + 1;
+    for &i in &lattice.roi {
+        let gi = (lattice.cells[i] - 1) as usize;
+        let row = &dependent[gi * n..(gi + 1) * n];
+        let dep = offsets
             .iter()
-            .filter_map(|o| neighbour(dim, z, y, x, o))
-            .filter(|&j| mask[j] && (gi - levels[j] as f64).abs() <= s.gldm_alpha)
+            .map(|&o| lattice.at(i, o))
+            .filter(|&c| c != 0 && row[c as usize - 1])
             .count();
-        p[index[levels[i] as usize] * nj + dependent] += 1.0;
-    });
-    let m = SizeMatrix::new(&p, n, nj, &disc.gray_levels);
+        counts[gi * width + dep] += 1.0;
+    }
+    let cells: BTreeMap<(usize, usize), f64> = counts
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| **v != 0.0)
+        .map(|(k, v)| ((k / width, k % width + 1), *v))
+        .collect();
+    let m = SizeMatrix::new(cells, &disc.gray_levels);
     vec![
         ("DependenceEntropy", m.entropy()),
         ("DependenceNonUniformity", m.sn()),

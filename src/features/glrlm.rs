@@ -7,66 +7,51 @@
 //! two ROI voxels is dropped, and features are averaged over the remaining directions (or the
 //! matrices are merged with `weightingNorm`, weighted by the offset's length in mm).
 
-use super::discretise::Discretised;
-use super::roi::Roi;
-use super::texture::{TextureSettings, entropy, level_index, nanmean};
+use std::collections::BTreeMap;
 
-/// Run-length matrices (levels x run lengths) per direction, with their run counts.
-fn matrices(roi: &Roi, disc: &Discretised, s: &TextureSettings) -> (Vec<Vec<f64>>, usize) {
+use super::discretise::Discretised;
+use super::glszm::SizeMatrix;
+use super::roi::Roi;
+use super::texture::{Lattice, TextureSettings, nanmean};
+
+/// Run-length matrices (levels x run lengths) per direction, with the longest possible run.
+///
+/// For each direction θ, an ROI voxel whose predecessor p - θ does not hold the same level
+/// starts a run, which continues while p + kθ does; the padding (level 0) ends every line, so
+/// each ROI voxel is visited about twice per direction. PyRadiomics drops a direction along
+/// which no line meets two ROI voxels; a run longer than 1 proves one does, and only when every
+/// run is a single voxel are the lines walked to decide.
+fn matrices(
+    roi: &Roi,
+    disc: &Discretised,
+    lattice: &Lattice,
+    s: &TextureSettings,
+) -> (Vec<Vec<f64>>, usize) {
     let n = disc.gray_levels.len();
-    let index = level_index(&disc.gray_levels);
-    let (dz, dy, dx) = roi.mask.dim();
-    let size = [dz, dy, dx];
-    let nr = dz.max(dy).max(dx);
+    let size = roi.size_zyx();
+    let nr = size[0].max(size[1]).max(size[2]);
     let angles = s.offsets(size, &[1], false);
-    let levels = disc.levels.as_slice().unwrap_or(&[]);
-    let mask = roi.mask.as_slice().unwrap_or(&[]);
-    let inside = |p: [isize; 3]| (0..3).all(|k| p[k] >= 0 && (p[k] as usize) < size[k]);
+    let strides = lattice.flat_offsets(&angles);
+    let cells = &lattice.cells;
     let mut out = Vec::with_capacity(angles.len());
-    for o in &angles {
-        let o = [o[0] as isize, o[1] as isize, o[2] as isize];
+    for (o, &stride) in angles.iter().zip(&strides) {
         let mut p_run = vec![0f64; n * nr];
-        let mut multi = false;
-        for z in 0..dz {
-            for y in 0..dy {
-                for x in 0..dx {
-                    let start = [z as isize, y as isize, x as isize];
-                    // A line starts where stepping back leaves the box.
-                    if inside([start[0] - o[0], start[1] - o[1], start[2] - o[2]]) {
-                        continue;
-                    }
-                    let (mut gl, mut run, mut elements) = (usize::MAX, 0usize, 0usize);
-                    let mut pos = start;
-                    while inside(pos) {
-                        let i = (pos[0] as usize * dy + pos[1] as usize) * dx + pos[2] as usize;
-                        if mask[i] {
-                            elements += 1;
-                            let g = index[levels[i] as usize];
-                            if gl == usize::MAX {
-                                gl = g;
-                                run = 0;
-                            } else if g == gl {
-                                run += 1;
-                            } else {
-                                p_run[gl * nr + run] += 1.0;
-                                gl = g;
-                                run = 0;
-                            }
-                        } else if gl != usize::MAX {
-                            p_run[gl * nr + run] += 1.0;
-                            gl = usize::MAX;
-                            run = 0;
-                        }
-                        pos = [pos[0] + o[0], pos[1] + o[1], pos[2] + o[2]];
-                    }
-                    if gl != usize::MAX {
-                        p_run[gl * nr + run] += 1.0;
-                    }
-                    multi |= elements > 1;
-                }
+        let mut longest = 0usize;
+        for &p in &lattice.roi {
+            let c = cells[p];
+            if cells[(p as isize - stride) as usize] == c {
+                continue;
             }
+            let mut len = 1usize;
+            let mut q = (p as isize + stride) as usize;
+            while cells[q] == c {
+                len += 1;
+                q = (q as isize + stride) as usize;
+            }
+            longest = longest.max(len);
+            p_run[(c as usize - 1) * nr + len - 1] += 1.0;
         }
-        if !multi {
+        if longest < 2 && !line_meets_two(lattice, size, o) {
             p_run.iter_mut().for_each(|v| *v = 0.0);
         }
         out.push(p_run);
@@ -83,76 +68,74 @@ fn matrices(roi: &Roi, disc: &Discretised, s: &TextureSettings) -> (Vec<Vec<f64>
     (out, nr)
 }
 
-/// The 16 GLRLM features, in PyRadiomics' (alphabetical) order.
-pub fn features(roi: &Roi, disc: &Discretised, s: &TextureSettings) -> Vec<(&'static str, f64)> {
-    let (mut mats, nr) = matrices(roi, disc, s);
-    let n = disc.gray_levels.len();
-    if mats.len() > 1 {
-        mats.retain(|p| p.iter().sum::<f64>() != 0.0);
+/// Whether some line along `o` through the ROI box holds two ROI voxels (not necessarily
+/// adjacent): PyRadiomics keeps a direction only then.
+fn line_meets_two(lattice: &Lattice, size: [usize; 3], o: &[i32; 3]) -> bool {
+    let pad = lattice.pad;
+    let [_, py, px] = lattice.dims;
+    for &p in &lattice.roi {
+        let (z, y, x) = (p / (py * px) - pad, (p / px) % py - pad, p % px - pad);
+        let mut pos = [z as isize, y as isize, x as isize];
+        loop {
+            for d in 0..3 {
+                pos[d] += o[d] as isize;
+            }
+            if (0..3).any(|d| pos[d] < 0 || pos[d] as usize >= size[d]) {
+                break;
+            }
+            let q =
+                ((pos[0] as usize + pad) * py + pos[1] as usize + pad) * px + pos[2] as usize + pad;
+            if lattice.cells[q] != 0 {
+                return true;
+            }
+        }
     }
-    let ivec: Vec<f64> = disc.gray_levels.iter().map(|&l| l as f64).collect();
+    false
+}
+
+/// The 16 GLRLM features, in PyRadiomics' (alphabetical) order. Each direction's matrix is a
+/// (grey level x run length) count matrix, summarised like GLSZM's, then averaged over
+/// directions; a lone direction without runs gives NaN (PyRadiomics divides by Nr = NaN).
+pub fn features(
+    roi: &Roi,
+    disc: &Discretised,
+    lattice: &Lattice,
+    s: &TextureSettings,
+) -> Vec<(&'static str, f64)> {
+    let (mut mats, nr) = matrices(roi, disc, lattice, s);
+    if mats.len() > 1 {
+        mats.retain(|p| p.iter().any(|v| *v != 0.0));
+    }
     let mut rows: Vec<[f64; 16]> = Vec::new();
     for p in &mats {
-        let total: f64 = p.iter().sum();
-        let runs = if total == 0.0 { f64::NAN } else { total };
-        let pg: Vec<f64> = (0..n)
-            .map(|i| p[i * nr..(i + 1) * nr].iter().sum())
-            .collect();
-        let pr: Vec<f64> = (0..nr)
-            .map(|j| (0..n).map(|i| p[i * nr + j]).sum())
-            .collect();
-        let j = |k: usize| (k + 1) as f64;
-        let sum_r = |f: &dyn Fn(usize, f64) -> f64| {
-            pr.iter().enumerate().map(|(k, &v)| f(k, v)).sum::<f64>()
-        };
-        let sum_g = |f: &dyn Fn(usize, f64) -> f64| {
-            pg.iter().enumerate().map(|(k, &v)| f(k, v)).sum::<f64>()
-        };
-        let sum_p = |f: &dyn Fn(f64, f64, f64) -> f64| {
-            let mut acc = 0.0;
-            for gi in 0..n {
-                for rj in 0..nr {
-                    let v = p[gi * nr + rj];
-                    if v != 0.0 {
-                        acc += f(v, ivec[gi], j(rj));
-                    }
-                }
-            }
-            acc
-        };
-        let np_: f64 = sum_r(&|k, v| v * j(k));
-        let pgn: Vec<f64> = pg.iter().map(|v| v / runs).collect();
-        let u_i: f64 = pgn.iter().zip(&ivec).map(|(p, i)| p * i).sum();
-        let glv: f64 = pgn
-            .iter()
-            .zip(&ivec)
-            .map(|(p, i)| p * (i - u_i).powi(2))
-            .sum();
-        let prn: Vec<f64> = pr.iter().map(|v| v / runs).collect();
-        let u_j: f64 = prn.iter().enumerate().map(|(k, p)| p * j(k)).sum();
-        let rv: f64 = prn
+        let cells: BTreeMap<(usize, usize), f64> = p
             .iter()
             .enumerate()
-            .map(|(k, p)| p * (j(k) - u_j).powi(2))
-            .sum();
-        let re = entropy(p.iter().map(|v| v / runs));
+            .filter(|(_, v)| **v != 0.0)
+            .map(|(k, v)| ((k / nr, k % nr + 1), *v))
+            .collect();
+        if cells.is_empty() {
+            rows.push([f64::NAN; 16]);
+            continue;
+        }
+        let m = SizeMatrix::new(cells, &disc.gray_levels);
         rows.push([
-            sum_g(&|_, v| v * v) / runs,
-            sum_g(&|_, v| v * v) / runs.powi(2),
-            glv,
-            sum_g(&|k, v| v * ivec[k].powi(2)) / runs,
-            sum_r(&|k, v| v * j(k).powi(2)) / runs,
-            sum_p(&|v, i, j| v * (j.powi(2) * i.powi(2))) / runs,
-            sum_p(&|v, i, j| v * j.powi(2) / i.powi(2)) / runs,
-            sum_g(&|k, v| v / ivec[k].powi(2)) / runs,
-            re,
-            sum_r(&|_, v| v * v) / runs,
-            sum_r(&|_, v| v * v) / runs.powi(2),
-            runs / np_,
-            rv,
-            sum_r(&|k, v| v / j(k).powi(2)) / runs,
-            sum_p(&|v, i, j| v * i.powi(2) / j.powi(2)) / runs,
-            sum_p(&|v, i, j| v / (i.powi(2) * j.powi(2))) / runs,
+            m.gln(),
+            m.gln() / m.nz,
+            m.gl_variance(),
+            m.sum_p(|v, i, _| v * i * i),
+            m.sum_p(|v, _, j| v * j * j),
+            m.sum_p(|v, i, j| v * (j * j * i * i)),
+            m.sum_p(|v, i, j| v * j * j / (i * i)),
+            m.sum_p(|v, i, _| v / (i * i)),
+            m.entropy(),
+            m.sn(),
+            m.sn() / m.nz,
+            m.nz / m.covered(),
+            m.size_variance(),
+            m.sum_p(|v, _, j| v / (j * j)),
+            m.sum_p(|v, i, j| v * i * i / (j * j)),
+            m.sum_p(|v, i, j| v / (i * i * j * j)),
         ]);
     }
     const NAMES: [&str; 16] = [

@@ -264,6 +264,17 @@ pub fn extract(prepared: &Prepared, params: &Params, timings: &mut Timings) -> V
     let texture_needed = params.classes.keys().any(|c| *c != FeatureClass::Shape);
     let start = Instant::now();
     let disc = texture_needed.then(|| discretise(&roi.image, &roi.mask, s.binning));
+    let pad = s
+        .texture
+        .distances
+        .iter()
+        .copied()
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let lattice = disc
+        .as_ref()
+        .map(|d| texture::Lattice::new(&roi.mask, &d.levels, &d.gray_levels, pad));
     if texture_needed {
         timings.record("discretise", start);
     }
@@ -273,16 +284,17 @@ pub fn extract(prepared: &Prepared, params: &Params, timings: &mut Timings) -> V
             continue;
         };
         let start = Instant::now();
-        let values = match (class, disc.as_ref()) {
-            (FeatureClass::Shape, _) => shape::features(&prepared.shape_mask, roi.spacing),
-            (FeatureClass::FirstOrder, Some(d)) => {
+        let t = &s.texture;
+        let values = match (class, disc.as_ref(), lattice.as_ref()) {
+            (FeatureClass::Shape, _, _) => shape::features(&prepared.shape_mask, roi.spacing),
+            (FeatureClass::FirstOrder, Some(d), _) => {
                 firstorder::features(roi, d, s.voxel_array_shift)
             }
-            (FeatureClass::Glcm, Some(d)) => glcm::features(roi, d, &s.texture),
-            (FeatureClass::Glrlm, Some(d)) => glrlm::features(roi, d, &s.texture),
-            (FeatureClass::Glszm, Some(d)) => glszm::features(roi, d, &s.texture),
-            (FeatureClass::Gldm, Some(d)) => gldm::features(roi, d, &s.texture),
-            (FeatureClass::Ngtdm, Some(d)) => ngtdm::features(roi, d, &s.texture),
+            (FeatureClass::Glcm, Some(d), Some(l)) => glcm::features(roi, d, l, t),
+            (FeatureClass::Glrlm, Some(d), Some(l)) => glrlm::features(roi, d, l, t),
+            (FeatureClass::Glszm, Some(d), Some(l)) => glszm::features(roi, d, l, t),
+            (FeatureClass::Gldm, Some(d), Some(l)) => gldm::features(roi, d, l, t),
+            (FeatureClass::Ngtdm, Some(d), Some(l)) => ngtdm::features(roi, d, l, t),
             _ => Vec::new(),
         };
         timings.record(class.name(), start);

@@ -7,37 +7,38 @@
 
 use super::discretise::Discretised;
 use super::roi::Roi;
-use super::texture::{TextureSettings, for_each_roi_voxel, level_index, neighbour};
+use super::texture::{Lattice, TextureSettings};
 
 /// The 5 NGTDM features, in PyRadiomics' (alphabetical) order.
-pub fn features(roi: &Roi, disc: &Discretised, s: &TextureSettings) -> Vec<(&'static str, f64)> {
-    let index = level_index(&disc.gray_levels);
-    let offsets = s.offsets(roi.size_zyx(), &s.distances, true);
-    let dim = roi.mask.dim();
-    let levels = disc.levels.as_slice().unwrap_or(&[]);
-    let mask = roi.mask.as_slice().unwrap_or(&[]);
+pub fn features(
+    roi: &Roi,
+    disc: &Discretised,
+    lattice: &Lattice,
+    s: &TextureSettings,
+) -> Vec<(&'static str, f64)> {
+    let offsets = lattice.flat_offsets(&s.offsets(roi.size_zyx(), &s.distances, true));
+    let values = &lattice.level_values;
     let n = disc.gray_levels.len();
     let mut count = vec![0f64; n];
     let mut s_i = vec![0f64; n];
-    for_each_roi_voxel(&roi.mask, |i, z, y, x| {
+    for &i in &lattice.roi {
         let (mut k, mut sum) = (0.0f64, 0.0f64);
-        for o in &offsets {
-            if let Some(j) = neighbour(dim, z, y, x, o) {
-                if mask[j] {
-                    k += 1.0;
-                    sum += levels[j] as f64;
-                }
+        for &o in &offsets {
+            let c = lattice.at(i, o);
+            if c != 0 {
+                k += 1.0;
+                sum += values[c as usize - 1];
             }
         }
+        let g = (lattice.cells[i] - 1) as usize;
         let diff = if k == 0.0 {
             0.0
         } else {
-            (levels[i] as f64 - sum / k).abs()
+            (values[g] - sum / k).abs()
         };
-        let g = index[levels[i] as usize];
         count[g] += 1.0;
         s_i[g] += diff;
-    });
+    }
     let nvp: f64 = count.iter().sum();
     let p: Vec<f64> = count.iter().map(|c| c / nvp).collect();
     let iv: Vec<f64> = disc.gray_levels.iter().map(|&l| l as f64).collect();

@@ -15,7 +15,7 @@ use super::settings::{ResegmentMode, Settings};
 use crate::volume::geometry::{Geometry, GeometryTolerance};
 use crate::volume::pixel::PixelType;
 use crate::volume::resample::{Interpolator, cast_like_itk, resample};
-use crate::volume::{Mask, Volume};
+use crate::volume::{Mask, Volume, label_bounding_box};
 
 /// B-spline prefiltering reaches this far (|pole|^32 < 1e-18): the input crop margin beyond
 /// which the resampled values equal those computed on the whole image.
@@ -38,19 +38,7 @@ struct Grid {
 
 /// Inclusive bounding box (x, y, z) of `label`.
 fn bounding_box(labels: &Array3<u16>, label: u16) -> Option<([usize; 3], [usize; 3])> {
-    let mut lo = [usize::MAX; 3];
-    let mut hi = [0usize; 3];
-    let mut any = false;
-    for ((z, y, x), &l) in labels.indexed_iter() {
-        if l == label {
-            any = true;
-            for (a, v) in [x, y, z].into_iter().enumerate() {
-                lo[a] = lo[a].min(v);
-                hi[a] = hi[a].max(v);
-            }
-        }
-    }
-    any.then_some((lo, hi))
+    label_bounding_box(labels, label)
 }
 
 fn crop<T: Clone>(a: &Array3<T>, lo: [usize; 3], hi: [usize; 3]) -> Array3<T> {
@@ -359,11 +347,13 @@ pub fn prepare(image: &Volume, mask: &Mask, s: &Settings) -> Result<Prepared, St
                 coordinate: s.geometry_tolerance.unwrap_or(1e-6),
                 direction: s.geometry_tolerance.unwrap_or(1e-6),
             };
+            let corrected;
             let labels = match image.geometry.check_same(&mask.geometry, tol) {
-                Ok(()) => mask.labels.clone(),
+                Ok(()) => &mask.labels,
                 Err(_) if s.correct_mask => {
                     check_roi_inside(&image.geometry, mask, s.label)?;
-                    resample_labels(mask, &image.geometry)
+                    corrected = resample_labels(mask, &image.geometry);
+                    &corrected
                 }
                 Err(why) => {
                     return Err(format!(
@@ -371,13 +361,13 @@ pub fn prepare(image: &Volume, mask: &Mask, s: &Settings) -> Result<Prepared, St
                     ));
                 }
             };
-            let (lo, hi) = bounding_box(&labels, s.label).ok_or_else(|| {
+            let (lo, hi) = bounding_box(labels, s.label).ok_or_else(|| {
                 format!(
                     "label {} is not present in the mask on the image grid",
                     s.label
                 )
             })?;
-            (intensity.region(image, lo, hi), crop(&labels, lo, hi))
+            (intensity.region(image, lo, hi), crop(labels, lo, hi))
         }
     };
     let (lo, hi) = check_roi(&labels, s)?;

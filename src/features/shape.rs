@@ -7,7 +7,7 @@
 //! between vertices sharing a z (slice), a y (column) or an x (row) coordinate. Axis lengths come
 //! from the principal components of the ROI voxel centres: 4·sqrt(eigenvalue).
 
-use nalgebra::{Matrix3, SymmetricEigen};
+use nalgebra::Matrix3;
 use ndarray::Array3;
 
 use super::mesh_table::TRIANGLES;
@@ -43,17 +43,6 @@ const EDGES: [[usize; 2]; 12] = [
 /// Edge midpoints in (z, y, x) cube coordinates.
 fn midpoints() -> [[f64; 3]; 12] {
     EDGES.map(|[a, b]| [0, 1, 2].map(|d| (CORNERS[a][d] + CORNERS[b][d]) as f64 / 2.0))
-}
-
-/// The corner configuration of the cube at (z, y, x): bit k set when corner k is in the ROI.
-fn configuration(mask: &Array3<bool>, z: usize, y: usize, x: usize) -> usize {
-    let mut config = 0;
-    for (k, c) in CORNERS.iter().enumerate() {
-        if mask[(z + c[0], y + c[1], x + c[2])] {
-            config |= 1 << k;
-        }
-    }
-    config
 }
 
 /// Area and signed volume (times 6) that the triangles of one cube contribute. `config` is
@@ -96,10 +85,65 @@ fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
     a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
 }
 
-/// Mesh area, volume and the vertices (each grid edge once) of a zero-padded mask.
-fn mesh(padded: &Array3<bool>, spacing_zyx: [f64; 3]) -> (f64, f64, Vec<[f64; 3]>) {
+/// Per-configuration constants for one spacing: a cube's triangle area, and its signed volume
+/// (times 6) split as K0 + P·K1 with P the cube's position in mm. For a triangle (P+a, P+b,
+/// P+c), (A×B)·C = (a×b)·c + P·(a×b + b×c + c×a): the same tetrahedra PyRadiomics sums,
+/// without recomputing the position-free part in every cube.
+struct CubeTable {
+    area: [f64; 256],
+    k0: [f64; 256],
+    k1: [[f64; 3]; 256],
+}
+
+impl CubeTable {
+    fn new(spacing_zyx: [f64; 3]) -> Self {
+        let mid = midpoints();
+        let mut t = CubeTable {
+            area: [0.0; 256],
+            k0: [0.0; 256],
+            k1: [[0.0; 3]; 256],
+        };
+        for config in 0..256usize {
+            let (row, sign) = if config & 0x80 != 0 {
+                (config ^ 0xff, -1.0)
+            } else {
+                (config, 1.0)
+            };
+            let point = |e: i8| [0, 1, 2].map(|d| mid[e as usize][d] * spacing_zyx[d]);
+            for tri in TRIANGLES[row].chunks(3).take_while(|t| t[0] >= 0) {
+                let (a, b, c) = (point(tri[0]), point(tri[1]), point(tri[2]));
+                let ab = cross(a, b);
+                t.k0[config] += sign * dot(ab, c);
+                let (bc, ca) = (cross(b, c), cross(c, a));
+                for d in 0..3 {
+                    t.k1[config][d] += sign * (ab[d] + bc[d] + ca[d]);
+                }
+                let n = cross(
+                    [0, 1, 2].map(|d| a[d] - c[d]),
+                    [0, 1, 2].map(|d| b[d] - c[d]),
+                );
+                t.area[config] += 0.5 * (n[0] * n[0] + n[1] * n[1] + n[2] * n[2]).sqrt();
+            }
+        }
+        t
+    }
+}
+
+/// A mesh vertex: its position in mm and in doubled voxel units (exact integers, for hulls).
+#[derive(Clone, Copy)]
+struct Vertex {
+    mm: [f64; 3],
+    grid: [i64; 3],
+}
+
+/// Mesh area, volume and the vertices (each grid edge once) of a zero-padded mask, given as
+/// a flat (z, y, x) array of 0/1.
+fn mesh(padded: &[u8], dim: [usize; 3], spacing_zyx: [f64; 3]) -> (f64, f64, Vec<Vertex>) {
     let mid = midpoints();
-    let (nz, ny, nx) = padded.dim();
+    let table = CubeTable::new(spacing_zyx);
+    let [nz, ny, nx] = dim;
+    let (sy, sz) = (nx, nx * ny);
+    let corner_offset: [usize; 8] = CORNERS.map(|c| c[0] * sz + c[1] * sy + c[2]);
     let (mut area, mut volume6) = (0.0, 0.0);
     let mut vertices = Vec::new();
     // Edges 6, 7 and 11 meet at corner 7; they hold a vertex when corners 6, 4 and 3 differ
@@ -107,28 +151,34 @@ fn mesh(padded: &Array3<bool>, spacing_zyx: [f64; 3]) -> (f64, f64, Vec<[f64; 3]
     const OWN_EDGES: [(usize, usize); 3] = [(6, 6), (4, 7), (3, 11)];
     for z in 0..nz.saturating_sub(1) {
         for y in 0..ny.saturating_sub(1) {
+            let row = z * sz + y * sy;
             for x in 0..nx.saturating_sub(1) {
-                let config = configuration(padded, z, y, x);
+                let base = row + x;
+                let mut config = 0usize;
+                for (k, off) in corner_offset.iter().enumerate() {
+                    config |= (padded[base + off] as usize) << k;
+                }
+                if config == 0 || config == 0xff {
+                    continue;
+                }
                 let flipped = if config & 0x80 != 0 {
                     config ^ 0xff
                 } else {
                     config
                 };
+                let cube = [z, y, x];
                 for (corner, edge) in OWN_EDGES {
                     if flipped & (1 << corner) != 0 {
-                        vertices.push([
-                            (z as f64 + mid[edge][0]) * spacing_zyx[0],
-                            (y as f64 + mid[edge][1]) * spacing_zyx[1],
-                            (x as f64 + mid[edge][2]) * spacing_zyx[2],
-                        ]);
+                        let m = mid[edge];
+                        vertices.push(Vertex {
+                            mm: [0, 1, 2].map(|d| (cube[d] as f64 + m[d]) * spacing_zyx[d]),
+                            grid: [0, 1, 2].map(|d| 2 * cube[d] as i64 + (2.0 * m[d]) as i64),
+                        });
                     }
                 }
-                if flipped == 0 {
-                    continue;
-                }
-                let (a, v) = cube_contribution(config, [z, y, x], spacing_zyx);
-                area += a;
-                volume6 += v;
+                let p = [0, 1, 2].map(|d| cube[d] as f64 * spacing_zyx[d]);
+                area += table.area[config];
+                volume6 += table.k0[config] + dot(p, table.k1[config]);
             }
         }
     }
@@ -141,119 +191,155 @@ fn dist2(a: &[f64; 3], b: &[f64; 3]) -> f64 {
     d[0] * d[0] + d[1] * d[1] + d[2] * d[2]
 }
 
-/// The largest squared distance between any two of `points` (indices into `all`), exactly:
-/// a pair at distance >= D0 (a known pair's distance) needs both points at least D0 - R from
-/// the centroid (R the largest centroid distance), which leaves few candidates to compare.
-fn max_dist2(all: &[[f64; 3]], points: &[usize]) -> f64 {
-    if points.len() < 2 {
-        return 0.0;
+/// The extreme points (as indices into `pts`) of the planar points `idx`, by Andrew's
+/// monotone chain on exact integer coordinates; collinear points are not extreme.
+fn hull_2d(pts: &[[i64; 2]], idx: &mut [usize]) -> Vec<usize> {
+    idx.sort_by_key(|&i| pts[i]);
+    if idx.len() < 3 {
+        return idx.to_vec();
     }
-    let n = points.len() as f64;
-    let c = [0, 1, 2].map(|d| points.iter().map(|&i| all[i][d]).sum::<f64>() / n);
-    let r: Vec<f64> = points.iter().map(|&i| dist2(&all[i], &c).sqrt()).collect();
-    let far = (0..points.len())
-        .max_by(|&a, &b| r[a].total_cmp(&r[b]))
-        .unwrap_or(0);
-    let other = points
-        .iter()
-        .max_by(|&&a, &&b| {
-            dist2(&all[points[far]], &all[a]).total_cmp(&dist2(&all[points[far]], &all[b]))
-        })
-        .copied()
-        .unwrap_or(points[0]);
-    let d0 = dist2(&all[points[far]], &all[other]).sqrt();
-    let big_r = r[far];
-    // Generous slack against rounding: the bound only prunes, the final maxima are exact.
-    let threshold = d0 - big_r - 1e-9 * (1.0 + d0);
-    let keep: Vec<usize> = (0..points.len())
-        .filter(|&k| r[k] >= threshold)
-        .map(|k| points[k])
-        .collect();
-    let mut best = d0 * d0;
-    best = best.max(dist2(&all[points[far]], &all[other]));
-    for (k, &a) in keep.iter().enumerate() {
-        for &b in &keep[k + 1..] {
-            let d = dist2(&all[a], &all[b]);
-            if d > best {
-                best = d;
+    let cross = |o: usize, a: usize, b: usize| {
+        (pts[a][0] - pts[o][0]) * (pts[b][1] - pts[o][1])
+            - (pts[a][1] - pts[o][1]) * (pts[b][0] - pts[o][0])
+    };
+    let mut hull: Vec<usize> = Vec::with_capacity(idx.len() + 1);
+    let chain = |order: &mut dyn Iterator<Item = usize>, hull: &mut Vec<usize>| {
+        let start = hull.len();
+        for i in order {
+            while hull.len() >= start + 2
+                && cross(hull[hull.len() - 2], hull[hull.len() - 1], i) <= 0
+            {
+                hull.pop();
+            }
+            hull.push(i);
+        }
+        hull.pop();
+    };
+    chain(&mut idx.iter().copied(), &mut hull);
+    chain(&mut idx.iter().rev().copied(), &mut hull);
+    hull
+}
+
+/// Maximum diameters [slice (same z), column (same y), row (same x), 3-D], as PyRadiomics
+/// defines them over mesh vertices, computed exactly over fewer pairs: the farthest pair of a
+/// set lies on its convex hull, so each plane's maximum comes from that plane's hull, and a
+/// 3-D hull vertex is extreme in each of its three planes, so only points extreme in all three
+/// are 3-D candidates.
+fn diameters(vertices: &[Vertex]) -> [f64; 4] {
+    let mut out = [0.0f64; 4];
+    let mut extreme = vec![0u8; vertices.len()];
+    for axis in 0..3 {
+        let (u, v) = match axis {
+            0 => (1, 2),
+            1 => (0, 2),
+            _ => (0, 1),
+        };
+        let mut groups: std::collections::HashMap<i64, Vec<usize>> =
+            std::collections::HashMap::new();
+        for (i, p) in vertices.iter().enumerate() {
+            groups.entry(p.grid[axis]).or_default().push(i);
+        }
+        let pts: Vec<[i64; 2]> = vertices.iter().map(|p| [p.grid[u], p.grid[v]]).collect();
+        for members in groups.values_mut() {
+            let hull = hull_2d(&pts, members);
+            for &i in &hull {
+                extreme[i] += 1;
+            }
+            for (k, &a) in hull.iter().enumerate() {
+                for &b in &hull[k + 1..] {
+                    out[axis] = out[axis].max(dist2(&vertices[a].mm, &vertices[b].mm));
+                }
             }
         }
     }
-    best
-}
-
-/// Maximum diameters: [slice (same z), column (same y), row (same x), 3-D].
-fn diameters(vertices: &[[f64; 3]]) -> [f64; 4] {
-    let all: Vec<usize> = (0..vertices.len()).collect();
-    let mut out = [0.0; 4];
-    for axis in 0..3 {
-        let mut groups: std::collections::HashMap<u64, Vec<usize>> =
-            std::collections::HashMap::new();
-        for (i, v) in vertices.iter().enumerate() {
-            groups.entry(v[axis].to_bits()).or_default().push(i);
+    // 3-D: candidates sorted by distance from their centroid, largest first; a pair can only
+    // beat the best so far if the sum of their distances exceeds it (triangle inequality).
+    // The 3-D maximum is at least every plane's, which seeds the bound.
+    let mut candidates: Vec<usize> = (0..vertices.len()).filter(|&i| extreme[i] == 3).collect();
+    let n = candidates.len().max(1) as f64;
+    let c = [0, 1, 2].map(|d| candidates.iter().map(|&i| vertices[i].mm[d]).sum::<f64>() / n);
+    let radius: Vec<f64> = vertices.iter().map(|v| dist2(&v.mm, &c).sqrt()).collect();
+    candidates.sort_by(|&a, &b| radius[b].total_cmp(&radius[a]));
+    let mut best = out[0].max(out[1]).max(out[2]);
+    // Slack keeps rounding in the bound from ever skipping the true maximum.
+    let slack = 1e-9;
+    for (k, &a) in candidates.iter().enumerate() {
+        let ra = radius[a];
+        if ra + radius[candidates[0]] + slack < best.sqrt() {
+            break;
         }
-        out[axis] = groups
-            .values()
-            .map(|g| max_dist2(vertices, g))
-            .fold(0.0, f64::max)
-            .sqrt();
+        for &b in &candidates[k + 1..] {
+            if ra + radius[b] + slack < best.sqrt() {
+                break;
+            }
+            best = best.max(dist2(&vertices[a].mm, &vertices[b].mm));
+        }
     }
-    out[3] = max_dist2(vertices, &all).sqrt();
-    out
+    out[3] = best;
+    out.map(f64::sqrt)
 }
-
-/// Eigenvalues of the ROI's voxel-centre covariance, ascending (PyRadiomics rounds tiny
-/// negative ones, > -1e-10, to 0).
-fn principal_eigenvalues(mask: &Array3<bool>, spacing_zyx: [f64; 3]) -> [f64; 3] {
-    let pts: Vec<[f64; 3]> = mask
-        .indexed_iter()
-        .filter(|(_, m)| **m)
-        .map(|((z, y, x), _)| {
-            [
-                z as f64 * spacing_zyx[0],
-                y as f64 * spacing_zyx[1],
-                x as f64 * spacing_zyx[2],
-            ]
-        })
-        .collect();
-    let n = pts.len() as f64;
-    let mean = [0, 1, 2].map(|d| pts.iter().map(|p| p[d]).sum::<f64>() / n);
-    let scale = n.sqrt();
+/// The ROI's voxel count and the eigenvalues of its voxel-centre covariance, ascending
+/// (PyRadiomics centres the coordinates in mm, divides by √N, takes XᵀX, and rounds tiny
+/// negative eigenvalues, > -1e-10, to 0).
+fn principal_eigenvalues(mask: &Array3<bool>, spacing_zyx: [f64; 3]) -> (f64, [f64; 3]) {
+    let (nz, ny, nx) = mask.dim();
+    let flat = mask.as_slice().unwrap_or(&[]);
+    let each = |f: &mut dyn FnMut([f64; 3])| {
+        for z in 0..nz {
+            for y in 0..ny {
+                let row = &flat[(z * ny + y) * nx..(z * ny + y + 1) * nx];
+                for (x, _) in row.iter().enumerate().filter(|(_, m)| **m) {
+                    f([
+                        z as f64 * spacing_zyx[0],
+                        y as f64 * spacing_zyx[1],
+                        x as f64 * spacing_zyx[2],
+                    ]);
+                }
+            }
+        }
+    };
+    let (mut n, mut sum) = (0usize, [0.0f64; 3]);
+    each(&mut |p| {
+        n += 1;
+        for d in 0..3 {
+            sum[d] += p[d];
+        }
+    });
+    let mean = sum.map(|s| s / n as f64);
+    let scale = (n as f64).sqrt();
     let mut cov = Matrix3::<f64>::zeros();
-    for p in &pts {
+    each(&mut |p| {
         let c = [0, 1, 2].map(|d| (p[d] - mean[d]) / scale);
         for a in 0..3 {
             for b in 0..3 {
                 cov[(a, b)] += c[a] * c[b];
             }
         }
-    }
-    let mut ev: Vec<f64> = SymmetricEigen::new(cov)
-        .eigenvalues
-        .iter()
-        .copied()
-        .collect();
+    });
+    let mut ev: Vec<f64> = cov.symmetric_eigenvalues().iter().copied().collect();
     for v in ev.iter_mut() {
         if *v < 0.0 && *v > -1e-10 {
             *v = 0.0;
         }
     }
     ev.sort_by(f64::total_cmp);
-    [ev[0], ev[1], ev[2]]
+    (n as f64, [ev[0], ev[1], ev[2]])
 }
 
 /// The 14 shape features of a mask (cropped to its bounding box) with spacing (x, y, z).
 pub fn features(mask: &Array3<bool>, spacing: [f64; 3]) -> Vec<(&'static str, f64)> {
     let spacing_zyx = [spacing[2], spacing[1], spacing[0]];
     let (nz, ny, nx) = mask.dim();
-    let mut padded = Array3::<bool>::from_elem((nz + 2, ny + 2, nx + 2), false);
-    padded
-        .slice_mut(ndarray::s![1..nz + 1, 1..ny + 1, 1..nx + 1])
-        .assign(mask);
-    let (area, volume, vertices) = mesh(&padded, spacing_zyx);
+    let dim = [nz + 2, ny + 2, nx + 2];
+    let mut padded = vec![0u8; dim[0] * dim[1] * dim[2]];
+    for ((z, y, x), &m) in mask.indexed_iter() {
+        if m {
+            padded[((z + 1) * dim[1] + y + 1) * dim[2] + x + 1] = 1;
+        }
+    }
+    let (area, volume, vertices) = mesh(&padded, dim, spacing_zyx);
     let d = diameters(&vertices);
-    let np_ = mask.iter().filter(|m| **m).count() as f64;
-    let ev = principal_eigenvalues(mask, spacing_zyx);
+    let (np_, ev) = principal_eigenvalues(mask, spacing_zyx);
     let axis = |v: f64| if v < 0.0 { f64::NAN } else { v.sqrt() * 4.0 };
     let ratio = |a: f64, b: f64| {
         if a < 0.0 || b < 0.0 {

@@ -70,6 +70,71 @@ impl TextureSettings {
     }
 }
 
+/// The ROI on a zero-padded flat grid, for neighbour walks without bounds checks: each cell
+/// holds 0 outside the ROI (or in the padding), else 1 + the index of its grey level among the
+/// present levels. A neighbour at offset o of cell i is cell i + o (flat), as long as the
+/// padding is at least the offset's largest component.
+pub struct Lattice {
+    /// Padded dimensions (z, y, x).
+    pub dims: [usize; 3],
+    /// Padding on every side, in voxels.
+    pub pad: usize,
+    /// 0 outside the ROI, else 1 + present-level index.
+    pub cells: Vec<u16>,
+    /// Flat indices of the ROI cells, in array order.
+    pub roi: Vec<usize>,
+    /// The value of each present grey level (index -> level).
+    pub level_values: Vec<f64>,
+}
+
+impl Lattice {
+    /// Builds the lattice of a discretised ROI with `pad` voxels of padding.
+    pub fn new(
+        roi_mask: &Array3<bool>,
+        levels: &Array3<u32>,
+        gray_levels: &[u32],
+        pad: usize,
+    ) -> Self {
+        let (nz, ny, nx) = roi_mask.dim();
+        let dims = [nz + 2 * pad, ny + 2 * pad, nx + 2 * pad];
+        let index = level_index(gray_levels);
+        let mut cells = vec![0u16; dims[0] * dims[1] * dims[2]];
+        let mut roi = Vec::new();
+        for ((z, y, x), &m) in roi_mask.indexed_iter() {
+            if m {
+                let i = ((z + pad) * dims[1] + y + pad) * dims[2] + x + pad;
+                cells[i] = index[levels[(z, y, x)] as usize] as u16 + 1;
+                roi.push(i);
+            }
+        }
+        Lattice {
+            dims,
+            pad,
+            cells,
+            roi,
+            level_values: gray_levels.iter().map(|&l| l as f64).collect(),
+        }
+    }
+
+    /// Flat offsets of neighbour offsets (dz, dy, dx).
+    pub fn flat_offsets(&self, offsets: &[Offset]) -> Vec<isize> {
+        let (sy, sz) = (
+            self.dims[2] as isize,
+            (self.dims[1] * self.dims[2]) as isize,
+        );
+        offsets
+            .iter()
+            .map(|o| o[0] as isize * sz + o[1] as isize * sy + o[2] as isize)
+            .collect()
+    }
+
+    /// The cell at flat index `i` moved by `offset`.
+    #[inline]
+    pub fn at(&self, i: usize, offset: isize) -> u16 {
+        self.cells[(i as isize + offset) as usize]
+    }
+}
+
 /// The mean of the non-NaN values (NaN when there is none), as `numpy.nanmean`.
 pub fn nanmean(values: &[f64]) -> f64 {
     let (sum, n) = values

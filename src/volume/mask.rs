@@ -74,11 +74,24 @@ impl Mask {
 
     /// Voxel count per non-zero label, in label order.
     pub fn label_counts(&self) -> BTreeMap<u16, usize> {
-        let mut counts = BTreeMap::new();
-        for &l in self.labels.iter().filter(|&&l| l != 0) {
-            *counts.entry(l).or_insert(0) += 1;
+        let mut counts = vec![0usize; u16::MAX as usize + 1];
+        // Masks are mostly background: skip all-zero rows with a vectorisable OR.
+        for row in self.labels.rows() {
+            let row = row.as_slice().unwrap_or(&[]);
+            if row.iter().fold(0u16, |a, &b| a | b) == 0 {
+                continue;
+            }
+            for &l in row {
+                counts[l as usize] += 1;
+            }
         }
         counts
+            .iter()
+            .enumerate()
+            .skip(1)
+            .filter(|(_, n)| **n > 0)
+            .map(|(l, n)| (l as u16, *n))
+            .collect()
     }
 
     /// The voxel count of one label.
@@ -88,19 +101,7 @@ impl Mask {
 
     /// The smallest box holding every voxel of `label`, or `None` if it has none.
     pub fn bounding_box(&self, label: u16) -> Option<BoundingBox> {
-        let mut min = [usize::MAX; 3];
-        let mut max = [0usize; 3];
-        let mut any = false;
-        for ((k, j, i), &l) in self.labels.indexed_iter() {
-            if l == label {
-                any = true;
-                for (a, v) in [i, j, k].into_iter().enumerate() {
-                    min[a] = min[a].min(v);
-                    max[a] = max[a].max(v);
-                }
-            }
-        }
-        any.then_some(BoundingBox { min, max })
+        label_bounding_box(&self.labels, label).map(|(min, max)| BoundingBox { min, max })
     }
 
     /// Checks that this mask lies on the image's grid within `tol`.
@@ -110,6 +111,29 @@ impl Mask {
             .check_same(&self.geometry, tol)
             .map_err(|why| Error::Mismatch(format!("mask and image grids differ: {why}")))
     }
+}
+
+/// The inclusive bounding box (x, y, z) of `label` in a (z, y, x) label array, scanning row by
+/// row (a row's first and last hit bound x; any hit bounds y and z).
+pub fn label_bounding_box(labels: &Array3<u16>, label: u16) -> Option<([usize; 3], [usize; 3])> {
+    let (nz, ny, _) = labels.dim();
+    let mut lo = [usize::MAX; 3];
+    let mut hi = [0usize; 3];
+    for z in 0..nz {
+        for y in 0..ny {
+            let row = labels.slice(s![z, y, ..]);
+            if row.iter().fold(0u16, |a, &b| a | b) == 0 {
+                continue;
+            }
+            let Some(first) = row.iter().position(|&l| l == label) else {
+                continue;
+            };
+            let last = row.iter().rposition(|&l| l == label).unwrap_or(first);
+            lo = [lo[0].min(first), lo[1].min(y), lo[2].min(z)];
+            hi = [hi[0].max(last), hi[1].max(y), hi[2].max(z)];
+        }
+    }
+    (lo[0] != usize::MAX).then_some((lo, hi))
 }
 
 /// Crops an image and its mask to the bounding box of `label`, widened by `pad` voxels on each

@@ -13,7 +13,7 @@ pub mod pixel;
 pub mod resample;
 
 pub use geometry::{Geometry, GeometryTolerance};
-pub use mask::{BoundingBox, Mask, crop_to_label};
+pub use mask::{BoundingBox, Mask, crop_to_label, label_bounding_box};
 pub use pixel::PixelType;
 
 use ndarray::Array3;

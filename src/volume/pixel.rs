@@ -134,11 +134,17 @@ impl PixelType {
 pub trait Sample: Copy + Default + Send + Sync + 'static {
     /// The sample for a decoded (and rescaled) value, or `None` when it cannot hold it.
     fn convert(v: f64) -> Option<Self>;
+    /// The sample for an integer stored without rescaling (the fast path).
+    fn from_int(v: i64) -> Option<Self>;
 }
 
 impl Sample for f32 {
     #[inline]
     fn convert(v: f64) -> Option<f32> {
+        Some(v as f32)
+    }
+    #[inline]
+    fn from_int(v: i64) -> Option<f32> {
         Some(v as f32)
     }
 }
@@ -149,7 +155,62 @@ impl Sample for u16 {
     fn convert(v: f64) -> Option<u16> {
         (v.fract() == 0.0 && (0.0..=u16::MAX as f64).contains(&v)).then_some(v as u16)
     }
+    #[inline]
+    fn from_int(v: i64) -> Option<u16> {
+        u16::try_from(v).ok()
+    }
 }
+
+/// How a stored sample type becomes a `Sample` without rescaling.
+trait Stored: Copy {
+    fn to_sample<T: Sample>(self) -> Option<T>;
+    fn to_f64(self) -> f64;
+}
+
+macro_rules! stored_int {
+    ($($t:ty),*) => {$(
+        impl Stored for $t {
+            #[inline]
+            fn to_sample<T: Sample>(self) -> Option<T> {
+                // u64 beyond i64::MAX wraps negative and is refused as a label; f32 rounds.
+                T::from_int(self as i64)
+            }
+            #[inline]
+            fn to_f64(self) -> f64 {
+                self as f64
+            }
+        }
+    )*};
+}
+stored_int!(u8, i8, u16, i16, u32, i32, i64);
+
+impl Stored for u64 {
+    #[inline]
+    fn to_sample<T: Sample>(self) -> Option<T> {
+        // Beyond i64: only f32 (a float) can take it; labels cannot.
+        i64::try_from(self).map_or_else(|_| T::convert(self as f64), T::from_int)
+    }
+    #[inline]
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+}
+
+macro_rules! stored_float {
+    ($($t:ty),*) => {$(
+        impl Stored for $t {
+            #[inline]
+            fn to_sample<T: Sample>(self) -> Option<T> {
+                T::convert(self as f64)
+            }
+            #[inline]
+            fn to_f64(self) -> f64 {
+                self as f64
+            }
+        }
+    )*};
+}
+stored_float!(f32, f64);
 
 macro_rules! decode_as {
     ($bytes:expr, $out:expr, $n:literal, $t:ty, $endian:expr, $rescale:expr) => {{
@@ -160,12 +221,12 @@ macro_rules! decode_as {
                 Endian::Little => <$t>::from_le_bytes(*c),
                 Endian::Big => <$t>::from_be_bytes(*c),
             };
-            let x = if identity {
-                v as f64
+            let converted = if identity {
+                Stored::to_sample::<T>(v)
             } else {
-                v as f64 * $rescale.slope + $rescale.intercept
+                T::convert(Stored::to_f64(v) * $rescale.slope + $rescale.intercept)
             };
-            match T::convert(x) {
+            match converted {
                 Some(s) => *dst = s,
                 None => return Err(k),
             }

@@ -135,7 +135,9 @@ fn data_to_coefficients(s: &mut [f64], z: f64) {
         let iz = 1.0 / z;
         let mut z2n = z.powf((n - 1) as f64);
         let mut sum = s[0] + z2n * s[n - 1];
-        z2n *= z2n * iz;
+        // ITK: z2n *= z2n * iz, i.e. z2n · (z2n · iz).
+        let t = z2n * iz;
+        z2n *= t;
         for v in s.iter().take(n - 1).skip(1) {
             sum += (zn + z2n) * v;
             zn *= z;

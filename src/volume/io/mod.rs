@@ -134,7 +134,7 @@ pub fn read_mask(path: &Path, options: &ReadOptions) -> Result<Mask> {
 /// A reader's failure: a damaged file, or a voxel value the requested type cannot hold.
 pub(crate) enum Failure {
     Format(String),
-    Unrepresentable(Geometry, usize),
+    Unrepresentable(Box<Geometry>, usize),
 }
 
 impl From<String> for Failure {

@@ -1,0 +1,50 @@
+//! Times the feature classes alone (image and mask read and prepared once, then the classes
+//! run REPEATS times): `cargo run --release --example class_timing -- IMAGE MASK [REPEATS]`.
+//! Prints the median time per class; used by `benches/extract_vs_pyradiomics.sh`.
+
+use std::path::PathBuf;
+
+use radaudit::features::prepare::prepare;
+use radaudit::features::settings::Params;
+use radaudit::features::{Timings, extract};
+use radaudit::volume::io::{ReadOptions, read_mask, read_volume};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.len() < 2 {
+        eprintln!("usage: class_timing IMAGE MASK [REPEATS]");
+        std::process::exit(2);
+    }
+    let repeats: usize = args.get(2).and_then(|r| r.parse().ok()).unwrap_or(20);
+    let read = ReadOptions::default();
+    let run = || -> radaudit::Result<()> {
+        let image = read_volume(&PathBuf::from(&args[0]), &read)?;
+        let mask = read_mask(&PathBuf::from(&args[1]), &read)?;
+        let params = Params::default();
+        let prepared = prepare(&image, &mask, &params.settings).map_err(radaudit::Error::Usage)?;
+        let mut per_stage: Vec<(String, Vec<f64>)> = Vec::new();
+        for _ in 0..repeats {
+            let mut t = Timings::default();
+            std::hint::black_box(extract(&prepared, &params, &mut t));
+            for (k, (stage, d)) in t.stages.iter().enumerate() {
+                if per_stage.len() <= k {
+                    per_stage.push((stage.clone(), Vec::new()));
+                }
+                per_stage[k].1.push(d.as_secs_f64());
+            }
+        }
+        let mut total = 0.0;
+        for (stage, mut times) in per_stage {
+            times.sort_by(f64::total_cmp);
+            let median = times[times.len() / 2];
+            total += median;
+            println!("{stage:>12}: {:.2} ms", median * 1e3);
+        }
+        println!("classes total (medians): {:.2} ms", total * 1e3);
+        Ok(())
+    };
+    if let Err(e) = run() {
+        eprintln!("error: {e}");
+        std::process::exit(2);
+    }
+}
