@@ -14,7 +14,7 @@ use super::roi::Roi;
 use super::settings::{ResegmentMode, Settings};
 use crate::volume::geometry::{Geometry, GeometryTolerance};
 use crate::volume::pixel::PixelType;
-use crate::volume::resample::{Interpolator, cast_like_itk, resample};
+use crate::volume::resample::{Interpolator, cast_like_itk, resample, resample_region};
 use crate::volume::{Mask, Volume, label_bounding_box};
 
 /// B-spline prefiltering reaches this far (|pole|^32 < 1e-18): the input crop margin beyond
@@ -237,7 +237,7 @@ fn resample_roi(
             .min((ig.size[a] - 1) as f64) as usize
     });
     let region = intensity.region(image, clo, chi);
-    let values = resample(&region.values, &region.geometry, &out, interpolator)
+    let values = resample_region(&region.values, ig, clo, &out, interpolator)
         .mapv(|v| cast_like_itk(v, region.pixel));
     let labels = resample_labels(mask, &out);
     Ok((

@@ -243,31 +243,49 @@ pub fn resample(
     output: &Geometry,
     interpolator: Interpolator,
 ) -> Array3<f64> {
+    resample_region(image, input, [0; 3], output, interpolator)
+}
+
+/// Like [`resample`], for an input `region` that starts at voxel `offset` (x, y, z) of the
+/// grid `input`. Indices are computed on the whole grid and then shifted by the integer
+/// offset (exactly), so a cropped input gives bit-identical results where the crop holds the
+/// interpolator's support.
+pub fn resample_region(
+    region: &Array3<f64>,
+    input: &Geometry,
+    offset: [usize; 3],
+    output: &Geometry,
+    interpolator: Interpolator,
+) -> Array3<f64> {
     let in_map = IndexMap::new(input);
     let out_map = IndexMap::new(output);
-    let coef = (interpolator == Interpolator::BSpline).then(|| bspline_coefficients(image));
+    let coef = (interpolator == Interpolator::BSpline).then(|| bspline_coefficients(region));
     let [sx, sy, sz] = output.size;
-    let len = input.size;
+    let len = [region.shape()[2], region.shape()[1], region.shape()[0]];
+    let shift = offset.map(|o| o as f64);
     let mut out = Array3::<f64>::zeros((sz, sy, sx));
     for k in 0..sz {
         for j in 0..sy {
             for i in 0..sx {
-                let idx = in_map.index(out_map.point([i as f64, j as f64, k as f64]));
-                let inside = (0..3).all(|d| idx[d] >= -0.5 && idx[d] < len[d] as f64 - 0.5);
+                let full = in_map.index(out_map.point([i as f64, j as f64, k as f64]));
+                // Inside the whole input grid (ITK's buffer test), then relative to the region.
+                let inside =
+                    (0..3).all(|d| full[d] >= -0.5 && full[d] < input.size[d] as f64 - 0.5);
                 if !inside {
                     continue;
                 }
+                let idx = [0, 1, 2].map(|d| full[d] - shift[d]);
                 out[(k, j, i)] = match interpolator {
                     Interpolator::Nearest => {
                         let n = idx.map(|v| (v + 0.5).floor().max(0.0) as usize);
-                        image[(
+                        region[(
                             n[2].min(len[2] - 1),
                             n[1].min(len[1] - 1),
                             n[0].min(len[0] - 1),
                         )]
                     }
-                    Interpolator::Linear => linear_at(image, idx),
-                    Interpolator::BSpline => bspline_at(coef.as_ref().unwrap_or(image), idx),
+                    Interpolator::Linear => linear_at(region, idx),
+                    Interpolator::BSpline => bspline_at(coef.as_ref().unwrap_or(region), idx),
                 };
             }
         }

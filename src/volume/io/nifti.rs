@@ -103,7 +103,9 @@ fn read_stream<T: Sample>(
     match stream.read_samples(geometry.voxel_count(), ty, fields.endian, rescale(&fields)) {
         Ok(voxels) => Ok((geometry, voxels, ty)),
         Err(SampleError::Format(p)) => Err(Failure::Format(p)),
-        Err(SampleError::Unrepresentable(k)) => Err(Failure::Unrepresentable(Box::new(geometry), k)),
+        Err(SampleError::Unrepresentable(k)) => {
+            Err(Failure::Unrepresentable(Box::new(geometry), k))
+        }
     }
 }
 
