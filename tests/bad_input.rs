@@ -7,33 +7,10 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use common::radaudit;
+use common::{radaudit, refuses};
 use radaudit::phantom::digital_phantom_image;
 use radaudit::volume::io::{NrrdEncoding, WriteOptions, write_volume};
 use radaudit::volume::{Geometry, PixelType, Volume};
-
-/// Runs `radaudit ARGS` and checks: exit code 2, exactly one line on stderr, naming `names`
-/// (the file) and holding `problem`.
-fn refuses(args: &[&str], names: &str, problem: &str) {
-    let run = radaudit(args);
-    assert_eq!(
-        run.code, 2,
-        "{args:?}: exit {} stderr {}",
-        run.code, run.stderr
-    );
-    let line = run.stderr.trim_end();
-    assert_eq!(line.lines().count(), 1, "{args:?}: not one line: {line}");
-    assert!(line.starts_with("error: "), "{line}");
-    assert!(
-        line.contains(names),
-        "{args:?}: does not name {names}: {line}"
-    );
-    assert!(
-        line.contains(problem),
-        "{args:?}: does not say {problem:?}: {line}"
-    );
-    assert!(!line.contains("panicked"), "{line}");
-}
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()

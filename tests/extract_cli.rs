@@ -6,7 +6,7 @@ mod common;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::radaudit;
+use common::{radaudit, refuses};
 use radaudit::phantom::{digital_phantom_image, digital_phantom_mask};
 use radaudit::volume::io::{WriteOptions, write_mask, write_volume};
 
@@ -26,26 +26,6 @@ fn params(dir: &Path, name: &str, yaml: &str) -> PathBuf {
     let p = dir.join(name);
     fs::write(&p, yaml).unwrap();
     p
-}
-
-/// Exit code 2, one line on stderr naming `names` and saying `problem`.
-fn refuses(args: &[&str], names: &str, problem: &str) {
-    let run = radaudit(args);
-    assert_eq!(
-        run.code, 2,
-        "{args:?}: exit {} stderr {}",
-        run.code, run.stderr
-    );
-    let line = run.stderr.trim_end();
-    assert_eq!(line.lines().count(), 1, "{args:?}: {line}");
-    assert!(
-        line.contains(names),
-        "{args:?}: does not name {names}: {line}"
-    );
-    assert!(
-        line.contains(problem),
-        "{args:?}: does not say {problem:?}: {line}"
-    );
 }
 
 #[test]

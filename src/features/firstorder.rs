@@ -43,8 +43,30 @@ fn median(sorted: &[f64]) -> f64 {
     }
 }
 
-/// The 18 first-order features, in PyRadiomics' (alphabetical) order.
-pub fn features(roi: &Roi, disc: &Discretised, voxel_array_shift: f64) -> Vec<(&'static str, f64)> {
+/// First-order feature names, alphabetical (PyRadiomics' order).
+pub const NAMES: [&str; 18] = [
+    "10Percentile",
+    "90Percentile",
+    "Energy",
+    "Entropy",
+    "InterquartileRange",
+    "Kurtosis",
+    "Maximum",
+    "MeanAbsoluteDeviation",
+    "Mean",
+    "Median",
+    "Minimum",
+    "Range",
+    "RobustMeanAbsoluteDeviation",
+    "RootMeanSquared",
+    "Skewness",
+    "TotalEnergy",
+    "Uniformity",
+    "Variance",
+];
+
+/// The first-order features, in `NAMES` order.
+pub fn features(roi: &Roi, disc: &Discretised, voxel_array_shift: f64) -> Vec<f64> {
     let mut x: Vec<f64> = roi
         .image
         .iter()
@@ -91,27 +113,24 @@ pub fn features(roi: &Roi, disc: &Discretised, voxel_array_shift: f64) -> Vec<(&
         robust.iter().map(|v| (v - robust_mean).abs()).sum::<f64>() / robust.len() as f64;
     let (min, max) = (x[0], x[x.len() - 1]);
     vec![
-        ("10Percentile", p10),
-        ("90Percentile", p90),
-        ("Energy", energy),
-        ("Entropy", entropy),
-        (
-            "InterquartileRange",
-            percentile(&x, 75.0) - percentile(&x, 25.0),
-        ),
-        ("Kurtosis", m4 / m2_safe.powf(2.0)),
-        ("Maximum", max),
-        ("MeanAbsoluteDeviation", mad),
-        ("Mean", mean),
-        ("Median", median(&x)),
-        ("Minimum", min),
-        ("Range", max - min),
-        ("RobustMeanAbsoluteDeviation", robust_mad),
-        ("RootMeanSquared", (energy / n).sqrt()),
-        ("Skewness", m3 / m2_safe.powf(1.5)),
-        ("TotalEnergy", energy * voxel_volume),
-        ("Uniformity", uniformity),
+        p10,
+        p90,
+        energy,
+        entropy,
+        percentile(&x, 75.0) - percentile(&x, 25.0),
+        m4 / m2_safe.powf(2.0),
+        max,
+        mad,
+        mean,
+        median(&x),
+        min,
+        max - min,
+        robust_mad,
+        (energy / n).sqrt(),
+        m3 / m2_safe.powf(1.5),
+        energy * voxel_volume,
+        uniformity,
         // numpy: nanstd(x) ** 2.
-        ("Variance", m2.sqrt().powf(2.0)),
+        m2.sqrt().powf(2.0),
     ]
 }

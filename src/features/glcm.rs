@@ -112,13 +112,36 @@ fn mcc(p: &[f64], px: &[f64], py: &[f64], n: usize) -> f64 {
     eig[eig.len() - 2].sqrt()
 }
 
-/// The 24 GLCM features, in PyRadiomics' (alphabetical) order.
-pub fn features(
-    roi: &Roi,
-    disc: &Discretised,
-    lattice: &Lattice,
-    s: &TextureSettings,
-) -> Vec<(&'static str, f64)> {
+/// GLCM feature names, alphabetical (PyRadiomics' order).
+pub const NAMES: [&str; 24] = [
+    "Autocorrelation",
+    "ClusterProminence",
+    "ClusterShade",
+    "ClusterTendency",
+    "Contrast",
+    "Correlation",
+    "DifferenceAverage",
+    "DifferenceEntropy",
+    "DifferenceVariance",
+    "Id",
+    "Idm",
+    "Idmn",
+    "Idn",
+    "Imc1",
+    "Imc2",
+    "InverseVariance",
+    "JointAverage",
+    "JointEnergy",
+    "JointEntropy",
+    "MCC",
+    "MaximumProbability",
+    "SumAverage",
+    "SumEntropy",
+    "SumSquares",
+];
+
+/// The GLCM features, in `NAMES` order.
+pub fn features(roi: &Roi, disc: &Discretised, lattice: &Lattice, s: &TextureSettings) -> Vec<f64> {
     let levels: Vec<f64> = disc.gray_levels.iter().map(|&l| l as f64).collect();
     let n = levels.len();
     let ng = disc.ng as usize;
@@ -228,7 +251,6 @@ pub fn features(
         };
         per_angle.push([
             autocorr,
-            f64::NAN, // JointAverage: plain mean of ux, filled below
             prom,
             shade,
             tend,
@@ -244,6 +266,7 @@ pub fn features(
             imc1,
             imc2,
             inv_var,
+            f64::NAN, // JointAverage: plain mean of ux, filled below
             energy,
             hxy,
             mcc(p, &px, &py, n),
@@ -253,42 +276,10 @@ pub fn features(
             sumsq,
         ]);
     }
-    const NAMES: [&str; 24] = [
-        "Autocorrelation",
-        "JointAverage",
-        "ClusterProminence",
-        "ClusterShade",
-        "ClusterTendency",
-        "Contrast",
-        "Correlation",
-        "DifferenceAverage",
-        "DifferenceEntropy",
-        "DifferenceVariance",
-        "Id",
-        "Idm",
-        "Idmn",
-        "Idn",
-        "Imc1",
-        "Imc2",
-        "InverseVariance",
-        "JointEnergy",
-        "JointEntropy",
-        "MCC",
-        "MaximumProbability",
-        "SumAverage",
-        "SumEntropy",
-        "SumSquares",
-    ];
-    let mut out: Vec<(&'static str, f64)> = NAMES
-        .iter()
-        .enumerate()
-        .map(|(k, name)| {
-            let column: Vec<f64> = per_angle.iter().map(|a| a[k]).collect();
-            (*name, nanmean(&column))
-        })
+    let mut out: Vec<f64> = (0..NAMES.len())
+        .map(|k| nanmean(&per_angle.iter().map(|a| a[k]).collect::<Vec<_>>()))
         .collect();
     // JointAverage is numpy's plain mean of ux over angles (NaN propagates).
-    out[1].1 = ux_all.iter().sum::<f64>() / ux_all.len() as f64;
-    out.sort_by_key(|(name, _)| *name);
+    out[16] = ux_all.iter().sum::<f64>() / ux_all.len() as f64;
     out
 }

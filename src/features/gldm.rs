@@ -8,17 +8,30 @@
 use std::collections::BTreeMap;
 
 use super::discretise::Discretised;
-use super::glszm::SizeMatrix;
 use super::roi::Roi;
+use super::size_matrix::SizeMatrix;
 use super::texture::{Lattice, TextureSettings};
 
-/// The 14 GLDM features, in PyRadiomics' (alphabetical) order.
-pub fn features(
-    roi: &Roi,
-    disc: &Discretised,
-    lattice: &Lattice,
-    s: &TextureSettings,
-) -> Vec<(&'static str, f64)> {
+/// GLDM feature names, alphabetical (PyRadiomics' order).
+pub const NAMES: [&str; 14] = [
+    "DependenceEntropy",
+    "DependenceNonUniformity",
+    "DependenceNonUniformityNormalized",
+    "DependenceVariance",
+    "GrayLevelNonUniformity",
+    "GrayLevelVariance",
+    "HighGrayLevelEmphasis",
+    "LargeDependenceEmphasis",
+    "LargeDependenceHighGrayLevelEmphasis",
+    "LargeDependenceLowGrayLevelEmphasis",
+    "LowGrayLevelEmphasis",
+    "SmallDependenceEmphasis",
+    "SmallDependenceHighGrayLevelEmphasis",
+    "SmallDependenceLowGrayLevelEmphasis",
+];
+
+/// The GLDM features, in `NAMES` order.
+pub fn features(roi: &Roi, disc: &Discretised, lattice: &Lattice, s: &TextureSettings) -> Vec<f64> {
     let offsets = lattice.flat_offsets(&s.offsets(roi.size_zyx(), &s.distances, true));
     let values = &lattice.level_values;
     let n = values.len();
@@ -44,33 +57,21 @@ pub fn features(
         .filter(|(_, v)| **v != 0.0)
         .map(|(k, v)| ((k / width, k % width + 1), *v))
         .collect();
-    let m = SizeMatrix::new(cells, &disc.gray_levels);
+    let m = SizeMatrix::new(cells, &disc.gray_levels).summary();
     vec![
-        ("DependenceEntropy", m.entropy()),
-        ("DependenceNonUniformity", m.sn()),
-        ("DependenceNonUniformityNormalized", m.sn() / m.nz),
-        ("DependenceVariance", m.size_variance()),
-        ("GrayLevelNonUniformity", m.gln()),
-        ("GrayLevelVariance", m.gl_variance()),
-        ("HighGrayLevelEmphasis", m.sum_p(|v, i, _| v * i * i)),
-        ("LargeDependenceEmphasis", m.sum_p(|v, _, j| v * j * j)),
-        (
-            "LargeDependenceHighGrayLevelEmphasis",
-            m.sum_p(|v, i, j| v * j * j * i * i),
-        ),
-        (
-            "LargeDependenceLowGrayLevelEmphasis",
-            m.sum_p(|v, i, j| v * j * j / (i * i)),
-        ),
-        ("LowGrayLevelEmphasis", m.sum_p(|v, i, _| v / (i * i))),
-        ("SmallDependenceEmphasis", m.sum_p(|v, _, j| v / (j * j))),
-        (
-            "SmallDependenceHighGrayLevelEmphasis",
-            m.sum_p(|v, i, j| v * i * i / (j * j)),
-        ),
-        (
-            "SmallDependenceLowGrayLevelEmphasis",
-            m.sum_p(|v, i, j| v / (i * i * j * j)),
-        ),
+        m.entropy,
+        m.sn,
+        m.snn,
+        m.size_variance,
+        m.gln,
+        m.gl_variance,
+        m.high,
+        m.large,
+        m.large_high,
+        m.large_low,
+        m.low,
+        m.small,
+        m.small_high,
+        m.small_low,
     ]
 }

@@ -10,8 +10,8 @@
 use std::collections::BTreeMap;
 
 use super::discretise::Discretised;
-use super::glszm::SizeMatrix;
 use super::roi::Roi;
+use super::size_matrix::SizeMatrix;
 use super::texture::{Lattice, TextureSettings, nanmean};
 
 /// Run-length matrices (levels x run lengths) per direction, with the longest possible run.
@@ -93,77 +93,68 @@ fn line_meets_two(lattice: &Lattice, size: [usize; 3], o: &[i32; 3]) -> bool {
     false
 }
 
-/// The 16 GLRLM features, in PyRadiomics' (alphabetical) order. Each direction's matrix is a
-/// (grey level x run length) count matrix, summarised like GLSZM's, then averaged over
-/// directions; a lone direction without runs gives NaN (PyRadiomics divides by Nr = NaN).
-pub fn features(
-    roi: &Roi,
-    disc: &Discretised,
-    lattice: &Lattice,
-    s: &TextureSettings,
-) -> Vec<(&'static str, f64)> {
+/// GLRLM feature names, alphabetical (PyRadiomics' order).
+pub const NAMES: [&str; 16] = [
+    "GrayLevelNonUniformity",
+    "GrayLevelNonUniformityNormalized",
+    "GrayLevelVariance",
+    "HighGrayLevelRunEmphasis",
+    "LongRunEmphasis",
+    "LongRunHighGrayLevelEmphasis",
+    "LongRunLowGrayLevelEmphasis",
+    "LowGrayLevelRunEmphasis",
+    "RunEntropy",
+    "RunLengthNonUniformity",
+    "RunLengthNonUniformityNormalized",
+    "RunPercentage",
+    "RunVariance",
+    "ShortRunEmphasis",
+    "ShortRunHighGrayLevelEmphasis",
+    "ShortRunLowGrayLevelEmphasis",
+];
+
+/// The GLRLM features, in `NAMES` order. Each direction's matrix is a (grey level x run
+/// length) count matrix, summarised like GLSZM's, then averaged over directions; a lone
+/// direction without runs gives NaN (PyRadiomics divides by Nr = NaN).
+pub fn features(roi: &Roi, disc: &Discretised, lattice: &Lattice, s: &TextureSettings) -> Vec<f64> {
     let (mut mats, nr) = matrices(roi, disc, lattice, s);
     if mats.len() > 1 {
         mats.retain(|p| p.iter().any(|v| *v != 0.0));
     }
-    let mut rows: Vec<[f64; 16]> = Vec::new();
-    for p in &mats {
-        let cells: BTreeMap<(usize, usize), f64> = p
-            .iter()
-            .enumerate()
-            .filter(|(_, v)| **v != 0.0)
-            .map(|(k, v)| ((k / nr, k % nr + 1), *v))
-            .collect();
-        if cells.is_empty() {
-            rows.push([f64::NAN; 16]);
-            continue;
-        }
-        let m = SizeMatrix::new(cells, &disc.gray_levels);
-        rows.push([
-            m.gln(),
-            m.gln() / m.nz,
-            m.gl_variance(),
-            m.sum_p(|v, i, _| v * i * i),
-            m.sum_p(|v, _, j| v * j * j),
-            m.sum_p(|v, i, j| v * (j * j * i * i)),
-            m.sum_p(|v, i, j| v * j * j / (i * i)),
-            m.sum_p(|v, i, _| v / (i * i)),
-            m.entropy(),
-            m.sn(),
-            m.sn() / m.nz,
-            m.nz / m.covered(),
-            m.size_variance(),
-            m.sum_p(|v, _, j| v / (j * j)),
-            m.sum_p(|v, i, j| v * i * i / (j * j)),
-            m.sum_p(|v, i, j| v / (i * i * j * j)),
-        ]);
-    }
-    const NAMES: [&str; 16] = [
-        "GrayLevelNonUniformity",
-        "GrayLevelNonUniformityNormalized",
-        "GrayLevelVariance",
-        "HighGrayLevelRunEmphasis",
-        "LongRunEmphasis",
-        "LongRunHighGrayLevelEmphasis",
-        "LongRunLowGrayLevelEmphasis",
-        "LowGrayLevelRunEmphasis",
-        "RunEntropy",
-        "RunLengthNonUniformity",
-        "RunLengthNonUniformityNormalized",
-        "RunPercentage",
-        "RunVariance",
-        "ShortRunEmphasis",
-        "ShortRunHighGrayLevelEmphasis",
-        "ShortRunLowGrayLevelEmphasis",
-    ];
-    NAMES
+    let rows: Vec<[f64; 16]> = mats
         .iter()
-        .enumerate()
-        .map(|(k, name)| {
-            (
-                *name,
-                nanmean(&rows.iter().map(|r| r[k]).collect::<Vec<_>>()),
-            )
+        .map(|p| {
+            let cells: BTreeMap<(usize, usize), f64> = p
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| **v != 0.0)
+                .map(|(k, v)| ((k / nr, k % nr + 1), *v))
+                .collect();
+            if cells.is_empty() {
+                return [f64::NAN; 16];
+            }
+            let m = SizeMatrix::new(cells, &disc.gray_levels).summary();
+            [
+                m.gln,
+                m.glnn,
+                m.gl_variance,
+                m.high,
+                m.large,
+                m.large_high,
+                m.large_low,
+                m.low,
+                m.entropy,
+                m.sn,
+                m.snn,
+                m.percentage,
+                m.size_variance,
+                m.small,
+                m.small_high,
+                m.small_low,
+            ]
         })
+        .collect();
+    (0..16)
+        .map(|k| nanmean(&rows.iter().map(|r| r[k]).collect::<Vec<_>>()))
         .collect()
 }

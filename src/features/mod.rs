@@ -20,6 +20,7 @@ pub mod prepare;
 pub mod roi;
 pub mod settings;
 pub mod shape;
+pub mod size_matrix;
 pub mod texture;
 
 use std::time::{Duration, Instant};
@@ -70,130 +71,16 @@ impl FeatureClass {
         FeatureClass::ALL.into_iter().find(|c| c.name() == name)
     }
 
-    /// The feature names of the class, in output order.
+    /// The feature names of the class, in output order (each module owns its list).
     pub fn feature_names(self) -> &'static [&'static str] {
         match self {
-            FeatureClass::Shape => &[
-                "Elongation",
-                "Flatness",
-                "LeastAxisLength",
-                "MajorAxisLength",
-                "Maximum2DDiameterColumn",
-                "Maximum2DDiameterRow",
-                "Maximum2DDiameterSlice",
-                "Maximum3DDiameter",
-                "MeshVolume",
-                "MinorAxisLength",
-                "Sphericity",
-                "SurfaceArea",
-                "SurfaceVolumeRatio",
-                "VoxelVolume",
-            ],
-            FeatureClass::FirstOrder => &[
-                "10Percentile",
-                "90Percentile",
-                "Energy",
-                "Entropy",
-                "InterquartileRange",
-                "Kurtosis",
-                "Maximum",
-                "MeanAbsoluteDeviation",
-                "Mean",
-                "Median",
-                "Minimum",
-                "Range",
-                "RobustMeanAbsoluteDeviation",
-                "RootMeanSquared",
-                "Skewness",
-                "TotalEnergy",
-                "Uniformity",
-                "Variance",
-            ],
-            FeatureClass::Glcm => &[
-                "Autocorrelation",
-                "ClusterProminence",
-                "ClusterShade",
-                "ClusterTendency",
-                "Contrast",
-                "Correlation",
-                "DifferenceAverage",
-                "DifferenceEntropy",
-                "DifferenceVariance",
-                "Id",
-                "Idm",
-                "Idmn",
-                "Idn",
-                "Imc1",
-                "Imc2",
-                "InverseVariance",
-                "JointAverage",
-                "JointEnergy",
-                "JointEntropy",
-                "MCC",
-                "MaximumProbability",
-                "SumAverage",
-                "SumEntropy",
-                "SumSquares",
-            ],
-            FeatureClass::Glrlm => &[
-                "GrayLevelNonUniformity",
-                "GrayLevelNonUniformityNormalized",
-                "GrayLevelVariance",
-                "HighGrayLevelRunEmphasis",
-                "LongRunEmphasis",
-                "LongRunHighGrayLevelEmphasis",
-                "LongRunLowGrayLevelEmphasis",
-                "LowGrayLevelRunEmphasis",
-                "RunEntropy",
-                "RunLengthNonUniformity",
-                "RunLengthNonUniformityNormalized",
-                "RunPercentage",
-                "RunVariance",
-                "ShortRunEmphasis",
-                "ShortRunHighGrayLevelEmphasis",
-                "ShortRunLowGrayLevelEmphasis",
-            ],
-            FeatureClass::Glszm => &[
-                "GrayLevelNonUniformity",
-                "GrayLevelNonUniformityNormalized",
-                "GrayLevelVariance",
-                "HighGrayLevelZoneEmphasis",
-                "LargeAreaEmphasis",
-                "LargeAreaHighGrayLevelEmphasis",
-                "LargeAreaLowGrayLevelEmphasis",
-                "LowGrayLevelZoneEmphasis",
-                "SizeZoneNonUniformity",
-                "SizeZoneNonUniformityNormalized",
-                "SmallAreaEmphasis",
-                "SmallAreaHighGrayLevelEmphasis",
-                "SmallAreaLowGrayLevelEmphasis",
-                "ZoneEntropy",
-                "ZonePercentage",
-                "ZoneVariance",
-            ],
-            FeatureClass::Gldm => &[
-                "DependenceEntropy",
-                "DependenceNonUniformity",
-                "DependenceNonUniformityNormalized",
-                "DependenceVariance",
-                "GrayLevelNonUniformity",
-                "GrayLevelVariance",
-                "HighGrayLevelEmphasis",
-                "LargeDependenceEmphasis",
-                "LargeDependenceHighGrayLevelEmphasis",
-                "LargeDependenceLowGrayLevelEmphasis",
-                "LowGrayLevelEmphasis",
-                "SmallDependenceEmphasis",
-                "SmallDependenceHighGrayLevelEmphasis",
-                "SmallDependenceLowGrayLevelEmphasis",
-            ],
-            FeatureClass::Ngtdm => &[
-                "Busyness",
-                "Coarseness",
-                "Complexity",
-                "Contrast",
-                "Strength",
-            ],
+            FeatureClass::Shape => &shape::NAMES,
+            FeatureClass::FirstOrder => &firstorder::NAMES,
+            FeatureClass::Glcm => &glcm::NAMES,
+            FeatureClass::Glrlm => &glrlm::NAMES,
+            FeatureClass::Glszm => &glszm::NAMES,
+            FeatureClass::Gldm => &gldm::NAMES,
+            FeatureClass::Ngtdm => &ngtdm::NAMES,
         }
     }
 
@@ -298,7 +185,7 @@ pub fn extract(prepared: &Prepared, params: &Params, timings: &mut Timings) -> V
             _ => Vec::new(),
         };
         timings.record(class.name(), start);
-        for (name, value) in values {
+        for (&name, value) in class.feature_names().iter().zip(values) {
             if selection
                 .as_ref()
                 .is_none_or(|wanted| wanted.iter().any(|w| w == name))

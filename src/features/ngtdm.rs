@@ -9,13 +9,17 @@ use super::discretise::Discretised;
 use super::roi::Roi;
 use super::texture::{Lattice, TextureSettings};
 
-/// The 5 NGTDM features, in PyRadiomics' (alphabetical) order.
-pub fn features(
-    roi: &Roi,
-    disc: &Discretised,
-    lattice: &Lattice,
-    s: &TextureSettings,
-) -> Vec<(&'static str, f64)> {
+/// NGTDM feature names, alphabetical (PyRadiomics' order).
+pub const NAMES: [&str; 5] = [
+    "Busyness",
+    "Coarseness",
+    "Complexity",
+    "Contrast",
+    "Strength",
+];
+
+/// The NGTDM features, in `NAMES` order.
+pub fn features(roi: &Roi, disc: &Discretised, lattice: &Lattice, s: &TextureSettings) -> Vec<f64> {
     let offsets = lattice.flat_offsets(&s.offsets(roi.size_zyx(), &s.distances, true));
     let values = &lattice.level_values;
     let n = disc.gray_levels.len();
@@ -59,23 +63,14 @@ pub fn features(
     }
     let div = ngp * (ngp - 1.0);
     vec![
-        (
-            "Busyness",
-            if abs_diff != 0.0 { ps / abs_diff } else { 0.0 },
-        ),
-        ("Coarseness", if ps != 0.0 { 1.0 / ps } else { 1e6 }),
-        ("Complexity", complexity / nvp),
-        (
-            "Contrast",
-            if div != 0.0 {
-                contrast_sum * sum_s / nvp / div
-            } else {
-                0.0
-            },
-        ),
-        (
-            "Strength",
-            if sum_s != 0.0 { strength / sum_s } else { 0.0 },
-        ),
+        if abs_diff != 0.0 { ps / abs_diff } else { 0.0 },
+        if ps != 0.0 { 1.0 / ps } else { 1e6 },
+        complexity / nvp,
+        if div != 0.0 {
+            contrast_sum * sum_s / nvp / div
+        } else {
+            0.0
+        },
+        if sum_s != 0.0 { strength / sum_s } else { 0.0 },
     ]
 }

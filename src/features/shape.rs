@@ -47,30 +47,16 @@ fn midpoints() -> [[f64; 3]; 12] {
 
 /// Area and signed volume (times 6) that the triangles of one cube contribute. `config` is
 /// the corner configuration; complements of configurations with corner 7 set use the
-/// complement's triangles with the volume sign reversed.
+/// complement's triangles with the volume sign reversed. (The per-cube view of what `mesh`
+/// sums, for checking the table cube by cube.)
 pub fn cube_contribution(config: usize, cube: [usize; 3], spacing_zyx: [f64; 3]) -> (f64, f64) {
-    let mid = midpoints();
-    let (config, sign) = if config & 0x80 != 0 {
-        (config ^ 0xff, -1.0)
-    } else {
-        (config, 1.0)
-    };
-    let row = &TRIANGLES[config];
-    let (mut area, mut volume6) = (0.0, 0.0);
-    let point = |e: i8| -> [f64; 3] {
-        [0, 1, 2].map(|d| (cube[d] as f64 + mid[e as usize][d]) * spacing_zyx[d])
-    };
-    for t in row.chunks(3).take_while(|t| t[0] >= 0) {
-        let (mut a, mut b, c) = (point(t[0]), point(t[1]), point(t[2]));
-        volume6 += sign * dot(cross(a, b), c);
-        for d in 0..3 {
-            a[d] -= c[d];
-            b[d] -= c[d];
-        }
-        let n = cross(a, b);
-        area += 0.5 * (n[0] * n[0] + n[1] * n[1] + n[2] * n[2]).sqrt();
-    }
-    (area, volume6)
+    let table = CubeTable::new(spacing_zyx);
+    let p = [0, 1, 2].map(|d| cube[d] as f64 * spacing_zyx[d]);
+    let config = config & 0xff;
+    (
+        table.area[config],
+        table.k0[config] + dot(p, table.k1[config]),
+    )
 }
 
 fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
@@ -326,8 +312,27 @@ fn principal_eigenvalues(mask: &Array3<bool>, spacing_zyx: [f64; 3]) -> (f64, [f
     (n as f64, [ev[0], ev[1], ev[2]])
 }
 
-/// The 14 shape features of a mask (cropped to its bounding box) with spacing (x, y, z).
-pub fn features(mask: &Array3<bool>, spacing: [f64; 3]) -> Vec<(&'static str, f64)> {
+/// Shape feature names, alphabetical (PyRadiomics' order).
+pub const NAMES: [&str; 14] = [
+    "Elongation",
+    "Flatness",
+    "LeastAxisLength",
+    "MajorAxisLength",
+    "Maximum2DDiameterColumn",
+    "Maximum2DDiameterRow",
+    "Maximum2DDiameterSlice",
+    "Maximum3DDiameter",
+    "MeshVolume",
+    "MinorAxisLength",
+    "Sphericity",
+    "SurfaceArea",
+    "SurfaceVolumeRatio",
+    "VoxelVolume",
+];
+
+/// The shape features (in `NAMES` order) of a mask cropped to its bounding box, with spacing
+/// (x, y, z).
+pub fn features(mask: &Array3<bool>, spacing: [f64; 3]) -> Vec<f64> {
     let spacing_zyx = [spacing[2], spacing[1], spacing[0]];
     let (nz, ny, nx) = mask.dim();
     let dim = [nz + 2, ny + 2, nx + 2];
@@ -350,22 +355,19 @@ pub fn features(mask: &Array3<bool>, spacing: [f64; 3]) -> Vec<(&'static str, f6
     };
     let [sz, sy, sx] = spacing_zyx;
     vec![
-        ("Elongation", ratio(ev[1], ev[2])),
-        ("Flatness", ratio(ev[0], ev[2])),
-        ("LeastAxisLength", axis(ev[0])),
-        ("MajorAxisLength", axis(ev[2])),
-        ("Maximum2DDiameterColumn", d[1]),
-        ("Maximum2DDiameterRow", d[2]),
-        ("Maximum2DDiameterSlice", d[0]),
-        ("Maximum3DDiameter", d[3]),
-        ("MeshVolume", volume),
-        ("MinorAxisLength", axis(ev[1])),
-        (
-            "Sphericity",
-            (36.0 * std::f64::consts::PI * volume.powi(2)).powf(1.0 / 3.0) / area,
-        ),
-        ("SurfaceArea", area),
-        ("SurfaceVolumeRatio", area / volume),
-        ("VoxelVolume", np_ * (sz * sx * sy)),
+        ratio(ev[1], ev[2]),
+        ratio(ev[0], ev[2]),
+        axis(ev[0]),
+        axis(ev[2]),
+        d[1],
+        d[2],
+        d[0],
+        d[3],
+        volume,
+        axis(ev[1]),
+        (36.0 * std::f64::consts::PI * volume.powi(2)).powf(1.0 / 3.0) / area,
+        area,
+        area / volume,
+        np_ * (sz * sx * sy),
     ]
 }

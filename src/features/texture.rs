@@ -144,35 +144,6 @@ pub fn nanmean(values: &[f64]) -> f64 {
     if n == 0 { f64::NAN } else { sum / n as f64 }
 }
 
-/// The flat index of the neighbour of voxel (z, y, x) at `offset`, if it lies in the array.
-#[inline]
-pub fn neighbour(
-    dim: (usize, usize, usize),
-    z: usize,
-    y: usize,
-    x: usize,
-    o: &Offset,
-) -> Option<usize> {
-    let nz = z as isize + o[0] as isize;
-    let ny = y as isize + o[1] as isize;
-    let nx = x as isize + o[2] as isize;
-    if nz < 0 || ny < 0 || nx < 0 {
-        return None;
-    }
-    let (nz, ny, nx) = (nz as usize, ny as usize, nx as usize);
-    (nz < dim.0 && ny < dim.1 && nx < dim.2).then_some((nz * dim.1 + ny) * dim.2 + nx)
-}
-
-/// Calls `visit(flat index, z, y, x)` for every ROI voxel, in array order.
-pub fn for_each_roi_voxel(mask: &Array3<bool>, mut visit: impl FnMut(usize, usize, usize, usize)) {
-    let (_, ny, nx) = mask.dim();
-    for (i, &m) in mask.as_slice().unwrap_or(&[]).iter().enumerate() {
-        if m {
-            visit(i, i / (ny * nx), (i / nx) % ny, i % nx);
-        }
-    }
-}
-
 /// A lookup from grey level to its index among the present levels.
 pub fn level_index(gray_levels: &[u32]) -> Vec<usize> {
     let max = gray_levels.last().copied().unwrap_or(0) as usize;

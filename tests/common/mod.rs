@@ -53,3 +53,26 @@ where
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }
+
+/// Runs `radaudit ARGS` and checks the bad-input contract: exit code 2 and exactly one line on
+/// standard error, starting "error: ", naming `names` (the file or field) and saying `problem`.
+pub fn refuses(args: &[&str], names: &str, problem: &str) {
+    let run = radaudit(args);
+    assert_eq!(
+        run.code, 2,
+        "{args:?}: exit {} stderr {}",
+        run.code, run.stderr
+    );
+    let line = run.stderr.trim_end();
+    assert_eq!(line.lines().count(), 1, "{args:?}: not one line: {line}");
+    assert!(line.starts_with("error: "), "{line}");
+    assert!(
+        line.contains(names),
+        "{args:?}: does not name {names}: {line}"
+    );
+    assert!(
+        line.contains(problem),
+        "{args:?}: does not say {problem:?}: {line}"
+    );
+    assert!(!line.contains("panicked"), "{line}");
+}
