@@ -21,7 +21,8 @@ fn main() {
         let image = read_volume(&PathBuf::from(&args[0]), &read)?;
         let mask = read_mask(&PathBuf::from(&args[1]), &read)?;
         let params = Params::default();
-        let prepared = prepare(&image, &mask, &params.settings).map_err(radaudit::Error::Usage)?;
+        let prepared = prepare(&image, &mask, &params.settings)
+            .map_err(|e| radaudit::Error::Usage(e.to_string()))?;
         let mut per_stage: Vec<(String, Vec<f64>)> = Vec::new();
         for _ in 0..repeats {
             let mut t = Timings::default();

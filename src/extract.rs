@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
-use crate::features::prepare::prepare;
+use crate::features::prepare::{PrepareError, prepare};
 use crate::features::settings::Params;
 use crate::features::{FeatureValue, Timings, extract};
 use crate::output::write_bytes;
@@ -54,8 +54,10 @@ pub fn extract_case(
         params.settings.label = l;
     }
     let start = Instant::now();
-    let prepared =
-        prepare(&image, &mask, &params.settings).map_err(|p| Error::input(mask_path, p))?;
+    let prepared = prepare(&image, &mask, &params.settings).map_err(|e| match e {
+        PrepareError::Image(p) => Error::input(image_path, p),
+        PrepareError::Roi(p) => Error::input(mask_path, p),
+    })?;
     timings.stages.push(("prepare".into(), start.elapsed()));
     let values = extract(&prepared, &params, &mut timings);
     Ok((values, timings))

@@ -323,19 +323,43 @@ fn resegment(
     Ok(out)
 }
 
-/// Prepares the ROI of `s.label` in `mask` over `image`. Errors describe the ROI problem.
-pub fn prepare(image: &Volume, mask: &Mask, s: &Settings) -> Result<Prepared, String> {
+/// Why an image and mask cannot be prepared: a problem of the image's intensities, or of the
+/// ROI (the mask, its label, its size, its grid).
+#[derive(Debug, Clone, PartialEq)]
+pub enum PrepareError {
+    Image(String),
+    Roi(String),
+}
+
+impl From<String> for PrepareError {
+    fn from(s: String) -> Self {
+        PrepareError::Roi(s)
+    }
+}
+
+impl std::fmt::Display for PrepareError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PrepareError::Image(m) | PrepareError::Roi(m) => f.write_str(m),
+        }
+    }
+}
+
+/// Prepares the ROI of `s.label` in `mask` over `image`.
+pub fn prepare(image: &Volume, mask: &Mask, s: &Settings) -> Result<Prepared, PrepareError> {
     let counts = mask.label_counts();
     if counts.is_empty() {
-        return Err("the mask holds no label (every voxel is 0): nothing is segmented".into());
+        return Err(PrepareError::Roi(
+            "the mask holds no label (every voxel is 0): nothing is segmented".into(),
+        ));
     }
     if !counts.contains_key(&s.label) {
         let present: Vec<String> = counts.keys().map(u16::to_string).collect();
-        return Err(format!(
+        return Err(PrepareError::Roi(format!(
             "label {} is not present in the mask; it holds {}",
             s.label,
             present.join(", ")
-        ));
+        )));
     }
     let intensity = Intensity::new(image, s);
     let (grid, labels) = match (s.interpolator, s.resampled_spacing) {
@@ -356,9 +380,9 @@ pub fn prepare(image: &Volume, mask: &Mask, s: &Settings) -> Result<Prepared, St
                     &corrected
                 }
                 Err(why) => {
-                    return Err(format!(
+                    return Err(PrepareError::Roi(format!(
                         "image and mask grids differ ({why}); set geometryTolerance or correctMask"
-                    ));
+                    )));
                 }
             };
             let (lo, hi) = bounding_box(labels, s.label).ok_or_else(|| {
@@ -372,6 +396,19 @@ pub fn prepare(image: &Volume, mask: &Mask, s: &Settings) -> Result<Prepared, St
     };
     let (lo, hi) = check_roi(&labels, s)?;
     let original: Array3<bool> = labels.mapv(|l| l == s.label);
+    let non_finite = grid
+        .values
+        .iter()
+        .zip(original.iter())
+        .filter(|(v, m)| **m && !v.is_finite())
+        .count();
+    if non_finite > 0 {
+        return Err(PrepareError::Image(format!(
+            "the image holds {non_finite} NaN or infinite value(s) inside the ROI (label {}); \
+             features need finite intensities",
+            s.label
+        )));
+    }
     let (texture_mask, (lo, hi)) = match &s.resegment_range {
         Some(range) => {
             let reseg = resegment(&grid.values, &original, s, range)?;
