@@ -63,13 +63,9 @@ pub fn extract_case(
     Ok((values, timings))
 }
 
-/// A number as radaudit writes it: shortest round-trip decimal, `nan` for NaN.
+/// A number as radaudit writes it (see `table::format_number`).
 pub fn format_value(v: f64) -> String {
-    if v.is_nan() {
-        "nan".into()
-    } else {
-        format!("{v}")
-    }
+    crate::table::format_number(v)
 }
 
 fn json_number(v: f64) -> Value {

@@ -5,8 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use radaudit::commands::{self, harmonize::HarmonizeArgs, icc::IccArgs, roc::RocArgs};
 use radaudit::extract;
 use radaudit::features::settings::Params;
+use radaudit::stats::combat::CombatOptions;
 use radaudit::volume::info::{VolumeInfo, describe, name_suggests_mask};
 use radaudit::volume::io::{self, NrrdEncoding, ReadOptions, WriteOptions};
 use radaudit::volume::{GeometryTolerance, Mask};
@@ -92,6 +94,89 @@ enum Command {
         #[arg(long)]
         series: Option<String>,
     },
+    /// Intraclass correlation (pingouin's six forms, F test, 95% CI, Koo & Li class) per
+    /// feature, from a long table with one rating per row. Subjects missing a rating are
+    /// dropped from that feature and counted.
+    Icc {
+        /// The long CSV table.
+        #[arg(long)]
+        input: PathBuf,
+        /// The subject (target) column.
+        #[arg(long)]
+        subject: String,
+        /// The rater (or repeat, or perturbation) column.
+        #[arg(long)]
+        rater: String,
+        /// The value column.
+        #[arg(long)]
+        value: String,
+        /// The feature column (without it the table is one feature).
+        #[arg(long)]
+        feature: Option<String>,
+        /// Output CSV: feature,type,icc,f,df1,df2,p,ci_low,ci_high,class.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// ComBat harmonization (neuroCombat-compatible) of a wide table, one row per subject:
+    /// writes the same table with the feature columns harmonized, and batch-effect tests
+    /// (Kruskal-Wallis, pairwise KS, BH q) before and after to <out stem>.batch_effect.csv.
+    Harmonize {
+        /// The wide CSV table.
+        #[arg(long)]
+        input: PathBuf,
+        /// The batch (site, scanner) column.
+        #[arg(long)]
+        batch: String,
+        /// Covariates to preserve, comma-separated (continuous unless listed in --categorical).
+        #[arg(long, value_delimiter = ',', conflicts_with = "apply")]
+        covariates: Vec<String>,
+        /// Categorical covariates, comma-separated.
+        #[arg(long, value_delimiter = ',', conflicts_with = "apply")]
+        categorical: Vec<String>,
+        /// The subject id column (carried through, named in messages).
+        #[arg(long)]
+        id: Option<String>,
+        /// Feature columns, comma-separated (default: every other column holding numbers).
+        #[arg(long, value_delimiter = ',', conflicts_with = "apply")]
+        features: Option<Vec<String>>,
+        /// Plain location/scale adjustment without empirical Bayes.
+        #[arg(long, conflicts_with_all = ["nonparametric", "apply"])]
+        no_eb: bool,
+        /// Non-parametric empirical Bayes priors.
+        #[arg(long, conflicts_with = "apply")]
+        nonparametric: bool,
+        /// Adjust batch means only, not variances.
+        #[arg(long, conflicts_with = "apply")]
+        mean_only: bool,
+        /// Align every batch to this one, which is left unchanged.
+        #[arg(long, conflicts_with = "apply")]
+        ref_batch: Option<String>,
+        /// Save the fitted model (JSON) to harmonize later subjects with --apply.
+        #[arg(long, conflicts_with = "apply")]
+        save_model: Option<PathBuf>,
+        /// Harmonize with a saved model instead of fitting (subjects of known batches).
+        #[arg(long)]
+        apply: Option<PathBuf>,
+        /// Output CSV.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// ROC analysis: AUC, DeLong variance and 95% CI per score, and paired DeLong tests
+    /// between scores, written to DIR/auc.csv and DIR/delong_paired.csv.
+    Roc {
+        /// The CSV table.
+        #[arg(long)]
+        input: PathBuf,
+        /// The label column (0/1 or false/true; 1 = positive).
+        #[arg(long)]
+        label: String,
+        /// Score columns, comma-separated; `name:lower` when lower values mean positive.
+        #[arg(long, value_delimiter = ',', required = true)]
+        score: Vec<String>,
+        /// Output folder.
+        #[arg(long)]
+        out_dir: PathBuf,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -119,6 +204,76 @@ fn main() -> ExitCode {
 
 fn run(command: Command) -> Result<u8> {
     match command {
+        Command::Icc {
+            input,
+            subject,
+            rater,
+            value,
+            feature,
+            out,
+        } => {
+            let summary = commands::icc::run(&IccArgs {
+                input,
+                subject,
+                rater,
+                value,
+                feature,
+                out: out.clone(),
+            })?;
+            eprint!("{}", summary.describe(&out));
+            Ok(0)
+        }
+        Command::Harmonize {
+            input,
+            batch,
+            covariates,
+            categorical,
+            id,
+            features,
+            no_eb,
+            nonparametric,
+            mean_only,
+            ref_batch,
+            save_model,
+            apply,
+            out,
+        } => {
+            let summary = commands::harmonize::run(&HarmonizeArgs {
+                input,
+                batch,
+                covariates,
+                categorical,
+                id,
+                features,
+                options: CombatOptions {
+                    eb: !no_eb,
+                    parametric: !nonparametric,
+                    mean_only,
+                    ref_batch,
+                },
+                save_model,
+                apply,
+                out: out.clone(),
+                tests_out: None,
+            })?;
+            eprint!("{}", summary.describe(&out));
+            Ok(0)
+        }
+        Command::Roc {
+            input,
+            label,
+            score,
+            out_dir,
+        } => {
+            let summary = commands::roc::run(&RocArgs {
+                input,
+                label,
+                scores: score,
+                out_dir: out_dir.clone(),
+            })?;
+            eprint!("{}", summary.describe(&out_dir));
+            Ok(0)
+        }
         Command::Extract {
             image,
             mask,

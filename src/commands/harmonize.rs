@@ -1,0 +1,448 @@
+//! `radaudit harmonize`: ComBat on a wide table (one row per subject), writing the same table
+//! with the feature columns harmonized, optionally saving the fitted model or applying a saved
+//! one, plus per-feature batch-effect tests before and after (on the values with the fitted
+//! covariate effects removed, so preserved biology is not counted as a batch effect).
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::output::write_bytes;
+use crate::stats::batch_tests::{batch_effect, benjamini_hochberg};
+use crate::stats::combat::design::{CovariateEncoding, level_indices, sorted_levels};
+use crate::stats::combat::model::NewSubjects;
+use crate::stats::combat::{self, CombatData, CombatModel, CombatOptions, Covariate};
+use crate::table::{Table, format_number, is_missing, to_csv, write_number};
+
+/// What `radaudit harmonize` was asked.
+#[derive(Debug, Clone, Default)]
+pub struct HarmonizeArgs {
+    pub input: PathBuf,
+    pub batch: String,
+    pub covariates: Vec<String>,
+    pub categorical: Vec<String>,
+    pub id: Option<String>,
+    /// Explicit feature columns; otherwise every other column holding numbers.
+    pub features: Option<Vec<String>>,
+    pub options: CombatOptions,
+    pub save_model: Option<PathBuf>,
+    pub apply: Option<PathBuf>,
+    pub out: PathBuf,
+    /// Where the batch-effect tests go (default: `<out stem>.batch_effect.csv`).
+    pub tests_out: Option<PathBuf>,
+}
+
+/// What the command did, for the summary it prints.
+#[derive(Debug, Clone)]
+pub struct HarmonizeSummary {
+    pub subjects: usize,
+    pub features: Vec<String>,
+    pub batches: Vec<String>,
+    pub notes: Vec<String>,
+    /// Features with a batch effect (Kruskal-Wallis BH q < 0.05) before and after, of those testable.
+    pub significant_before: (usize, usize),
+    pub significant_after: (usize, usize),
+    pub tests_path: Option<PathBuf>,
+}
+
+impl HarmonizeSummary {
+    /// A few lines for the terminal.
+    pub fn describe(&self, out: &Path) -> String {
+        let mut text = format!(
+            "wrote {} ({} subjects, {} features, batches {})\n",
+            out.display(),
+            self.subjects,
+            self.features.len(),
+            self.batches.join(", ")
+        );
+        for n in &self.notes {
+            text += &format!("note: {n}\n");
+        }
+        if let Some(p) = &self.tests_path {
+            text += &format!(
+                "batch effect (Kruskal-Wallis, BH q < 0.05): {} of {} features before, {} of {} after; details in {}\n",
+                self.significant_before.0,
+                self.significant_before.1,
+                self.significant_after.0,
+                self.significant_after.1,
+                p.display()
+            );
+        }
+        text
+    }
+}
+
+/// The batch-effect tests file next to `out`: `harmonized.csv` -> `harmonized.batch_effect.csv`.
+pub fn default_tests_path(out: &Path) -> PathBuf {
+    let stem = out
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    out.with_file_name(format!("{stem}.batch_effect.csv"))
+}
+
+fn subject_names(table: &Table, id: Option<&str>) -> Result<Vec<String>> {
+    Ok(match id {
+        Some(c) => table.text(c)?.iter().map(|s| s.to_string()).collect(),
+        None => (0..table.rows.len())
+            .map(|k| format!("row {}", k + 2))
+            .collect(),
+    })
+}
+
+fn text_column(table: &Table, name: &str) -> Result<Vec<String>> {
+    let c = table.column(name)?;
+    table
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(k, r)| {
+            if is_missing(&r[c]) {
+                Err(Error::input(
+                    &table.path,
+                    format!("row {}, column {name}: the cell is empty", k + 2),
+                ))
+            } else {
+                Ok(r[c].to_string())
+            }
+        })
+        .collect()
+}
+
+/// The covariates as the fit or the model wants them.
+fn read_covariates(
+    table: &Table,
+    continuous: &[String],
+    categorical: &[String],
+) -> Result<Vec<Covariate>> {
+    let mut out = Vec::new();
+    for name in categorical {
+        out.push(Covariate::Categorical {
+            name: name.clone(),
+            values: text_column(table, name)?,
+        });
+    }
+    for name in continuous {
+        out.push(Covariate::Continuous {
+            name: name.clone(),
+            values: table.numbers(name)?,
+        });
+    }
+    Ok(out)
+}
+
+/// Feature columns: the named ones, or every column that is not the batch, id or a covariate
+/// and holds at least one number (columns of text only are carried through untouched).
+fn feature_columns(table: &Table, args: &HarmonizeArgs, reserved: &[&str]) -> Result<Vec<String>> {
+    if let Some(list) = &args.features {
+        for f in list {
+            table.column(f)?;
+            if reserved.contains(&f.as_str()) {
+                return Err(Error::Usage(format!(
+                    "{f} is the batch, id or a covariate; it cannot also be a feature"
+                )));
+            }
+        }
+        return Ok(list.clone());
+    }
+    let picked: Vec<String> = table
+        .headers
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| !reserved.contains(&h.as_str()))
+        .filter(|(c, _)| {
+            table
+                .rows
+                .iter()
+                .any(|r| !is_missing(&r[*c]) && r[*c].parse::<f64>().is_ok())
+        })
+        .map(|(_, h)| h.clone())
+        .collect();
+    if picked.is_empty() {
+        return Err(Error::input(
+            &table.path,
+            "no numeric feature columns besides the batch, id and covariates",
+        ));
+    }
+    Ok(picked)
+}
+
+/// Runs the command.
+pub fn run(args: &HarmonizeArgs) -> Result<HarmonizeSummary> {
+    let table = Table::read(&args.input)?;
+    let path = &table.path;
+    let batch = text_column(&table, &args.batch)?;
+    let subjects = subject_names(&table, args.id.as_deref())?;
+    let model_in = args.apply.as_deref().map(load_model).transpose()?;
+
+    let (continuous, categorical): (Vec<String>, Vec<String>) = match &model_in {
+        Some(m) => {
+            let mut cont = Vec::new();
+            let mut cat = Vec::new();
+            for c in &m.covariates {
+                match c {
+                    CovariateEncoding::Continuous { name } => cont.push(name.clone()),
+                    CovariateEncoding::Categorical { name, .. } => cat.push(name.clone()),
+                }
+            }
+            (cont, cat)
+        }
+        None => {
+            for c in &args.categorical {
+                if !args.covariates.contains(c) {
+                    table.column(c)?;
+                }
+            }
+            let cat: Vec<String> = args.categorical.clone();
+            let cont = args
+                .covariates
+                .iter()
+                .filter(|c| !cat.contains(c))
+                .cloned()
+                .collect();
+            (cont, cat)
+        }
+    };
+    let mut reserved: Vec<&str> = vec![args.batch.as_str()];
+    reserved.extend(args.id.as_deref());
+    reserved.extend(continuous.iter().map(String::as_str));
+    reserved.extend(categorical.iter().map(String::as_str));
+    let features = match &model_in {
+        Some(m) => {
+            for f in &m.features {
+                table.column(f).map_err(|_| {
+                    Error::input(
+                        path,
+                        format!(
+                            "no column {f:?}, a feature of the model {}",
+                            show(&args.apply)
+                        ),
+                    )
+                })?;
+            }
+            m.features.clone()
+        }
+        None => feature_columns(&table, args, &reserved)?,
+    };
+    let values: Vec<Vec<f64>> = features
+        .iter()
+        .map(|f| table.numbers(f))
+        .collect::<Result<_>>()?;
+    let covariates = read_covariates(&table, &continuous, &categorical)?;
+
+    let (harmonized, model, notes) = match &model_in {
+        Some(model) => {
+            let new = NewSubjects {
+                values: &values,
+                subjects: &subjects,
+                batch: &batch,
+                covariates: &covariates,
+            };
+            let out = model
+                .apply(&new)
+                .map_err(|e| Error::input(path, format!("{e} (model {})", show(&args.apply))))?;
+            (out, model.clone(), Vec::new())
+        }
+        None => {
+            let data = CombatData {
+                feature_names: &features,
+                values: &values,
+                subjects: &subjects,
+                batch: &batch,
+                covariates: &covariates,
+            };
+            let fit = combat::fit(&data, &args.options).map_err(|e| Error::input(path, e))?;
+            (fit.harmonized, fit.model, fit.notes)
+        }
+    };
+
+    write_bytes(&args.out, &harmonized_csv(&table, &features, &harmonized)?)?;
+    if let Some(m) = &args.save_model {
+        let json =
+            serde_json::to_string_pretty(&model).map_err(|e| Error::Internal(e.to_string()))?;
+        write_bytes(m, json.as_bytes())?;
+    }
+
+    let levels = sorted_levels(&batch);
+    let (mut significant_before, mut significant_after) = ((0, 0), (0, 0));
+    let mut tests_path = None;
+    if levels.len() >= 2 {
+        let target = args
+            .tests_out
+            .clone()
+            .unwrap_or_else(|| default_tests_path(&args.out));
+        // Test values with the covariate effects taken out: ComBat keeps those on purpose
+        // (e.g. age differing between sites), and they are not batch effects.
+        let effects = model
+            .covariate_effects(&covariates, subjects.len())
+            .map_err(|e| Error::input(path, e))?;
+        let adjusted = |v: &[Vec<f64>]| -> Vec<Vec<f64>> {
+            v.iter()
+                .zip(&effects)
+                .map(|(row, e)| row.iter().zip(e).map(|(a, b)| a - b).collect())
+                .collect()
+        };
+        let before = batch_tests(&adjusted(&values), &batch, &levels);
+        let after = batch_tests(&adjusted(&harmonized), &batch, &levels);
+        significant_before = count_significant(&before);
+        significant_after = count_significant(&after);
+        let mut out_rows = Vec::new();
+        for (stage, tests) in [("before", &before), ("after", &after)] {
+            for (f, t) in tests.iter().enumerate() {
+                out_rows.push(t.row(&features[f], stage));
+            }
+        }
+        let headers = [
+            "feature",
+            "stage",
+            "kruskal_h",
+            "kruskal_p",
+            "kruskal_q",
+            "ks_max_d",
+            "ks_min_p",
+            "ks_q",
+            "note",
+        ];
+        write_bytes(&target, to_csv(&headers, &out_rows).as_bytes())?;
+        tests_path = Some(target);
+    }
+    Ok(HarmonizeSummary {
+        subjects: subjects.len(),
+        features,
+        batches: levels,
+        notes,
+        significant_before,
+        significant_after,
+        tests_path,
+    })
+}
+
+/// The output table: the input with the feature cells replaced by the harmonized values.
+fn harmonized_csv(table: &Table, features: &[String], harmonized: &[Vec<f64>]) -> Result<Vec<u8>> {
+    // Which harmonized feature (if any) each column holds.
+    let mut feature_of = vec![None; table.headers.len()];
+    for (f, name) in features.iter().enumerate() {
+        feature_of[table.column(name)?] = Some(f);
+    }
+    let mut out = Vec::with_capacity(harmonized.len() * table.rows.len() * 12);
+    let mut writer = csv::Writer::from_writer(&mut out);
+    let mut buffer = ryu::Buffer::new();
+    let failed = |e: csv::Error| Error::Internal(format!("formatting the output: {e}"));
+    writer.write_record(&table.headers).map_err(failed)?;
+    for (i, row) in table.rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            match feature_of[c] {
+                Some(f) => writer.write_field(write_number(&mut buffer, harmonized[f][i])),
+                None => writer.write_field(cell),
+            }
+            .map_err(failed)?;
+        }
+        writer.write_record(None::<&[u8]>).map_err(failed)?;
+    }
+    writer.flush().map_err(|e| Error::Internal(e.to_string()))?;
+    drop(writer);
+    Ok(out)
+}
+
+fn show(p: &Option<PathBuf>) -> String {
+    p.as_ref()
+        .map_or(String::new(), |p| p.display().to_string())
+}
+
+/// Reads and checks a saved model.
+pub fn load_model(path: &Path) -> Result<CombatModel> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::input(path, format!("cannot read: {e}")))?;
+    let model: CombatModel = serde_json::from_str(&text)
+        .map_err(|e| Error::input(path, format!("not a radaudit ComBat model: {e}")))?;
+    model
+        .check()
+        .map_err(|e| Error::input(path, format!("not a usable ComBat model: {e}")))?;
+    Ok(model)
+}
+
+/// One feature's batch-effect tests at one stage.
+struct FeatureTests {
+    kruskal: Option<(f64, f64)>,
+    ks: Option<(f64, f64)>,
+    kruskal_q: Option<f64>,
+    ks_q: Option<f64>,
+    note: String,
+}
+
+impl FeatureTests {
+    fn row(&self, feature: &str, stage: &str) -> Vec<String> {
+        let num = |v: Option<f64>| v.map_or(String::new(), format_number);
+        vec![
+            feature.to_string(),
+            stage.to_string(),
+            num(self.kruskal.map(|k| k.0)),
+            num(self.kruskal.map(|k| k.1)),
+            num(self.kruskal_q),
+            num(self.ks.map(|k| k.0)),
+            num(self.ks.map(|k| k.1)),
+            num(self.ks_q),
+            self.note.clone(),
+        ]
+    }
+}
+
+/// Kruskal-Wallis and pairwise KS per feature, BH-adjusted across features.
+fn batch_tests(values: &[Vec<f64>], batch: &[String], levels: &[String]) -> Vec<FeatureTests> {
+    let index: Vec<usize> = level_indices(levels, batch)
+        .into_iter()
+        .map(|i| i.unwrap_or(0))
+        .collect();
+    let mut tests: Vec<FeatureTests> = values
+        .par_iter()
+        .map(|v| {
+            let mut groups: Vec<Vec<f64>> = vec![Vec::new(); levels.len()];
+            for (x, &b) in v.iter().zip(&index) {
+                groups[b].push(*x);
+            }
+            match batch_effect(&groups) {
+                Ok(e) => FeatureTests {
+                    kruskal: Some((e.kruskal_h, e.kruskal_p)),
+                    ks: Some((e.ks_max_d, e.ks_min_p)),
+                    kruskal_q: None,
+                    ks_q: None,
+                    note: String::new(),
+                },
+                Err(why) => FeatureTests {
+                    kruskal: None,
+                    ks: None,
+                    kruskal_q: None,
+                    ks_q: None,
+                    note: format!("not tested: {why}"),
+                },
+            }
+        })
+        .collect();
+    let kp: Vec<f64> = tests
+        .iter()
+        .map(|t| t.kruskal.map_or(f64::NAN, |k| k.1))
+        .collect();
+    let sp: Vec<f64> = tests
+        .iter()
+        .map(|t| t.ks.map_or(f64::NAN, |k| k.1))
+        .collect();
+    for ((t, kq), sq) in tests
+        .iter_mut()
+        .zip(benjamini_hochberg(&kp))
+        .zip(benjamini_hochberg(&sp))
+    {
+        t.kruskal_q = (!kq.is_nan()).then_some(kq);
+        t.ks_q = (!sq.is_nan()).then_some(sq);
+    }
+    tests
+}
+
+fn count_significant(tests: &[FeatureTests]) -> (usize, usize) {
+    let tested = tests.iter().filter(|t| t.kruskal_q.is_some()).count();
+    let significant = tests
+        .iter()
+        .filter(|t| t.kruskal_q.is_some_and(|q| q < 0.05))
+        .count();
+    (significant, tested)
+}

@@ -1,0 +1,197 @@
+//! Reading CSV tables for the statistics commands: a header and string cells, with typed
+//! accessors whose errors name the file, the row (as numbered in the file, header = 1) and
+//! the column.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// A CSV table held as text (one buffer per row, so million-cell tables read quickly).
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub path: PathBuf,
+    pub headers: Vec<String>,
+    pub rows: Vec<csv::StringRecord>,
+}
+
+impl Table {
+    /// Reads a CSV file with a header row. Every row must have as many cells as the header.
+    pub fn read(path: &Path) -> Result<Table> {
+        let mut reader = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .flexible(true)
+            .from_path(path)
+            .map_err(|e| Error::input(path, format!("cannot read: {}", csv_problem(&e))))?;
+        let headers: Vec<String> = reader
+            .headers()
+            .map_err(|e| {
+                Error::input(
+                    path,
+                    format!("cannot read the header row: {}", csv_problem(&e)),
+                )
+            })?
+            .iter()
+            .map(str::to_string)
+            .collect();
+        if headers.is_empty() || headers.iter().all(String::is_empty) {
+            return Err(Error::input(path, "the header row is empty"));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for h in &headers {
+            if !seen.insert(h) {
+                return Err(Error::input(
+                    path,
+                    format!("column {h:?} appears twice in the header"),
+                ));
+            }
+        }
+        let mut rows = Vec::new();
+        for (k, record) in reader.records().enumerate() {
+            let line = k + 2;
+            let record = record
+                .map_err(|e| Error::input(path, format!("row {line}: {}", csv_problem(&e))))?;
+            if record.len() != headers.len() {
+                return Err(Error::input(
+                    path,
+                    format!(
+                        "row {line} has {} cells, the header has {}",
+                        record.len(),
+                        headers.len()
+                    ),
+                ));
+            }
+            rows.push(record);
+        }
+        if rows.is_empty() {
+            return Err(Error::input(path, "no data rows (only a header)"));
+        }
+        Ok(Table {
+            path: path.to_path_buf(),
+            headers,
+            rows,
+        })
+    }
+
+    /// The index of a column, or an error listing the columns there are.
+    pub fn column(&self, name: &str) -> Result<usize> {
+        self.headers.iter().position(|h| h == name).ok_or_else(|| {
+            Error::input(
+                &self.path,
+                format!(
+                    "no column {name:?}; the columns are {}",
+                    self.headers.join(", ")
+                ),
+            )
+        })
+    }
+
+    /// The text cells of a column.
+    pub fn text(&self, name: &str) -> Result<Vec<&str>> {
+        let c = self.column(name)?;
+        Ok(self.rows.iter().map(|r| &r[c]).collect())
+    }
+
+    /// The cells of a column as numbers; an empty, non-numeric or non-finite cell is an error
+    /// naming its row.
+    pub fn numbers(&self, name: &str) -> Result<Vec<f64>> {
+        let c = self.column(name)?;
+        self.rows
+            .iter()
+            .enumerate()
+            .map(|(k, r)| self.parse_cell(&r[c], k, name))
+            .collect()
+    }
+
+    /// The cells of a column as numbers, with `None` for empty or NA cells; a non-numeric cell
+    /// is an error naming its row.
+    pub fn optional_numbers(&self, name: &str) -> Result<Vec<Option<f64>>> {
+        let c = self.column(name)?;
+        self.rows
+            .iter()
+            .enumerate()
+            .map(|(k, r)| {
+                if is_missing(&r[c]) {
+                    Ok(None)
+                } else {
+                    self.parse_cell(&r[c], k, name).map(Some)
+                }
+            })
+            .collect()
+    }
+
+    fn parse_cell(&self, cell: &str, k: usize, name: &str) -> Result<f64> {
+        if is_missing(cell) {
+            return Err(Error::input(
+                &self.path,
+                format!("row {}, column {name}: the cell is empty", k + 2),
+            ));
+        }
+        match cell.parse::<f64>() {
+            Ok(v) if v.is_finite() => Ok(v),
+            Ok(_) => Err(Error::input(
+                &self.path,
+                format!("row {}, column {name}: {cell:?} is not finite", k + 2),
+            )),
+            Err(_) => Err(Error::input(
+                &self.path,
+                format!("row {}, column {name}: {cell:?} is not a number", k + 2),
+            )),
+        }
+    }
+
+    /// Whether every non-missing cell of a column parses as a number.
+    pub fn is_numeric(&self, c: usize) -> bool {
+        self.rows
+            .iter()
+            .all(|r| is_missing(&r[c]) || r[c].parse::<f64>().is_ok())
+    }
+}
+
+/// Empty, NA, NaN and nan cells count as missing.
+pub fn is_missing(cell: &str) -> bool {
+    matches!(cell, "" | "NA" | "NaN" | "nan" | "na" | "N/A")
+}
+
+fn csv_problem(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::NotFound => {
+            "no such file".into()
+        }
+        csv::ErrorKind::Utf8 { .. } => "not valid UTF-8 text".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// A number as radaudit writes it: the shortest decimal that reads back to the same f64 (ryu),
+/// in exponent form when very small or large (1e-300, not 300 zeros); `nan` for NaN.
+pub fn format_number(v: f64) -> String {
+    let mut buffer = ryu::Buffer::new();
+    write_number(&mut buffer, v).to_string()
+}
+
+/// `format_number` into a reusable buffer (no allocation), for large tables.
+pub fn write_number(buffer: &mut ryu::Buffer, v: f64) -> &str {
+    if v.is_nan() {
+        return "nan";
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "inf" } else { "-inf" };
+    }
+    let text = buffer.format_finite(v);
+    // ryu writes integral values as "5.0"; "5" reads the same and is what people expect.
+    text.strip_suffix(".0").unwrap_or(text)
+}
+
+/// Writes rows as CSV text (header first), quoting where needed.
+pub fn to_csv(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let mut out = Vec::new();
+    {
+        let mut w = csv::Writer::from_writer(&mut out);
+        let _ = w.write_record(headers);
+        for r in rows {
+            let _ = w.write_record(r);
+        }
+        let _ = w.flush();
+    }
+    String::from_utf8(out).unwrap_or_default()
+}
