@@ -355,6 +355,27 @@ fn harmonize_bad_input_is_refused_clearly() {
         "no column \"scanner\"",
         "the columns are",
     );
+    // A damaged model file.
+    let model = csv(
+        d,
+        "model.json",
+        "{\"format\": \"radaudit-combat-model\", \"version\": 1",
+    );
+    refuses(
+        &[
+            "harmonize",
+            "--input",
+            path_str(&d.join("g.csv")),
+            "--batch",
+            "site",
+            "--apply",
+            path_str(&model),
+            "--out",
+            o,
+        ],
+        "model.json",
+        "not a radaudit ComBat model",
+    );
     assert!(!out.exists(), "nothing written on bad input");
 }
 
@@ -677,4 +698,41 @@ fn roc_command_matches_proc_on_asah() {
         "s:sideways",
         "not 'lower' or 'higher'",
     );
+}
+
+#[test]
+fn outputs_are_byte_identical_whatever_the_thread_count() {
+    let reference = reference_or_skip!();
+    let dir = tempfile::tempdir().unwrap();
+    let wide = wide_combat_table(&reference, dir.path());
+    let mut outputs = Vec::new();
+    for threads in ["1", "2", "3"] {
+        let out = dir.path().join(format!("h{threads}.csv"));
+        let status = std::process::Command::new(env!("CARGO_BIN_EXE_radaudit"))
+            .args([
+                "harmonize",
+                "--input",
+                path_str(&wide),
+                "--batch",
+                "batch",
+                "--covariates",
+                "age,sex",
+            ])
+            .args([
+                "--categorical",
+                "sex",
+                "--id",
+                "subject",
+                "--nonparametric",
+                "--out",
+                path_str(&out),
+            ])
+            .env("RAYON_NUM_THREADS", threads)
+            .output()
+            .unwrap();
+        assert!(status.status.success());
+        let tests = dir.path().join(format!("h{threads}.batch_effect.csv"));
+        outputs.push((std::fs::read(&out).unwrap(), std::fs::read(&tests).unwrap()));
+    }
+    assert!(outputs.windows(2).all(|w| w[0] == w[1]));
 }

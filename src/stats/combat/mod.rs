@@ -365,7 +365,7 @@ pub fn fit(data: &CombatData, options: &CombatOptions) -> Result<CombatFit, Stri
     if let Some((f, _)) = harmonized
         .iter()
         .enumerate()
-        .find(|(_, r)| r.iter().any(|v| !v.is_finite()))
+        .find(|(_, r)| !r.iter().fold(true, |all, v| all & v.is_finite()))
     {
         return Err(format!(
             "harmonizing feature {} gave a non-finite value; its batch variances are degenerate",

@@ -94,12 +94,18 @@ impl CombatModel {
                 }
                 continue;
             }
-            // (s - γ) / √δ · sd + mean with s = (y - mean) / sd, as products of reciprocals.
+            // (s - γ) / √δ · sd + mean with s = (y - mean) / sd, as products of reciprocals;
+            // the batch's covariate effects first, in a vectorisable pass.
             let (sd, sm) = (self.var_pooled[f].sqrt(), self.stand_mean[f]);
             let (inv_sd, scale) = (1.0 / sd, sd / delta.sqrt());
-            for k in range.clone() {
+            let mut m = vec![0.0; range.len()];
+            for (c, b) in columns.iter().zip(beta) {
+                for (m, x) in m.iter_mut().zip(&c[range.clone()]) {
+                    *m += x * b;
+                }
+            }
+            for (k, m) in range.clone().zip(m) {
                 let i = layout.order[k];
-                let m = mod_mean(k);
                 out[i] = ((y[i] - sm - m) * inv_sd - gamma) * scale + (sm + m);
             }
         }
