@@ -402,6 +402,8 @@ fn applying_a_saved_model_reproduces_neurocombat_on_its_subjects() {
         let n = case.subjects.len();
         for f in 0..case.names.len() {
             for i in 0..n {
+                // The saved model gives exactly what the fit gave.
+                assert_eq!(out[f][n - 1 - i].to_bits(), fit.harmonized[f][i].to_bits());
                 let z = (out[f][n - 1 - i] - gold[f][i]).abs() / var[f].sqrt();
                 assert!(
                     z <= 1e-8,

@@ -33,6 +33,21 @@ pub struct CombatModel {
     pub handling: Vec<FeatureHandling>,
 }
 
+/// ComBat's adjustment of one value: (s - γ*) / √δ* · sd + mean with s = (y - mean) / sd,
+/// mean = stand_mean + mod_mean, written with the reciprocal 1/sd and the scale sd/√δ* so the
+/// per-batch constants can be hoisted out of loops.
+#[inline]
+fn harmonize_value(
+    y: f64,
+    stand_mean: f64,
+    mod_mean: f64,
+    inv_sd: f64,
+    gamma: f64,
+    scale: f64,
+) -> f64 {
+    ((y - stand_mean - mod_mean) * inv_sd - gamma) * scale + (stand_mean + mod_mean)
+}
+
 /// New subjects to harmonize with a saved model; `values[f]` follows the model's feature order.
 #[derive(Debug, Clone, Copy)]
 pub struct NewSubjects<'a> {
@@ -68,8 +83,8 @@ impl CombatModel {
                     // Location only: shift exactly, so equal inputs stay equal.
                     return y - gamma * sd;
                 }
-                let s = (y - self.stand_mean[f] - mod_mean) / sd;
-                (s - gamma) / delta.sqrt() * sd + mean
+                let (inv_sd, scale) = (1.0 / sd, sd / delta.sqrt());
+                harmonize_value(y, self.stand_mean[f], mod_mean, inv_sd, gamma, scale)
             }
         }
     }
@@ -106,7 +121,7 @@ impl CombatModel {
             }
             for (k, m) in range.clone().zip(m) {
                 let i = layout.order[k];
-                out[i] = ((y[i] - sm - m) * inv_sd - gamma) * scale + (sm + m);
+                out[i] = harmonize_value(y[i], sm, m, inv_sd, gamma, scale);
             }
         }
     }
