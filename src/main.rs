@@ -191,6 +191,21 @@ enum EncodingArg {
     Raw,
 }
 
+/// Writes to standard output; a closed pipe (`radaudit info X | head`) ends quietly instead
+/// of panicking as `println!` would.
+fn out(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        eprintln!("error: cannot write to standard output: {e}");
+        std::process::exit(2);
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli.command) {
@@ -325,7 +340,7 @@ fn run(command: Command) -> Result<u8> {
                 },
             };
             io::write_volume(&volume, &output, &options)?;
-            println!("wrote {}", output.display());
+            out(&format!("wrote {}\n", output.display()));
             Ok(0)
         }
     }
@@ -366,7 +381,7 @@ fn info(
     let options = ReadOptions { series };
     let (image_info, _, image) = describe_path(path, as_mask, &options)?;
     let Some(mask_path) = mask_path else {
-        println!("{}", render(&image_info, json)?);
+        out(&format!("{}\n", render(&image_info, json)?));
         return Ok(());
     };
     let (mask_info, mask, _) = describe_path(mask_path, true, &ReadOptions::default())?;
@@ -382,14 +397,16 @@ fn info(
     if json {
         let both =
             serde_json::json!({ "image": image_info, "mask": mask_info, "geometry_match": true });
-        println!(
-            "{}",
+        out(&format!(
+            "{}\n",
             serde_json::to_string_pretty(&both).map_err(|e| Error::Internal(e.to_string()))?
-        );
+        ));
     } else {
-        println!("{}", image_info.to_text());
-        println!("{}", mask_info.to_text());
-        println!("image and mask grids agree (tolerance {tolerance:e} x spacing)");
+        out(&format!(
+            "{}\n{}\nimage and mask grids agree (tolerance {tolerance:e} x spacing)\n",
+            image_info.to_text(),
+            mask_info.to_text()
+        ));
     }
     Ok(())
 }
@@ -454,7 +471,7 @@ fn extract_command(a: ExtractArgs) -> Result<u8> {
     let text = extract::render_case(&values, format);
     match &a.out {
         Some(path) => radaudit::output::write_bytes(path, text.as_bytes())?,
-        None => print!("{text}"),
+        None => out(&text),
     }
     Ok(0)
 }

@@ -76,3 +76,25 @@ fn convert_dicom_series_to_nifti_keeps_hu_and_grid() {
     };
     assert_eq!(only("partial"), 0, "no temporary file is left behind");
 }
+
+#[test]
+fn a_closed_output_pipe_ends_quietly_without_a_panic() {
+    // `radaudit extract ... | head -1`: the reader goes away before radaudit writes.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_radaudit"))
+        .args([
+            "extract",
+            "--image",
+            "builtin:ibsi-digital",
+            "--mask",
+            "builtin:ibsi-digital-mask",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}
