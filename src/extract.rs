@@ -99,14 +99,7 @@ pub fn render_case(values: &[FeatureValue], format: Format) -> String {
 /// Reads a cases CSV (`case,image,mask[,label]`). Relative paths are taken from the CSV's
 /// folder. Errors name the row and column.
 pub fn read_cases(path: &Path) -> Result<Vec<Case>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_path(path)
-        .map_err(|e| Error::input(path, format!("cannot read: {e}")))?;
-    let headers = reader
-        .headers()
-        .map_err(|e| Error::input(path, format!("cannot read the header row: {e}")))?
-        .clone();
+    let (mut reader, headers) = crate::table::open_csv(path, false)?;
     let col = |name: &str| headers.iter().position(|h| h == name);
     let (Some(ci), Some(ii), Some(mi)) = (col("case"), col("image"), col("mask")) else {
         return Err(Error::input(

@@ -17,22 +17,8 @@ pub struct Table {
 impl Table {
     /// Reads a CSV file with a header row. Every row must have as many cells as the header.
     pub fn read(path: &Path) -> Result<Table> {
-        let mut reader = csv::ReaderBuilder::new()
-            .trim(csv::Trim::All)
-            .flexible(true)
-            .from_path(path)
-            .map_err(|e| Error::input(path, format!("cannot read: {}", csv_problem(&e))))?;
-        let headers: Vec<String> = reader
-            .headers()
-            .map_err(|e| {
-                Error::input(
-                    path,
-                    format!("cannot read the header row: {}", csv_problem(&e)),
-                )
-            })?
-            .iter()
-            .map(str::to_string)
-            .collect();
+        let (mut reader, header) = open_csv(path, true)?;
+        let headers: Vec<String> = header.iter().map(str::to_string).collect();
         if headers.is_empty() || headers.iter().all(String::is_empty) {
             return Err(Error::input(path, "the header row is empty"));
         }
@@ -145,6 +131,30 @@ impl Table {
             .iter()
             .all(|r| is_missing(&r[c]) || r[c].parse::<f64>().is_ok())
     }
+}
+
+/// Opens a CSV file and reads its header row; cells are trimmed. With `flexible`, rows may
+/// differ in width (the caller checks); without it a row of the wrong width is an error.
+/// Errors name the file.
+pub fn open_csv(
+    path: &Path,
+    flexible: bool,
+) -> Result<(csv::Reader<std::fs::File>, csv::StringRecord)> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(flexible)
+        .from_path(path)
+        .map_err(|e| Error::input(path, format!("cannot read: {}", csv_problem(&e))))?;
+    let headers = reader
+        .headers()
+        .map_err(|e| {
+            Error::input(
+                path,
+                format!("cannot read the header row: {}", csv_problem(&e)),
+            )
+        })?
+        .clone();
+    Ok((reader, headers))
 }
 
 /// Empty, NA, NaN and nan cells count as missing.

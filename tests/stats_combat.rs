@@ -38,6 +38,18 @@ struct Case {
     options: CombatOptions,
 }
 
+impl Case {
+    fn data(&self) -> CombatData<'_> {
+        CombatData {
+            feature_names: &self.names,
+            values: &self.values,
+            subjects: &self.subjects,
+            batch: &self.batch,
+            covariates: &self.covariates,
+        }
+    }
+}
+
 fn load(dataset: &Path, config: &Path) -> Case {
     let (names, subjects, values) = matrix(&dataset.join("input_data.csv"));
     let covars = Table::read(&dataset.join("covars.csv")).unwrap();
@@ -110,13 +122,7 @@ fn check_config(dataset: &Path, config: &Path) -> (usize, usize) {
         config.file_name().unwrap().display()
     );
     let case = load(dataset, config);
-    let data = CombatData {
-        feature_names: &case.names,
-        values: &case.values,
-        subjects: &case.subjects,
-        batch: &case.batch,
-        covariates: &case.covariates,
-    };
+    let data = case.data();
     let fit = combat::fit(&data, &case.options).unwrap_or_else(|e| panic!("{label}: {e}"));
     // In d/refbatch neuroCombat standardizes the constant f05 by a rounding-noise variance
     // (1.97e-31), so f05's standardized values are noise of size 1; through the all-feature
@@ -284,13 +290,7 @@ fn neurocombat_defects_are_corrected() {
     // Dataset d: f05 == 2.5 for everyone; neuroCombat returns 2.4809 / 2.3891 / 2.6383.
     let dir = root.join("d_8x60_constall");
     let case = load(&dir, &dir.join("default"));
-    let data = CombatData {
-        feature_names: &case.names,
-        values: &case.values,
-        subjects: &case.subjects,
-        batch: &case.batch,
-        covariates: &case.covariates,
-    };
+    let data = case.data();
     let fit = combat::fit(&data, &case.options).unwrap();
     let f05 = case.names.iter().position(|n| n == "f05").unwrap();
     assert!(fit.harmonized[f05].iter().all(|v| *v == 2.5));
@@ -309,13 +309,7 @@ fn neurocombat_defects_are_corrected() {
     let dir = root.join("c_8x60_constinbatch");
     for config in ["default", "noeb", "nonparametric"] {
         let case = load(&dir, &dir.join(config));
-        let data = CombatData {
-            feature_names: &case.names,
-            values: &case.values,
-            subjects: &case.subjects,
-            batch: &case.batch,
-            covariates: &case.covariates,
-        };
+        let data = case.data();
         let fit = combat::fit(&data, &case.options).unwrap();
         let f03 = case.names.iter().position(|n| n == "f03").unwrap();
         let in_b: Vec<usize> = (0..case.batch.len())
@@ -359,13 +353,7 @@ fn applying_a_saved_model_reproduces_neurocombat_on_its_subjects() {
     let root = reference_or_skip!().join("stats/combat/a_40x120_3batch");
     for config in ["default", "refbatch", "nonparametric"] {
         let case = load(&root, &root.join(config));
-        let data = CombatData {
-            feature_names: &case.names,
-            values: &case.values,
-            subjects: &case.subjects,
-            batch: &case.batch,
-            covariates: &case.covariates,
-        };
+        let data = case.data();
         let fit = combat::fit(&data, &case.options).unwrap();
         let json = serde_json::to_string(&fit.model).unwrap();
         let model: combat::CombatModel = serde_json::from_str(&json).unwrap();

@@ -14,7 +14,7 @@ use super::Interner;
 use crate::error::{Error, Result};
 use crate::output::write_bytes;
 use crate::stats::icc::{Icc, icc, koo_li_class};
-use crate::table::{format_number, is_missing, to_csv};
+use crate::table::{format_number, is_missing, open_csv, to_csv};
 
 /// What `radaudit icc` was asked.
 #[derive(Debug, Clone)]
@@ -95,14 +95,7 @@ fn column(headers: &csv::StringRecord, name: &str, path: &Path) -> Result<usize>
 /// Reads the long table into per-feature rating grids (streaming: 6 million rows are fine).
 fn read_long(args: &IccArgs) -> Result<Vec<FeatureRatings>> {
     let path = &args.input;
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_path(path)
-        .map_err(|e| Error::input(path, format!("cannot read: {e}")))?;
-    let headers = reader
-        .headers()
-        .map_err(|e| Error::input(path, format!("header: {e}")))?
-        .clone();
+    let (mut reader, headers) = open_csv(path, false)?;
     let cs = column(&headers, &args.subject, path)?;
     let cr = column(&headers, &args.rater, path)?;
     let cv = column(&headers, &args.value, path)?;
