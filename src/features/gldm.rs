@@ -5,8 +5,6 @@
 //! every angle at the given distances) whose grey level differs by at most `gldm_a`; P(i, j)
 //! counts voxels of level i with j - 1 dependent neighbours (j starts at 1, as in IBSI).
 
-use std::collections::BTreeMap;
-
 use super::discretise::Discretised;
 use super::roi::Roi;
 use super::size_matrix::SizeMatrix;
@@ -51,13 +49,7 @@ pub fn features(roi: &Roi, disc: &Discretised, lattice: &Lattice, s: &TextureSet
             .count();
         counts[gi * width + dep] += 1.0;
     }
-    let cells: BTreeMap<(usize, usize), f64> = counts
-        .iter()
-        .enumerate()
-        .filter(|(_, v)| **v != 0.0)
-        .map(|(k, v)| ((k / width, k % width + 1), *v))
-        .collect();
-    let m = SizeMatrix::new(cells, &disc.gray_levels).summary();
+    let m = SizeMatrix::from_dense(&counts, width, &disc.gray_levels).summary();
     vec![
         m.entropy,
         m.sn,

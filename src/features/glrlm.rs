@@ -7,8 +7,6 @@
 //! two ROI voxels is dropped, and features are averaged over the remaining directions (or the
 //! matrices are merged with `weightingNorm`, weighted by the offset's length in mm).
 
-use std::collections::BTreeMap;
-
 use super::discretise::Discretised;
 use super::roi::Roi;
 use super::size_matrix::SizeMatrix;
@@ -124,16 +122,10 @@ pub fn features(roi: &Roi, disc: &Discretised, lattice: &Lattice, s: &TextureSet
     let rows: Vec<[f64; 16]> = mats
         .iter()
         .map(|p| {
-            let cells: BTreeMap<(usize, usize), f64> = p
-                .iter()
-                .enumerate()
-                .filter(|(_, v)| **v != 0.0)
-                .map(|(k, v)| ((k / nr, k % nr + 1), *v))
-                .collect();
-            if cells.is_empty() {
+            if p.iter().all(|v| *v == 0.0) {
                 return [f64::NAN; 16];
             }
-            let m = SizeMatrix::new(cells, &disc.gray_levels).summary();
+            let m = SizeMatrix::from_dense(p, nr, &disc.gray_levels).summary();
             [
                 m.gln,
                 m.glnn,

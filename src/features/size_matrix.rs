@@ -20,6 +20,18 @@ pub struct SizeMatrix {
 }
 
 impl SizeMatrix {
+    /// From a dense gray level x size matrix (row-major, `width` sizes per gray level index,
+    /// size j stored at column j - 1); zero cells are dropped.
+    pub fn from_dense(counts: &[f64], width: usize, gray_levels: &[u32]) -> Self {
+        let cells = counts
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| **v != 0.0)
+            .map(|(k, v)| ((k / width, k % width + 1), *v))
+            .collect();
+        SizeMatrix::new(cells, gray_levels)
+    }
+
     pub fn new(cells: BTreeMap<(usize, usize), f64>, gray_levels: &[u32]) -> Self {
         let mut pg = vec![0f64; gray_levels.len()];
         let mut ps = BTreeMap::new();
