@@ -77,6 +77,30 @@ impl Table {
         Ok(self.rows.iter().map(|r| &r[c]).collect())
     }
 
+    /// The text cells of a column, every one filled in; an empty or NA cell is an error
+    /// naming its row.
+    pub fn required_text(&self, name: &str) -> Result<Vec<String>> {
+        let c = self.column(name)?;
+        self.rows
+            .iter()
+            .enumerate()
+            .map(|(k, r)| {
+                if is_missing(&r[c]) {
+                    Err(self.empty_cell(k, name))
+                } else {
+                    Ok(r[c].to_string())
+                }
+            })
+            .collect()
+    }
+
+    fn empty_cell(&self, k: usize, name: &str) -> Error {
+        Error::input(
+            &self.path,
+            format!("row {}, column {name}: the cell is empty", k + 2),
+        )
+    }
+
     /// The cells of a column as numbers; an empty, non-numeric or non-finite cell is an error
     /// naming its row.
     pub fn numbers(&self, name: &str) -> Result<Vec<f64>> {
@@ -107,10 +131,7 @@ impl Table {
 
     fn parse_cell(&self, cell: &str, k: usize, name: &str) -> Result<f64> {
         if is_missing(cell) {
-            return Err(Error::input(
-                &self.path,
-                format!("row {}, column {name}: the cell is empty", k + 2),
-            ));
+            return Err(self.empty_cell(k, name));
         }
         match cell.parse::<f64>() {
             Ok(v) if v.is_finite() => Ok(v),

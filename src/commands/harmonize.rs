@@ -91,25 +91,6 @@ fn subject_names(table: &Table, id: Option<&str>) -> Result<Vec<String>> {
     })
 }
 
-fn text_column(table: &Table, name: &str) -> Result<Vec<String>> {
-    let c = table.column(name)?;
-    table
-        .rows
-        .iter()
-        .enumerate()
-        .map(|(k, r)| {
-            if is_missing(&r[c]) {
-                Err(Error::input(
-                    &table.path,
-                    format!("row {}, column {name}: the cell is empty", k + 2),
-                ))
-            } else {
-                Ok(r[c].to_string())
-            }
-        })
-        .collect()
-}
-
 /// The covariates as the fit or the model wants them.
 fn read_covariates(
     table: &Table,
@@ -120,7 +101,7 @@ fn read_covariates(
     for name in categorical {
         out.push(Covariate::Categorical {
             name: name.clone(),
-            values: text_column(table, name)?,
+            values: table.required_text(name)?,
         });
     }
     for name in continuous {
@@ -172,7 +153,7 @@ fn feature_columns(table: &Table, args: &HarmonizeArgs, reserved: &[&str]) -> Re
 pub fn run(args: &HarmonizeArgs) -> Result<HarmonizeSummary> {
     let table = Table::read(&args.input)?;
     let path = &table.path;
-    let batch = text_column(&table, &args.batch)?;
+    let batch = table.required_text(&args.batch)?;
     let subjects = subject_names(&table, args.id.as_deref())?;
     let model_in = args.apply.as_deref().map(load_model).transpose()?;
 

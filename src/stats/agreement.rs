@@ -3,6 +3,8 @@
 
 use statrs::distribution::{ContinuousCDF, Normal};
 
+use super::mean_var;
+
 /// Lin's (1989) concordance correlation coefficient and its pieces.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Ccc {
@@ -70,9 +72,7 @@ pub fn lin_ccc(x: &[f64], y: &[f64]) -> Result<Ccc, String> {
 
 /// Coefficient of variation: sample SD (n - 1) over the mean.
 pub fn coefficient_of_variation(values: &[f64]) -> f64 {
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    let (mean, var) = mean_var(values);
     var.sqrt() / mean
 }
 
@@ -82,11 +82,7 @@ pub fn within_subject_sd(subjects: &[Vec<f64>]) -> f64 {
     let variances: Vec<f64> = subjects
         .iter()
         .filter(|s| s.len() >= 2)
-        .map(|s| {
-            let n = s.len() as f64;
-            let m = s.iter().sum::<f64>() / n;
-            s.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1.0)
-        })
+        .map(|s| mean_var(s).1)
         .collect();
     (variances.iter().sum::<f64>() / variances.len() as f64).sqrt()
 }

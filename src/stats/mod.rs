@@ -12,3 +12,11 @@ pub mod combat;
 pub mod dca;
 pub mod icc;
 pub mod roc;
+
+/// Mean and sample variance (ddof = 1), two-pass as numpy computes them.
+pub fn mean_var(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, var)
+}

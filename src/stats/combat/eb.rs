@@ -11,13 +11,7 @@
 //! non-parametric likelihoods are combined in log space, so batches of hundreds of subjects
 //! do not under- or overflow to NaN.
 
-/// Mean and ddof = 1 variance, two-pass as numpy computes them.
-pub fn mean_var(values: &[f64]) -> (f64, f64) {
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (mean, var)
-}
+pub use crate::stats::mean_var;
 
 /// The priors of one batch, from its per-feature location and scale estimates.
 #[derive(Debug, Clone, Copy, PartialEq)]
