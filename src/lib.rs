@@ -15,6 +15,7 @@ pub mod error;
 pub mod extract;
 pub mod features;
 pub mod output;
+pub mod perturb;
 pub mod phantom;
 pub mod stats;
 pub mod table;

@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use radaudit::commands::{self, harmonize::HarmonizeArgs, icc::IccArgs, roc::RocArgs};
+use radaudit::commands::{
+    self, harmonize::HarmonizeArgs, icc::IccArgs, perturb::PerturbArgs, phantom::VertebraArgs,
+    roc::RocArgs,
+};
 use radaudit::extract;
 use radaudit::features::settings::Params;
 use radaudit::stats::combat::CombatOptions;
@@ -161,6 +164,44 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Apply a perturbation chain to an image and its ROI and write the results (to look at
+    /// what an audit's perturbations do). Random draws come from the seed, the case id and
+    /// the chain, never from the thread count.
+    #[command(after_help = radaudit::perturb::spec::HELP)]
+    Perturb {
+        /// The image (file, DICOM folder or builtin:NAME).
+        #[arg(long)]
+        image: PathBuf,
+        /// The mask (label map) on the image's grid.
+        #[arg(long)]
+        mask: PathBuf,
+        /// The ROI's label in the mask.
+        #[arg(long, default_value_t = 1)]
+        label: u16,
+        /// The chain, e.g. "noise:sd=20,peak=0.3; blur:fwhm=1.2; kvp:80; spacing:0.8x0.8x2;
+        /// erode:mm=1" (elements below).
+        #[arg(long = "apply")]
+        chain: String,
+        /// Seed of the random streams.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Case id for the random streams (default: the image's file name without extension).
+        #[arg(long)]
+        case_id: Option<String>,
+        /// The perturbed image (.nii, .nii.gz or .nrrd).
+        #[arg(long)]
+        out_image: PathBuf,
+        /// The perturbed ROI.
+        #[arg(long)]
+        out_mask: Option<PathBuf>,
+    },
+    /// Build a synthetic phantom: `vertebra` writes a vertebral body with a trabecular lattice
+    /// of requested vBMD, acquired through a scanner profile (image, trabecular ROI, body mask
+    /// and phantom.json with the measured truth).
+    Phantom {
+        #[command(subcommand)]
+        kind: PhantomKind,
+    },
     /// ROC analysis: AUC, DeLong variance and 95% CI per score, and paired DeLong tests
     /// between scores, written to DIR/auc.csv and DIR/delong_paired.csv.
     Roc {
@@ -176,6 +217,37 @@ enum Command {
         /// Output folder.
         #[arg(long)]
         out_dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum PhantomKind {
+    /// The synthetic vertebra (definition: phantoms/vertebra.yaml; the built-in defaults equal it).
+    Vertebra {
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+        /// A phantom definition (YAML); missing keys take the defaults.
+        #[arg(long)]
+        spec: Option<PathBuf>,
+        /// Trabecular vBMD, mg/cm3 hydroxyapatite.
+        #[arg(long)]
+        vbmd: Option<f64>,
+        /// Trabecular thickness, mm.
+        #[arg(long)]
+        trabecular_thickness: Option<f64>,
+        /// Scanner profile (smooth, standard, sharp, or none for the ideal image).
+        #[arg(long)]
+        scanner: Option<String>,
+        /// Tube voltage, kV (80-140).
+        #[arg(long)]
+        kvp: Option<f64>,
+        /// Seed of the lattice and noise.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Case id for the random streams.
+        #[arg(long, default_value = "vertebra")]
+        case_id: String,
     },
 }
 
@@ -272,6 +344,55 @@ fn run(command: Command) -> Result<u8> {
                 tests_out: None,
             })?;
             eprint!("{}", summary.describe(&out));
+            Ok(0)
+        }
+        Command::Perturb {
+            image,
+            mask,
+            label,
+            chain,
+            seed,
+            case_id,
+            out_image,
+            out_mask,
+        } => {
+            let summary = commands::perturb::run(&PerturbArgs {
+                image,
+                mask,
+                label,
+                chain,
+                seed,
+                case_id,
+                out_image,
+                out_mask,
+            })?;
+            eprint!("{summary}");
+            Ok(0)
+        }
+        Command::Phantom {
+            kind:
+                PhantomKind::Vertebra {
+                    out,
+                    spec,
+                    vbmd,
+                    trabecular_thickness,
+                    scanner,
+                    kvp,
+                    seed,
+                    case_id,
+                },
+        } => {
+            let summary = commands::phantom::run(&VertebraArgs {
+                spec,
+                vbmd,
+                trabecular_thickness,
+                scanner,
+                kvp,
+                seed,
+                case_id,
+                out,
+            })?;
+            eprint!("{summary}");
             Ok(0)
         }
         Command::Roc {

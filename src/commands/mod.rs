@@ -1,9 +1,12 @@
-//! The table-in, table-out front ends of the statistics commands (`icc`, `harmonize`, `roc`):
-//! each reads the user's CSV, checks it (errors name the file, row and column), calls
-//! `stats`, and writes its outputs atomically. main.rs only parses arguments and calls these.
+//! The front ends of the commands that are more than a library call: the statistics commands
+//! (`icc`, `harmonize`, `roc`: each reads the user's CSV, checks it, with errors naming the
+//! file, row and column, calls `stats`, and writes its outputs atomically), `perturb` and
+//! `phantom`. main.rs only parses arguments and calls these.
 
 pub mod harmonize;
 pub mod icc;
+pub mod perturb;
+pub mod phantom;
 pub mod roc;
 
 use std::collections::HashMap;

@@ -1,6 +1,7 @@
 //! Built-in volumes, so that every command can run without user files: `builtin:NAME` paths.
 
 mod ibsi_digital;
+pub mod vertebra;
 
 use std::path::Path;
 

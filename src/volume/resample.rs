@@ -91,7 +91,7 @@ pub fn cast_like_itk(value: f64, ty: PixelType) -> f64 {
 
 /// Cubic B-spline coefficients of an image (ITK BSplineDecompositionImageFilter, mirror
 /// boundaries, tolerance 1e-10), shape (z, y, x).
-fn bspline_coefficients(image: &Array3<f64>) -> Array3<f64> {
+pub(crate) fn bspline_coefficients(image: &Array3<f64>) -> Array3<f64> {
     let pole = 3f64.sqrt() - 2.0;
     let mut c = image.clone();
     // ITK processes dimension 0 (x) first, then y, then z.
@@ -155,7 +155,7 @@ fn data_to_coefficients(s: &mut [f64], z: f64) {
 }
 
 /// Cubic B-spline value at continuous index (x, y, z) (ITK BSplineInterpolateImageFunction).
-fn bspline_at(coef: &Array3<f64>, idx: [f64; 3]) -> f64 {
+pub(crate) fn bspline_at(coef: &Array3<f64>, idx: [f64; 3]) -> f64 {
     let len = [coef.shape()[2], coef.shape()[1], coef.shape()[0]];
     let mut index = [[0i64; 4]; 3];
     let mut weights = [[0f64; 4]; 3];
@@ -197,7 +197,7 @@ fn bspline_at(coef: &Array3<f64>, idx: [f64; 3]) -> f64 {
 /// Trilinear value at continuous index (ITK LinearInterpolateImageFunction: lerp along x,
 /// then y, then z; neighbours past the last voxel fall back to the base voxel, which makes
 /// ITK's special-cased branches and this general formula bitwise equal).
-fn linear_at(image: &Array3<f64>, idx: [f64; 3]) -> f64 {
+pub(crate) fn linear_at(image: &Array3<f64>, idx: [f64; 3]) -> f64 {
     let len = [image.shape()[2], image.shape()[1], image.shape()[0]];
     let mut base = [0usize; 3];
     let mut dist = [0f64; 3];

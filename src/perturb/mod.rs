@@ -1,0 +1,203 @@
+//! Perturbations that mimic how acquisitions differ: scanner noise texture and resolution
+//! (`scanner`), tube voltage (`kvp`), voxel size and slice thickness (`voxel`), and the
+//! segmentation (`segmentation`, `supervoxel`), chained in a fixed physical order and driven
+//! by seeded ChaCha8 streams (`random`) so results never depend on thread scheduling.
+//!
+//! A chain is written in a small language (`spec`), e.g. `kvp:80; blur:fwhm=1.2; noise:sd=20,
+//! peak=0.3; erode:mm=1`. Whatever order the elements are written in, they run as an
+//! acquisition would: tube voltage (what the materials read), blur (the scanner's PSF),
+//! slice thickness, reconstruction grid, noise (on the reconstructed grid), then the
+//! segmentation changes (translation, rotation, erosion/dilation/volume, supervoxels).
+
+pub mod distance;
+pub mod kvp;
+pub mod random;
+pub mod scanner;
+pub mod segmentation;
+pub mod spec;
+pub mod spectral;
+pub mod supervoxel;
+pub mod voxel;
+pub mod warp;
+
+use ndarray::Array3;
+
+pub use spec::Perturbation;
+
+use crate::error::{Error, Result};
+use crate::volume::{GeometryTolerance, Mask, PixelType, Volume};
+
+/// An image and its ROI (a binary mask on the image's grid).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Case {
+    pub image: Volume,
+    pub roi: Array3<bool>,
+}
+
+impl Case {
+    /// The case made of `image` and the voxels of `mask` that hold `label`.
+    pub fn new(image: Volume, mask: &Mask, label: u16) -> Result<Case> {
+        mask.geometry
+            .check_same(&image.geometry, GeometryTolerance::default())
+            .map_err(|e| Error::Mismatch(format!("image and mask grids differ: {e}")))?;
+        let roi = mask.labels.mapv(|l| l == label);
+        if !roi.iter().any(|&v| v) {
+            return Err(Error::Usage(format!(
+                "the mask holds no voxel with label {label}"
+            )));
+        }
+        Ok(Case { image, roi })
+    }
+
+    /// The ROI as a mask with `label` on the image's grid.
+    pub fn mask(&self, label: u16) -> Mask {
+        Mask {
+            geometry: self.image.geometry.clone(),
+            labels: self.roi.mapv(|v| if v { label } else { 0 }),
+        }
+    }
+
+    /// Voxels in the ROI.
+    pub fn roi_voxels(&self) -> usize {
+        self.roi.iter().filter(|&&v| v).count()
+    }
+}
+
+/// A checked chain of perturbations in application order, with a canonical text that
+/// identifies it (and seeds its random streams).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chain {
+    pub elements: Vec<Perturbation>,
+    /// The elements' texts as written, in application order, joined by "; ".
+    pub id: String,
+}
+
+impl Chain {
+    /// Parses a chain with the default kV table.
+    pub fn parse(text: &str) -> Result<Chain> {
+        Chain::parse_with(text, &kvp::DEFAULT_TABLE)
+    }
+
+    /// Parses a chain; `kv_table` gives the tube-voltage factors.
+    pub fn parse_with(text: &str, kv_table: &[kvp::KvFactors]) -> Result<Chain> {
+        let mut parsed: Vec<(usize, String, Perturbation)> = Vec::new();
+        for raw in text.split(';') {
+            let raw = raw.trim();
+            if raw.is_empty() && text.trim().is_empty() {
+                continue;
+            }
+            let p = spec::parse_element(raw, kv_table).map_err(Error::Usage)?;
+            let canonical = raw.split_whitespace().collect::<Vec<_>>().join("");
+            let expanded = match p {
+                Perturbation::Scanner { profile, dose } => vec![
+                    Perturbation::Blur(profile.blur),
+                    Perturbation::Noise(scanner::Noise {
+                        dose,
+                        ..profile.noise
+                    }),
+                ],
+                other => vec![other],
+            };
+            for e in expanded {
+                if let Some(prev) = parsed.iter().find(|(_, _, q)| q.name() == e.name()) {
+                    return Err(Error::Usage(format!(
+                        "perturbation `{}` appears twice (in `{}` and `{canonical}`); a chain \
+                         holds each kind once",
+                        e.name(),
+                        prev.1
+                    )));
+                }
+                parsed.push((e.stage(), canonical.clone(), e));
+            }
+        }
+        parsed.sort_by_key(|(stage, _, _)| *stage);
+        let mut id_parts: Vec<String> = Vec::new();
+        for (_, text, _) in &parsed {
+            if id_parts.last() != Some(text) {
+                id_parts.push(text.clone());
+            }
+        }
+        Ok(Chain {
+            elements: parsed.into_iter().map(|(_, _, p)| p).collect(),
+            id: id_parts.join("; "),
+        })
+    }
+
+    /// Applies the chain to `case`. Random elements draw from the stream of
+    /// (`seed`, `case_id`, this chain's id and the element's name).
+    pub fn apply(&self, case: &mut Case, seed: u64, case_id: &str) -> Result<()> {
+        for element in &self.elements {
+            let name = element.name();
+            let fail = |problem: String| Error::Usage(format!("perturbation `{name}`: {problem}"));
+            let fail_on = |param: &'static str| {
+                move |problem: String| {
+                    Error::Usage(format!(
+                        "perturbation `{name}`, parameter `{param}`: {problem}"
+                    ))
+                }
+            };
+            let rng = || random::stream(seed, case_id, &format!("{}|{name}", self.id));
+            match element {
+                Perturbation::Scanner { .. } => {
+                    return Err(Error::Internal(
+                        "scanner profiles are expanded when parsed".into(),
+                    ));
+                }
+                Perturbation::Noise(noise) => {
+                    scanner::add_noise(&mut case.image, noise, &mut rng())
+                }
+                Perturbation::Blur(blur) => scanner::blur(&mut case.image, blur),
+                Perturbation::Kvp(f) => {
+                    case.image
+                        .voxels
+                        .mapv_inplace(|v| kvp::convert(f64::from(v), f) as f32);
+                }
+                Perturbation::Spacing {
+                    spacing,
+                    interp,
+                    mask,
+                } => {
+                    voxel::resample_spacing(case, *spacing, *interp, *mask);
+                }
+                Perturbation::Slice { thickness, step } => {
+                    voxel::thicken_slices(case, *thickness, *step)
+                }
+                Perturbation::Erode { mm } => {
+                    segmentation::erode(case, *mm).map_err(fail_on("mm"))?
+                }
+                Perturbation::Dilate { mm } => segmentation::dilate(case, *mm),
+                Perturbation::Volume { fraction } => {
+                    segmentation::scale_volume(case, *fraction).map_err(fail_on("fraction"))?;
+                }
+                Perturbation::Translate { shift, interp } => {
+                    segmentation::translate(case, *shift, *interp)
+                }
+                Perturbation::Rotate {
+                    degrees,
+                    centre,
+                    interp,
+                } => {
+                    segmentation::rotate(case, *degrees, *centre, *interp)
+                        .map_err(fail_on("deg"))?;
+                }
+                Perturbation::Supervoxel {
+                    count,
+                    compactness,
+                    rep,
+                } => {
+                    let settings = supervoxel::Settings {
+                        count: *count,
+                        compactness: *compactness,
+                    };
+                    let mut r = random::stream(seed, case_id, &format!("{}|{name}|{rep}", self.id));
+                    supervoxel::randomise(case, &settings, &mut r).map_err(fail)?;
+                }
+            }
+            if case.roi_voxels() == 0 {
+                return Err(fail("the ROI is empty afterwards".into()));
+            }
+        }
+        case.image.stored_type = PixelType::F32;
+        Ok(())
+    }
+}

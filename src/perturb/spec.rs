@@ -1,0 +1,437 @@
+//! The perturbation language: `name:param=value,...` elements separated by `;`, e.g.
+//! `noise:sd=20,peak=0.3; blur:fwhm=1.2; kvp:80; spacing:0.8x0.8x2; erode:mm=1`.
+//!
+//! Every element is checked here (known name, known parameters, values in range), so a bad
+//! chain fails before any voxel is touched, with a message naming the element and parameter.
+
+use std::collections::BTreeMap;
+
+use super::kvp::{self, KvFactors};
+use super::scanner::{self, Blur, Noise};
+use super::segmentation::RotationCentre;
+use super::voxel::MaskRule;
+use super::warp::Interp;
+
+/// One perturbation with its checked parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Perturbation {
+    /// A named scanner profile: its blur and its noise.
+    Scanner {
+        profile: scanner::Profile,
+        dose: Option<(f64, f64)>,
+    },
+    Noise(Noise),
+    Blur(Blur),
+    Kvp(KvFactors),
+    Spacing {
+        spacing: [f64; 3],
+        interp: Interp,
+        mask: MaskRule,
+    },
+    Slice {
+        thickness: f64,
+        step: f64,
+    },
+    Erode {
+        mm: f64,
+    },
+    Dilate {
+        mm: f64,
+    },
+    Volume {
+        fraction: f64,
+    },
+    Translate {
+        shift: [f64; 3],
+        interp: Interp,
+    },
+    Rotate {
+        degrees: f64,
+        centre: RotationCentre,
+        interp: Interp,
+    },
+    Supervoxel {
+        count: usize,
+        compactness: f64,
+        rep: u64,
+    },
+}
+
+/// The element names, in the order a chain applies them (see `Chain`).
+pub const NAMES: [&str; 12] = [
+    "kvp",
+    "scanner",
+    "blur",
+    "slice",
+    "spacing",
+    "noise",
+    "translate",
+    "rotate",
+    "erode",
+    "dilate",
+    "volume",
+    "supervoxel",
+];
+
+/// The help text for the language, shown by `radaudit perturb --help`.
+pub const HELP: &str = "\
+Elements (separated by ';', applied in this order whatever order they are written in):
+  kvp:KV                         tube voltage (80-140 kV; two-material model, 120 kV reference)
+  scanner:smooth|standard|sharp[,mas=M,ref_mas=R]   a profile's blur, then its noise
+  blur:fwhm=MM|mtf50=LP_PER_CM[,z=MM]               Gaussian PSF in-plane, slice profile along z
+  slice:thickness=MM[,step=MM]   average slices under a box profile (step defaults to thickness)
+  spacing:XxYxZ[,interp=bspline|linear][,mask=pv|nearest]   resample to a voxel size in mm
+  noise:sd=HU,peak=PER_MM[,mas=M,ref_mas=R]         correlated noise, NPS f*exp(-f^2/2peak^2)
+  translate:x=VX,y=VX,z=VX[,interp=linear|bspline]  move the image by voxel fractions under the ROI
+  rotate:deg=D[,about=roi|grid][,interp=linear|bspline]   turn image and ROI about z
+  erode:mm=MM | dilate:mm=MM | volume:fraction=F    shrink or grow the ROI
+  supervoxel:count=N[,compactness=M][,rep=R]        supervoxel contour randomisation";
+
+type Params = BTreeMap<String, String>;
+
+/// An error about one element's parameter.
+fn bad(name: &str, param: &str, problem: impl std::fmt::Display) -> String {
+    format!("perturbation `{name}`, parameter `{param}`: {problem}")
+}
+
+/// Reads parameter `key` as a finite number; `None` when absent.
+fn number(name: &str, params: &Params, key: &str) -> Result<Option<f64>, String> {
+    params
+        .get(key)
+        .map(|text| {
+            text.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| bad(name, key, format!("`{text}` is not a finite number")))
+        })
+        .transpose()
+}
+
+fn required(name: &str, params: &Params, key: &str) -> Result<f64, String> {
+    number(name, params, key)?.ok_or_else(|| bad(name, key, "missing"))
+}
+
+/// Checks `value` against an open or closed lower bound and an optional upper bound.
+fn in_range(
+    name: &str,
+    key: &str,
+    value: f64,
+    min: f64,
+    min_inclusive: bool,
+    max: Option<f64>,
+) -> Result<f64, String> {
+    let low_ok = if min_inclusive {
+        value >= min
+    } else {
+        value > min
+    };
+    let high_ok = max.is_none_or(|m| value <= m);
+    if low_ok && high_ok {
+        return Ok(value);
+    }
+    let op = if min_inclusive { ">=" } else { ">" };
+    let upper = max.map(|m| format!(" and <= {m}")).unwrap_or_default();
+    Err(bad(
+        name,
+        key,
+        format!("must be {op} {min}{upper}, got {value}"),
+    ))
+}
+
+fn interp(name: &str, params: &Params, default: Interp) -> Result<Interp, String> {
+    match params.get("interp") {
+        None => Ok(default),
+        Some(t) => Interp::parse(t.trim())
+            .ok_or_else(|| bad(name, "interp", format!("`{t}` is not linear or bspline"))),
+    }
+}
+
+fn dose(name: &str, params: &Params) -> Result<Option<(f64, f64)>, String> {
+    match (
+        number(name, params, "mas")?,
+        number(name, params, "ref_mas")?,
+    ) {
+        (None, None) => Ok(None),
+        (Some(m), Some(r)) => Ok(Some((
+            in_range(name, "mas", m, 0.0, false, None)?,
+            in_range(name, "ref_mas", r, 0.0, false, None)?,
+        ))),
+        _ => Err(bad(name, "mas", "mas and ref_mas go together")),
+    }
+}
+
+/// Splits `a=1,b=2` (or a bare value, stored under `value`) into parameters.
+fn split_params(name: &str, text: &str) -> Result<Params, String> {
+    let mut params = Params::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (key, value) = match part.split_once('=') {
+            Some((k, v)) => (k.trim().to_string(), v.trim().to_string()),
+            None => ("value".to_string(), part.to_string()),
+        };
+        if params.insert(key.clone(), value).is_some() {
+            return Err(bad(name, &key, "given twice"));
+        }
+    }
+    Ok(params)
+}
+
+/// Refuses parameters outside `allowed`.
+fn only(name: &str, params: &Params, allowed: &[&str]) -> Result<(), String> {
+    match params.keys().find(|k| !allowed.contains(&k.as_str())) {
+        Some(k) if k == "value" => Err(format!(
+            "perturbation `{name}`: a bare value is not understood here; use {}",
+            allowed
+                .iter()
+                .map(|a| format!("{a}=..."))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        Some(k) => Err(bad(
+            name,
+            k,
+            format!("unknown; known: {}", allowed.join(", ")),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Parses one element, e.g. `noise:sd=20,peak=0.3`, with the kV table to use.
+pub fn parse_element(text: &str, kv_table: &[KvFactors]) -> Result<Perturbation, String> {
+    let (name, rest) = text.split_once(':').unwrap_or((text, ""));
+    let name = name.trim();
+    let p = split_params(name, rest)?;
+    let n = name;
+    let perturbation = match name {
+        "scanner" => {
+            only(n, &p, &["value", "mas", "ref_mas"])?;
+            let profile_name = p.get("value").ok_or_else(|| bad(n, "profile", "missing"))?;
+            let profile = scanner::profile(profile_name).ok_or_else(|| {
+                let known: Vec<&str> = scanner::PROFILES.iter().map(|p| p.name).collect();
+                bad(
+                    n,
+                    "profile",
+                    format!("unknown `{profile_name}`; known: {}", known.join(", ")),
+                )
+            })?;
+            Perturbation::Scanner {
+                profile,
+                dose: dose(n, &p)?,
+            }
+        }
+        "noise" => {
+            only(n, &p, &["sd", "peak", "mas", "ref_mas"])?;
+            Perturbation::Noise(Noise {
+                sd: in_range(n, "sd", required(n, &p, "sd")?, 0.0, true, None)?,
+                peak: in_range(n, "peak", required(n, &p, "peak")?, 0.0, false, None)?,
+                dose: dose(n, &p)?,
+            })
+        }
+        "blur" => {
+            only(n, &p, &["fwhm", "mtf50", "z"])?;
+            let fwhm_xy = match (number(n, &p, "fwhm")?, number(n, &p, "mtf50")?) {
+                (Some(f), None) => in_range(n, "fwhm", f, 0.0, true, None)?,
+                (None, Some(m)) => {
+                    scanner::fwhm_from_mtf50(in_range(n, "mtf50", m, 0.0, false, None)?)
+                }
+                (None, None) => 0.0,
+                (Some(_), Some(_)) => return Err(bad(n, "mtf50", "give fwhm or mtf50, not both")),
+            };
+            let fwhm_z = in_range(n, "z", number(n, &p, "z")?.unwrap_or(0.0), 0.0, true, None)?;
+            Perturbation::Blur(Blur { fwhm_xy, fwhm_z })
+        }
+        "kvp" => {
+            only(n, &p, &["value", "kv"])?;
+            let kv = match (number(n, &p, "value")?, number(n, &p, "kv")?) {
+                (Some(v), None) | (None, Some(v)) => v,
+                _ => return Err(bad(n, "kv", "give the voltage once, e.g. kvp:80")),
+            };
+            let range = |t: &[KvFactors]| {
+                let lo = t.iter().map(|e| e.kv).fold(f64::INFINITY, f64::min);
+                let hi = t.iter().map(|e| e.kv).fold(f64::NEG_INFINITY, f64::max);
+                format!("{lo}-{hi}")
+            };
+            let f = kvp::factors(kv_table, kv).ok_or_else(|| {
+                bad(
+                    n,
+                    "kv",
+                    format!(
+                        "{kv} kV is outside the table's range {} kV",
+                        range(kv_table)
+                    ),
+                )
+            })?;
+            Perturbation::Kvp(f)
+        }
+        "spacing" => {
+            only(n, &p, &["value", "interp", "mask"])?;
+            let text = p
+                .get("value")
+                .ok_or_else(|| bad(n, "spacing", "missing, e.g. spacing:0.8x0.8x2"))?;
+            let parts: Vec<&str> = text.split('x').collect();
+            if parts.len() != 3 {
+                return Err(bad(n, "spacing", format!("`{text}` is not XxYxZ in mm")));
+            }
+            let mut spacing = [0.0; 3];
+            for (a, part) in parts.iter().enumerate() {
+                let v = part.trim().parse::<f64>().ok().filter(|v| v.is_finite());
+                let v = v.ok_or_else(|| bad(n, "spacing", format!("`{part}` is not a number")))?;
+                spacing[a] = in_range(n, "spacing", v, 0.0, false, None)?;
+            }
+            let mask = match p.get("mask").map(String::as_str) {
+                None | Some("pv") => MaskRule::PartialVolume,
+                Some("nearest") => MaskRule::Nearest,
+                Some(other) => {
+                    return Err(bad(n, "mask", format!("`{other}` is not pv or nearest")));
+                }
+            };
+            Perturbation::Spacing {
+                spacing,
+                interp: interp(n, &p, Interp::BSpline)?,
+                mask,
+            }
+        }
+        "slice" => {
+            only(n, &p, &["thickness", "step"])?;
+            let thickness = in_range(
+                n,
+                "thickness",
+                required(n, &p, "thickness")?,
+                0.0,
+                false,
+                None,
+            )?;
+            let step = number(n, &p, "step")?.unwrap_or(thickness);
+            Perturbation::Slice {
+                thickness,
+                step: in_range(n, "step", step, 0.0, false, None)?,
+            }
+        }
+        "erode" | "dilate" => {
+            only(n, &p, &["mm"])?;
+            let mm = in_range(n, "mm", required(n, &p, "mm")?, 0.0, false, None)?;
+            if name == "erode" {
+                Perturbation::Erode { mm }
+            } else {
+                Perturbation::Dilate { mm }
+            }
+        }
+        "volume" => {
+            only(n, &p, &["fraction"])?;
+            let fraction = in_range(
+                n,
+                "fraction",
+                required(n, &p, "fraction")?,
+                0.0,
+                false,
+                Some(10.0),
+            )?;
+            Perturbation::Volume { fraction }
+        }
+        "translate" => {
+            only(n, &p, &["x", "y", "z", "interp"])?;
+            let mut shift = [0.0; 3];
+            for (a, key) in ["x", "y", "z"].into_iter().enumerate() {
+                shift[a] = number(n, &p, key)?.unwrap_or(0.0);
+            }
+            Perturbation::Translate {
+                shift,
+                interp: interp(n, &p, Interp::Linear)?,
+            }
+        }
+        "rotate" => {
+            only(n, &p, &["deg", "about", "interp"])?;
+            let degrees = in_range(n, "deg", required(n, &p, "deg")?, -360.0, true, Some(360.0))?;
+            let centre = match p.get("about").map(String::as_str) {
+                None | Some("roi") => RotationCentre::Roi,
+                Some("grid") => RotationCentre::Grid,
+                Some(other) => {
+                    return Err(bad(n, "about", format!("`{other}` is not roi or grid")));
+                }
+            };
+            Perturbation::Rotate {
+                degrees,
+                centre,
+                interp: interp(n, &p, Interp::Linear)?,
+            }
+        }
+        "supervoxel" => {
+            only(n, &p, &["count", "compactness", "rep"])?;
+            let count = in_range(
+                n,
+                "count",
+                number(n, &p, "count")?.unwrap_or(30.0),
+                1.0,
+                true,
+                Some(100_000.0),
+            )?;
+            if count.fract() != 0.0 {
+                return Err(bad(
+                    n,
+                    "count",
+                    format!("must be a whole number, got {count}"),
+                ));
+            }
+            let compactness = in_range(
+                n,
+                "compactness",
+                number(n, &p, "compactness")?.unwrap_or(1.0),
+                0.0,
+                false,
+                None,
+            )?;
+            let rep = in_range(
+                n,
+                "rep",
+                number(n, &p, "rep")?.unwrap_or(0.0),
+                0.0,
+                true,
+                Some(1e9),
+            )?;
+            if rep.fract() != 0.0 {
+                return Err(bad(n, "rep", format!("must be a whole number, got {rep}")));
+            }
+            Perturbation::Supervoxel {
+                count: count as usize,
+                compactness,
+                rep: rep as u64,
+            }
+        }
+        "" => return Err("an empty perturbation element (two ';' in a row?)".into()),
+        other => {
+            return Err(format!(
+                "unknown perturbation `{other}`; known: {}",
+                NAMES.join(", ")
+            ));
+        }
+    };
+    Ok(perturbation)
+}
+
+impl Perturbation {
+    /// The element's name in the language.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Perturbation::Scanner { .. } => "scanner",
+            Perturbation::Noise(_) => "noise",
+            Perturbation::Blur(_) => "blur",
+            Perturbation::Kvp(_) => "kvp",
+            Perturbation::Spacing { .. } => "spacing",
+            Perturbation::Slice { .. } => "slice",
+            Perturbation::Erode { .. } => "erode",
+            Perturbation::Dilate { .. } => "dilate",
+            Perturbation::Volume { .. } => "volume",
+            Perturbation::Translate { .. } => "translate",
+            Perturbation::Rotate { .. } => "rotate",
+            Perturbation::Supervoxel { .. } => "supervoxel",
+        }
+    }
+
+    /// Where the element runs in a chain (its position in `NAMES`).
+    pub fn stage(&self) -> usize {
+        NAMES
+            .iter()
+            .position(|n| *n == self.name())
+            .unwrap_or(NAMES.len())
+    }
+}
