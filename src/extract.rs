@@ -185,7 +185,7 @@ pub fn errors_path(out: &Path) -> PathBuf {
     out.with_file_name(format!("{stem}.errors.csv"))
 }
 
-fn csv_field(s: &str) -> String {
+pub(crate) fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {

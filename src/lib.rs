@@ -10,6 +10,7 @@
 // 3x3 geometry reads best as index loops over rows and columns.
 #![allow(clippy::needless_range_loop)]
 
+pub mod audit;
 pub mod commands;
 pub mod error;
 pub mod extract;
@@ -17,6 +18,8 @@ pub mod features;
 pub mod output;
 pub mod perturb;
 pub mod phantom;
+pub mod protocol;
+pub mod report;
 pub mod stats;
 pub mod table;
 pub mod volume;

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use radaudit::audit::AuditArgs;
 use radaudit::commands::{
     self, harmonize::HarmonizeArgs, icc::IccArgs, perturb::PerturbArgs, phantom::VertebraArgs,
     roc::RocArgs,
@@ -163,6 +164,24 @@ enum Command {
         /// Output CSV.
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Run a robustness audit: perturb every case along the protocol's axes, recompute the
+    /// features, measure each feature's stability per axis (ICC, CCC, CoV) before and after
+    /// ComBat, and write the run folder (features.csv/.parquet, stability.csv,
+    /// harmonized_stability.csv, errors.csv, summary.json, manifest.json, report.html).
+    /// Exit code 1 when the protocol's acceptance rule fails, 0 when it holds.
+    Audit {
+        /// The protocol (YAML), e.g. protocols/vertebra-ct.yaml.
+        protocol: PathBuf,
+        /// The run folder (default: runs/<protocol name>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Continue an interrupted run in the same folder, skipping finished cases.
+        #[arg(long)]
+        resume: bool,
+        /// Worker threads (default: all cores). Results do not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
     },
     /// Apply a perturbation chain to an image and its ROI and write the results (to look at
     /// what an audit's perturbations do). Random draws come from the seed, the case id and
@@ -345,6 +364,21 @@ fn run(command: Command) -> Result<u8> {
             })?;
             eprint!("{}", summary.describe(&out));
             Ok(0)
+        }
+        Command::Audit {
+            protocol,
+            out,
+            resume,
+            threads,
+        } => {
+            let outcome = radaudit::audit::run(&AuditArgs {
+                protocol,
+                out,
+                resume,
+                threads,
+            })?;
+            eprint!("{}", outcome.summary);
+            Ok(if outcome.passed { 0 } else { 1 })
         }
         Command::Perturb {
             image,

@@ -206,6 +206,25 @@ impl Field<'_> {
 }
 
 impl Params {
+    /// The output names of the enabled features, in output order (`original_glcm_Contrast`).
+    pub fn feature_names(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        for class in crate::features::FeatureClass::ALL {
+            let Some(selection) = self.classes.get(&class) else {
+                continue;
+            };
+            for &name in class.feature_names() {
+                if selection
+                    .as_ref()
+                    .is_none_or(|w| w.iter().any(|x| x == name))
+                {
+                    names.push(format!("original_{}_{}", class.name(), name));
+                }
+            }
+        }
+        names
+    }
+
     /// Reads a parameter file (YAML, or JSON when it ends in `.json`).
     pub fn from_file(path: &Path) -> Result<Params> {
         let text = std::fs::read_to_string(path).map_err(|e| {

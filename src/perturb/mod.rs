@@ -57,6 +57,39 @@ impl Case {
         }
     }
 
+    /// The case cropped to the ROI's bounding box plus `margin_mm` on every side (within the
+    /// grid), so perturbations and features touch only the voxels they need.
+    pub fn cropped(&self, margin_mm: f64) -> Case {
+        let g = &self.image.geometry;
+        let (mut lo, mut hi) = ([usize::MAX; 3], [0usize; 3]);
+        for ((k, j, i), &v) in self.roi.indexed_iter() {
+            if v {
+                for (a, x) in [i, j, k].into_iter().enumerate() {
+                    lo[a] = lo[a].min(x);
+                    hi[a] = hi[a].max(x);
+                }
+            }
+        }
+        if lo[0] == usize::MAX {
+            return self.clone();
+        }
+        for a in 0..3 {
+            let m = (margin_mm / g.spacing[a]).ceil() as usize;
+            lo[a] = lo[a].saturating_sub(m);
+            hi[a] = (hi[a] + m).min(g.size[a] - 1);
+        }
+        let size = [0, 1, 2].map(|a| hi[a] - lo[a] + 1);
+        let slice = ndarray::s![lo[2]..=hi[2], lo[1]..=hi[1], lo[0]..=hi[0]];
+        Case {
+            image: Volume {
+                geometry: g.sub_grid(lo, size),
+                voxels: self.image.voxels.slice(slice).to_owned(),
+                stored_type: self.image.stored_type,
+            },
+            roi: self.roi.slice(slice).to_owned(),
+        }
+    }
+
     /// Voxels in the ROI.
     pub fn roi_voxels(&self) -> usize {
         self.roi.iter().filter(|&&v| v).count()
@@ -68,7 +101,10 @@ impl Case {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Chain {
     pub elements: Vec<Perturbation>,
-    /// The elements' texts as written, in application order, joined by "; ".
+    /// Each element's text as written (whitespace removed); a scanner profile's blur and
+    /// noise both carry the profile's text.
+    pub texts: Vec<String>,
+    /// The distinct element texts in application order, joined by "; ".
     pub id: String,
 }
 
@@ -80,7 +116,7 @@ impl Chain {
 
     /// Parses a chain; `kv_table` gives the tube-voltage factors.
     pub fn parse_with(text: &str, kv_table: &[kvp::KvFactors]) -> Result<Chain> {
-        let mut parsed: Vec<(usize, String, Perturbation)> = Vec::new();
+        let mut parts: Vec<(String, Perturbation)> = Vec::new();
         for raw in text.split(';') {
             let raw = raw.trim();
             if raw.is_empty() && text.trim().is_empty() {
@@ -99,28 +135,55 @@ impl Chain {
                 other => vec![other],
             };
             for e in expanded {
-                if let Some(prev) = parsed.iter().find(|(_, _, q)| q.name() == e.name()) {
+                if let Some(prev) = parts.iter().find(|(_, q)| q.name() == e.name()) {
                     return Err(Error::Usage(format!(
                         "perturbation `{}` appears twice (in `{}` and `{canonical}`); a chain \
                          holds each kind once",
                         e.name(),
-                        prev.1
+                        prev.0
                     )));
                 }
-                parsed.push((e.stage(), canonical.clone(), e));
+                parts.push((canonical.clone(), e));
             }
         }
-        parsed.sort_by_key(|(stage, _, _)| *stage);
+        Ok(Chain::from_parts(parts))
+    }
+
+    /// A chain of checked elements (each kind once), put in application order.
+    fn from_parts(mut parts: Vec<(String, Perturbation)>) -> Chain {
+        parts.sort_by_key(|(_, p)| p.stage());
         let mut id_parts: Vec<String> = Vec::new();
-        for (_, text, _) in &parsed {
-            if id_parts.last() != Some(text) {
+        for (text, _) in &parts {
+            if !id_parts.contains(text) {
                 id_parts.push(text.clone());
             }
         }
-        Ok(Chain {
-            elements: parsed.into_iter().map(|(_, _, p)| p).collect(),
+        let (texts, elements) = parts.into_iter().unzip();
+        Chain {
+            elements,
+            texts,
             id: id_parts.join("; "),
-        })
+        }
+    }
+
+    /// This chain with `level`'s elements in place of its own elements of the same kind
+    /// (a baseline acquisition with one thing changed).
+    pub fn overridden_by(&self, level: &Chain) -> Chain {
+        let mut parts: Vec<(String, Perturbation)> = self
+            .texts
+            .iter()
+            .zip(&self.elements)
+            .filter(|(_, e)| !level.elements.iter().any(|l| l.name() == e.name()))
+            .map(|(t, e)| (t.clone(), e.clone()))
+            .collect();
+        parts.extend(
+            level
+                .texts
+                .iter()
+                .cloned()
+                .zip(level.elements.iter().cloned()),
+        );
+        Chain::from_parts(parts)
     }
 
     /// Applies the chain to `case`. Random elements draw from the stream of

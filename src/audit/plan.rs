@@ -1,0 +1,213 @@
+//! The audit's plan: the cases (from a CSV or the synthetic cohort) and, for each case, the
+//! perturbations to run, each a chain (baseline acquisition with one axis level, or a random
+//! draw of one level per axis) with a stable id.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use rand::RngExt;
+
+use crate::error::{Error, Result};
+use crate::perturb::{Chain, random};
+use crate::protocol::{DesignKind, Loaded, baseline_chain, resolve};
+
+/// Where a case's image and ROI come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    Files {
+        image: PathBuf,
+        mask: PathBuf,
+        label: u16,
+    },
+    /// A synthetic vertebra with this vBMD (mg/cm3 HA) and body size factors (x, y, z).
+    Vertebra { vbmd: f64, scale: [f64; 3] },
+}
+
+/// One case of the audit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseInfo {
+    pub id: String,
+    pub source: Source,
+    /// Covariates by name (vbmd for the synthetic cohort; CSV columns otherwise).
+    pub covariates: BTreeMap<String, f64>,
+}
+
+/// One perturbation of one case.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    /// `baseline`, `AXIS=LEVEL` or `drawNN`.
+    pub id: String,
+    /// The level of each axis this job applies ("" where it applies none).
+    pub levels: Vec<String>,
+    pub chain: Chain,
+}
+
+/// The whole plan.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub axes: Vec<String>,
+    pub cases: Vec<CaseInfo>,
+    baseline: Chain,
+    /// Every axis' levels, parsed.
+    levels: Vec<Vec<(String, Chain)>>,
+    design: DesignKind,
+    draws: usize,
+    seed: u64,
+}
+
+impl Plan {
+    /// Builds the plan of a loaded protocol (reads the cases CSV).
+    pub fn new(loaded: &Loaded) -> Result<Plan> {
+        let p = &loaded.protocol;
+        let kv = &loaded.kv_table;
+        let baseline = Chain::parse_with(&baseline_chain(p)?, kv)?;
+        let levels = p
+            .perturbations
+            .iter()
+            .map(|a| {
+                a.levels
+                    .iter()
+                    .map(|l| {
+                        Ok((
+                            l.split_whitespace().collect::<Vec<_>>().join(" "),
+                            Chain::parse_with(l, kv)?,
+                        ))
+                    })
+                    .collect::<Result<Vec<_>>>()
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let cases = match (&p.cases.csv, &p.cases.synthetic_vertebra) {
+            (Some(csv), _) => read_case_table(
+                &resolve(&loaded.path, csv),
+                p.harmonization
+                    .as_ref()
+                    .map_or(&[][..], |h| &h.covariates[..]),
+            )?,
+            (None, Some(c)) => (0..c.count)
+                .map(|i| {
+                    let t = if c.count > 1 {
+                        i as f64 / (c.count - 1) as f64
+                    } else {
+                        0.0
+                    };
+                    let vbmd = c.vbmd[0] + t * (c.vbmd[1] - c.vbmd[0]);
+                    let id = format!("vertebra-{:03}", i + 1);
+                    let mut rng = random::stream(p.seed, &id, "cohort|size");
+                    let v = c.size_variation;
+                    let scale = [0; 3].map(|_| 1.0 - v + 2.0 * v * rng.random::<f64>());
+                    CaseInfo {
+                        id,
+                        source: Source::Vertebra { vbmd, scale },
+                        covariates: BTreeMap::from([("vbmd".to_string(), vbmd)]),
+                    }
+                })
+                .collect(),
+            (None, None) => return Err(Error::Internal("protocol without cases".into())),
+        };
+        Ok(Plan {
+            axes: p.perturbations.iter().map(|a| a.axis.clone()).collect(),
+            cases,
+            baseline,
+            levels,
+            design: p.design.kind,
+            draws: p.design.draws.unwrap_or(0),
+            seed: p.seed,
+        })
+    }
+
+    /// Jobs per case (the same for every case).
+    pub fn jobs_per_case(&self) -> usize {
+        1 + match self.design {
+            DesignKind::PerAxis => self.levels.iter().map(Vec::len).sum(),
+            DesignKind::Combined => self.draws,
+        }
+    }
+
+    /// The jobs of one case, baseline first. Combined draws come from the case's own stream.
+    pub fn jobs(&self, case: &CaseInfo) -> Vec<Job> {
+        let none = vec![String::new(); self.axes.len()];
+        let mut jobs = vec![Job {
+            id: "baseline".into(),
+            levels: none.clone(),
+            chain: self.baseline.clone(),
+        }];
+        match self.design {
+            DesignKind::PerAxis => {
+                for (a, axis) in self.axes.iter().enumerate() {
+                    for (label, chain) in &self.levels[a] {
+                        let mut levels = none.clone();
+                        levels[a] = label.clone();
+                        jobs.push(Job {
+                            id: format!("{axis}={label}"),
+                            levels,
+                            chain: self.baseline.overridden_by(chain),
+                        });
+                    }
+                }
+            }
+            DesignKind::Combined => {
+                let mut rng = random::stream(self.seed, &case.id, "audit|combined-draws");
+                for d in 0..self.draws {
+                    let mut chain = self.baseline.clone();
+                    let mut levels = none.clone();
+                    for (a, axis_levels) in self.levels.iter().enumerate() {
+                        let pick = rng.random_range(0..axis_levels.len());
+                        let (label, level) = &axis_levels[pick];
+                        chain = chain.overridden_by(level);
+                        levels[a] = label.clone();
+                    }
+                    jobs.push(Job {
+                        id: format!("draw{:02}", d + 1),
+                        levels,
+                        chain,
+                    });
+                }
+            }
+        }
+        jobs
+    }
+
+    /// Each axis' perturbation indices within a case's job list (per-axis design), or the
+    /// single `combined` axis.
+    pub fn axis_jobs(&self) -> Vec<(String, Vec<usize>)> {
+        match self.design {
+            DesignKind::PerAxis => {
+                let mut next = 1;
+                self.axes
+                    .iter()
+                    .zip(&self.levels)
+                    .map(|(axis, levels)| {
+                        let idx: Vec<usize> = (next..next + levels.len()).collect();
+                        next += levels.len();
+                        (axis.clone(), idx)
+                    })
+                    .collect()
+            }
+            DesignKind::Combined => vec![("combined".into(), (1..=self.draws).collect())],
+        }
+    }
+}
+
+/// Reads the cases CSV: case,image,mask[,label][,scanner] plus the covariate columns.
+fn read_case_table(path: &std::path::Path, covariates: &[String]) -> Result<Vec<CaseInfo>> {
+    let cases = crate::extract::read_cases(path)?;
+    let table = crate::table::Table::read(path)?;
+    let mut columns = Vec::new();
+    for name in covariates {
+        let values = table.numbers(name)?;
+        columns.push((name.clone(), values));
+    }
+    Ok(cases
+        .into_iter()
+        .enumerate()
+        .map(|(row, c)| CaseInfo {
+            id: c.id,
+            source: Source::Files {
+                image: c.image,
+                mask: c.mask,
+                label: c.label.unwrap_or(1),
+            },
+            covariates: columns.iter().map(|(n, v)| (n.clone(), v[row])).collect(),
+        })
+        .collect())
+}

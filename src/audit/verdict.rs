@@ -1,0 +1,225 @@
+//! The verdict: per axis, how many features are robust under the acceptance rule, which
+//! required features are not, and whether the audit passes; plus counts per family and the
+//! batch-effect counts before and after harmonization, for summary.json and the report.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::execute::Executed;
+use super::harmonized::HarmonizedRow;
+use super::plan::Plan;
+use super::stability::Row;
+use crate::protocol::Loaded;
+
+/// False discovery rate at which a batch effect counts.
+pub const FDR: f64 = 0.05;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AxisSummary {
+    pub axis: String,
+    pub levels: usize,
+    pub features: usize,
+    pub robust: usize,
+    pub robust_fraction: f64,
+    pub median_icc1: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FamilySummary {
+    pub family: String,
+    pub axis: String,
+    pub features: usize,
+    pub robust: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HarmonizationSummary {
+    pub axis: String,
+    pub features_tested_before: usize,
+    pub significant_before: usize,
+    pub features_tested_after: usize,
+    pub significant_after: usize,
+    pub robust_before: usize,
+    pub robust_after: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Verdict {
+    pub passed: bool,
+    pub reasons: Vec<String>,
+    pub axes: Vec<AxisSummary>,
+    pub families: Vec<FamilySummary>,
+    pub harmonization: Option<HarmonizationSummary>,
+}
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    })
+}
+
+/// Judges the stability rows by the protocol's acceptance rule.
+pub fn judge(
+    loaded: &Loaded,
+    axis_jobs: &[(String, Vec<usize>)],
+    rows: &[Row],
+    harmonized: Option<&[HarmonizedRow]>,
+) -> Verdict {
+    let rule = &loaded.protocol.stability.acceptance;
+    let mut reasons = Vec::new();
+    let mut axes = Vec::new();
+    for (axis, idx) in axis_jobs {
+        let on_axis: Vec<&Row> = rows.iter().filter(|r| &r.axis == axis).collect();
+        let robust = on_axis.iter().filter(|r| r.robust).count();
+        let fraction = if on_axis.is_empty() {
+            0.0
+        } else {
+            robust as f64 / on_axis.len() as f64
+        };
+        if fraction < rule.min_robust_fraction {
+            reasons.push(format!(
+                "axis {axis}: {robust} of {} features robust ({:.1}%), below the required {:.1}%",
+                on_axis.len(),
+                100.0 * fraction,
+                100.0 * rule.min_robust_fraction
+            ));
+        }
+        for f in &rule.required_features {
+            if let Some(r) = on_axis.iter().find(|r| &r.feature == f)
+                && !r.robust
+            {
+                let value = r
+                    .metric(rule.metric)
+                    .map_or("undefined".into(), crate::table::format_number);
+                reasons.push(format!(
+                    "axis {axis}: required feature {f} is not robust ({} = {value}, threshold {})",
+                    rule.metric.name(),
+                    rule.threshold
+                ));
+            }
+        }
+        axes.push(AxisSummary {
+            axis: axis.clone(),
+            levels: idx.len(),
+            features: on_axis.len(),
+            robust,
+            robust_fraction: fraction,
+            median_icc1: median(on_axis.iter().filter_map(|r| r.icc1).collect()),
+        });
+    }
+    // Per axis (protocol order) and family (name order).
+    let mut families: BTreeMap<(usize, String), (usize, usize)> = BTreeMap::new();
+    for r in rows {
+        let a = axis_jobs
+            .iter()
+            .position(|(axis, _)| *axis == r.axis)
+            .unwrap_or(0);
+        let e = families.entry((a, r.family.clone())).or_default();
+        e.0 += 1;
+        e.1 += usize::from(r.robust);
+    }
+    let family_rows = families
+        .into_iter()
+        .map(|((a, family), (features, robust))| FamilySummary {
+            family,
+            axis: axis_jobs[a].0.clone(),
+            features,
+            robust,
+        })
+        .collect();
+    let harmonization = harmonized.map(|h| {
+        let axis = h
+            .first()
+            .map(|r| r.stability.axis.clone())
+            .unwrap_or_default();
+        let before: Vec<f64> = h.iter().filter_map(|r| r.q_before).collect();
+        let after: Vec<f64> = h.iter().filter_map(|r| r.q_after).collect();
+        HarmonizationSummary {
+            robust_before: rows.iter().filter(|r| r.axis == axis && r.robust).count(),
+            robust_after: h.iter().filter(|r| r.stability.robust).count(),
+            axis,
+            features_tested_before: before.len(),
+            significant_before: before.iter().filter(|q| **q < FDR).count(),
+            features_tested_after: after.len(),
+            significant_after: after.iter().filter(|q| **q < FDR).count(),
+        }
+    });
+    Verdict {
+        passed: reasons.is_empty(),
+        reasons,
+        axes,
+        families: family_rows,
+        harmonization,
+    }
+}
+
+impl Verdict {
+    /// summary.json.
+    pub fn summary_json(
+        &self,
+        loaded: &Loaded,
+        plan: &Plan,
+        executed: &Executed,
+        notes: &[String],
+    ) -> Value {
+        let rule = &loaded.protocol.stability.acceptance;
+        let completed = executed.records.iter().filter(|r| r.is_some()).count();
+        let failed: Vec<&str> = plan
+            .cases
+            .iter()
+            .zip(&executed.records)
+            .filter(|(_, r)| r.is_none())
+            .map(|(c, _)| c.id.as_str())
+            .collect();
+        json!({
+            "protocol": loaded.protocol.name,
+            "verdict": if self.passed { "pass" } else { "fail" },
+            "reasons": self.reasons,
+            "rule": {
+                "metric": rule.metric.name(),
+                "threshold": rule.threshold,
+                "required_features": rule.required_features,
+                "min_robust_fraction": rule.min_robust_fraction,
+            },
+            "cases": {"total": plan.cases.len(), "completed": completed, "failed": failed, "resumed": executed.resumed},
+            "jobs": {"per_case": plan.jobs_per_case(), "computed": executed.computed_jobs},
+            "axes": self.axes,
+            "families": self.families,
+            "harmonization": self.harmonization,
+            "notes": notes,
+        })
+    }
+
+    /// A few lines for the terminal.
+    pub fn lines(&self) -> String {
+        let mut out = String::new();
+        for a in &self.axes {
+            out.push_str(&format!(
+                "  {}: {} of {} features robust ({:.0}%)\n",
+                a.axis,
+                a.robust,
+                a.features,
+                100.0 * a.robust_fraction
+            ));
+        }
+        if let Some(h) = &self.harmonization {
+            out.push_str(&format!(
+                "  ComBat across {}: FDR-significant batch effects {} -> {} features\n",
+                h.axis, h.significant_before, h.significant_after
+            ));
+        }
+        for r in &self.reasons {
+            out.push_str(&format!("  fails: {r}\n"));
+        }
+        out
+    }
+}

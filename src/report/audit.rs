@@ -1,0 +1,200 @@
+//! The audit report (`report.html`): the verdict first, robust counts per family and axis,
+//! a feature x axis heatmap of ICC(1,1), a forest plot of the most and least robust features,
+//! the effect of ComBat, failures, and the settings and manifest.
+
+use serde_json::{Value, json};
+use tera::{Context, Tera};
+
+use super::svg::{self, ForestRow};
+use crate::audit::execute::Failure;
+use crate::audit::harmonized::HarmonizedRow;
+use crate::audit::plan::Plan;
+use crate::audit::stability::Row;
+use crate::audit::verdict::Verdict;
+use crate::error::{Error, Result};
+use crate::protocol::Loaded;
+
+const TEMPLATE: &str = include_str!("../../templates/audit.html.tera");
+const STYLE: &str = include_str!("../../templates/report.css");
+
+/// Features shown at each end of the forest plot.
+const FOREST_EACH_END: usize = 12;
+
+/// Everything the report shows.
+pub struct ReportInput<'a> {
+    pub loaded: &'a Loaded,
+    pub plan: &'a Plan,
+    pub verdict: &'a Verdict,
+    pub stability: &'a [Row],
+    pub harmonized: Option<&'a [HarmonizedRow]>,
+    pub summary: &'a Value,
+    pub manifest: &'a Value,
+    pub failures: &'a [Failure],
+}
+
+/// The forest plot's rows: per feature its least robust axis, the most and least robust.
+fn forest_rows(stability: &[Row]) -> Vec<ForestRow> {
+    let mut worst: Vec<&Row> = Vec::new();
+    for r in stability {
+        let Some(v) = r.icc1 else { continue };
+        match worst.iter_mut().find(|w| w.feature == r.feature) {
+            Some(w) if w.icc1.is_some_and(|x| v < x) => *w = r,
+            Some(_) => {}
+            None => worst.push(r),
+        }
+    }
+    worst.sort_by(|a, b| {
+        b.icc1
+            .unwrap_or(0.0)
+            .total_cmp(&a.icc1.unwrap_or(0.0))
+            .then(a.feature.cmp(&b.feature))
+    });
+    let n = worst.len();
+    let picked: Vec<&Row> = if n <= 2 * FOREST_EACH_END {
+        worst
+    } else {
+        worst[..FOREST_EACH_END]
+            .iter()
+            .chain(&worst[n - FOREST_EACH_END..])
+            .copied()
+            .collect()
+    };
+    picked
+        .into_iter()
+        .map(|r| ForestRow {
+            label: format!("{} ({})", r.feature.trim_start_matches("original_"), r.axis),
+            estimate: r.icc1.unwrap_or(f64::NAN),
+            low: r.icc1_ci_low.unwrap_or(f64::NAN),
+            high: r.icc1_ci_high.unwrap_or(f64::NAN),
+        })
+        .collect()
+}
+
+/// Renders the report.
+pub fn render(input: &ReportInput) -> Result<String> {
+    let axes: Vec<String> = input.verdict.axes.iter().map(|a| a.axis.clone()).collect();
+    let mut features: Vec<String> = Vec::new();
+    for r in input.stability {
+        if !features.contains(&r.feature) {
+            features.push(r.feature.clone());
+        }
+    }
+    let find = |f: usize, a: usize| {
+        input
+            .stability
+            .iter()
+            .find(|r| r.feature == features[f] && r.axis == axes[a])
+            .and_then(|r| r.icc1)
+    };
+    let short: Vec<String> = features
+        .iter()
+        .map(|f| f.trim_start_matches("original_").to_string())
+        .collect();
+    let heatmap = svg::heatmap(&short, &axes, &find, "ICC(1,1) per feature and axis");
+    let threshold = input.loaded.protocol.stability.acceptance.threshold;
+    let forest = svg::forest(
+        &forest_rows(input.stability),
+        threshold,
+        "Most and least robust features",
+    );
+    let (combat_bars, combat_scatter) = match (input.harmonized, &input.verdict.harmonization) {
+        (Some(rows), Some(h)) => {
+            let bars = svg::paired_bars(
+                &[
+                    (
+                        "FDR-significant batch effect".into(),
+                        h.significant_before as f64,
+                        h.significant_after as f64,
+                    ),
+                    (
+                        "robust features".into(),
+                        h.robust_before as f64,
+                        h.robust_after as f64,
+                    ),
+                ],
+                ["before ComBat", "after ComBat"],
+                "Batch effects and robust features before and after ComBat",
+            );
+            let points: Vec<(String, f64, f64)> = rows
+                .iter()
+                .filter_map(|r| {
+                    let before = input
+                        .stability
+                        .iter()
+                        .find(|s| s.feature == r.stability.feature && s.axis == r.stability.axis)?
+                        .icc1?;
+                    Some((r.stability.feature.clone(), before, r.stability.icc1?))
+                })
+                .collect();
+            let scatter = svg::scatter_diagonal(
+                &points,
+                ["ICC(1,1) before ComBat", "ICC(1,1) after ComBat"],
+                "ICC before and after ComBat",
+            );
+            (Some(bars), Some(scatter))
+        }
+        _ => (None, None),
+    };
+    let families: Vec<String> = {
+        let mut f: Vec<String> = input
+            .verdict
+            .families
+            .iter()
+            .map(|x| x.family.clone())
+            .collect();
+        f.sort();
+        f.dedup();
+        f
+    };
+    let family_table: Vec<Value> = families
+        .iter()
+        .map(|fam| {
+            let cells: Vec<String> = axes
+                .iter()
+                .map(|a| {
+                    input
+                        .verdict
+                        .families
+                        .iter()
+                        .find(|x| &x.family == fam && &x.axis == a)
+                        .map_or("-".into(), |x| format!("{} / {}", x.robust, x.features))
+                })
+                .collect();
+            json!({"family": fam, "cells": cells})
+        })
+        .collect();
+    let mut ctx = Context::new();
+    ctx.insert("style", STYLE);
+    ctx.insert("title", &input.loaded.protocol.name);
+    ctx.insert("passed", &input.verdict.passed);
+    ctx.insert("verdict", input.verdict);
+    ctx.insert("axes", &axes);
+    ctx.insert("family_table", &family_table);
+    ctx.insert("rule", &input.summary["rule"]);
+    ctx.insert("cases", &input.summary["cases"]);
+    ctx.insert("jobs", &input.summary["jobs"]);
+    ctx.insert("notes", &input.summary["notes"]);
+    ctx.insert("heatmap", &heatmap);
+    ctx.insert("forest", &forest);
+    ctx.insert("combat_bars", &combat_bars);
+    ctx.insert("combat_scatter", &combat_scatter);
+    ctx.insert(
+        "failures",
+        &input
+            .failures
+            .iter()
+            .map(|f| json!({"case": f.case, "job": f.job, "message": f.message}))
+            .collect::<Vec<_>>(),
+    );
+    ctx.insert("protocol_text", &input.loaded.text);
+    ctx.insert(
+        "manifest",
+        &serde_json::to_string_pretty(input.manifest).unwrap_or_default(),
+    );
+    ctx.insert("n_cases", &input.plan.cases.len());
+    let mut tera = Tera::default();
+    tera.add_raw_template("audit.html", TEMPLATE)
+        .map_err(|e| Error::Internal(format!("report template: {e}")))?;
+    tera.render("audit.html", &ctx)
+        .map_err(|e| Error::Internal(format!("report: {e:?}")))
+}
