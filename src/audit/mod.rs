@@ -268,15 +268,16 @@ fn manifest(
 ) -> Result<serde_json::Value> {
     let p = &loaded.protocol;
     let mut inputs = Vec::new();
-    let mut add = |role: &str, path: &Path| -> Result<()> {
-        inputs.push(json!({"role": role, "path": path.display().to_string(), "sha256": outputs::sha256(path)?}));
-        Ok(())
+    // An input that cannot be read (a case that failed to load) is listed without a digest.
+    let mut add = |role: &str, path: &Path| {
+        let digest = outputs::sha256(path).ok();
+        inputs.push(json!({"role": role, "path": path.display().to_string(), "sha256": digest}));
     };
     if let Some(csv) = &p.cases.csv {
-        add("cases", &protocol::resolve(&loaded.path, csv))?;
+        add("cases", &protocol::resolve(&loaded.path, csv));
     }
     if let Some(f) = &p.features.params_file {
-        add("params", &protocol::resolve(&loaded.path, f))?;
+        add("params", &protocol::resolve(&loaded.path, f));
     }
     if let Some(spec) = p
         .cases
@@ -284,12 +285,12 @@ fn manifest(
         .as_ref()
         .and_then(|c| c.spec.as_ref())
     {
-        add("phantom", &protocol::resolve(&loaded.path, spec))?;
+        add("phantom", &protocol::resolve(&loaded.path, spec));
     }
     for c in &plan.cases {
         if let Source::Files { image, mask, .. } = &c.source {
-            add(&format!("image {}", c.id), image)?;
-            add(&format!("mask {}", c.id), mask)?;
+            add(&format!("image {}", c.id), image);
+            add(&format!("mask {}", c.id), mask);
         }
     }
     Ok(json!({

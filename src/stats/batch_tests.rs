@@ -48,7 +48,15 @@ pub fn kruskal_wallis(groups: &[Vec<f64>]) -> Result<(f64, f64), String> {
         return Err("all values are equal: Kruskal-Wallis is undefined".into());
     }
     let h = h / correction;
-    let p = ChiSquared::new((k - 1) as f64).map_or(f64::NAN, |c| c.sf(h));
+    if !h.is_finite() {
+        return Err("Kruskal-Wallis H is not finite (non-finite values?)".into());
+    }
+    // Rounding can leave H a hair below zero when the groups are identical.
+    let p = if h <= 0.0 {
+        1.0
+    } else {
+        ChiSquared::new((k - 1) as f64).map_or(f64::NAN, |c| c.sf(h))
+    };
     Ok((h, p))
 }
 

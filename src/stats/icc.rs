@@ -111,12 +111,32 @@ pub fn anova(ratings: &[Vec<f64>]) -> Anova {
     }
 }
 
-/// The upper (1 - alpha/2) quantile of F(d1, d2).
+/// Degrees of freedom statrs can take without panicking (it panics on some out-of-range
+/// arguments instead of returning an error).
+fn usable_df(d1: f64, d2: f64) -> bool {
+    d1.is_finite() && d2.is_finite() && d1 > 0.0 && d2 > 0.0
+}
+
+/// The upper (1 - alpha/2) quantile of F(d1, d2); NaN where it is undefined.
 fn f_quantile(q: f64, d1: f64, d2: f64) -> f64 {
+    if !(usable_df(d1, d2) && q > 0.0 && q < 1.0) {
+        return f64::NAN;
+    }
     FisherSnedecor::new(d1, d2).map_or(f64::NAN, |f| f.inverse_cdf(q))
 }
 
+/// P(F > x). Rounding can make an F ratio negative (a mean square of -1e-17) or infinite
+/// (a zero error mean square): those get 1 and 0; NaN stays NaN.
 fn f_sf(x: f64, d1: f64, d2: f64) -> f64 {
+    if x.is_nan() || !usable_df(d1, d2) {
+        return f64::NAN;
+    }
+    if x <= 0.0 {
+        return 1.0;
+    }
+    if x.is_infinite() {
+        return 0.0;
+    }
     FisherSnedecor::new(d1, d2).map_or(f64::NAN, |f| f.sf(x))
 }
 
@@ -252,6 +272,18 @@ pub fn koo_li_class(ci_low: f64, ci_high: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn degenerate_tables_give_numbers_or_nan_not_a_panic() {
+        // Two identical raters (zero error mean square) and rounding-level differences.
+        let same = vec![vec![1.0, 1.0], vec![2.0, 2.0], vec![4.0, 4.0]];
+        let r = icc(&same).unwrap();
+        assert_eq!(r[2].p, 0.0);
+        let tiny = vec![vec![0.1 + 0.2, 0.3], vec![0.3, 0.1 + 0.2]];
+        assert!(icc(&tiny).is_ok());
+        assert_eq!(f_sf(-1e-17, 1.0, 2.0), 1.0);
+        assert!(f_quantile(0.975, f64::NAN, 2.0).is_nan());
+    }
 
     #[test]
     fn koo_li_bands() {
