@@ -9,8 +9,12 @@ pub mod agreement;
 pub mod batch_tests;
 pub mod calibration;
 pub mod combat;
+pub mod cv;
 pub mod dca;
 pub mod icc;
+pub mod logistic;
+pub mod proportion;
+pub mod reclassification;
 pub mod roc;
 
 /// Mean and sample variance (ddof = 1), two-pass as numpy computes them.
