@@ -29,6 +29,12 @@ pub enum Error {
 /// The library's result type.
 pub type Result<T> = std::result::Result<T, Error>;
 
+/// The first line of a parser's message (serde-saphyr adds a source excerpt below it; an
+/// error stays one line).
+pub fn first_line(e: &impl std::fmt::Display) -> String {
+    e.to_string().lines().next().unwrap_or("").to_string()
+}
+
 impl Error {
     /// An input file problem.
     pub fn input(path: impl AsRef<Path>, problem: impl Into<String>) -> Self {

@@ -301,23 +301,26 @@ pub fn resolve(protocol_path: &Path, p: &Path) -> PathBuf {
     }
 }
 
+/// Parses YAML text into `T`, with errors that name `path` and the offending key's YAML
+/// path (an unknown key, a wrong type).
+pub fn parse_yaml<T: serde::de::DeserializeOwned>(path: &Path, text: &str) -> Result<T> {
+    let value: Value = serde_saphyr::from_str(text).map_err(|e| {
+        Error::input(
+            path,
+            format!("invalid YAML: {}", crate::error::first_line(&e)),
+        )
+    })?;
+    serde_path_to_error::deserialize(&value).map_err(|e| {
+        let message = e.inner().to_string();
+        at(path, &key_path(e.path(), &message), message)
+    })
+}
+
 /// Reads and validates a protocol file.
 pub fn load(path: &Path) -> Result<Loaded> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::input(path, format!("cannot read: {e}")))?;
-    let value: Value = serde_saphyr::from_str(&text).map_err(|e| {
-        Error::input(
-            path,
-            format!(
-                "invalid YAML: {}",
-                e.to_string().lines().next().unwrap_or("")
-            ),
-        )
-    })?;
-    let protocol: Protocol = serde_path_to_error::deserialize(&value).map_err(|e| {
-        let message = e.inner().to_string();
-        at(path, &key_path(e.path(), &message), message)
-    })?;
+    let protocol: Protocol = parse_yaml(path, &text)?;
     validate(path, protocol, text)
 }
 

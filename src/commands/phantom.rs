@@ -21,18 +21,11 @@ pub struct VertebraArgs {
     pub out: PathBuf,
 }
 
-/// Reads a phantom definition (YAML; unknown keys are refused, missing ones take defaults).
+/// Reads a phantom definition (YAML; unknown keys are refused, naming their path; missing
+/// ones take defaults).
 pub fn read_spec(path: &Path) -> Result<VertebraSpec> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::input(path, e.to_string()))?;
-    serde_saphyr::from_str(&text).map_err(|e| {
-        Error::input(
-            path,
-            format!(
-                "invalid phantom definition: {}",
-                e.to_string().lines().next().unwrap_or("")
-            ),
-        )
-    })
+    crate::protocol::parse_yaml(path, &text)
 }
 
 /// Builds the phantom and writes DIR/{image,trabecular_mask,body_mask}.nii.gz and

@@ -247,10 +247,7 @@ impl Params {
             serde_saphyr::from_str(&text).map_err(|e| {
                 Error::input(
                     path,
-                    format!(
-                        "invalid YAML: {}",
-                        e.to_string().lines().next().unwrap_or("")
-                    ),
+                    format!("invalid YAML: {}", crate::error::first_line(&e)),
                 )
             })?
         };

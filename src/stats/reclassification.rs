@@ -52,6 +52,18 @@ fn category(p: f64, cuts: &[f64]) -> usize {
     cuts.iter().filter(|&&c| p >= c).count()
 }
 
+/// Counts for one outcome class: moves across a cut point, any rise or fall, the summed
+/// change in risk, and the class size.
+#[derive(Default)]
+struct Moves {
+    up: f64,
+    down: f64,
+    rises: f64,
+    falls: f64,
+    change: f64,
+    n: f64,
+}
+
 /// The reclassification measures on the subjects `idx`.
 fn measures(
     old: &[f64],
@@ -60,39 +72,30 @@ fn measures(
     cuts: &[f64],
     idx: &[usize],
 ) -> Option<Reclassification> {
-    let (mut up_e, mut down_e, mut up_n, mut down_n) = (0.0, 0.0, 0.0, 0.0);
-    let (mut cup_e, mut cdown_e, mut cup_n, mut cdown_n) = (0.0, 0.0, 0.0, 0.0);
-    let (mut de, mut dn, mut ne, mut nn) = (0.0, 0.0, 0.0, 0.0);
+    let mut by_class = [Moves::default(), Moves::default()]; // non-events, events
     for &i in idx {
+        let m = &mut by_class[usize::from(events[i])];
         let (co, cn) = (category(old[i], cuts), category(new[i], cuts));
         let d = new[i] - old[i];
-        if events[i] {
-            ne += 1.0;
-            de += d;
-            up_e += f64::from(u8::from(cn > co));
-            down_e += f64::from(u8::from(cn < co));
-            cup_e += f64::from(u8::from(d > 0.0));
-            cdown_e += f64::from(u8::from(d < 0.0));
-        } else {
-            nn += 1.0;
-            dn += d;
-            up_n += f64::from(u8::from(cn > co));
-            down_n += f64::from(u8::from(cn < co));
-            cup_n += f64::from(u8::from(d > 0.0));
-            cdown_n += f64::from(u8::from(d < 0.0));
-        }
+        m.n += 1.0;
+        m.change += d;
+        m.up += f64::from(u8::from(cn > co));
+        m.down += f64::from(u8::from(cn < co));
+        m.rises += f64::from(u8::from(d > 0.0));
+        m.falls += f64::from(u8::from(d < 0.0));
     }
-    if ne == 0.0 || nn == 0.0 {
+    let [non, ev] = by_class;
+    if ev.n == 0.0 || non.n == 0.0 {
         return None;
     }
-    let nri_events = (up_e - down_e) / ne;
-    let nri_nonevents = (down_n - up_n) / nn;
+    let nri_events = (ev.up - ev.down) / ev.n;
+    let nri_nonevents = (non.down - non.up) / non.n;
     Some(Reclassification {
         nri_categorical: nri_events + nri_nonevents,
         nri_events,
         nri_nonevents,
-        nri_continuous: (cup_e - cdown_e) / ne + (cdown_n - cup_n) / nn,
-        idi: de / ne - dn / nn,
+        nri_continuous: (ev.rises - ev.falls) / ev.n + (non.falls - non.rises) / non.n,
+        idi: ev.change / ev.n - non.change / non.n,
     })
 }
 
