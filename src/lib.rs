@@ -12,6 +12,7 @@
 
 pub mod audit;
 pub mod commands;
+pub mod compare;
 pub mod error;
 pub mod extract;
 pub mod features;

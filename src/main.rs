@@ -183,6 +183,18 @@ enum Command {
         #[arg(long)]
         threads: Option<usize>,
     },
+    /// Compare a radiomic model with the clinical references (DXA T-score, FRAX, L1 HU) on
+    /// the same patients: AUCs with DeLong CIs and paired tests, sensitivity/specificity/PPV/
+    /// NPV with Wilson CIs at declared thresholds, calibration, decision curves, NRI/IDI and
+    /// kappa. A model fitted here (LASSO-logistic, nested cross-validation) is judged on
+    /// held-out predictions only. Writes CSV tables, results.json and report.html to DIR.
+    Compare {
+        /// The comparison protocol (YAML).
+        protocol: PathBuf,
+        /// The output folder.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Apply a perturbation chain to an image and its ROI and write the results (to look at
     /// what an audit's perturbations do). Random draws come from the seed, the case id and
     /// the chain, never from the thread count.
@@ -379,6 +391,12 @@ fn run(command: Command) -> Result<u8> {
             })?;
             eprint!("{}", outcome.summary);
             Ok(if outcome.passed { 0 } else { 1 })
+        }
+        Command::Compare { protocol, out } => {
+            let outcome =
+                radaudit::compare::run(&radaudit::compare::CompareArgs { protocol, out })?;
+            eprint!("{}", outcome.summary);
+            Ok(0)
         }
         Command::Perturb {
             image,

@@ -3,4 +3,5 @@
 //! the page through tera's HTML escaping or `svg::escape`.
 
 pub mod audit;
+pub mod compare;
 pub mod svg;

@@ -57,6 +57,19 @@ impl Svg {
         );
     }
 
+    /// A polyline through `points`.
+    pub fn polyline(&mut self, points: &[(f64, f64)], stroke: &str, width: f64) {
+        let coords: Vec<String> = points
+            .iter()
+            .map(|(x, y)| format!("{x:.1},{y:.1}"))
+            .collect();
+        let _ = write!(
+            self.body,
+            r#"<polyline points="{}" fill="none" stroke="{stroke}" stroke-width="{width}"/>"#,
+            coords.join(" ")
+        );
+    }
+
     pub fn circle(&mut self, x: f64, y: f64, r: f64, fill: &str, title: Option<&str>) {
         let _ = write!(
             self.body,
@@ -324,4 +337,74 @@ pub fn scatter_diagonal(points: &[(String, f64, f64)], axes: [&str; 2], label: &
     );
     s.text_turned(20.0, top + size / 2.0, 11.0, 90.0, axes[1]);
     s.finish(label)
+}
+
+/// Colours for the series of a line chart.
+pub const SERIES: [&str; 8] = [
+    "#2b7bd9", "#d9822b", "#3a9a3a", "#c0392b", "#8e44ad", "#16a085", "#7f8c8d", "#b7950b",
+];
+
+/// Curves on [x0, x1] x [y0, y1] with axes, a legend and an optional diagonal.
+pub fn line_chart(
+    series: &[(String, Vec<(f64, f64)>)],
+    x_range: (f64, f64),
+    y_range: (f64, f64),
+    labels: [&str; 2],
+    diagonal: bool,
+    title: &str,
+) -> String {
+    let (left, top, w, h) = (60.0, 20.0, 360.0, 300.0);
+    let sx =
+        |x: f64| left + w * (x.clamp(x_range.0, x_range.1) - x_range.0) / (x_range.1 - x_range.0);
+    let sy = |y: f64| {
+        top + h - h * (y.clamp(y_range.0, y_range.1) - y_range.0) / (y_range.1 - y_range.0)
+    };
+    let mut s = Svg::new(left + w + 230.0, top + h + 50.0);
+    s.rect(left, top, w, h, "#fafafa", None);
+    for i in 0..=4 {
+        let fx = x_range.0 + (x_range.1 - x_range.0) * i as f64 / 4.0;
+        let fy = y_range.0 + (y_range.1 - y_range.0) * i as f64 / 4.0;
+        s.line(sx(fx), top, sx(fx), top + h, "#e4e4e4", 1.0);
+        s.line(left, sy(fy), left + w, sy(fy), "#e4e4e4", 1.0);
+        s.text(sx(fx), top + h + 15.0, 10.0, "middle", &format!("{fx:.2}"));
+        s.text(left - 5.0, sy(fy) + 4.0, 10.0, "end", &format!("{fy:.2}"));
+    }
+    if diagonal {
+        s.line(
+            sx(x_range.0),
+            sy(y_range.0),
+            sx(x_range.1),
+            sy(y_range.1),
+            "#999999",
+            1.0,
+        );
+    }
+    for (i, (name, points)) in series.iter().enumerate() {
+        let colour = SERIES[i % SERIES.len()];
+        // Points beyond the x range are left out (not pinned to the edge); y is clipped.
+        let mapped: Vec<(f64, f64)> = points
+            .iter()
+            .filter(|p| p.0.is_finite() && p.1.is_finite() && p.0 >= x_range.0 && p.0 <= x_range.1)
+            .map(|&(x, y)| (sx(x), sy(y)))
+            .collect();
+        s.polyline(&mapped, colour, 2.0);
+        s.rect(
+            left + w + 15.0,
+            top + 18.0 * i as f64,
+            12.0,
+            12.0,
+            colour,
+            None,
+        );
+        s.text(
+            left + w + 32.0,
+            top + 10.0 + 18.0 * i as f64,
+            11.0,
+            "start",
+            name,
+        );
+    }
+    s.text(left + w / 2.0, top + h + 35.0, 11.0, "middle", labels[0]);
+    s.text_turned(18.0, top + h / 2.0, 11.0, 90.0, labels[1]);
+    s.finish(title)
 }

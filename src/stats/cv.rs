@@ -43,6 +43,38 @@ pub struct CvResult {
     pub chosen_c: Vec<f64>,
     /// The features with a non-zero coefficient in each outer fold's model.
     pub selected: Vec<Vec<usize>>,
+    /// Each outer fold's threshold, chosen on its training rows (Youden's J of the fold
+    /// model's in-sample probabilities), and each subject's class by its fold's threshold.
+    pub thresholds: Vec<f64>,
+    pub positive: Vec<bool>,
+}
+
+/// The probability threshold (positive at p >= t) with the largest Youden's J
+/// (sensitivity + specificity - 1) on `p` and 0/1 `y`; the lowest such threshold on ties.
+pub fn youden_threshold(p: &[f64], y: &[f64]) -> f64 {
+    let mut order: Vec<usize> = (0..p.len()).collect();
+    order.sort_by(|&a, &b| p[b].total_cmp(&p[a]));
+    let events = y.iter().filter(|&&v| v == 1.0).count() as f64;
+    let non_events = y.len() as f64 - events;
+    let (mut tp, mut fp) = (0.0, 0.0);
+    let mut best = (f64::NEG_INFINITY, f64::INFINITY);
+    let mut k = 0;
+    while k < order.len() {
+        let t = p[order[k]];
+        while k < order.len() && p[order[k]] == t {
+            if y[order[k]] == 1.0 {
+                tp += 1.0
+            } else {
+                fp += 1.0
+            }
+            k += 1;
+        }
+        let j = tp / events + (1.0 - fp / non_events) - 1.0;
+        if j > best.0 {
+            best = (j, t);
+        }
+    }
+    best.1
 }
 
 /// Stratified fold labels: each class shuffled, then dealt round-robin to `k` folds.
@@ -148,15 +180,22 @@ pub fn nested_cv(x: &[Vec<f64>], y: &[f64], options: &CvOptions) -> Result<CvRes
     let mut predictions = vec![f64::NAN; n];
     let mut chosen_c = Vec::new();
     let mut selected = Vec::new();
+    let mut thresholds = Vec::new();
+    let mut positive = vec![false; n];
     for f in 0..options.outer_folds {
         let train: Vec<usize> = (0..n).filter(|&i| fold_of[i] != f).collect();
         let test: Vec<usize> = (0..n).filter(|&i| fold_of[i] == f).collect();
         let mut inner_rng = random::stream(options.seed, "cv", &format!("inner folds {f}"));
         let c = choose_c(x, y, &train, options, &mut inner_rng)?;
         let (fit, scaler) = fit_standardised(x, y, &train, c)?;
+        let in_sample = predict(&fit, &scaler, x, &train);
+        let yt: Vec<f64> = train.iter().map(|&i| y[i]).collect();
+        let threshold = youden_threshold(&in_sample, &yt);
         for (p, &i) in predict(&fit, &scaler, x, &test).iter().zip(&test) {
             predictions[i] = *p;
+            positive[i] = *p >= threshold;
         }
+        thresholds.push(threshold);
         chosen_c.push(c);
         selected.push(
             fit.coef
@@ -172,5 +211,7 @@ pub fn nested_cv(x: &[Vec<f64>], y: &[f64], options: &CvOptions) -> Result<CvRes
         fold_of,
         chosen_c,
         selected,
+        thresholds,
+        positive,
     })
 }
