@@ -253,6 +253,23 @@ enum Command {
 
 #[derive(Subcommand)]
 enum PhantomKind {
+    /// A synthetic osteoporosis cohort with known truth: demographics, true vBMD, simulated
+    /// DXA T-score (with its confounders) and FRAX-like scores, fractures, and each patient's
+    /// vertebra phantom with its L1 HU and 107 features, in DIR/cohort.csv.
+    Cohort {
+        /// Patients (10-5000).
+        #[arg(long)]
+        n: usize,
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+        /// Seed of every draw.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Also write each patient's image and ROI to DIR/images/<id>/.
+        #[arg(long)]
+        images: bool,
+    },
     /// The synthetic vertebra (definition: phantoms/vertebra.yaml; the built-in defaults equal it).
     Vertebra {
         /// Output folder.
@@ -419,6 +436,19 @@ fn run(command: Command) -> Result<u8> {
                 out_mask,
             })?;
             eprint!("{summary}");
+            Ok(0)
+        }
+        Command::Phantom {
+            kind:
+                PhantomKind::Cohort {
+                    n,
+                    out,
+                    seed,
+                    images,
+                },
+        } => {
+            radaudit::phantom::cohort::build(n, seed, &out, images)?;
+            eprintln!("wrote {} ({n} patients)", out.join("cohort.csv").display());
             Ok(0)
         }
         Command::Phantom {

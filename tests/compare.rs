@@ -309,3 +309,69 @@ fn bad_cohorts_are_refused_naming_row_and_column() {
             .contains("events per candidate feature")
     );
 }
+
+#[test]
+fn on_the_synthetic_cohort_the_t_score_threshold_is_judged_against_the_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("synthetic.yaml");
+    std::fs::write(
+        &p,
+        r#"name: synthetic
+seed: 3
+synthetic: {patients: 60}
+id: id
+outcome: osteoporosis_true
+model: {name: radiomics, feature_prefix: original_firstorder_, folds: 5, inner_folds: 3}
+references:
+  - {name: DXA T-score, column: t_score, direction: lower, scale: tscore, thresholds: [-2.5]}
+  - {name: FRAX MOF (simulated), column: frax_mof_simulated, scale: percent, thresholds: [20]}
+  - {name: L1 HU, column: l1_hu, direction: lower, scale: hu, thresholds: [110]}
+reclassification: {cut_points: [0.2], bootstrap: 100}
+"#,
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let run = common::radaudit(["compare", s(&p), "--out", s(&out)]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // Sensitivity and specificity of T <= -2.5 against the simulated truth, computed here from
+    // the generated table.
+    let cohort = Table::read(&out.join("cohort/cohort.csv")).unwrap();
+    let (t, truth) = (
+        cohort.numbers("t_score").unwrap(),
+        cohort.numbers("osteoporosis_true").unwrap(),
+    );
+    let count = |pos: bool, ill: bool| {
+        t.iter()
+            .zip(&truth)
+            .filter(|(t, y)| (**t <= -2.5) == pos && (**y == 1.0) == ill)
+            .count() as f64
+    };
+    let (tp, fn_, tn, fp) = (
+        count(true, true),
+        count(false, true),
+        count(false, false),
+        count(true, false),
+    );
+    let thresholds = Table::read(&out.join("thresholds.csv")).unwrap();
+    let r = row(
+        &thresholds,
+        &[("predictor", "DXA T-score"), ("threshold", "-2.5")],
+    );
+    assert!((num(&thresholds, r, "sensitivity") - tp / (tp + fn_)).abs() < 1e-12);
+    assert!((num(&thresholds, r, "specificity") - tn / (tn + fp)).abs() < 1e-12);
+    println!(
+        "T <= -2.5 against vBMD < 80: sensitivity {:.3}, specificity {:.3}",
+        tp / (tp + fn_),
+        tn / (tn + fp)
+    );
+    // The model and the references side by side.
+    let auc = Table::read(&out.join("auc.csv")).unwrap();
+    assert_eq!(
+        auc.required_text("predictor").unwrap(),
+        ["radiomics", "DXA T-score", "FRAX MOF (simulated)", "L1 HU"]
+    );
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    for name in ["radiomics", "DXA T-score", "FRAX MOF (simulated)", "L1 HU"] {
+        assert!(html.contains(name), "{name} not in the report");
+    }
+}

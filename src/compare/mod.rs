@@ -148,7 +148,21 @@ pub fn run(args: &CompareArgs) -> Result<Outcome> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::input(path, format!("cannot read: {e}")))?;
     let p: CompareProtocol = parse_yaml(path, &text)?;
-    let table = Table::read(&resolve(path, &p.cohort))?;
+    let cohort = match (&p.cohort, &p.synthetic) {
+        (Some(c), None) => resolve(path, c),
+        (None, Some(sy)) => {
+            let dir = args.out.join("cohort");
+            crate::phantom::cohort::build(sy.patients, p.seed, &dir, false)?;
+            dir.join("cohort.csv")
+        }
+        _ => {
+            return Err(Error::input(
+                path,
+                "give exactly one of cohort and synthetic",
+            ));
+        }
+    };
+    let table = Table::read(&cohort)?;
     let ids = table.required_text(&p.id)?;
     for (k, id) in ids.iter().enumerate() {
         if let Some(first) = ids[..k].iter().position(|j| j == id) {

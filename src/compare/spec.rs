@@ -144,8 +144,12 @@ pub struct CompareProtocol {
     pub name: String,
     #[serde(default = "one")]
     pub seed: u64,
-    /// The cohort CSV, one row per patient.
-    pub cohort: PathBuf,
+    /// The cohort CSV, one row per patient ...
+    #[serde(default)]
+    pub cohort: Option<PathBuf>,
+    /// ... or the built-in synthetic cohort, built into the output folder.
+    #[serde(default)]
+    pub synthetic: Option<Synthetic>,
     pub id: String,
     /// The 0/1 outcome column.
     pub outcome: String,
@@ -158,6 +162,13 @@ pub struct CompareProtocol {
     /// Events per candidate feature below which the report warns of overfitting.
     #[serde(default = "ten")]
     pub min_events_per_variable: f64,
+}
+
+/// The synthetic cohort (`phantom::cohort`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Synthetic {
+    pub patients: usize,
 }
 
 fn one() -> u64 {

@@ -1,5 +1,6 @@
 //! Built-in volumes, so that every command can run without user files: `builtin:NAME` paths.
 
+pub mod cohort;
 mod ibsi_digital;
 pub mod vertebra;
 

@@ -1,0 +1,201 @@
+//! A synthetic osteoporosis cohort whose truth is known, for `radaudit compare`'s default run
+//! and its tests. Every number below is a modelling assumption chosen to be plausible, not an
+//! epidemiological estimate; the FRAX-like score is simulated (FRAX itself is proprietary)
+//! and labelled so everywhere.
+//!
+//! Per patient (all draws from the patient's own ChaCha8 stream):
+//! - age 50-85 (uniform), sex (70% female), BMI ~ N(27, 4) in 18-40;
+//! - true trabecular vBMD: 140 mg/cm3 at 50, falling 2.5 (women) or 1.8 (men) mg/cm3 a year,
+//!   SD 25, within 30-250; the truth `osteoporosis` is vBMD < 80 mg/cm3 (ACR QCT);
+//! - DXA areal BMD (L1-L4, g/cm2) 0.35 + 0.0045 vBMD, plus the known confounders: degenerative
+//!   sclerosis (more likely with age) adds up to 0.15, soft tissue adds error growing with
+//!   |BMI - 25|, and 0.015 precision error; T-score against an assumed young-adult reference
+//!   of 1.047 +/- 0.110 g/cm2 (replace with a device's own);
+//! - a 10-year major-osteoporotic-fracture probability simulated from age, sex, BMI and
+//!   T-score (`frax_mof_simulated`, percent) and a hip one (`frax_hip_simulated`);
+//! - an incident fracture drawn from the true bone state and age;
+//! - a marrow fat fraction rising with age (0.3 + 0.008 per year over 50, SD 0.12), which
+//!   lowers the CT attenuation of the same mineral (the fat error of single-energy CT);
+//! - a vertebra phantom at the true vBMD (standard scanner), its trabecular ROI's mean HU
+//!   (`l1_hu`, the opportunistic-CT reading) and its 107 PyRadiomics features.
+
+use std::path::Path;
+
+use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+use super::vertebra::{self, VertebraSpec};
+use crate::error::{Error, Result};
+use crate::features::settings::Params;
+use crate::features::{Timings, extract};
+use crate::output::write_bytes;
+use crate::perturb::random;
+
+/// Young-adult reference for the simulated DXA T-score (assumed), g/cm2.
+pub const REFERENCE_MEAN: f64 = 1.047;
+pub const REFERENCE_SD: f64 = 0.110;
+/// ACR QCT osteoporosis threshold, mg/cm3.
+pub const QCT_OSTEOPOROSIS: f64 = 80.0;
+
+/// One simulated patient (without the image features).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Patient {
+    pub id: String,
+    pub age: f64,
+    pub female: bool,
+    pub bmi: f64,
+    pub vbmd: f64,
+    pub osteoporosis: bool,
+    pub abmd: f64,
+    pub t_score: f64,
+    pub frax_mof: f64,
+    pub frax_hip: f64,
+    pub fracture: bool,
+    /// Marrow fat fraction (rises with age; it biases CT attenuation, the known fat error).
+    pub marrow_fat: f64,
+}
+
+fn normal(rng: &mut ChaCha8Rng) -> f64 {
+    let (u, v): (f64, f64) = (rng.random::<f64>().max(1e-300), rng.random::<f64>());
+    (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
+}
+
+fn logistic(t: f64) -> f64 {
+    1.0 / (1.0 + (-t).exp())
+}
+
+/// The demographics and truth of patient `i`.
+pub fn patient(seed: u64, i: usize) -> Patient {
+    let id = format!("patient-{:04}", i + 1);
+    let mut rng = random::stream(seed, &id, "cohort|patient");
+    let age = 50.0 + 35.0 * rng.random::<f64>();
+    let female = rng.random::<f64>() < 0.7;
+    let bmi = (27.0 + 4.0 * normal(&mut rng)).clamp(18.0, 40.0);
+    let loss = if female { 2.5 } else { 1.8 };
+    let vbmd = (140.0 - loss * (age - 50.0) + 25.0 * normal(&mut rng)).clamp(30.0, 250.0);
+    let sclerosis = if rng.random::<f64>() < (age - 50.0) / 60.0 {
+        0.15 * rng.random::<f64>()
+    } else {
+        0.0
+    };
+    let soft_tissue = (0.02 + 0.004 * (bmi - 25.0).abs()) * normal(&mut rng);
+    let abmd = 0.35 + 0.0045 * vbmd + sclerosis + soft_tissue + 0.015 * normal(&mut rng);
+    let t_score = (abmd - REFERENCE_MEAN) / REFERENCE_SD;
+    let frax_mof = 100.0
+        * logistic(
+            -2.6 + 0.04 * (age - 65.0) + 0.35 * f64::from(u8::from(female))
+                - 0.45 * t_score
+                - 0.03 * (bmi - 27.0)
+                - 0.9,
+        );
+    let frax_hip =
+        100.0 * logistic(-4.3 + 0.07 * (age - 65.0) - 0.6 * t_score - 0.05 * (bmi - 27.0) - 0.9);
+    let risk = logistic(-2.2 + 0.04 * (age - 65.0) - 0.025 * (vbmd - 120.0));
+    let fracture = rng.random::<f64>() < risk;
+    let marrow_fat = (0.3 + 0.008 * (age - 50.0) + 0.12 * normal(&mut rng)).clamp(0.05, 0.9);
+    Patient {
+        id,
+        age,
+        female,
+        bmi,
+        vbmd,
+        osteoporosis: vbmd < QCT_OSTEOPOROSIS,
+        abmd,
+        t_score,
+        frax_mof,
+        frax_hip,
+        fracture,
+        marrow_fat,
+    }
+}
+
+/// The phantom definition the cohort's images use (the built-in one, 3^3 points per voxel
+/// to keep a cohort quick to build).
+pub fn phantom_spec() -> VertebraSpec {
+    VertebraSpec {
+        supersampling: 3,
+        ..VertebraSpec::default()
+    }
+}
+
+/// Builds `n` patients with their phantoms and features and writes DIR/cohort.csv; with
+/// `images`, also DIR/images/<id>/{image,trabecular_mask}.nii.gz.
+pub fn build(n: usize, seed: u64, dir: &Path, images: bool) -> Result<usize> {
+    if !(10..=5000).contains(&n) {
+        return Err(Error::Usage(format!(
+            "a cohort needs 10 to 5000 patients, got {n}"
+        )));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| Error::output(dir, e.to_string()))?;
+    let params = Params::default();
+    let names = params.feature_names();
+    let rows: Vec<Result<(Patient, f64, Vec<f64>)>> = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let p = patient(seed, i);
+            let spec = VertebraSpec {
+                vbmd: p.vbmd,
+                marrow_fat_fraction: p.marrow_fat,
+                ..phantom_spec()
+            };
+            let v = vertebra::build(&spec, seed, &p.id)?;
+            if images {
+                let d = dir.join("images").join(&p.id);
+                std::fs::create_dir_all(&d).map_err(|e| Error::output(&d, e.to_string()))?;
+                let o = crate::volume::io::WriteOptions::default();
+                crate::volume::io::write_volume(&v.image, &d.join("image.nii.gz"), &o)?;
+                crate::volume::io::write_mask(
+                    &v.trabecular,
+                    &d.join("trabecular_mask.nii.gz"),
+                    &o,
+                )?;
+            }
+            let mut settings = params.settings.clone();
+            settings.label = 1;
+            let prepared = crate::features::prepare::prepare(&v.image, &v.trabecular, &settings)
+                .map_err(|_| {
+                    Error::Internal(format!("{}: phantom ROI could not be prepared", p.id))
+                })?;
+            let values = extract(&prepared, &params, &mut Timings::default())
+                .into_iter()
+                .map(|f| f.value)
+                .collect();
+            Ok((p, v.truth.roi_mean_hu, values))
+        })
+        .collect();
+    let mut text = String::from(
+        "id,age,sex,bmi,vbmd_true,osteoporosis_true,fracture_simulated,abmd,t_score,frax_mof_simulated,frax_hip_simulated,l1_hu",
+    );
+    for name in &names {
+        text.push(',');
+        text.push_str(name);
+    }
+    text.push('\n');
+    let f = crate::table::format_number;
+    for row in rows {
+        let (p, hu, values) = row?;
+        text += &format!(
+            "{},{},{},{},{},{},{},{},{},{},{},{}",
+            p.id,
+            f(p.age),
+            if p.female { "F" } else { "M" },
+            f(p.bmi),
+            f(p.vbmd),
+            u8::from(p.osteoporosis),
+            u8::from(p.fracture),
+            f(p.abmd),
+            f(p.t_score),
+            f(p.frax_mof),
+            f(p.frax_hip),
+            f(hu)
+        );
+        for v in values {
+            text.push(',');
+            text.push_str(&f(v));
+        }
+        text.push('\n');
+    }
+    write_bytes(&dir.join("cohort.csv"), text.as_bytes())?;
+    Ok(n)
+}
