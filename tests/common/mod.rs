@@ -76,3 +76,44 @@ pub fn refuses(args: &[&str], names: &str, problem: &str) {
     );
     assert!(!line.contains("panicked"), "{line}");
 }
+
+/// Checks a self-contained HTML report: it parses as well-formed (XHTML-compatible) markup,
+/// every SVG is in the SVG namespace and draws something, and nothing would be fetched (no
+/// script element, no src/href, no URL but the SVG namespace name). Returns the SVG count.
+pub fn check_report(html: &str) -> usize {
+    let doc = roxmltree::Document::parse_with_options(
+        html,
+        roxmltree::ParsingOptions {
+            allow_dtd: true,
+            ..Default::default()
+        },
+    )
+    .expect("the report is well-formed");
+    let svgs: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.tag_name().name() == "svg")
+        .collect();
+    for svg in &svgs {
+        assert_eq!(
+            svg.tag_name().namespace(),
+            Some("http://www.w3.org/2000/svg")
+        );
+        assert!(
+            svg.descendants()
+                .any(|n| matches!(n.tag_name().name(), "rect" | "circle" | "polyline"))
+        );
+    }
+    assert!(doc.descendants().all(|n| n.tag_name().name() != "script"));
+    assert!(
+        doc.descendants()
+            .all(|n| n.attributes().all(|a| !matches!(a.name(), "src" | "href")))
+    );
+    let without_ns = html.replace("http://www.w3.org/2000/svg", "");
+    assert!(
+        !without_ns.contains("http://")
+            && !without_ns.contains("https://")
+            && !without_ns.contains("url("),
+        "an external URL"
+    );
+    svgs.len()
+}
