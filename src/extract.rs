@@ -63,6 +63,20 @@ pub fn extract_case(
     Ok((values, timings))
 }
 
+/// The features of the ROI with `label` in an image and mask already in memory. The error
+/// says what is wrong with the image or with the ROI; the caller names the file.
+pub fn features_in_memory(
+    image: &crate::volume::Volume,
+    mask: &crate::volume::Mask,
+    label: u16,
+    params: &Params,
+) -> std::result::Result<Vec<FeatureValue>, PrepareError> {
+    let mut settings = params.settings.clone();
+    settings.label = label;
+    let prepared = prepare(image, mask, &settings)?;
+    Ok(extract(&prepared, params, &mut Timings::default()))
+}
+
 /// A number as radaudit writes it (see `table::format_number`).
 pub fn format_value(v: f64) -> String {
     crate::table::format_number(v)
@@ -193,6 +207,20 @@ pub(crate) fn csv_field(s: &str) -> String {
     }
 }
 
+/// A progress bar on standard error (done/total, rate, ETA) when it is a terminal; `None`
+/// otherwise, so logs and pipes get no control characters.
+pub fn progress_bar(total: u64, unit: &str) -> Option<indicatif::ProgressBar> {
+    std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(total);
+        let template = format!("{{bar:40}} {{pos}}/{{len}} {unit}  {{per_sec}}  ETA {{eta}}");
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(&template)
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    })
+}
+
 /// Runs every case (in parallel, with a progress bar on a terminal) and writes the long
 /// table to `out` and failures to the errors file.
 pub fn run_batch(
@@ -202,16 +230,7 @@ pub fn run_batch(
     out: &Path,
     format: Format,
 ) -> Result<BatchSummary> {
-    let bar = std::io::stderr().is_terminal().then(|| {
-        let bar = indicatif::ProgressBar::new(cases.len() as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{bar:40} {pos}/{len} cases  {per_sec}  ETA {eta}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar
-    });
+    let bar = progress_bar(cases.len() as u64, "cases");
     let results: Vec<std::result::Result<Vec<FeatureValue>, String>> = cases
         .par_iter()
         .map(|c| {

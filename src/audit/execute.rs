@@ -3,7 +3,6 @@
 //! finished case goes to the journal at once; a failing case is recorded and the rest go on.
 
 use std::collections::HashMap;
-use std::io::IsTerminal;
 use std::sync::Mutex;
 
 use rayon::prelude::*;
@@ -11,9 +10,9 @@ use rayon::prelude::*;
 use super::journal::{CaseRecord, Journal};
 use super::plan::{CaseInfo, Job, Plan, Source};
 use crate::error::{Error, Result};
-use crate::features::prepare::{PrepareError, prepare};
+use crate::extract::{features_in_memory, progress_bar};
+use crate::features::prepare::PrepareError;
 use crate::features::settings::Params;
-use crate::features::{Timings, extract};
 use crate::perturb::Case;
 use crate::phantom::vertebra::{self, VertebraSpec};
 use crate::protocol::Loaded;
@@ -74,12 +73,10 @@ pub fn run_job(
 ) -> Result<Vec<f64>> {
     let mut case = case.clone();
     job.chain.apply(&mut case, seed, &info.id)?;
-    let mut settings = params.settings.clone();
-    settings.label = 1;
-    let prepared = prepare(&case.image, &case.mask(1), &settings).map_err(|e| match e {
-        PrepareError::Image(p) | PrepareError::Roi(p) => Error::Usage(p),
-    })?;
-    let values = extract(&prepared, params, &mut Timings::default());
+    let values =
+        features_in_memory(&case.image, &case.mask(1), 1, params).map_err(|e| match e {
+            PrepareError::Image(p) | PrepareError::Roi(p) => Error::Usage(p),
+        })?;
     Ok(values.into_iter().map(|v| v.value).collect())
 }
 
@@ -108,17 +105,10 @@ pub fn execute(
     let resumed = finished.len();
     let per_case = plan.jobs_per_case();
     let total = (plan.cases.len() * per_case) as u64;
-    let bar = std::io::stderr().is_terminal().then(|| {
-        let bar = indicatif::ProgressBar::new(total);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{bar:40} {pos}/{len} jobs  {per_sec}  ETA {eta}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar.set_position((resumed * per_case) as u64);
-        bar
-    });
+    let bar = progress_bar(total, "jobs");
+    if let Some(b) = &bar {
+        b.set_position((resumed * per_case) as u64);
+    }
     let journal = Mutex::new(journal);
     let failures = Mutex::new(Vec::new());
     let seed = loaded.protocol.seed;

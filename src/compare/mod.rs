@@ -22,7 +22,7 @@ use crate::stats::proportion::wilson;
 use crate::stats::reclassification::{cohen_kappa, reclassification};
 use crate::stats::roc::{auc, paired_test};
 use crate::table::{Table, format_number};
-use spec::{CompareProtocol, Direction, Scale};
+use spec::{CompareProtocol, Direction, Reference, Scale};
 
 /// What `radaudit compare` was asked to do.
 #[derive(Debug, Clone)]
@@ -47,6 +47,24 @@ pub struct Predictor {
 }
 
 impl Predictor {
+    /// A predictor read from a cohort column (a reference, or a model's given score).
+    pub fn from_column(table: &Table, r: &Reference) -> Result<Predictor> {
+        let values = column(table, &r.column, r.scale)?;
+        Ok(Predictor {
+            name: r.name.clone(),
+            column: r.column.clone(),
+            probability: r
+                .scale
+                .to_probability()
+                .map(|f| values.iter().map(|v| v * f).collect()),
+            values,
+            direction: r.direction,
+            scale: r.scale,
+            thresholds: r.thresholds.clone(),
+            classification: None,
+        })
+    }
+
     /// Values with higher meaning the outcome (for ROC analysis).
     pub fn oriented(&self) -> Vec<f64> {
         match self.direction {
@@ -189,20 +207,14 @@ pub fn run(args: &CompareArgs) -> Result<Outcome> {
             m.features.is_empty() && m.feature_prefix.is_none(),
         ) {
             (Some(score), true) => {
-                let values = column(&table, score, m.scale)?;
-                predictors.push(Predictor {
+                let given = Reference {
                     name: m.name.clone(),
                     column: score.clone(),
-                    probability: m
-                        .scale
-                        .to_probability()
-                        .map(|f| values.iter().map(|v| v * f).collect()),
-                    values,
                     direction: m.direction,
                     scale: m.scale,
                     thresholds: m.thresholds.clone(),
-                    classification: None,
-                });
+                };
+                predictors.push(Predictor::from_column(&table, &given)?);
             }
             (None, false) => {
                 let mut names: Vec<String> = m.features.clone();
@@ -275,20 +287,7 @@ pub fn run(args: &CompareArgs) -> Result<Outcome> {
         }
     }
     for r in &p.references {
-        let values = column(&table, &r.column, r.scale)?;
-        predictors.push(Predictor {
-            name: r.name.clone(),
-            column: r.column.clone(),
-            probability: r
-                .scale
-                .to_probability()
-                .map(|f| values.iter().map(|v| v * f).collect()),
-            values,
-            direction: r.direction,
-            scale: r.scale,
-            thresholds: r.thresholds.clone(),
-            classification: None,
-        });
+        predictors.push(Predictor::from_column(&table, r)?);
     }
     if predictors.is_empty() {
         return Err(Error::input(

@@ -23,12 +23,12 @@ use std::path::Path;
 
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 
 use super::vertebra::{self, VertebraSpec};
 use crate::error::{Error, Result};
 use crate::features::settings::Params;
-use crate::features::{Timings, extract};
 use crate::output::write_bytes;
 use crate::perturb::random;
 
@@ -57,8 +57,7 @@ pub struct Patient {
 }
 
 fn normal(rng: &mut ChaCha8Rng) -> f64 {
-    let (u, v): (f64, f64) = (rng.random::<f64>().max(1e-300), rng.random::<f64>());
-    (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
+    StandardNormal.sample(rng)
 }
 
 fn logistic(t: f64) -> f64 {
@@ -151,13 +150,10 @@ pub fn build(n: usize, seed: u64, dir: &Path, images: bool) -> Result<usize> {
                     &o,
                 )?;
             }
-            let mut settings = params.settings.clone();
-            settings.label = 1;
-            let prepared = crate::features::prepare::prepare(&v.image, &v.trabecular, &settings)
+            let values = crate::extract::features_in_memory(&v.image, &v.trabecular, 1, &params)
                 .map_err(|_| {
                     Error::Internal(format!("{}: phantom ROI could not be prepared", p.id))
-                })?;
-            let values = extract(&prepared, &params, &mut Timings::default())
+                })?
                 .into_iter()
                 .map(|f| f.value)
                 .collect();

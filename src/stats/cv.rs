@@ -4,7 +4,7 @@
 //! on the training rows only (inner and outer), and the outer held-out rows get predictions
 //! from a model that never saw them. Folds come from a seeded ChaCha8 stream.
 
-use rand::RngExt;
+use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
 use super::logistic::{Fit, Scaler, fit_l1};
@@ -83,10 +83,7 @@ pub fn stratified_folds(y: &[f64], k: usize, rng: &mut ChaCha8Rng) -> Vec<usize>
     let mut next = 0;
     for class in [0.0, 1.0] {
         let mut members: Vec<usize> = (0..y.len()).filter(|&i| y[i] == class).collect();
-        for i in (1..members.len()).rev() {
-            let j = rng.random_range(0..=i);
-            members.swap(i, j);
-        }
+        members.shuffle(rng);
         for m in members {
             fold[m] = next % k;
             next += 1;
