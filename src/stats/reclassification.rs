@@ -140,13 +140,7 @@ pub fn reclassification(
             return (f64::NAN, f64::NAN);
         }
         d.sort_by(f64::total_cmp);
-        let q = |p: f64| {
-            // Linear interpolation between order statistics (numpy's default percentile).
-            let h = p * (d.len() - 1) as f64;
-            let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
-            d[lo] + (h - lo as f64) * (d[hi] - d[lo])
-        };
-        (q(0.025), q(0.975))
+        (super::percentile(&d, 0.025), super::percentile(&d, 0.975))
     });
     Ok((point, ci))
 }
