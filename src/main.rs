@@ -186,14 +186,47 @@ enum Command {
     /// Compare a radiomic model with the clinical references (DXA T-score, FRAX, L1 HU) on
     /// the same patients: AUCs with DeLong CIs and paired tests, sensitivity/specificity/PPV/
     /// NPV with Wilson CIs at declared thresholds, calibration, decision curves, NRI/IDI and
-    /// kappa. A model fitted here (LASSO-logistic, nested cross-validation) is judged on
-    /// held-out predictions only. Writes CSV tables, results.json and report.html to DIR.
+    /// kappa. A model fitted here (LASSO-logistic, nested cross-validation or a declared
+    /// split) is judged on held-out predictions only. Writes CSV tables, results.json,
+    /// manifest.json and report.html to DIR. Give a protocol, or the common case as flags:
+    /// `--cohort C.csv --outcome osteoporosis --feature-prefix original_ --t-score t_score`.
     Compare {
-        /// The comparison protocol (YAML).
-        protocol: PathBuf,
+        /// The comparison protocol (YAML); or use --cohort and the flags below.
+        #[arg(required_unless_present = "cohort", conflicts_with = "cohort")]
+        protocol: Option<PathBuf>,
         /// The output folder.
         #[arg(long)]
         out: PathBuf,
+        /// The cohort CSV (one row per patient), instead of a protocol.
+        #[arg(long)]
+        cohort: Option<PathBuf>,
+        /// The patient id column.
+        #[arg(long, default_value = "id")]
+        id: String,
+        /// A 0/1 outcome column (repeat for several outcomes).
+        #[arg(long = "outcome")]
+        outcomes: Vec<String>,
+        /// A column holding the model's score (higher means the outcome).
+        #[arg(long)]
+        score: Option<String>,
+        /// Fit LASSO-logistic on every column starting with this prefix.
+        #[arg(long)]
+        feature_prefix: Option<String>,
+        /// DXA T-score column (threshold -2.5).
+        #[arg(long)]
+        t_score: Option<String>,
+        /// FRAX major-osteoporotic probability column, percent (threshold 20).
+        #[arg(long)]
+        frax_mof: Option<String>,
+        /// FRAX hip probability column, percent (threshold 3).
+        #[arg(long)]
+        frax_hip: Option<String>,
+        /// L1 trabecular attenuation column, HU (thresholds 110 and 160).
+        #[arg(long)]
+        l1_hu: Option<String>,
+        /// Seed of the folds and bootstraps.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
     },
     /// Apply a perturbation chain to an image and its ROI and write the results (to look at
     /// what an audit's perturbations do). Random draws come from the seed, the case id and
@@ -409,9 +442,37 @@ fn run(command: Command) -> Result<u8> {
             eprint!("{}", outcome.summary);
             Ok(if outcome.passed { 0 } else { 1 })
         }
-        Command::Compare { protocol, out } => {
-            let outcome =
-                radaudit::compare::run(&radaudit::compare::CompareArgs { protocol, out })?;
+        Command::Compare {
+            protocol,
+            out,
+            cohort,
+            id,
+            outcomes,
+            score,
+            feature_prefix,
+            t_score,
+            frax_mof,
+            frax_hip,
+            l1_hu,
+            seed,
+        } => {
+            let flags = radaudit::compare::spec::Flags {
+                cohort,
+                id,
+                outcomes,
+                score,
+                feature_prefix,
+                t_score,
+                frax_mof,
+                frax_hip,
+                l1_hu,
+                seed,
+            };
+            let outcome = radaudit::compare::run(&radaudit::compare::CompareArgs {
+                protocol,
+                flags,
+                out,
+            })?;
             eprint!("{}", outcome.summary);
             Ok(0)
         }

@@ -304,7 +304,10 @@ pub fn resolve(protocol_path: &Path, p: &Path) -> PathBuf {
 /// Parses YAML text into `T`, with errors that name `path` and the offending key's YAML
 /// path (an unknown key, a wrong type).
 pub fn parse_yaml<T: serde::de::DeserializeOwned>(path: &Path, text: &str) -> Result<T> {
-    let value: Value = serde_saphyr::from_str(text).map_err(|e| {
+    // YAML 1.2 booleans only: a column named `y`, `n`, `on` or `off` stays a string.
+    let mut options = serde_saphyr::Options::default();
+    options.strict_booleans = true;
+    let value: Value = serde_saphyr::from_str_with_options(text, options).map_err(|e| {
         Error::input(
             path,
             format!("invalid YAML: {}", crate::error::first_line(&e)),

@@ -9,7 +9,6 @@ mod audit_common;
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use ndarray::Array3;
 use radaudit::volume::geometry::IDENTITY;
@@ -112,22 +111,9 @@ fn the_report_is_well_formed_offline_and_escapes_user_strings() {
     );
 }
 
-/// Chromium's path, or None.
-fn chromium() -> Option<PathBuf> {
-    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.is_file())
-}
-
 #[test]
 fn chromium_renders_the_charts() {
-    let Some(browser) = chromium() else {
-        assert!(
-            std::env::var("RADAUDIT_REQUIRE_BROWSER").is_err(),
-            "Chromium is required here but missing"
-        );
-        println!("skipped: no Chromium");
+    let Some(browser) = common::chromium() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -136,27 +122,7 @@ fn chromium_renders_the_charts() {
     let run = common::radaudit(["audit", s(&protocol), "--out", s(&out)]);
     assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
     let report = out.join("report.html");
-    let flags = |profile: &str| {
-        vec![
-            "--headless".to_string(),
-            "--no-sandbox".into(),
-            "--disable-gpu".into(),
-            "--disable-background-networking".into(),
-            "--disable-quic".into(),
-            "--no-first-run".into(),
-            "--disable-component-update".into(),
-            "--disable-sync".into(),
-            format!("--user-data-dir={}", dir.path().join(profile).display()),
-        ]
-    };
-    let url = format!("file://{}", report.display());
-    let dom = Command::new(&browser)
-        .args(flags("p1"))
-        .arg("--dump-dom")
-        .arg(&url)
-        .output()
-        .unwrap();
-    let dom = String::from_utf8_lossy(&dom.stdout);
+    let dom = common::rendered_dom(&browser, &report, dir.path());
     for id in ["heatmap", "forest", "combat-bars"] {
         let at = dom
             .find(&format!("id=\"{id}\""))
@@ -165,38 +131,7 @@ fn chromium_renders_the_charts() {
     }
     assert!(dom.matches("<rect").count() > 100, "heatmap cells rendered");
     assert!(dom.contains("browser &lt;check&gt;"));
-    let shot = dir.path().join("shot.png");
-    let status = Command::new(&browser)
-        .args(flags("p2"))
-        .arg("--window-size=1200,1600")
-        .arg(format!("--screenshot={}", shot.display()))
-        .arg(&url)
-        .output()
-        .unwrap();
-    assert!(
-        shot.is_file(),
-        "no screenshot: {}",
-        String::from_utf8_lossy(&status.stderr)
-    );
-    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&shot).unwrap()));
-    let mut reader = decoder.read_info().unwrap();
-    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
-    let info = reader.next_frame(&mut buf).unwrap();
-    let channels = info.color_type.samples();
-    let pixels = &buf[..info.buffer_size()];
-    let total = pixels.len() / channels;
-    let coloured = pixels
-        .chunks(channels)
-        .filter(|p| p[..3].iter().any(|&c| c < 200))
-        .count();
-    println!(
-        "screenshot {}x{}: {:.1}% non-white pixels",
-        info.width,
-        info.height,
-        100.0 * coloured as f64 / total as f64
-    );
-    assert!(
-        coloured as f64 > 0.01 * total as f64,
-        "the screenshot is blank"
-    );
+    let ink = common::screenshot_ink(&browser, &report, dir.path());
+    println!("screenshot: {:.1}% non-white pixels", 100.0 * ink);
+    assert!(ink > 0.01, "the screenshot is blank");
 }

@@ -1,8 +1,8 @@
 //! The comparison protocol (YAML, unknown keys refused with their path): the cohort table,
 //! its id and outcome columns, the radiomic model (a score column, or features to fit a
 //! LASSO-logistic model on by nested cross-validation), the clinical references (DXA T-score,
-//! FRAX, L1 attenuation, ...) with their declared thresholds, and the reclassification cut
-//! points.
+//! FRAX, L1 attenuation, ...) with their declared thresholds, T-scores to derive from areal
+//! BMD, an optional declared train/test split, and the reclassification cut points.
 
 use std::path::PathBuf;
 
@@ -151,8 +151,14 @@ pub struct CompareProtocol {
     #[serde(default)]
     pub synthetic: Option<Synthetic>,
     pub id: String,
-    /// The 0/1 outcome column.
-    pub outcome: String,
+    /// The 0/1 outcome column, or several (each analysed on its own).
+    pub outcome: Outcomes,
+    /// A declared train/test split (else the model is judged by nested cross-validation).
+    #[serde(default)]
+    pub split: Option<Split>,
+    /// T-score columns to derive from areal BMD, sex and site before anything else.
+    #[serde(default)]
+    pub t_scores: Vec<super::tscore::TScoreSpec>,
     #[serde(default)]
     pub model: Option<Model>,
     #[serde(default)]
@@ -162,6 +168,52 @@ pub struct CompareProtocol {
     /// Events per candidate feature below which the report warns of overfitting.
     #[serde(default = "ten")]
     pub min_events_per_variable: f64,
+    /// Stratified bootstrap replicates for the ROC curves' pointwise sensitivity bands (0: none).
+    #[serde(default = "five_hundred")]
+    pub roc_bootstrap: usize,
+}
+
+/// One outcome column or several.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Outcomes {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Outcomes {
+    /// The outcome columns in the declared order.
+    pub fn names(&self) -> Vec<String> {
+        match self {
+            Outcomes::One(name) => vec![name.clone()],
+            Outcomes::Many(names) => names.clone(),
+        }
+    }
+}
+
+/// A declared train/test split: the model is fitted on the `train` rows (penalty by inner
+/// cross-validation there) and every predictor is judged on the `test` rows only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Split {
+    /// The column that names each patient's set.
+    pub column: String,
+    #[serde(default = "train_label")]
+    pub train: String,
+    #[serde(default = "test_label")]
+    pub test: String,
+}
+
+fn train_label() -> String {
+    "train".into()
+}
+
+fn test_label() -> String {
+    "test".into()
+}
+
+fn five_hundred() -> usize {
+    500
 }
 
 /// The synthetic cohort (`phantom::cohort`).
@@ -177,4 +229,114 @@ fn one() -> u64 {
 
 fn ten() -> f64 {
     10.0
+}
+
+/// The common case from command-line flags: a cohort, its id and outcome columns, a model
+/// score or features, and the usual references with their declared thresholds (T <= -2.5,
+/// FRAX MOF >= 20%, FRAX hip >= 3%, L1 <= 110 and <= 160 HU per Pickhardt et al. 2013).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Flags {
+    pub cohort: Option<PathBuf>,
+    pub id: String,
+    pub outcomes: Vec<String>,
+    pub score: Option<String>,
+    pub feature_prefix: Option<String>,
+    pub t_score: Option<String>,
+    pub frax_mof: Option<String>,
+    pub frax_hip: Option<String>,
+    pub l1_hu: Option<String>,
+    pub seed: u64,
+}
+
+impl CompareProtocol {
+    /// The protocol the flags describe.
+    pub fn from_flags(f: &Flags) -> crate::error::Result<CompareProtocol> {
+        let usage = |m: &str| crate::error::Error::Usage(m.to_string());
+        let cohort = f
+            .cohort
+            .clone()
+            .ok_or_else(|| usage("give a protocol file, or --cohort with --outcome"))?;
+        let outcome = match f.outcomes.as_slice() {
+            [] => return Err(usage("--cohort needs --outcome COLUMN (repeatable)")),
+            [one] => Outcomes::One(one.clone()),
+            many => Outcomes::Many(many.to_vec()),
+        };
+        let model = match (&f.score, &f.feature_prefix) {
+            (Some(_), Some(_)) => return Err(usage("give --score or --feature-prefix, not both")),
+            (None, None) => None,
+            (score, prefix) => Some(Model {
+                name: model_name(),
+                score: score.clone(),
+                direction: Direction::Higher,
+                scale: Scale::Score,
+                thresholds: Vec::new(),
+                features: Vec::new(),
+                feature_prefix: prefix.clone(),
+                stability: None,
+                folds: five(),
+                inner_folds: five(),
+            }),
+        };
+        let reference =
+            |name: &str, column: &Option<String>, direction, scale, thresholds: &[f64]| {
+                column.as_ref().map(|c| Reference {
+                    name: name.into(),
+                    column: c.clone(),
+                    direction,
+                    scale,
+                    thresholds: thresholds.to_vec(),
+                })
+            };
+        let references = [
+            reference(
+                "DXA T-score",
+                &f.t_score,
+                Direction::Lower,
+                Scale::Tscore,
+                &[-2.5],
+            ),
+            reference(
+                "FRAX MOF",
+                &f.frax_mof,
+                Direction::Higher,
+                Scale::Percent,
+                &[20.0],
+            ),
+            reference(
+                "FRAX hip",
+                &f.frax_hip,
+                Direction::Higher,
+                Scale::Percent,
+                &[3.0],
+            ),
+            reference(
+                "L1 HU",
+                &f.l1_hu,
+                Direction::Lower,
+                Scale::Hu,
+                &[110.0, 160.0],
+            ),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        Ok(CompareProtocol {
+            name: format!("{} (from flags)", cohort.display()),
+            seed: f.seed,
+            cohort: Some(cohort),
+            synthetic: None,
+            id: f.id.clone(),
+            outcome,
+            split: None,
+            t_scores: Vec::new(),
+            model,
+            references,
+            reclassification: Reclassification {
+                cut_points: vec![0.2],
+                bootstrap: thousand(),
+            },
+            min_events_per_variable: ten(),
+            roc_bootstrap: five_hundred(),
+        })
+    }
 }

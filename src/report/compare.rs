@@ -1,41 +1,20 @@
-//! The comparison report (`report.html`): AUCs with CIs and ROC curves, the paired tests, the
-//! threshold table, calibration (decile plot) and decision curves, reclassification and
-//! agreement, warnings, and the protocol.
+//! The comparison report (`report.html`): per outcome, AUCs with CIs and ROC curves with
+//! their bootstrap bands, the paired tests, the threshold table, calibration (decile plot) and
+//! decision curves, reclassification and agreement, warnings; then the settings and the
+//! manifest.
 
+use serde::Serialize;
 use serde_json::Value;
 use tera::{Context, Tera};
 
 use super::svg;
-use crate::compare::Predictor;
+use crate::compare::Analysed;
 use crate::compare::spec::CompareProtocol;
 use crate::error::{Error, Result};
+use crate::stats::roc_band::roc_points;
 
 const TEMPLATE: &str = include_str!("../../templates/compare.html.tera");
 const STYLE: &str = include_str!("../../templates/report.css");
-
-/// ROC curve points (1 - specificity, sensitivity) of oriented scores.
-fn roc_points(scores: &[f64], labels: &[bool]) -> Vec<(f64, f64)> {
-    let mut order: Vec<usize> = (0..scores.len()).collect();
-    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
-    let pos = labels.iter().filter(|&&l| l).count() as f64;
-    let neg = labels.len() as f64 - pos;
-    let (mut tp, mut fp) = (0.0, 0.0);
-    let mut points = vec![(0.0, 0.0)];
-    let mut k = 0;
-    while k < order.len() {
-        let v = scores[order[k]];
-        while k < order.len() && scores[order[k]] == v {
-            if labels[order[k]] {
-                tp += 1.0
-            } else {
-                fp += 1.0
-            }
-            k += 1;
-        }
-        points.push((fp / neg, tp / pos));
-    }
-    points
-}
 
 /// Mean predicted and observed risk per decile of predicted risk.
 fn deciles(p: &[f64], labels: &[bool]) -> Vec<(f64, f64)> {
@@ -56,25 +35,52 @@ fn deciles(p: &[f64], labels: &[bool]) -> Vec<(f64, f64)> {
         .collect()
 }
 
-/// Renders the report.
-pub fn render(
-    p: &CompareProtocol,
-    protocol_text: &str,
-    predictors: &[Predictor],
-    labels: &[bool],
-    results: &Value,
-) -> Result<String> {
+/// One outcome's section: its results and charts.
+#[derive(Serialize)]
+struct Section<'a> {
+    r: &'a Value,
+    roc: String,
+    calibration: Option<String>,
+    dca: Option<String>,
+}
+
+/// The charts of one outcome.
+fn section(a: &Analysed) -> Section<'_> {
+    let (predictors, labels, results) = (&a.predictors, &a.labels, &a.results);
     let roc: Vec<(String, Vec<(f64, f64)>)> = predictors
         .iter()
         .map(|pr| (pr.name.clone(), roc_points(&pr.oriented(), labels)))
         .collect();
-    let roc_svg = svg::line_chart(
+    // The bands as (1 - specificity, low, high), increasing in x.
+    let bands: Vec<svg::Band> = predictors
+        .iter()
+        .map(|pr| {
+            let mut band: svg::Band = results["roc_bands"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|b| b["predictor"].as_str() == Some(pr.name.as_str()))
+                .map(|b| {
+                    let f = |k: &str| b[k].as_f64().unwrap_or(f64::NAN);
+                    (
+                        1.0 - f("specificity"),
+                        f("sensitivity_low"),
+                        f("sensitivity_high"),
+                    )
+                })
+                .collect();
+            band.reverse();
+            band
+        })
+        .collect();
+    let roc_svg = svg::line_chart_with_bands(
         &roc,
+        &bands,
         (0.0, 1.0),
         (0.0, 1.0),
         ["1 - specificity", "sensitivity"],
         true,
-        "ROC curves",
+        "ROC curves with 95% bootstrap bands",
     );
     let calib: Vec<(String, Vec<(f64, f64)>)> = predictors
         .iter()
@@ -123,14 +129,32 @@ pub fn render(
             "Decision curves",
         )
     });
+    Section {
+        r: results,
+        roc: roc_svg,
+        calibration: calibration_svg,
+        dca: dca_svg,
+    }
+}
+
+/// Renders the report.
+pub fn render(
+    p: &CompareProtocol,
+    protocol_text: &str,
+    manifest: &Value,
+    outcomes: &[Analysed],
+    results: &Value,
+) -> Result<String> {
+    let sections: Vec<Section> = outcomes.iter().map(section).collect();
+    let manifest_text = serde_json::to_string_pretty(manifest).unwrap_or_default();
     let mut ctx = Context::new();
     ctx.insert("style", STYLE);
     ctx.insert("title", &p.name);
-    ctx.insert("r", results);
-    ctx.insert("roc", &roc_svg);
-    ctx.insert("calibration", &calibration_svg);
-    ctx.insert("dca", &dca_svg);
+    ctx.insert("run", results);
+    ctx.insert("sections", &sections);
+    ctx.insert("run_bootstrap", &p.roc_bootstrap);
     ctx.insert("protocol_text", protocol_text);
+    ctx.insert("manifest", &manifest_text);
     let mut tera = Tera::default();
     tera.add_raw_template("compare.html", TEMPLATE)
         .map_err(|e| Error::Internal(format!("report template: {e}")))?;

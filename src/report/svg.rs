@@ -70,6 +70,19 @@ impl Svg {
         );
     }
 
+    /// A filled, translucent polygon (a confidence band).
+    pub fn polygon(&mut self, points: &[(f64, f64)], fill: &str, opacity: f64) {
+        let coords: Vec<String> = points
+            .iter()
+            .map(|(x, y)| format!("{x:.1},{y:.1}"))
+            .collect();
+        let _ = write!(
+            self.body,
+            r#"<polygon points="{}" fill="{fill}" fill-opacity="{opacity}" stroke="none"/>"#,
+            coords.join(" ")
+        );
+    }
+
     pub fn circle(&mut self, x: f64, y: f64, r: f64, fill: &str, title: Option<&str>) {
         let _ = write!(
             self.body,
@@ -353,6 +366,23 @@ pub fn line_chart(
     diagonal: bool,
     title: &str,
 ) -> String {
+    line_chart_with_bands(series, &[], x_range, y_range, labels, diagonal, title)
+}
+
+/// A band around a series: points (x, y low, y high), drawn in the series' colour.
+pub type Band = Vec<(f64, f64, f64)>;
+
+/// [`line_chart`] with a translucent band under each series that has one (`bands[i]` belongs
+/// to `series[i]`; an empty band draws nothing).
+pub fn line_chart_with_bands(
+    series: &[(String, Vec<(f64, f64)>)],
+    bands: &[Band],
+    x_range: (f64, f64),
+    y_range: (f64, f64),
+    labels: [&str; 2],
+    diagonal: bool,
+    title: &str,
+) -> String {
     let (left, top, w, h) = (60.0, 20.0, 360.0, 300.0);
     let sx =
         |x: f64| left + w * (x.clamp(x_range.0, x_range.1) - x_range.0) / (x_range.1 - x_range.0);
@@ -378,6 +408,12 @@ pub fn line_chart(
             "#999999",
             1.0,
         );
+    }
+    for (i, band) in bands.iter().enumerate().filter(|(_, b)| b.len() > 1) {
+        let upper = band.iter().map(|&(x, _, hi)| (sx(x), sy(hi)));
+        let lower = band.iter().rev().map(|&(x, lo, _)| (sx(x), sy(lo)));
+        let outline: Vec<(f64, f64)> = upper.chain(lower).collect();
+        s.polygon(&outline, SERIES[i % SERIES.len()], 0.15);
     }
     for (i, (name, points)) in series.iter().enumerate() {
         let colour = SERIES[i % SERIES.len()];

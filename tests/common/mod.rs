@@ -117,3 +117,75 @@ pub fn check_report(html: &str) -> usize {
     );
     svgs.len()
 }
+
+/// Chromium's path, or None (after saying so) when it is missing and not required; when
+/// RADAUDIT_REQUIRE_BROWSER is set (as `.ci/run` does), a missing browser fails the test.
+pub fn chromium() -> Option<PathBuf> {
+    let found = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file());
+    if found.is_none() {
+        assert!(
+            std::env::var("RADAUDIT_REQUIRE_BROWSER").is_err(),
+            "Chromium is required here but missing"
+        );
+        println!("skipped: no Chromium");
+    }
+    found
+}
+
+/// Headless Chromium's flags, offline, with a fresh profile in `profile`.
+fn browser_flags(profile: &Path) -> Vec<String> {
+    vec![
+        "--headless".to_string(),
+        "--no-sandbox".into(),
+        "--disable-gpu".into(),
+        "--disable-background-networking".into(),
+        "--disable-quic".into(),
+        "--no-first-run".into(),
+        "--disable-component-update".into(),
+        "--disable-sync".into(),
+        format!("--user-data-dir={}", profile.display()),
+    ]
+}
+
+/// The DOM Chromium builds from `report` (scratch files go to `scratch`).
+pub fn rendered_dom(browser: &Path, report: &Path, scratch: &Path) -> String {
+    let out = Command::new(browser)
+        .args(browser_flags(&scratch.join("profile-dom")))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", report.display()))
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The fraction of non-white pixels of a 1200x1600 screenshot of `report`.
+pub fn screenshot_ink(browser: &Path, report: &Path, scratch: &Path) -> f64 {
+    let shot = scratch.join("shot.png");
+    let status = Command::new(browser)
+        .args(browser_flags(&scratch.join("profile-shot")))
+        .arg("--window-size=1200,1600")
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", report.display()))
+        .output()
+        .unwrap();
+    assert!(
+        shot.is_file(),
+        "no screenshot: {}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&shot).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let channels = info.color_type.samples();
+    let pixels = &buf[..info.buffer_size()];
+    let total = pixels.len() / channels;
+    let coloured = pixels
+        .chunks(channels)
+        .filter(|p| p[..3].iter().any(|&c| c < 200))
+        .count();
+    coloured as f64 / total as f64
+}
