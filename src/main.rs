@@ -228,6 +228,18 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Check a study's reported numbers for consistency (for reviewers): counts and subsets
+    /// that must add up, percentages against whole counts, rates against one confusion
+    /// matrix, AUC CIs against Hanley-McNeil, an operating point against its AUC, p-values
+    /// against their statistics, ICC CIs against subjects and raters, events per feature.
+    /// Writes claims.json and report.html; exit code 1 if any claim is impossible.
+    Claims {
+        /// The claims file (YAML), e.g. protocols/claims/osteoporosis-review.yaml.
+        file: PathBuf,
+        /// The output folder.
+        #[arg(long, default_value = "claims")]
+        out: PathBuf,
+    },
     /// Apply a perturbation chain to an image and its ROI and write the results (to look at
     /// what an audit's perturbations do). Random draws come from the seed, the case id and
     /// the chain, never from the thread count.
@@ -475,6 +487,11 @@ fn run(command: Command) -> Result<u8> {
             })?;
             eprint!("{}", outcome.summary);
             Ok(0)
+        }
+        Command::Claims { file, out } => {
+            let outcome = radaudit::claims::run(&radaudit::claims::ClaimsArgs { file, out })?;
+            eprint!("{}", outcome.summary);
+            Ok(if outcome.impossible > 0 { 1 } else { 0 })
         }
         Command::Perturb {
             image,

@@ -3,5 +3,6 @@
 //! the page through tera's HTML escaping or `svg::escape`.
 
 pub mod audit;
+pub mod claims;
 pub mod compare;
 pub mod svg;

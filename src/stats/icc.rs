@@ -118,7 +118,7 @@ fn usable_df(d1: f64, d2: f64) -> bool {
 }
 
 /// The upper (1 - alpha/2) quantile of F(d1, d2); NaN where it is undefined.
-fn f_quantile(q: f64, d1: f64, d2: f64) -> f64 {
+pub(crate) fn f_quantile(q: f64, d1: f64, d2: f64) -> f64 {
     if !(usable_df(d1, d2) && q > 0.0 && q < 1.0) {
         return f64::NAN;
     }
@@ -127,7 +127,7 @@ fn f_quantile(q: f64, d1: f64, d2: f64) -> f64 {
 
 /// P(F > x). Rounding can make an F ratio negative (a mean square of -1e-17) or infinite
 /// (a zero error mean square): those get 1 and 0; NaN stays NaN.
-fn f_sf(x: f64, d1: f64, d2: f64) -> f64 {
+pub(crate) fn f_sf(x: f64, d1: f64, d2: f64) -> f64 {
     if x.is_nan() || !usable_df(d1, d2) {
         return f64::NAN;
     }

@@ -1,0 +1,391 @@
+//! `radaudit claims`: checks whether a study's reported numbers are consistent with each other
+//! and with its sample (GRIM-style), for reviewers: counts and subsets that must add up,
+//! percentages against whole counts, rates against one confusion matrix, AUC CIs against the
+//! Hanley-McNeil width, an operating point against its AUC, p-values against their statistics,
+//! ICC CIs against subjects and raters, events per feature. Writes claims.json and report.html;
+//! the exit code is 1 when any claim is impossible.
+
+pub mod checks;
+pub mod spec;
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::error::{Error, Result};
+use crate::output::write_bytes;
+use checks::{Finding, Rates, Verdict};
+use spec::{ClaimsFile, DataSet, Proportion, Reported, Study, Written};
+
+/// What `radaudit claims` was asked to do.
+#[derive(Debug, Clone)]
+pub struct ClaimsArgs {
+    pub file: PathBuf,
+    pub out: PathBuf,
+}
+
+/// One finding, placed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Placed {
+    pub study: String,
+    pub set: String,
+    #[serde(flatten)]
+    pub finding: Finding,
+}
+
+/// The outcome of a run.
+pub struct Outcome {
+    pub impossible: usize,
+    pub summary: String,
+}
+
+/// Where an error is: the study (by name) and the field.
+struct Place<'a> {
+    file: &'a Path,
+    study: &'a str,
+    set: Option<&'a str>,
+}
+
+impl Place<'_> {
+    fn error(&self, field: &str, problem: impl std::fmt::Display) -> Error {
+        let set = self.set.map_or(String::new(), |s| format!(", set {s:?}"));
+        Error::input(
+            self.file,
+            format!("study {:?}{set}, field {field}: {problem}", self.study),
+        )
+    }
+
+    fn count(&self, field: &str, v: Option<i64>) -> Result<Option<u64>> {
+        match v {
+            Some(c) if c < 0 => Err(self.error(field, format!("a negative count ({c})"))),
+            other => Ok(other.map(|c| c as u64)),
+        }
+    }
+
+    fn number(&self, field: &str, w: &Written, proportion: bool) -> Result<Reported> {
+        let r = Reported::read(w, proportion).map_err(|e| self.error(field, e))?;
+        if proportion {
+            if r.percent && r.value > 1.0 + 1e-12 {
+                return Err(self.error(field, format!("{} is above 100%", checks::show(&r))));
+            }
+            if !r.percent && r.value > 1.0 {
+                return Err(self.error(
+                    field,
+                    format!("{} is above 1: write a percentage with its % sign", r.value),
+                ));
+            }
+            if r.value < 0.0 {
+                return Err(self.error(field, "a negative proportion"));
+            }
+        }
+        Ok(r)
+    }
+
+    fn interval(
+        &self,
+        field: &str,
+        ci: &Option<[Written; 2]>,
+        proportion: bool,
+    ) -> Result<Option<(Reported, Reported)>> {
+        ci.as_ref()
+            .map(|[a, b]| {
+                Ok((
+                    self.number(field, a, proportion)?,
+                    self.number(field, b, proportion)?,
+                ))
+            })
+            .transpose()
+    }
+}
+
+/// A proportion read: its value (if any) and its count (if any).
+type ReadProportion = (Option<Reported>, Option<(u64, u64)>);
+
+fn proportion(
+    place: &Place,
+    field: &str,
+    p: &Option<Proportion>,
+) -> Result<Option<ReadProportion>> {
+    let Some(p) = p else { return Ok(None) };
+    let (value, count) = match p {
+        Proportion::Value(w) => (Some(w), None),
+        Proportion::Full { value, count, .. } => (value.as_ref(), count.as_ref()),
+    };
+    let count = match count {
+        Some(&[k, n]) => {
+            let k = place.count(field, Some(k))?.unwrap_or(0);
+            let n = place.count(field, Some(n))?.unwrap_or(0);
+            Some((k, n))
+        }
+        None => None,
+    };
+    let mut value = value.map(|w| place.number(field, w, true)).transpose()?;
+    if value.is_none() {
+        // A count alone is its own exact value.
+        value = count.filter(|c| c.1 > 0).map(|(k, n)| {
+            let v = k as f64 / n as f64;
+            Reported {
+                value: v,
+                low: v,
+                high: v,
+                decimals: 6,
+                percent: false,
+            }
+        });
+    }
+    Ok(Some((value, count)))
+}
+
+/// Every check a data set's numbers allow.
+fn check_set(file: &Path, study: &Study, set: &DataSet) -> Result<Vec<Finding>> {
+    let place = Place {
+        file,
+        study: &study.study,
+        set: Some(&set.name),
+    };
+    let total = place.count("total", set.total)?;
+    let pos = place.count("positives", set.positives)?;
+    let neg = place.count("negatives", set.negatives)?;
+    let mut out = Vec::new();
+    if let (Some(t), Some(p), Some(n)) = (total, pos, neg) {
+        out.push(checks::counts(t, p, n));
+    }
+    // A missing count follows from the other two (when they allow it).
+    let (pos, neg, total) = match (total, pos, neg) {
+        (Some(t), Some(p), None) if p <= t => (Some(p), Some(t - p), Some(t)),
+        (Some(t), None, Some(n)) if n <= t => (Some(t - n), Some(n), Some(t)),
+        (None, Some(p), Some(n)) => (Some(p), Some(n), Some(p + n)),
+        (Some(t), Some(p), None) => {
+            out.push(checks::counts(t, p, 0));
+            (None, None, Some(t))
+        }
+        (t, p, n) => (p, n, t),
+    };
+    let mut rates = Rates::default();
+    let fields: [(&str, &Option<Proportion>, Option<u64>); 6] = [
+        ("sensitivity", &set.sensitivity, pos),
+        ("specificity", &set.specificity, neg),
+        ("accuracy", &set.accuracy, total),
+        ("ppv", &set.ppv, None),
+        ("npv", &set.npv, None),
+        ("false_positive_rate", &set.false_positive_rate, neg),
+    ];
+    for (field, p, denominator) in fields {
+        let Some((value, count)) = proportion(&place, field, p)? else {
+            continue;
+        };
+        if let Some(v) = &value
+            && (denominator.is_some() || count.is_some())
+        {
+            out.push(checks::proportion(field, v, denominator, count));
+        }
+        let slot = match field {
+            "sensitivity" => &mut rates.sensitivity,
+            "specificity" => &mut rates.specificity,
+            "accuracy" => &mut rates.accuracy,
+            "ppv" => &mut rates.ppv,
+            "npv" => &mut rates.npv,
+            _ => &mut rates.false_positive_rate,
+        };
+        *slot = value;
+        if let Some(Proportion::Full { ci: Some(ci), .. }) = p
+            && let (Some(v), Some((lo, hi))) =
+                (value, place.interval(field, &Some(ci.clone()), true)?)
+        {
+            out.push(Finding {
+                check: format!("{field} CI contains it"),
+                claim: format!("{field} {} ({}-{})", checks::show(&v), checks::show(&lo), checks::show(&hi)),
+                computation: format!("{} <= {} <= {}", checks::show(&lo), checks::show(&v), checks::show(&hi)),
+                verdict: if lo.value <= v.value && v.value <= hi.value {
+                    Verdict::Consistent
+                } else {
+                    Verdict::Impossible
+                },
+                question: "The confidence interval does not contain its estimate: which numbers are right?".into(),
+            });
+        }
+    }
+    if let Some(t) = total
+        && let Some(f) = checks::confusion(t, pos, &rates)
+    {
+        out.push(f);
+    }
+    for a in &set.auc {
+        let value = place.number("auc", &a.value, false)?;
+        let ci = place.interval("auc.ci", &a.ci, false)?;
+        out.extend(checks::auc(&value, ci, pos, neg, total));
+        if set.auc.len() == 1
+            && let (Some(s), Some(sp)) = (rates.sensitivity, rates.specificity)
+        {
+            out.push(checks::operating_point(&value, &s, &sp));
+        }
+    }
+    for icc in &set.icc {
+        let value = place.number("icc", &icc.value, false)?;
+        let ci = place.interval("icc.ci", &icc.ci, false)?;
+        let n = place
+            .count("icc.subjects", Some(icc.subjects))?
+            .unwrap_or(0);
+        let k = place.count("icc.raters", Some(icc.raters))?.unwrap_or(0);
+        let model = icc.model.to_ascii_lowercase();
+        if !["icc1", "icc2", "icc3"].contains(&model.as_str()) {
+            return Err(place.error(
+                "icc.model",
+                format!("{:?}: use icc1, icc2 or icc3", icc.model),
+            ));
+        }
+        out.extend(checks::icc(&value, ci, n, k, &model));
+    }
+    for pv in &set.p_values {
+        let p = place.number("p_values.p", &pv.p, false)?;
+        if p.value > 1.0 || p.value < 0.0 {
+            return Err(place.error("p_values.p", format!("{} is not a probability", p.value)));
+        }
+        let s = place.number("p_values.statistic", &pv.statistic, false)?;
+        let label = pv
+            .label
+            .as_ref()
+            .map_or(String::new(), |l| format!("{l}: "));
+        out.push(checks::p_value(
+            &label,
+            &pv.test,
+            &s,
+            pv.df,
+            pv.df2,
+            &p,
+            pv.one_sided,
+        ));
+    }
+    let candidates = place.count("candidate_features", set.candidate_features)?;
+    let selected = place.count("selected_features", set.selected_features)?;
+    if let (Some(p), Some(n)) = (pos, neg) {
+        out.extend(checks::events_per_feature(p.min(n), candidates, selected));
+    }
+    Ok(out)
+}
+
+/// Every check of one study.
+fn check_study(file: &Path, study: &Study) -> Result<Vec<Placed>> {
+    let place = Place {
+        file,
+        study: &study.study,
+        set: None,
+    };
+    let mut placed = Vec::new();
+    let mut add = |set: &str, findings: Vec<Finding>| {
+        placed.extend(findings.into_iter().map(|finding| Placed {
+            study: study.study.clone(),
+            set: set.to_string(),
+            finding,
+        }))
+    };
+    let total = place.count("total", study.total)?;
+    let pos = place.count("positives", study.positives)?;
+    let neg = place.count("negatives", study.negatives)?;
+    if let (Some(t), Some(p), Some(n)) = (total, pos, neg) {
+        add("whole study", vec![checks::counts(t, p, n)]);
+    }
+    if !study.partition.is_empty() {
+        let mut parts = Vec::new();
+        for name in &study.partition {
+            let set = study
+                .sets
+                .iter()
+                .find(|s| s.name == *name)
+                .ok_or_else(|| place.error("partition", format!("no set named {name:?}")))?;
+            let t = place
+                .count("total", set.total)?
+                .ok_or_else(|| place.error("partition", format!("set {name:?} states no total")))?;
+            parts.push((name.clone(), t, place.count("positives", set.positives)?));
+        }
+        let (t, pos) = match place.count("partition_of", study.partition_of)? {
+            Some(of) => (of, None),
+            None => (
+                total.ok_or_else(|| place.error("partition", "the study states no total"))?,
+                pos,
+            ),
+        };
+        add("whole study", vec![checks::partition(t, pos, &parts)]);
+    }
+    for set in &study.sets {
+        add(&set.name, check_set(file, study, set)?);
+    }
+    Ok(placed)
+}
+
+/// Names the study of a parse error: `studies[2].sets[0].x` becomes `study "Name", ...`.
+fn locate(text: &str, message: String) -> String {
+    let Some(rest) = message.strip_prefix("studies[") else {
+        return message;
+    };
+    let Some((index, _)) = rest.split_once(']') else {
+        return message;
+    };
+    let name = index.parse::<usize>().ok().and_then(|i| {
+        let value: Value = serde_saphyr::from_str(text).ok()?;
+        value["studies"][i]["study"].as_str().map(str::to_string)
+    });
+    match name {
+        Some(n) => format!("study {n:?}: {message}"),
+        None => message,
+    }
+}
+
+/// Reads a claims file; errors name the study and field.
+pub fn load(path: &Path) -> Result<ClaimsFile> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::input(path, format!("cannot read: {e}")))?;
+    crate::protocol::parse_yaml(path, &text).map_err(|e| match e {
+        Error::Input { path, problem } => Error::Input {
+            problem: locate(&text, problem),
+            path,
+        },
+        other => other,
+    })
+}
+
+/// Runs every check and writes DIR/claims.json and DIR/report.html.
+pub fn run(args: &ClaimsArgs) -> Result<Outcome> {
+    let file = load(&args.file)?;
+    let mut findings = Vec::new();
+    for study in &file.studies {
+        findings.extend(check_study(&args.file, study)?);
+    }
+    let count = |v: Verdict| findings.iter().filter(|f| f.finding.verdict == v).count();
+    let tally = json!({
+        "consistent": count(Verdict::Consistent),
+        "implausible": count(Verdict::Implausible),
+        "impossible": count(Verdict::Impossible),
+        "cannot_check": count(Verdict::CannotCheck),
+    });
+    let results = json!({
+        "name": file.name,
+        "file": args.file.display().to_string(),
+        "tool": {"name": "radaudit", "version": env!("CARGO_PKG_VERSION")},
+        "tally": tally,
+        "findings": findings,
+    });
+    std::fs::create_dir_all(&args.out).map_err(|e| Error::output(&args.out, e.to_string()))?;
+    let text =
+        serde_json::to_string_pretty(&results).map_err(|e| Error::Internal(e.to_string()))?;
+    write_bytes(
+        &args.out.join("claims.json"),
+        format!("{text}\n").as_bytes(),
+    )?;
+    let html = crate::report::claims::render(&file.name, &results)?;
+    write_bytes(&args.out.join("report.html"), html.as_bytes())?;
+    let impossible = count(Verdict::Impossible);
+    Ok(Outcome {
+        impossible,
+        summary: format!(
+            "wrote {}: {} checks, {} consistent, {} implausible, {} impossible, {} cannot be checked\n",
+            args.out.display(),
+            findings.len(),
+            tally["consistent"],
+            tally["implausible"],
+            impossible,
+            tally["cannot_check"]
+        ),
+    })
+}
