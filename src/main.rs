@@ -182,6 +182,81 @@ enum Command {
         /// Worker threads (default: all cores). Results do not depend on it.
         #[arg(long)]
         threads: Option<usize>,
+        /// Print the job count and the shard layout (for --shards N) and stop.
+        #[arg(long)]
+        plan: bool,
+        /// Shards for --plan.
+        #[arg(long, default_value_t = 1)]
+        shards: usize,
+        /// Run only shard I of N (e.g. 0/4): writes shards/I.parquet and shards/I.json into
+        /// the run folder; `radaudit merge` joins them.
+        #[arg(long)]
+        shard: Option<radaudit::audit::shard::ShardSpec>,
+    },
+    /// Join the shards of a sharded audit (shards/I.parquet and I.json in RUN_DIR) after
+    /// checking that every one is present, complete and made from the same protocol and tool
+    /// version; then compute and write exactly what a single run writes.
+    Merge {
+        /// The run folder the shards wrote into.
+        run_dir: PathBuf,
+        /// Worker threads for the statistics.
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+    /// Write (and with --submit, submit) an audit as a SLURM job array of N shards plus a
+    /// merge job that runs after the array succeeds (--dependency=afterok). Scripts go to
+    /// RUN_DIR/slurm/; shards and merge share RUN_DIR, which every node must see.
+    Slurm {
+        /// The audit protocol.
+        protocol: PathBuf,
+        /// The run folder (on a filesystem every node shares).
+        #[arg(long)]
+        out: PathBuf,
+        /// Number of shards (array tasks).
+        #[arg(long)]
+        shards: usize,
+        #[arg(long)]
+        partition: Option<String>,
+        /// Time limit per task, HH:MM:SS.
+        #[arg(long, default_value = "04:00:00")]
+        time: String,
+        #[arg(long, default_value_t = 1)]
+        cpus_per_task: usize,
+        /// Submit with sbatch and print the job ids.
+        #[arg(long)]
+        submit: bool,
+        /// Submit only the shards whose outputs are missing (after a failure), then the merge.
+        #[arg(long)]
+        only_missing: bool,
+    },
+    /// Write an audit as a Kubernetes Indexed Job of N shards (the shard from
+    /// JOB_COMPLETION_INDEX) plus the merge Job, on a PersistentVolumeClaim all pods mount.
+    K8s {
+        /// The protocol's path as the pods see it (on the volume).
+        protocol: PathBuf,
+        #[arg(long)]
+        shards: usize,
+        /// The container image with radaudit on its PATH.
+        #[arg(long)]
+        image: String,
+        /// The PersistentVolumeClaim holding the inputs and the run folder.
+        #[arg(long)]
+        pvc: String,
+        /// Where the pods mount the volume.
+        #[arg(long, default_value = "/data")]
+        mount: String,
+        /// The run folder as the pods see it.
+        #[arg(long, default_value = "/data/runs/audit")]
+        run_dir: String,
+        /// CPUs per pod (and threads per shard).
+        #[arg(long, default_value_t = 1)]
+        cpus: usize,
+        /// Name prefix of the Jobs.
+        #[arg(long, default_value = "radaudit")]
+        name: String,
+        /// The manifest file to write.
+        #[arg(long, default_value = "radaudit-k8s.yaml")]
+        out: PathBuf,
     },
     /// Compare a radiomic model with the clinical references (DXA T-score, FRAX, L1 HU) on
     /// the same patients: AUCs with DeLong CIs and paired tests, sensitivity/specificity/PPV/
@@ -444,15 +519,76 @@ fn run(command: Command) -> Result<u8> {
             out,
             resume,
             threads,
+            plan,
+            shards,
+            shard,
         } => {
+            if plan {
+                print!("{}", radaudit::audit::plan_text(&protocol, shards)?);
+                return Ok(0);
+            }
             let outcome = radaudit::audit::run(&AuditArgs {
                 protocol,
                 out,
                 resume,
                 threads,
+                shard,
             })?;
             eprint!("{}", outcome.summary);
             Ok(if outcome.passed { 0 } else { 1 })
+        }
+        Command::Merge { run_dir, threads } => {
+            let outcome = radaudit::audit::shard::merge(&run_dir, threads)?;
+            eprint!("{}", outcome.summary);
+            Ok(if outcome.passed { 0 } else { 1 })
+        }
+        Command::Slurm {
+            protocol,
+            out,
+            shards,
+            partition,
+            time,
+            cpus_per_task,
+            submit,
+            only_missing,
+        } => {
+            let text = commands::cluster::slurm(&commands::cluster::SlurmArgs {
+                protocol,
+                out,
+                shards,
+                partition,
+                time,
+                cpus_per_task,
+                submit,
+                only_missing,
+            })?;
+            eprint!("{text}");
+            Ok(0)
+        }
+        Command::K8s {
+            protocol,
+            shards,
+            image,
+            pvc,
+            mount,
+            run_dir,
+            cpus,
+            name,
+            out,
+        } => {
+            let text = commands::cluster::k8s(&commands::cluster::K8sArgs {
+                protocol,
+                shards,
+                image,
+                pvc,
+                mount,
+                run_dir,
+                cpus,
+                name,
+                out,
+            })?;
+            eprint!("{text}");
+            Ok(0)
         }
         Command::Compare {
             protocol,

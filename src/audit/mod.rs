@@ -9,6 +9,7 @@ pub mod harmonized;
 pub mod journal;
 pub mod outputs;
 pub mod plan;
+pub mod shard;
 pub mod stability;
 pub mod verdict;
 
@@ -31,6 +32,8 @@ pub struct AuditArgs {
     pub out: Option<PathBuf>,
     pub resume: bool,
     pub threads: Option<usize>,
+    /// Run only this shard (`I/N`) and write shards/I.parquet and shards/I.json.
+    pub shard: Option<shard::ShardSpec>,
 }
 
 /// How the audit ended.
@@ -51,6 +54,13 @@ pub fn default_run_dir(protocol: &Path) -> PathBuf {
     PathBuf::from("runs").join(stem)
 }
 
+/// `radaudit audit --plan`: the job count and the layout of `shards` shards.
+pub fn plan_text(protocol_path: &Path, shards: usize) -> Result<String> {
+    let loaded = protocol::load(protocol_path)?;
+    let plan = Plan::new(&loaded)?;
+    Ok(shard::describe(&loaded, &plan, shards))
+}
+
 /// Runs the audit.
 pub fn run(args: &AuditArgs) -> Result<Outcome> {
     let started = Instant::now();
@@ -69,19 +79,61 @@ pub fn run(args: &AuditArgs) -> Result<Outcome> {
         .num_threads(threads)
         .build()
         .map_err(|e| Error::Internal(format!("thread pool: {e}")))?;
+    if let Some(spec) = args.shard {
+        return shard::run_shard(&shard::ShardRun {
+            protocol: &args.protocol,
+            loaded: &loaded,
+            plan: &plan,
+            run_dir: &run_dir,
+            spec,
+            resume: args.resume,
+            threads,
+            pool: &pool,
+        });
+    }
+    let (journal, done) = open_journal(&run_dir, &loaded, args.resume)?;
+    let executed = pool.install(|| execute::execute(&plan, &loaded, journal, done, threads))?;
+    finish(
+        &loaded,
+        &plan,
+        &executed,
+        &run_dir,
+        &pool,
+        threads,
+        started.elapsed().as_secs_f64(),
+    )
+}
+
+/// The journal of `dir` for this protocol: a new one, or (resuming) the cases it holds.
+fn open_journal(
+    dir: &Path,
+    loaded: &Loaded,
+    resume: bool,
+) -> Result<(Journal, Vec<journal::CaseRecord>)> {
     let header = Header {
         journal: 1,
         protocol_sha256: outputs::sha256_bytes(loaded.text.as_bytes()),
         tool_version: env!("CARGO_PKG_VERSION").into(),
     };
-    let (journal, done) = if args.resume {
-        Journal::resume(&run_dir, &header)?
+    if resume {
+        Journal::resume(dir, &header)
     } else {
-        (Journal::create(&run_dir, &header)?, Vec::new())
-    };
-    let executed = pool.install(|| execute::execute(&plan, &loaded, journal, done, threads))?;
-    let run_seconds = started.elapsed().as_secs_f64();
+        Ok((Journal::create(dir, &header)?, Vec::new()))
+    }
+}
 
+/// Everything after the features: stability, ComBat, the verdict, and the run folder's
+/// tables, summary, manifest and report. A single run and a merge of shards both end here,
+/// so they write the same bytes.
+fn finish(
+    loaded: &Loaded,
+    plan: &Plan,
+    executed: &execute::Executed,
+    run_dir: &Path,
+    pool: &rayon::ThreadPool,
+    threads: usize,
+    run_seconds: f64,
+) -> Result<Outcome> {
     let stats_started = Instant::now();
     let jobs: Vec<Vec<plan::Job>> = plan.cases.iter().map(|c| plan.jobs(c)).collect();
     let complete: Vec<usize> = (0..plan.cases.len())
@@ -196,7 +248,7 @@ pub fn run(args: &AuditArgs) -> Result<Outcome> {
         None => None,
     };
     let verdict = verdict::judge(
-        &loaded,
+        loaded,
         &axis_jobs,
         &stability_rows,
         harmonized_rows.as_deref(),
@@ -213,19 +265,19 @@ pub fn run(args: &AuditArgs) -> Result<Outcome> {
     if let Some(rows) = &harmonized_rows {
         outputs::write_harmonized(&run_dir.join("harmonized_stability.csv"), rows)?;
     }
-    let summary = verdict.summary_json(&loaded, &plan, &executed, &notes);
+    let summary = verdict.summary_json(loaded, plan, executed, &notes);
     write_json(&run_dir.join("summary.json"), &summary)?;
     let timings = json!({
         "run_seconds": run_seconds,
         "statistics_seconds": stats_seconds,
         "outputs_seconds": outputs_started.elapsed().as_secs_f64(),
     });
-    let manifest = manifest(&loaded, &plan, &executed, threads, timings)?;
+    let manifest = manifest(loaded, plan, executed, threads, timings)?;
     write_json(&run_dir.join("manifest.json"), &manifest)?;
     if loaded.protocol.outputs.report {
         let html = crate::report::audit::render(&crate::report::audit::ReportInput {
-            loaded: &loaded,
-            plan: &plan,
+            loaded,
+            plan,
             verdict: &verdict,
             stability: &stability_rows,
             harmonized: harmonized_rows.as_deref(),
@@ -248,7 +300,7 @@ pub fn run(args: &AuditArgs) -> Result<Outcome> {
     );
     Ok(Outcome {
         passed: verdict.passed,
-        run_dir,
+        run_dir: run_dir.to_path_buf(),
         summary: text,
     })
 }

@@ -115,6 +115,15 @@ impl Plan {
         })
     }
 
+    /// The same plan over the cases `range` only (a shard). A case's jobs and random draws
+    /// depend on its id, not its position, so they are the same as in the whole plan.
+    pub fn with_cases(&self, range: std::ops::Range<usize>) -> Plan {
+        Plan {
+            cases: self.cases[range].to_vec(),
+            ..self.clone()
+        }
+    }
+
     /// Jobs per case (the same for every case).
     pub fn jobs_per_case(&self) -> usize {
         1 + match self.design {

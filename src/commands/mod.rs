@@ -3,6 +3,7 @@
 //! file, row and column, calls `stats`, and writes its outputs atomically), `perturb` and
 //! `phantom`. main.rs only parses arguments and calls these.
 
+pub mod cluster;
 pub mod harmonize;
 pub mod icc;
 pub mod perturb;
