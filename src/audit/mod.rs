@@ -71,14 +71,7 @@ pub fn run(args: &AuditArgs) -> Result<Outcome> {
         .clone()
         .unwrap_or_else(|| default_run_dir(&args.protocol));
     std::fs::create_dir_all(&run_dir).map_err(|e| Error::output(&run_dir, e.to_string()))?;
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| Error::Internal(format!("thread pool: {e}")))?;
+    let (threads, pool) = thread_pool(args.threads)?;
     if let Some(spec) = args.shard {
         return shard::run_shard(&shard::ShardRun {
             protocol: &args.protocol,
@@ -102,6 +95,18 @@ pub fn run(args: &AuditArgs) -> Result<Outcome> {
         threads,
         started.elapsed().as_secs_f64(),
     )
+}
+
+/// The worker count (default: all cores) and a pool of that many threads.
+fn thread_pool(threads: Option<usize>) -> Result<(usize, rayon::ThreadPool)> {
+    let threads = threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::Internal(format!("thread pool: {e}")))?;
+    Ok((threads, pool))
 }
 
 /// The journal of `dir` for this protocol: a new one, or (resuming) the cases it holds.

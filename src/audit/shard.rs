@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::execute::{self, Executed, Failure};
 use super::journal::CaseRecord;
 use super::plan::Plan;
-use super::{Outcome, finish, open_journal, outputs};
+use super::{Outcome, finish, open_journal, outputs, thread_pool};
 use crate::error::{Error, Result};
 use crate::output::write_bytes;
 use crate::protocol::{self, Loaded};
@@ -352,13 +352,7 @@ pub fn merge(run_dir: &Path, threads: Option<usize>) -> Result<Outcome> {
         resumed,
         computed_jobs,
     };
-    let threads = threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| Error::Internal(format!("thread pool: {e}")))?;
+    let (threads, pool) = thread_pool(threads)?;
     let run_seconds: f64 = manifests.iter().map(|(_, m)| m.seconds).fold(0.0, f64::max);
     let outcome = finish(
         &loaded,

@@ -28,6 +28,13 @@ pub enum Verdict {
     CannotCheck,
 }
 
+impl Verdict {
+    /// Consistent when `ok`, else `otherwise`.
+    pub fn unless(ok: bool, otherwise: Verdict) -> Verdict {
+        if ok { Verdict::Consistent } else { otherwise }
+    }
+}
+
 /// One check's outcome.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
@@ -70,11 +77,7 @@ pub fn show(r: &Reported) -> String {
 /// Positives + negatives = total.
 pub fn counts(total: u64, positives: u64, negatives: u64) -> Finding {
     let sum = positives + negatives;
-    let verdict = if sum == total {
-        Verdict::Consistent
-    } else {
-        Verdict::Impossible
-    };
+    let verdict = Verdict::unless(sum == total, Verdict::Impossible);
     finding(
         "counts add up",
         format!("{total} patients: {positives} positive, {negatives} negative"),
@@ -103,11 +106,7 @@ pub fn partition(
         "subsets add up",
         format!("{} split the {total} patients", parts.len()),
         computation,
-        if ok {
-            Verdict::Consistent
-        } else {
-            Verdict::Impossible
-        },
+        Verdict::unless(ok, Verdict::Impossible),
         "The data sets do not add up to the study's sample: were patients excluded or counted twice, and where is that reported?",
     )
 }
@@ -157,11 +156,7 @@ pub fn proportion(name: &str, r: &Reported, n: Option<u64>, count: Option<(u64, 
             &format!("{name}: count"),
             claim,
             format!("{k}/{m} = {x:.5}, reported {}", show(r)),
-            if r.admits(x) {
-                Verdict::Consistent
-            } else {
-                Verdict::Impossible
-            },
+            Verdict::unless(r.admits(x), Verdict::Impossible),
             "The count does not give the reported percentage: which is right?",
         );
     }
@@ -203,11 +198,7 @@ pub fn proportion(name: &str, r: &Reported, n: Option<u64>, count: Option<(u64, 
         &format!("{name}: whole counts"),
         claim,
         computation,
-        if fits.is_empty() {
-            Verdict::Impossible
-        } else {
-            Verdict::Consistent
-        },
+        Verdict::unless(!fits.is_empty(), Verdict::Impossible),
         question,
     )
 }
@@ -423,11 +414,7 @@ pub fn auc(
             "AUC CI contains the AUC",
             claim.clone(),
             format!("{} <= {} <= {}, within 0 to 1", show(&lo), show(a), show(&hi)),
-            if ok {
-                Verdict::Consistent
-            } else {
-                Verdict::Impossible
-            },
+            Verdict::unless(ok, Verdict::Impossible),
             "The confidence interval does not contain its estimate (or leaves 0 to 1): which numbers are right?",
         ));
     }
@@ -448,11 +435,7 @@ pub fn auc(
                             hanley_mcneil_se(a.value, p, n),
                             hi.value - lo.value
                         ),
-                        if ratio < 0.6 {
-                            Verdict::Implausible
-                        } else {
-                            Verdict::Consistent
-                        },
+                        Verdict::unless(ratio >= 0.6, Verdict::Implausible),
                         question_narrow,
                     ));
                 }
@@ -480,11 +463,7 @@ pub fn auc(
                     Some(k) => format!("{k}/{pairs} half-pairs = {:.5}", k as f64 / pairs as f64),
                     None => format!("no k/{pairs} (half-pairs of {p} x {n}) prints as {}", show(a)),
                 },
-                if hit.is_some() {
-                    Verdict::Consistent
-                } else {
-                    Verdict::Impossible
-                },
+                Verdict::unless(hit.is_some(), Verdict::Impossible),
                 "No AUC of this many positives and negatives prints as the reported value: which set was it computed on?",
             ));
         }
@@ -505,11 +484,7 @@ pub fn auc(
                         "the split of {t} patients is not stated; the narrowest Hanley-McNeil 95% CI any split allows is {best:.3} wide ({best_p} positive); reported {:.3}, {ratio:.2} of it",
                         hi.value - lo.value
                     ),
-                    if ratio < 0.6 {
-                        Verdict::Implausible
-                    } else {
-                        Verdict::Consistent
-                    },
+                    Verdict::unless(ratio >= 0.6, Verdict::Implausible),
                     question_narrow,
                 ));
             }
@@ -542,10 +517,8 @@ pub fn operating_point(a: &Reported, sens: &Reported, spec: &Reported) -> Findin
     );
     let verdict = if a.high < lower - 1e-12 || a.low > upper + 1e-12 {
         Verdict::Impossible
-    } else if a.high < balanced - 1e-12 {
-        Verdict::Implausible
     } else {
-        Verdict::Consistent
+        Verdict::unless(a.high >= balanced - 1e-12, Verdict::Implausible)
     };
     finding(
         "operating point against AUC",
@@ -633,11 +606,7 @@ pub fn p_value(
                 ""
             }
         ),
-        if ok {
-            Verdict::Consistent
-        } else {
-            Verdict::Impossible
-        },
+        Verdict::unless(ok, Verdict::Impossible),
         "The p-value does not follow from the reported statistic and degrees of freedom: which is right?",
     )
 }
@@ -709,11 +678,7 @@ pub fn icc(
         "ICC CI contains the ICC",
         claim.clone(),
         format!("{} <= {} <= {}", show(&lo), show(r), show(&hi)),
-        if inside {
-            Verdict::Consistent
-        } else {
-            Verdict::Impossible
-        },
+        Verdict::unless(inside, Verdict::Impossible),
         "The confidence interval does not contain its estimate: which numbers are right?",
     ));
     let ratio = (hi.value - lo.value) / (h - l);
@@ -730,11 +695,7 @@ pub fn icc(
             },
             hi.value - lo.value
         ),
-        if (0.5..=2.0).contains(&ratio) {
-            Verdict::Consistent
-        } else {
-            Verdict::Implausible
-        },
+        Verdict::unless((0.5..=2.0).contains(&ratio), Verdict::Implausible),
         "The ICC's CI is far from what this many subjects and raters give: which ICC form and how many subjects were used?",
     ));
     out
@@ -756,11 +717,7 @@ pub fn events_per_feature(
             &format!("events per {what} feature"),
             format!("{events} events (smaller class), {f} {what} features"),
             format!("{epv:.2} events per {what} feature (at least 10 is the usual minimum)"),
-            if epv < 10.0 {
-                Verdict::Implausible
-            } else {
-                Verdict::Consistent
-            },
+            Verdict::unless(epv >= 10.0, Verdict::Implausible),
             "There are far fewer events than features the model could choose from: how was overfitting prevented, and does the performance hold on external data?",
         ));
     }

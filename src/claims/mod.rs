@@ -197,11 +197,7 @@ fn check_set(file: &Path, study: &Study, set: &DataSet) -> Result<Vec<Finding>> 
                 check: format!("{field} CI contains it"),
                 claim: format!("{field} {} ({}-{})", checks::show(&v), checks::show(&lo), checks::show(&hi)),
                 computation: format!("{} <= {} <= {}", checks::show(&lo), checks::show(&v), checks::show(&hi)),
-                verdict: if lo.value <= v.value && v.value <= hi.value {
-                    Verdict::Consistent
-                } else {
-                    Verdict::Impossible
-                },
+                verdict: Verdict::unless(lo.value <= v.value && v.value <= hi.value, Verdict::Impossible),
                 question: "The confidence interval does not contain its estimate: which numbers are right?".into(),
             });
         }

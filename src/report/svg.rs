@@ -23,6 +23,15 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+/// A `points` attribute: "x,y x,y ...".
+fn points_attribute(points: &[(f64, f64)]) -> String {
+    let coords: Vec<String> = points
+        .iter()
+        .map(|(x, y)| format!("{x:.1},{y:.1}"))
+        .collect();
+    coords.join(" ")
+}
+
 /// An SVG document being built.
 pub struct Svg {
     body: String,
@@ -59,27 +68,19 @@ impl Svg {
 
     /// A polyline through `points`.
     pub fn polyline(&mut self, points: &[(f64, f64)], stroke: &str, width: f64) {
-        let coords: Vec<String> = points
-            .iter()
-            .map(|(x, y)| format!("{x:.1},{y:.1}"))
-            .collect();
         let _ = write!(
             self.body,
             r#"<polyline points="{}" fill="none" stroke="{stroke}" stroke-width="{width}"/>"#,
-            coords.join(" ")
+            points_attribute(points)
         );
     }
 
     /// A filled, translucent polygon (a confidence band).
     pub fn polygon(&mut self, points: &[(f64, f64)], fill: &str, opacity: f64) {
-        let coords: Vec<String> = points
-            .iter()
-            .map(|(x, y)| format!("{x:.1},{y:.1}"))
-            .collect();
         let _ = write!(
             self.body,
             r#"<polygon points="{}" fill="{fill}" fill-opacity="{opacity}" stroke="none"/>"#,
-            coords.join(" ")
+            points_attribute(points)
         );
     }
 

@@ -160,61 +160,70 @@ fn active_set_step(
     Some(active)
 }
 
-/// One cyclic coordinate-descent sweep (intercept, then the features `only` or all) on the
-/// weighted least-squares problem; returns the largest move.
-#[allow(clippy::too_many_arguments)]
-fn sweep(
-    cols: &[Vec<f64>],
-    weight: &[f64],
-    col_scale: &[f64],
+/// The weighted least-squares problem of one Newton step, for coordinate descent:
+/// minimise sum_i weight_i (z_i - b - x_i w)^2 / 2 + lambda |w|.
+struct Quadratic<'a> {
+    cols: &'a [Vec<f64>],
+    weight: &'a [f64],
+    /// sum_i weight_i x_ij^2 per feature.
+    col_scale: Vec<f64>,
     weight_sum: f64,
     lambda: f64,
-    residual: &mut [f64],
-    nb: &mut f64,
-    nw: &mut [f64],
-    only: Option<&[usize]>,
-) -> f64 {
-    let shift = weight
-        .iter()
-        .zip(residual.iter())
-        .map(|(wt, r)| wt * r)
-        .sum::<f64>()
-        / weight_sum;
-    *nb += shift;
-    residual.iter_mut().for_each(|r| *r -= shift);
-    let mut largest = shift.abs();
-    let all: Vec<usize>;
-    let features = match only {
-        Some(list) => list,
-        None => {
-            all = (0..cols.len()).collect();
-            &all
-        }
-    };
-    for &j in features {
-        if col_scale[j] == 0.0 {
-            continue;
-        }
-        let col = &cols[j];
-        let rho: f64 = col
+}
+
+impl Quadratic<'_> {
+    /// One cyclic sweep (intercept, then the features `only` or all), keeping `residual` =
+    /// z - b - X w up to date; returns the largest move.
+    fn sweep(
+        &self,
+        residual: &mut [f64],
+        nb: &mut f64,
+        nw: &mut [f64],
+        only: Option<&[usize]>,
+    ) -> f64 {
+        let shift = self
+            .weight
             .iter()
-            .zip(weight)
             .zip(residual.iter())
-            .map(|((v, wt), r)| wt * v * r)
+            .map(|(wt, r)| wt * r)
             .sum::<f64>()
-            + col_scale[j] * nw[j];
-        let updated = soft_threshold(rho, lambda) / col_scale[j];
-        let delta = updated - nw[j];
-        if delta != 0.0 {
-            residual
-                .iter_mut()
-                .zip(col)
-                .for_each(|(r, v)| *r -= delta * v);
-            nw[j] = updated;
-            largest = largest.max(delta.abs());
+            / self.weight_sum;
+        *nb += shift;
+        residual.iter_mut().for_each(|r| *r -= shift);
+        let mut largest = shift.abs();
+        let all: Vec<usize>;
+        let features = match only {
+            Some(list) => list,
+            None => {
+                all = (0..self.cols.len()).collect();
+                &all
+            }
+        };
+        for &j in features {
+            if self.col_scale[j] == 0.0 {
+                continue;
+            }
+            let col = &self.cols[j];
+            let rho: f64 = col
+                .iter()
+                .zip(self.weight)
+                .zip(residual.iter())
+                .map(|((v, wt), r)| wt * v * r)
+                .sum::<f64>()
+                + self.col_scale[j] * nw[j];
+            let updated = soft_threshold(rho, self.lambda) / self.col_scale[j];
+            let delta = updated - nw[j];
+            if delta != 0.0 {
+                residual
+                    .iter_mut()
+                    .zip(col)
+                    .for_each(|(r, v)| *r -= delta * v);
+                nw[j] = updated;
+                largest = largest.max(delta.abs());
+            }
         }
+        largest
     }
-    largest
 }
 
 /// Fits the model to rows `x` (n x p) and 0/1 outcomes `y` with inverse penalty `c`.
@@ -263,46 +272,31 @@ pub fn fit_l1_from(x: &[Vec<f64>], y: &[f64], c: f64, start: Option<&Fit>) -> Re
         }
         // Coordinate descent on sum_i weight_i (z_i - b' - x_i w')^2 / 2 + lambda |w'|.
         let (mut nb, mut nw) = (b, w.clone());
-        let col_scale: Vec<f64> = cols
-            .iter()
-            .map(|c| c.iter().zip(&weight).map(|(v, wt)| wt * v * v).sum())
-            .collect();
-        let weight_sum: f64 = weight.iter().sum();
+        let problem = Quadratic {
+            cols: &cols,
+            weight: &weight,
+            col_scale: cols
+                .iter()
+                .map(|c| c.iter().zip(&weight).map(|(v, wt)| wt * v * v).sum())
+                .collect(),
+            weight_sum: weight.iter().sum(),
+            lambda,
+        };
+        // The working response z = eta + residual, fixed for this Newton step.
+        let z: Vec<f64> = eta.iter().zip(&residual).map(|(e, r)| e + r).collect();
         // Sweeps over every coordinate alternate with sweeps over the active (non-zero) ones
         // until those settle (glmnet's active-set strategy); done when a full sweep moves
         // nothing by more than the tolerance.
-        // The working response z = eta + residual, fixed for this Newton step.
-        let z: Vec<f64> = eta.iter().zip(&residual).map(|(e, r)| e + r).collect();
         let mut sweeps = 0;
         loop {
-            let largest = sweep(
-                &cols,
-                &weight,
-                &col_scale,
-                weight_sum,
-                lambda,
-                &mut residual,
-                &mut nb,
-                &mut nw,
-                None,
-            );
+            let largest = problem.sweep(&mut residual, &mut nb, &mut nw, None);
             sweeps += 1;
             if largest < CD_TOLERANCE || sweeps >= MAX_SWEEPS {
                 break;
             }
             let active: Vec<usize> = (0..p).filter(|&j| nw[j] != 0.0).collect();
             for _ in 0..ACTIVE_SWEEPS {
-                let moved = sweep(
-                    &cols,
-                    &weight,
-                    &col_scale,
-                    weight_sum,
-                    lambda,
-                    &mut residual,
-                    &mut nb,
-                    &mut nw,
-                    Some(&active),
-                );
+                let moved = problem.sweep(&mut residual, &mut nb, &mut nw, Some(&active));
                 sweeps += 1;
                 if moved < CD_TOLERANCE {
                     break;
