@@ -11,6 +11,7 @@
 #![allow(clippy::needless_range_loop)]
 
 pub mod audit;
+pub mod calibrate;
 pub mod claims;
 pub mod commands;
 pub mod compare;

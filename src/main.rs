@@ -315,6 +315,27 @@ enum Command {
         #[arg(long, default_value = "claims")]
         out: PathBuf,
     },
+    /// Calibrate a site's scanner from a scan of a QCT phantom: find the phantom, measure its
+    /// rods, fit HU = a + b x density, convert a vertebral ROI to vBMD (ACR category), and
+    /// compare with a reference site's calibration.json against the phantom file's limits.
+    /// Writes calibration.json and report.html; exit code 1 when a limit fails.
+    Calibrate {
+        /// The phantom scan.
+        #[arg(long)]
+        scan: PathBuf,
+        /// The phantom definition (YAML), e.g. phantoms/qct-ha-4.yaml.
+        #[arg(long)]
+        phantom: PathBuf,
+        /// A vertebral trabecular ROI (mask on the scan's grid) to convert to vBMD.
+        #[arg(long)]
+        vertebra_mask: Option<PathBuf>,
+        /// A reference site's calibration.json to compare with.
+        #[arg(long)]
+        reference: Option<PathBuf>,
+        /// The output folder.
+        #[arg(long, default_value = "calibration")]
+        out: PathBuf,
+    },
     /// Apply a perturbation chain to an image and its ROI and write the results (to look at
     /// what an audit's perturbations do). Random draws come from the seed, the case id and
     /// the chain, never from the thread count.
@@ -373,6 +394,36 @@ enum Command {
 
 #[derive(Subcommand)]
 enum PhantomKind {
+    /// A synthetic scan of a QCT calibration phantom (phantoms/qct-*.yaml) through the
+    /// scanner and kV models, placed with a shift and a rotation about z.
+    Qct {
+        /// The phantom definition (YAML).
+        #[arg(long)]
+        phantom: PathBuf,
+        /// Scanner profile (smooth, standard, sharp, or none for the ideal image).
+        #[arg(long, default_value = "standard")]
+        scanner: String,
+        /// Tube voltage, kV (80-140).
+        #[arg(long, default_value_t = 120.0)]
+        kvp: f64,
+        /// The scan to write (.nii.gz, .nrrd, ...).
+        #[arg(long)]
+        out: PathBuf,
+        /// The phantom's centre, mm from the scan centre.
+        #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+        shift_x: f64,
+        #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+        shift_y: f64,
+        /// Rotation about z, degrees.
+        #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+        rotate: f64,
+        /// In-plane field of view, mm.
+        #[arg(long, default_value_t = 250.0)]
+        fov: f64,
+        /// Seed of the noise.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// A synthetic osteoporosis cohort with known truth: demographics, true vBMD, simulated
     /// DXA T-score (with its confounders) and FRAX-like scores, fractures, and each patient's
     /// vertebra phantom with its L1 HU and 107 features, in DIR/cohort.csv.
@@ -651,6 +702,52 @@ fn run(command: Command) -> Result<u8> {
             })?;
             eprint!("{summary}");
             Ok(0)
+        }
+        Command::Phantom {
+            kind:
+                PhantomKind::Qct {
+                    phantom,
+                    scanner,
+                    kvp,
+                    out,
+                    shift_x,
+                    shift_y,
+                    rotate,
+                    fov,
+                    seed,
+                },
+        } => {
+            let p = radaudit::phantom::qct::QctPhantom::load(&phantom)?;
+            let pose = radaudit::phantom::qct::Pose {
+                x: shift_x,
+                y: shift_y,
+                angle: rotate,
+            };
+            let image = radaudit::phantom::qct::scan(&p, pose, fov, kvp, &scanner, seed)?;
+            io::write_volume(&image, &out, &WriteOptions::default())?;
+            eprintln!(
+                "wrote {} ({}, {scanner} at {kvp} kV)",
+                out.display(),
+                p.name
+            );
+            Ok(0)
+        }
+        Command::Calibrate {
+            scan,
+            phantom,
+            vertebra_mask,
+            reference,
+            out,
+        } => {
+            let outcome = radaudit::calibrate::run(&radaudit::calibrate::CalibrateArgs {
+                scan,
+                phantom,
+                vertebra_mask,
+                reference,
+                out,
+            })?;
+            eprint!("{}", outcome.summary);
+            Ok(if outcome.passed { 0 } else { 1 })
         }
         Command::Phantom {
             kind:

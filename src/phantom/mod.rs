@@ -2,6 +2,7 @@
 
 pub mod cohort;
 mod ibsi_digital;
+pub mod qct;
 pub mod vertebra;
 
 use std::path::Path;

@@ -3,6 +3,7 @@
 //! the page through tera's HTML escaping or `svg::escape`.
 
 pub mod audit;
+pub mod calibrate;
 pub mod claims;
 pub mod compare;
 pub mod svg;

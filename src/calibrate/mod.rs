@@ -1,0 +1,305 @@
+//! `radaudit calibrate`: a site's HU-to-BMD calibration from a scan of a QCT phantom. Finds
+//! the phantom (`locate`), measures mean and SD HU in each rod's eroded ROI over all slices,
+//! fits HU = a + b x density by least squares (slope CI, R^2, residuals), converts test rods
+//! and an optional vertebral ROI to vBMD (with the ACR QCT category: < 80 mg/cm3
+//! osteoporosis, 80-120 low bone mass, > 120 normal), and compares with a reference site's
+//! calibration against the phantom file's limits. Writes calibration.json and report.html;
+//! exit code 1 when the site fails a limit.
+
+pub mod locate;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+use crate::error::{Error, Result};
+use crate::output::write_bytes;
+use crate::phantom::qct::{Pose, QctPhantom};
+use crate::volume::io::{ReadOptions, read_mask, read_volume};
+
+/// What `radaudit calibrate` was asked to do.
+#[derive(Debug, Clone)]
+pub struct CalibrateArgs {
+    pub scan: PathBuf,
+    pub phantom: PathBuf,
+    pub vertebra_mask: Option<PathBuf>,
+    pub reference: Option<PathBuf>,
+    pub out: PathBuf,
+}
+
+/// One rod measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Measured {
+    pub name: String,
+    pub role: String,
+    pub density: f64,
+    pub mean_hu: f64,
+    pub sd_hu: f64,
+    pub voxels: usize,
+    /// Residual from the fit (calibration rods) or the recovered density (test rods).
+    pub residual_hu: Option<f64>,
+    pub vbmd: Option<f64>,
+}
+
+/// The least-squares line HU = intercept + slope x density.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Line {
+    pub intercept: f64,
+    pub slope: f64,
+    pub slope_ci: [f64; 2],
+    pub r_squared: f64,
+}
+
+impl Line {
+    pub fn density(&self, hu: f64) -> f64 {
+        (hu - self.intercept) / self.slope
+    }
+}
+
+/// Least squares with the slope's 95% CI (t with n - 2 df).
+pub fn fit_line(x: &[f64], y: &[f64]) -> Line {
+    let n = x.len() as f64;
+    let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
+    let sxx: f64 = x.iter().map(|v| (v - mx).powi(2)).sum();
+    let sxy: f64 = x.iter().zip(y).map(|(a, b)| (a - mx) * (b - my)).sum();
+    let syy: f64 = y.iter().map(|v| (v - my).powi(2)).sum();
+    let slope = sxy / sxx;
+    let intercept = my - slope * mx;
+    let sse: f64 = x
+        .iter()
+        .zip(y)
+        .map(|(a, b)| (b - intercept - slope * a).powi(2))
+        .sum();
+    let half = if n > 2.0 {
+        let t = StudentsT::new(0.0, 1.0, n - 2.0).map_or(f64::NAN, |d| d.inverse_cdf(0.975));
+        t * (sse / (n - 2.0) / sxx).sqrt()
+    } else {
+        f64::NAN
+    };
+    Line {
+        intercept,
+        slope,
+        slope_ci: [slope - half, slope + half],
+        r_squared: if syy > 0.0 { 1.0 - sse / syy } else { f64::NAN },
+    }
+}
+
+/// The ACR QCT category of a trabecular vBMD (mg/cm3 HA).
+pub fn acr_category(vbmd: f64) -> &'static str {
+    if vbmd < 80.0 {
+        "osteoporosis"
+    } else if vbmd <= 120.0 {
+        "low bone mass"
+    } else {
+        "normal"
+    }
+}
+
+/// The outcome of a calibration.
+pub struct Outcome {
+    pub passed: bool,
+    pub summary: String,
+}
+
+fn mean_sd(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let m = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+    (m, var.sqrt())
+}
+
+/// Runs the calibration.
+pub fn run(a: &CalibrateArgs) -> Result<Outcome> {
+    let phantom = QctPhantom::load(&a.phantom)?;
+    let scan = read_volume(&a.scan, &ReadOptions::default())?;
+    let (lo, hi) = scan
+        .voxels
+        .iter()
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &v| {
+            (l.min(v), h.max(v))
+        });
+    if !(lo >= -1024.5 && hi <= 4000.0) {
+        return Err(Error::input(
+            &a.scan,
+            format!("values {lo} to {hi} are outside -1024..4000 HU: not a CT scan in HU"),
+        ));
+    }
+    let plane = locate::Plane::of(&scan);
+    let pose = locate::locate(&plane, &phantom)
+        .ok_or_else(|| Error::input(&a.scan, "no phantom body (nothing above -500 HU)"))?;
+    let mut measured = Vec::new();
+    let [nx, ny, nz] = scan.geometry.size;
+    for insert in &phantom.inserts {
+        let (x, y) = pose.place(insert.x, insert.y);
+        if !plane.holds_disc(x, y, insert.diameter / 2.0) {
+            return Err(Error::input(
+                &a.scan,
+                format!(
+                    "insert {} (found at x {x:.1}, y {y:.1} mm) lies outside the field of view",
+                    insert.name
+                ),
+            ));
+        }
+        let disc = plane.disc(x, y, insert.diameter / 2.0 - phantom.erosion);
+        let values: Vec<f64> = (0..nz)
+            .flat_map(|k| disc.iter().map(move |&p| (k, p)))
+            .map(|(k, p)| f64::from(scan.voxels[(k, p / nx, p % nx)]))
+            .collect();
+        let _ = ny;
+        let (m, sd) = mean_sd(&values);
+        measured.push(Measured {
+            name: insert.name.clone(),
+            role: insert.role.clone(),
+            density: insert.density,
+            mean_hu: m,
+            sd_hu: sd,
+            voxels: values.len(),
+            residual_hu: None,
+            vbmd: None,
+        });
+    }
+    let cal: Vec<&Measured> = measured
+        .iter()
+        .filter(|m| m.role == "calibration")
+        .collect();
+    for w in cal.windows(2) {
+        if w[1].mean_hu <= w[0].mean_hu {
+            return Err(Error::input(
+                &a.scan,
+                format!(
+                    "inserts {} ({:.1} HU) and {} ({:.1} HU): CT numbers do not rise with density (wrong phantom file, or inserts swapped?)",
+                    w[0].name, w[0].mean_hu, w[1].name, w[1].mean_hu
+                ),
+            ));
+        }
+    }
+    let xs: Vec<f64> = cal.iter().map(|m| m.density).collect();
+    let ys: Vec<f64> = cal.iter().map(|m| m.mean_hu).collect();
+    let line = fit_line(&xs, &ys);
+    for m in &mut measured {
+        if m.role == "calibration" {
+            m.residual_hu = Some(m.mean_hu - line.intercept - line.slope * m.density);
+        } else {
+            m.vbmd = Some(line.density(m.mean_hu));
+        }
+    }
+    let vertebra = match &a.vertebra_mask {
+        Some(path) => {
+            let mask = read_mask(path, &ReadOptions::default())?;
+            if mask.geometry.size != scan.geometry.size {
+                return Err(Error::input(
+                    path,
+                    "the mask's grid differs from the scan's",
+                ));
+            }
+            let values: Vec<f64> = scan
+                .voxels
+                .iter()
+                .zip(mask.labels.iter())
+                .filter(|(_, l)| **l != 0)
+                .map(|(v, _)| f64::from(*v))
+                .collect();
+            if values.is_empty() {
+                return Err(Error::input(path, "the vertebral ROI is empty"));
+            }
+            let (m, sd) = mean_sd(&values);
+            let vbmd = line.density(m);
+            Some(
+                json!({"mean_hu": m, "sd_hu": sd, "voxels": values.len(), "vbmd": vbmd, "acr_category": acr_category(vbmd)}),
+            )
+        }
+        None => None,
+    };
+    let comparison = match &a.reference {
+        Some(path) => Some(compare(path, &line, &phantom)?),
+        None => None,
+    };
+    let passed = comparison
+        .as_ref()
+        .is_none_or(|c| c["passed"].as_bool() == Some(true));
+    let result = json!({
+        "tool": {"name": "radaudit", "version": env!("CARGO_PKG_VERSION")},
+        "scan": a.scan.display().to_string(),
+        "phantom": {"name": phantom.name, "file": a.phantom.display().to_string(), "material": phantom.material, "source": phantom.source},
+        "pose": pose,
+        "inserts": measured,
+        "calibration": line,
+        "vertebra": vertebra,
+        "comparison": comparison,
+        "passed": passed,
+    });
+    std::fs::create_dir_all(&a.out).map_err(|e| Error::output(&a.out, e.to_string()))?;
+    let text = serde_json::to_string_pretty(&result).map_err(|e| Error::Internal(e.to_string()))?;
+    write_bytes(
+        &a.out.join("calibration.json"),
+        format!("{text}\n").as_bytes(),
+    )?;
+    let html = crate::report::calibrate::render(&result, &line, &measured)?;
+    write_bytes(&a.out.join("report.html"), html.as_bytes())?;
+    let mut summary = format!(
+        "{}: HU = {:.2} + {:.4} x density (R^2 {:.5}); phantom at x {:.1}, y {:.1} mm, {:.1} deg\n",
+        if passed { "PASS" } else { "FAIL" },
+        line.intercept,
+        line.slope,
+        line.r_squared,
+        pose.x,
+        pose.y,
+        pose.angle
+    );
+    if let Some(c) = &comparison {
+        for l in c["limits"].as_array().into_iter().flatten() {
+            summary += &format!("  {}\n", l["text"].as_str().unwrap_or(""));
+        }
+    }
+    Ok(Outcome { passed, summary })
+}
+
+/// The site's calibration against a reference site's calibration.json, limit by limit.
+fn compare(path: &Path, line: &Line, phantom: &QctPhantom) -> Result<Value> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::input(path, format!("cannot read: {e}")))?;
+    let v: Value =
+        serde_json::from_str(&text).map_err(|e| Error::input(path, format!("not JSON: {e}")))?;
+    let reference: Line = serde_json::from_value(v["calibration"].clone())
+        .map_err(|e| Error::input(path, format!("no calibration in it: {e}")))?;
+    let limits = phantom.limits;
+    let slope_diff = 100.0 * (line.slope - reference.slope) / reference.slope;
+    let intercept_diff = line.intercept - reference.intercept;
+    // A voxel the reference reads as 100 mg/cm3, read with this site's calibration.
+    let at_100 = line.density(reference.intercept + reference.slope * 100.0) - 100.0;
+    let check = |name: &str, value: f64, limit: f64, unit: &str| {
+        let ok = value.abs() <= limit;
+        json!({"limit": name, "value": value, "allowed": limit, "passed": ok,
+            "text": format!("{name}: {value:+.2} {unit} (allowed +/- {limit} {unit}): {}",
+                if ok { "within".to_string() } else { format!("FAILS by {:.2} {unit}", value.abs() - limit) })})
+    };
+    let checks = vec![
+        check("slope difference", slope_diff, limits.slope_percent, "%"),
+        check(
+            "intercept difference",
+            intercept_diff,
+            limits.intercept_hu,
+            "HU",
+        ),
+        check(
+            "vBMD difference at 100 mg/cm3",
+            at_100,
+            limits.vbmd_at_100,
+            "mg/cm3",
+        ),
+    ];
+    let passed = checks.iter().all(|c| c["passed"] == true);
+    Ok(
+        json!({"reference": path.display().to_string(), "reference_calibration": reference, "limits": checks, "passed": passed}),
+    )
+}
+
+/// The pose a synthetic scan was made with is the truth a test compares `locate` against.
+pub fn pose_error(found: Pose, truth: Pose) -> (f64, f64) {
+    (
+        ((found.x - truth.x).powi(2) + (found.y - truth.y).powi(2)).sqrt(),
+        (found.angle - truth.angle).abs(),
+    )
+}
