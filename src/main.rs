@@ -332,6 +332,10 @@ enum Command {
         /// A reference site's calibration.json to compare with.
         #[arg(long)]
         reference: Option<PathBuf>,
+        /// A reference scanner's texture_features.csv (repeat, at least 2): the site's
+        /// phantom texture features are checked against their distribution.
+        #[arg(long)]
+        features: Vec<PathBuf>,
         /// The output folder.
         #[arg(long, default_value = "calibration")]
         out: PathBuf,
@@ -737,6 +741,7 @@ fn run(command: Command) -> Result<u8> {
             phantom,
             vertebra_mask,
             reference,
+            features,
             out,
         } => {
             let outcome = radaudit::calibrate::run(&radaudit::calibrate::CalibrateArgs {
@@ -744,6 +749,7 @@ fn run(command: Command) -> Result<u8> {
                 phantom,
                 vertebra_mask,
                 reference,
+                features,
                 out,
             })?;
             eprint!("{}", outcome.summary);

@@ -289,3 +289,70 @@ fn bad_inputs_are_refused() {
         "outside -1024..4000",
     );
 }
+
+#[test]
+fn the_feature_level_check_flags_a_different_scanner_and_not_the_same_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut references = Vec::new();
+    for seed in 1..=4 {
+        let path = scan(
+            dir.path(),
+            &format!("ref{seed}"),
+            &["--seed", &seed.to_string()],
+        );
+        let (code, _, err) = calibrate(dir.path(), &path, &format!("ref{seed}"), &[]);
+        assert_eq!(code, 0, "{err}");
+        references.push(dir.path().join(format!("ref{seed}/texture_features.csv")));
+    }
+    let mut extra: Vec<&str> = Vec::new();
+    for r in &references {
+        extra.push("--features");
+        extra.push(s(r));
+    }
+    let unusable = |r: &Value| r["feature_check"]["unusable"].as_array().unwrap().len();
+    let same = scan(dir.path(), "same", &["--seed", "5"]);
+    let (code, r, err) = calibrate(dir.path(), &same, "same", &extra);
+    assert_eq!(code, 0, "{err}");
+    let same_flags = unusable(&r);
+    let sharp = scan(dir.path(), "sharp", &["--scanner", "sharp", "--seed", "6"]);
+    let (_, r, _) = calibrate(dir.path(), &sharp, "sharp", &extra);
+    let sharp_flags = unusable(&r);
+    println!(
+        "unusable features: same scanner {same_flags}, sharp kernel {sharp_flags} of {}",
+        r["feature_check"]["features"]
+    );
+    assert!(
+        same_flags <= 3 && sharp_flags >= 30,
+        "{same_flags} {sharp_flags}"
+    );
+    // The z of one feature, recomputed here from the reference tables.
+    let value = |path: &Path, feature: &str| -> f64 {
+        let t = radaudit::table::Table::read(path).unwrap();
+        let k = t
+            .required_text("feature")
+            .unwrap()
+            .iter()
+            .position(|f| f == feature)
+            .unwrap();
+        t.numbers(if t.headers.contains(&"value".to_string()) {
+            "value"
+        } else {
+            "site"
+        })
+        .unwrap()[k]
+    };
+    let feature = "original_firstorder_Variance";
+    let refs: Vec<f64> = references.iter().map(|p| value(p, feature)).collect();
+    let mean = refs.iter().sum::<f64>() / 4.0;
+    let sd = (refs.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 3.0).sqrt();
+    let site = value(&dir.path().join("sharp/texture_features.csv"), feature);
+    let check = radaudit::table::Table::read(&dir.path().join("sharp/feature_check.csv")).unwrap();
+    let k = check
+        .required_text("feature")
+        .unwrap()
+        .iter()
+        .position(|f| f == feature)
+        .unwrap();
+    assert!((check.numbers("z").unwrap()[k] - (site - mean) / sd).abs() < 1e-9);
+    assert_eq!(check.required_text("usable").unwrap()[k], "false");
+}

@@ -6,6 +6,7 @@
 //! calibration against the phantom file's limits. Writes calibration.json and report.html;
 //! exit code 1 when the site fails a limit.
 
+pub mod features;
 pub mod locate;
 
 use std::path::{Path, PathBuf};
@@ -26,6 +27,8 @@ pub struct CalibrateArgs {
     pub phantom: PathBuf,
     pub vertebra_mask: Option<PathBuf>,
     pub reference: Option<PathBuf>,
+    /// Reference scans' texture_features.csv, for the feature-level site check.
+    pub features: Vec<PathBuf>,
     pub out: PathBuf,
 }
 
@@ -216,6 +219,50 @@ pub fn run(a: &CalibrateArgs) -> Result<Outcome> {
         Some(path) => Some(compare(path, &line, &phantom)?),
         None => None,
     };
+    std::fs::create_dir_all(&a.out).map_err(|e| Error::output(&a.out, e.to_string()))?;
+    let texture = match &phantom.texture {
+        Some(t) => {
+            if !plane.holds_disc(
+                pose.place(t.x, t.y).0,
+                pose.place(t.x, t.y).1,
+                t.diameter / 2.0,
+            ) {
+                return Err(Error::input(
+                    &a.scan,
+                    format!("texture region {} lies outside the field of view", t.name),
+                ));
+            }
+            let values = features::texture_features(&scan, &plane, pose, t)?;
+            features::write_features(&a.out.join("texture_features.csv"), &values)?;
+            Some(values)
+        }
+        None if !a.features.is_empty() => {
+            return Err(Error::input(
+                &a.phantom,
+                "--features needs a texture section in the phantom file",
+            ));
+        }
+        None => None,
+    };
+    let feature_check = match (&texture, a.features.is_empty()) {
+        (Some(values), false) => {
+            let checks = features::check(values, &a.features)?;
+            features::write_checks(&a.out.join("feature_check.csv"), &checks)?;
+            let unusable: Vec<&str> = checks
+                .iter()
+                .filter(|c| !c.usable)
+                .map(|c| c.feature.as_str())
+                .collect();
+            Some(json!({
+                "references": a.features.len(),
+                "z_limit": features::limit(a.features.len()),
+                "features": checks.len(),
+                "outside_range": checks.iter().filter(|c| c.outside_range).count(),
+                "unusable": unusable,
+            }))
+        }
+        _ => None,
+    };
     let passed = comparison
         .as_ref()
         .is_none_or(|c| c["passed"].as_bool() == Some(true));
@@ -228,9 +275,9 @@ pub fn run(a: &CalibrateArgs) -> Result<Outcome> {
         "calibration": line,
         "vertebra": vertebra,
         "comparison": comparison,
+        "feature_check": feature_check,
         "passed": passed,
     });
-    std::fs::create_dir_all(&a.out).map_err(|e| Error::output(&a.out, e.to_string()))?;
     let text = serde_json::to_string_pretty(&result).map_err(|e| Error::Internal(e.to_string()))?;
     write_bytes(
         &a.out.join("calibration.json"),
@@ -248,6 +295,15 @@ pub fn run(a: &CalibrateArgs) -> Result<Outcome> {
         pose.y,
         pose.angle
     );
+    if let Some(f) = &feature_check {
+        summary += &format!(
+            "  features: {} of {} outside the reference scanner's 99.73% prediction interval (|z| > {:.2} for {} reference scans)\n",
+            f["unusable"].as_array().map_or(0, Vec::len),
+            f["features"],
+            f["z_limit"].as_f64().unwrap_or(f64::NAN),
+            f["references"]
+        );
+    }
     if let Some(c) = &comparison {
         for l in c["limits"].as_array().into_iter().flatten() {
             summary += &format!("  {}\n", l["text"].as_str().unwrap_or(""));

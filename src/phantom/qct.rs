@@ -35,6 +35,24 @@ fn calibration_role() -> String {
     "calibration".into()
 }
 
+/// A uniform region whose radiomic features (its noise texture, set by the scanner's noise
+/// power spectrum and resolution) are compared between sites.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TextureRoi {
+    pub name: String,
+    pub x: f64,
+    pub y: f64,
+    pub diameter: f64,
+    /// PyRadiomics binWidth for the features (HU).
+    #[serde(default = "five")]
+    pub bin_width: f64,
+}
+
+fn five() -> f64 {
+    5.0
+}
+
 /// The limits a site's calibration must meet against a reference site's.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -80,6 +98,9 @@ pub struct QctPhantom {
     pub erosion: f64,
     #[serde(default)]
     pub limits: Limits,
+    /// The region for the feature-level site check.
+    #[serde(default)]
+    pub texture: Option<TextureRoi>,
     /// Voxel size of the synthetic scan, mm.
     #[serde(default = "default_spacing")]
     pub spacing: [f64; 3],
@@ -157,6 +178,29 @@ impl QctPhantom {
                         i.diameter / 2.0
                     ));
                 }
+            }
+        }
+        if let Some(t) = &self.texture {
+            if (t.x * t.x + t.y * t.y).sqrt() + t.diameter / 2.0 > self.body_diameter / 2.0 {
+                return Err(format!(
+                    "texture ({}): reaches outside the phantom body",
+                    t.name
+                ));
+            }
+            if let Some(i) = self.inserts.iter().find(|i| {
+                ((i.x - t.x).powi(2) + (i.y - t.y).powi(2)).sqrt() < (i.diameter + t.diameter) / 2.0
+            }) {
+                return Err(format!("texture ({}) overlaps insert {}", t.name, i.name));
+            }
+            if t.diameter.is_nan()
+                || t.diameter <= 0.0
+                || t.bin_width.is_nan()
+                || t.bin_width <= 0.0
+            {
+                return Err(format!(
+                    "texture ({}): diameter and bin_width must be > 0",
+                    t.name
+                ));
             }
         }
         let densities: Vec<(usize, &Insert)> = self
