@@ -373,7 +373,8 @@ enum Command {
     },
     /// Build a synthetic phantom: `vertebra` writes a vertebral body with a trabecular lattice
     /// of requested vBMD, acquired through a scanner profile (image, trabecular ROI, body mask
-    /// and phantom.json with the measured truth).
+    /// and phantom.json with the measured truth); `cohort` a synthetic osteoporosis cohort;
+    /// `qct` a scan of a QCT calibration phantom.
     Phantom {
         #[command(subcommand)]
         kind: PhantomKind,

@@ -56,6 +56,23 @@ fn calibrate(dir: &Path, scan: &Path, name: &str, extra: &[&str]) -> (i32, Value
     (r.code, json, r.stderr)
 }
 
+/// `radaudit calibrate` on `scan` with the definition `definition` must refuse, naming `names`.
+fn refuses(scan: &Path, definition: &Path, out: &Path, names: &str, problem: &str) {
+    common::refuses(
+        &[
+            "calibrate",
+            "--scan",
+            s(scan),
+            "--phantom",
+            s(definition),
+            "--out",
+            s(out),
+        ],
+        names,
+        problem,
+    );
+}
+
 fn test_rod_vbmd(r: &Value) -> f64 {
     r["inserts"]
         .as_array()
@@ -212,22 +229,17 @@ fn a_site_at_80_kv_fails_a_120_kv_reference_and_the_report_says_why() {
 #[test]
 fn bad_inputs_are_refused() {
     let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o");
     // An insert outside the field of view.
     let cut = scan(
         dir.path(),
         "cut",
         &["--scanner", "none", "--fov", "150", "--shift-x", "25"],
     );
-    common::refuses(
-        &[
-            "calibrate",
-            "--scan",
-            s(&cut),
-            "--phantom",
-            s(&phantom()),
-            "--out",
-            s(&dir.path().join("o")),
-        ],
+    refuses(
+        &cut,
+        &phantom(),
+        &out,
         "cut.nii.gz",
         "outside the field of view",
     );
@@ -241,19 +253,7 @@ fn bad_inputs_are_refused() {
             text.replace("{name: HA50, density: 50, x: 0, y: -45,", edit),
         )
         .unwrap();
-        common::refuses(
-            &[
-                "calibrate",
-                "--scan",
-                s(&good),
-                "--phantom",
-                s(&bad),
-                "--out",
-                s(&dir.path().join("o")),
-            ],
-            names,
-            problem,
-        );
+        refuses(&good, &bad, &out, names, problem);
     };
     refuse(
         "{name: HA50, density: 50, x: -40, y: 5,",
@@ -275,19 +275,7 @@ fn bad_inputs_are_refused() {
     image.voxels[(0, 0, 0)] = 5000.0;
     let hot = dir.path().join("hot.nii.gz");
     radaudit::volume::io::write_volume(&image, &hot, &Default::default()).unwrap();
-    common::refuses(
-        &[
-            "calibrate",
-            "--scan",
-            s(&hot),
-            "--phantom",
-            s(&phantom()),
-            "--out",
-            s(&dir.path().join("o")),
-        ],
-        "hot.nii.gz",
-        "outside -1024..4000",
-    );
+    refuses(&hot, &phantom(), &out, "hot.nii.gz", "outside -1024..4000");
 }
 
 #[test]

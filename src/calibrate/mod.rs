@@ -133,7 +133,7 @@ pub fn run(a: &CalibrateArgs) -> Result<Outcome> {
     let pose = locate::locate(&plane, &phantom)
         .ok_or_else(|| Error::input(&a.scan, "no phantom body (nothing above -500 HU)"))?;
     let mut measured = Vec::new();
-    let [nx, ny, nz] = scan.geometry.size;
+    let [nx, _, nz] = scan.geometry.size;
     for insert in &phantom.inserts {
         let (x, y) = pose.place(insert.x, insert.y);
         if !plane.holds_disc(x, y, insert.diameter / 2.0) {
@@ -150,7 +150,6 @@ pub fn run(a: &CalibrateArgs) -> Result<Outcome> {
             .flat_map(|k| disc.iter().map(move |&p| (k, p)))
             .map(|(k, p)| f64::from(scan.voxels[(k, p / nx, p % nx)]))
             .collect();
-        let _ = ny;
         let (m, sd) = mean_sd(&values);
         measured.push(Measured {
             name: insert.name.clone(),
