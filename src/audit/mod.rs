@@ -20,7 +20,7 @@ use rayon::prelude::*;
 use serde_json::json;
 
 use crate::error::{Error, Result};
-use crate::output::write_bytes;
+use crate::output::{write_bytes, write_json};
 use crate::protocol::{self, Loaded};
 use journal::{Header, Journal};
 use plan::{Plan, Source};
@@ -308,11 +308,6 @@ fn finish(
         run_dir: run_dir.to_path_buf(),
         summary: text,
     })
-}
-
-fn write_json(path: &Path, value: &serde_json::Value) -> Result<()> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| Error::Internal(e.to_string()))?;
-    write_bytes(path, format!("{text}\n").as_bytes())
 }
 
 /// manifest.json: tool, protocol and its SHA-256, inputs and theirs, seed, settings, timings.

@@ -20,7 +20,7 @@ use super::journal::CaseRecord;
 use super::plan::Plan;
 use super::{Outcome, finish, open_journal, outputs, thread_pool};
 use crate::error::{Error, Result};
-use crate::output::write_bytes;
+use crate::output::write_json;
 use crate::protocol::{self, Loaded};
 
 /// Shard I of N.
@@ -155,12 +155,7 @@ pub fn run_shard(s: &ShardRun) -> Result<Outcome> {
         parquet_sha256: outputs::sha256(&parquet)?,
         seconds: started.elapsed().as_secs_f64(),
     };
-    let text =
-        serde_json::to_string_pretty(&manifest).map_err(|e| Error::Internal(e.to_string()))?;
-    write_bytes(
-        &dir.join(format!("{index}.json")),
-        format!("{text}\n").as_bytes(),
-    )?;
+    write_json(&dir.join(format!("{index}.json")), &manifest)?;
     Ok(Outcome {
         passed: true,
         run_dir: s.run_dir.to_path_buf(),

@@ -98,9 +98,8 @@ pub fn check(site: &[(String, f64)], references: &[PathBuf]) -> Result<Vec<Featu
                         .ok_or_else(|| Error::input(path, format!("no feature {name}")))
                 })
                 .collect::<Result<_>>()?;
-            let n = values.len() as f64;
-            let mean = values.iter().sum::<f64>() / n;
-            let sd = (values.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+            let (mean, var) = crate::stats::mean_var(&values);
+            let sd = var.sqrt();
             let (min, max) = values
                 .iter()
                 .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use crate::error::{Error, Result};
-use crate::output::write_bytes;
+use crate::output::{write_bytes, write_json};
 use crate::phantom::qct::{Pose, QctPhantom};
 use crate::volume::io::{ReadOptions, read_mask, read_volume};
 
@@ -106,10 +106,12 @@ pub struct Outcome {
     pub summary: String,
 }
 
+/// Mean and sample SD (0 for a single value).
 fn mean_sd(values: &[f64]) -> (f64, f64) {
-    let n = values.len() as f64;
-    let m = values.iter().sum::<f64>() / n;
-    let var = values.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+    if values.len() < 2 {
+        return (values.first().copied().unwrap_or(f64::NAN), 0.0);
+    }
+    let (m, var) = crate::stats::mean_var(values);
     (m, var.sqrt())
 }
 
@@ -277,11 +279,7 @@ pub fn run(a: &CalibrateArgs) -> Result<Outcome> {
         "feature_check": feature_check,
         "passed": passed,
     });
-    let text = serde_json::to_string_pretty(&result).map_err(|e| Error::Internal(e.to_string()))?;
-    write_bytes(
-        &a.out.join("calibration.json"),
-        format!("{text}\n").as_bytes(),
-    )?;
+    write_json(&a.out.join("calibration.json"), &result)?;
     let html = crate::report::calibrate::render(&result, &line, &measured)?;
     write_bytes(&a.out.join("report.html"), html.as_bytes())?;
     let mut summary = format!(

@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
-use crate::output::write_bytes;
+use crate::output::{write_bytes, write_json};
 use checks::{Finding, Rates, Verdict};
 use spec::{ClaimsFile, DataSet, Proportion, Reported, Study, Written};
 
@@ -363,12 +363,7 @@ pub fn run(args: &ClaimsArgs) -> Result<Outcome> {
         "findings": findings,
     });
     std::fs::create_dir_all(&args.out).map_err(|e| Error::output(&args.out, e.to_string()))?;
-    let text =
-        serde_json::to_string_pretty(&results).map_err(|e| Error::Internal(e.to_string()))?;
-    write_bytes(
-        &args.out.join("claims.json"),
-        format!("{text}\n").as_bytes(),
-    )?;
+    write_json(&args.out.join("claims.json"), &results)?;
     let html = crate::report::claims::render(&file.name, &results)?;
     write_bytes(&args.out.join("report.html"), html.as_bytes())?;
     let impossible = count(Verdict::Impossible);

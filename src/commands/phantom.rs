@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::output::write_bytes;
+use crate::output::write_json;
 use crate::phantom::vertebra::{self, VertebraSpec};
 use crate::volume::io::{self, WriteOptions};
 
@@ -63,8 +63,7 @@ pub fn run(a: &VertebraArgs) -> Result<String> {
         "definition": spec,
         "truth": phantom.truth,
     });
-    let text = serde_json::to_string_pretty(&json).map_err(|e| Error::Internal(e.to_string()))?;
-    write_bytes(&a.out.join("phantom.json"), format!("{text}\n").as_bytes())?;
+    write_json(&a.out.join("phantom.json"), &json)?;
     let t = &phantom.truth;
     Ok(format!(
         "wrote {}: vBMD requested {} mg/cm3, measured {:.1} (ROI mean {:.1} HU, {} voxels), \

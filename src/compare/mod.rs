@@ -18,7 +18,7 @@ use std::time::Instant;
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
-use crate::output::write_bytes;
+use crate::output::{write_bytes, write_json};
 use crate::protocol::{parse_yaml, resolve};
 use crate::table::{Table, format_number};
 use spec::{CompareProtocol, Direction, Reference, Scale};
@@ -397,9 +397,4 @@ pub fn run(args: &CompareArgs) -> Result<Outcome> {
         }
     }
     Ok(Outcome { results, summary })
-}
-
-fn write_json(path: &Path, value: &Value) -> Result<()> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| Error::Internal(e.to_string()))?;
-    write_bytes(path, format!("{text}\n").as_bytes())
 }
