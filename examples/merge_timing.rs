@@ -27,7 +27,7 @@ fn main() {
     std::fs::write(&protocol, &text).unwrap();
     let loaded = radaudit::protocol::load(&protocol).unwrap();
     let plan = Plan::new(&loaded).unwrap();
-    let features = loaded.params.feature_names();
+    let features = loaded.features.feature_names();
     let dir = shards_dir(&run_dir);
     std::fs::create_dir_all(&dir).unwrap();
     for i in 0..shards {

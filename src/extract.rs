@@ -1,4 +1,4 @@
-//! The `extract` job: PyRadiomics-compatible features for one image and mask, or for a batch
+//! The `extract` job: PyRadiomics-compatible (or, with `--convention ibsi`, IBSI) features for one image and mask, or for a batch
 //! of cases in parallel, written as CSV (`feature,value`, or `case,feature,value`) or JSON.
 //!
 //! In batch mode a failing case is recorded with its message in an errors file and the others
@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
 use crate::features::prepare::{PrepareError, prepare};
+use crate::features::set::FeatureSet;
 use crate::features::settings::Params;
 use crate::features::{FeatureValue, Timings, extract};
 use crate::output::write_bytes;
@@ -38,7 +39,7 @@ pub struct Case {
 pub fn extract_case(
     image_path: &Path,
     mask_path: &Path,
-    params: &Params,
+    features: &FeatureSet,
     label: Option<u16>,
     read: &ReadOptions,
 ) -> Result<(Vec<FeatureValue>, Timings)> {
@@ -49,10 +50,26 @@ pub fn extract_case(
     let start = Instant::now();
     let mask = read_mask(mask_path, read)?;
     timings.stages.push(("read mask".into(), start.elapsed()));
-    let mut params = params.clone();
-    if let Some(l) = label {
-        params.settings.label = l;
-    }
+    let features = match label {
+        Some(l) => features.with_label(l),
+        None => features.clone(),
+    };
+    let params = match features {
+        FeatureSet::Pyradiomics(p) => p,
+        FeatureSet::Ibsi(s) => {
+            let start = Instant::now();
+            let values = crate::ibsi::compute(&image, &mask, &s).map_err(|e| match e {
+                PrepareError::Image(p) => Error::input(image_path, p),
+                PrepareError::Roi(p) => Error::input(mask_path, p),
+            })?;
+            timings.stages.push(("ibsi".into(), start.elapsed()));
+            let values = values
+                .into_iter()
+                .map(|(name, value)| FeatureValue { name, value })
+                .collect();
+            return Ok((values, timings));
+        }
+    };
     let start = Instant::now();
     let prepared = prepare(&image, &mask, &params.settings).map_err(|e| match e {
         PrepareError::Image(p) => Error::input(image_path, p),
@@ -225,7 +242,7 @@ pub fn progress_bar(total: u64, unit: &str) -> Option<indicatif::ProgressBar> {
 /// table to `out` and failures to the errors file.
 pub fn run_batch(
     cases: &[Case],
-    params: &Params,
+    features: &FeatureSet,
     read: &ReadOptions,
     out: &Path,
     format: Format,
@@ -234,7 +251,7 @@ pub fn run_batch(
     let results: Vec<std::result::Result<Vec<FeatureValue>, String>> = cases
         .par_iter()
         .map(|c| {
-            let r = extract_case(&c.image, &c.mask, params, c.label, read)
+            let r = extract_case(&c.image, &c.mask, features, c.label, read)
                 .map(|(v, _)| v)
                 .map_err(|e| e.to_string());
             if let Some(b) = &bar {

@@ -18,6 +18,7 @@ pub mod compare;
 pub mod error;
 pub mod extract;
 pub mod features;
+pub mod ibsi;
 pub mod output;
 pub mod perturb;
 pub mod phantom;

@@ -11,7 +11,7 @@ use radaudit::commands::{
     roc::RocArgs,
 };
 use radaudit::extract;
-use radaudit::features::settings::Params;
+use radaudit::features::set::{Convention, FeatureSet};
 use radaudit::stats::combat::CombatOptions;
 use radaudit::volume::info::{VolumeInfo, describe, name_suggests_mask};
 use radaudit::volume::io::{self, NrrdEncoding, ReadOptions, WriteOptions};
@@ -67,7 +67,7 @@ enum Command {
     },
     /// Extract PyRadiomics-compatible features (107 by default) from an image and mask, or
     /// from every case of a cases CSV in parallel. Feature names are PyRadiomics'
-    /// (original_glcm_Contrast). Exit code 2 if the input is bad or any batch case failed.
+    /// (original_glcm_Contrast); with --convention ibsi, IBSI 1 features named by IBSI tag. Exit code 2 if the input is bad or any batch case failed.
     Extract {
         /// The image (file, DICOM folder or builtin:NAME).
         #[arg(long, required_unless_present = "cases", conflicts_with = "cases")]
@@ -79,9 +79,15 @@ enum Command {
         /// to the CSV's folder). Requires --out; failures go to <out>.errors.csv.
         #[arg(long, requires = "out")]
         cases: Option<PathBuf>,
-        /// A PyRadiomics parameter file (YAML or JSON); PyRadiomics' defaults without it.
+        /// A parameter file (YAML or JSON): PyRadiomics' layout, or IBSI's with
+        /// `convention: ibsi`; the convention's defaults without it.
         #[arg(long)]
         params: Option<PathBuf>,
+        /// Feature convention: pyradiomics (default; PyRadiomics names) or ibsi (IBSI 1
+        /// definitions, features named by IBSI tag, e.g. cm_joint_max_3D_comb). Must agree
+        /// with the parameter file's `convention:`.
+        #[arg(long, value_enum)]
+        convention: Option<Convention>,
         /// The ROI label (overrides the parameter file's `label`).
         #[arg(long)]
         label: Option<u16>,
@@ -313,6 +319,21 @@ enum Command {
         file: PathBuf,
         /// The output folder.
         #[arg(long, default_value = "claims")]
+        out: PathBuf,
+    },
+    /// Check IBSI 1 compliance: run the IBSI digital phantom and CT phantom configurations
+    /// A-E through IBSI mode and compare every feature with the IBSI reference values.
+    /// Prints pass/fail per family and data set; writes ibsi_check.csv, ibsi_check.json and
+    /// report.html. Exit code 1 when a row fails.
+    IbsiCheck {
+        /// Data set: dig, A, B, C, D, E or all.
+        #[arg(long, default_value = "all")]
+        config: String,
+        /// The IBSI 1 reference folder (digital_phantom/, ct_phantom/, the reference tables).
+        #[arg(long, default_value = "../shared/reference/ibsi1")]
+        reference: PathBuf,
+        /// The output folder.
+        #[arg(long, default_value = "ibsi-check")]
         out: PathBuf,
     },
     /// Calibrate a site's scanner from a scan of a QCT phantom: find the phantom, measure its
@@ -680,6 +701,20 @@ fn run(command: Command) -> Result<u8> {
             eprint!("{}", outcome.summary);
             Ok(0)
         }
+        Command::IbsiCheck {
+            config,
+            reference,
+            out,
+        } => {
+            let outcome = radaudit::ibsi::check::run(&radaudit::ibsi::check::CheckArgs {
+                config,
+                reference,
+                out,
+            })?;
+            eprint!("{}", outcome.summary);
+            let failed = outcome.results.iter().any(|r| r.passed() < r.rows.len());
+            Ok(if failed { 1 } else { 0 })
+        }
         Command::Claims { file, out } => {
             let outcome = radaudit::claims::run(&radaudit::claims::ClaimsArgs { file, out })?;
             eprint!("{}", outcome.summary);
@@ -815,6 +850,7 @@ fn run(command: Command) -> Result<u8> {
             mask,
             cases,
             params,
+            convention,
             label,
             out,
             format,
@@ -825,6 +861,7 @@ fn run(command: Command) -> Result<u8> {
             mask,
             cases,
             params,
+            convention,
             label,
             out,
             format,
@@ -937,6 +974,7 @@ struct ExtractArgs {
     mask: Option<PathBuf>,
     cases: Option<PathBuf>,
     params: Option<PathBuf>,
+    convention: Option<Convention>,
     label: Option<u16>,
     out: Option<PathBuf>,
     format: FormatArg,
@@ -948,9 +986,15 @@ struct ExtractArgs {
 /// batch case failed.
 fn extract_command(a: ExtractArgs) -> Result<u8> {
     let params = match &a.params {
-        Some(p) => Params::from_file(p)?,
-        None => Params::default(),
+        Some(p) => FeatureSet::from_file(p, a.convention)?,
+        None => FeatureSet::defaults(a.convention.unwrap_or_default()),
     };
+    if let Err(e) = params.validate() {
+        return Err(match &a.params {
+            Some(p) => Error::input(p, e),
+            None => Error::Usage(e),
+        });
+    }
     let format = match a.format {
         FormatArg::Csv => extract::Format::Csv,
         FormatArg::Json => extract::Format::Json,

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::features::settings::Params;
+pub use crate::features::set::{Convention, FeatureSet};
 use crate::perturb::Chain;
 use crate::perturb::kvp::{self, KvFactors};
 use crate::phantom::vertebra::VertebraSpec;
@@ -101,22 +101,14 @@ fn default_kvp() -> f64 {
     120.0
 }
 
-/// Feature conventions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Convention {
-    #[default]
-    Pyradiomics,
-    Ibsi,
-}
-
 /// Feature settings: inline PyRadiomics parameters or a parameter file (not both).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FeatureSpec {
+    /// `pyradiomics` or `ibsi`; absent: what the parameters declare, else PyRadiomics.
     #[serde(default)]
-    pub convention: Convention,
-    /// The content of a PyRadiomics parameter file, inline.
+    pub convention: Option<Convention>,
+    /// The content of a parameter file (PyRadiomics' or IBSI's), inline.
     #[serde(default)]
     pub params: Option<Value>,
     #[serde(default)]
@@ -256,8 +248,8 @@ pub struct Loaded {
     pub protocol: Protocol,
     pub path: PathBuf,
     pub text: String,
-    /// The feature parameters the protocol asks for.
-    pub params: Params,
+    /// The features the protocol asks for, in its convention.
+    pub features: FeatureSet,
     /// The kV table in force.
     pub kv_table: Vec<KvFactors>,
     /// The phantom definition of a synthetic cohort.
@@ -411,21 +403,20 @@ fn validate(path: &Path, p: Protocol, text: String) -> Result<Loaded> {
         }
     }
     // Features.
-    if p.features.convention == Convention::Ibsi {
-        return Err(at(
-            path,
-            "features.convention",
-            "the IBSI convention is not available yet; use pyradiomics",
-        ));
-    }
-    let params = match (&p.features.params, &p.features.params_file) {
+    let asked = p.features.convention;
+    let features = match (&p.features.params, &p.features.params_file) {
         (Some(_), Some(_)) => {
             return Err(at(path, "features", "give params or params_file, not both"));
         }
-        (Some(v), None) => Params::from_value(v).map_err(|e| at(path, "features.params", e))?,
-        (None, Some(f)) => Params::from_file(&resolve(path, f))?,
-        (None, None) => Params::default(),
+        (Some(v), None) => {
+            FeatureSet::from_value(v, asked).map_err(|e| at(path, "features.params", e))?
+        }
+        (None, Some(f)) => FeatureSet::from_file(&resolve(path, f), asked)?,
+        (None, None) => FeatureSet::defaults(asked.unwrap_or_default()),
     };
+    features
+        .validate()
+        .map_err(|e| at(path, "features.params", e))?;
     // Axes and levels.
     if p.perturbations.is_empty() {
         return Err(at(path, "perturbations", "needs at least one axis"));
@@ -513,7 +504,7 @@ fn validate(path: &Path, p: Protocol, text: String) -> Result<Loaded> {
             format!("must be in [0, 1], got {}", acc.min_robust_fraction),
         ));
     }
-    let known = params.feature_names();
+    let known = features.feature_names();
     for (i, f) in acc.required_features.iter().enumerate() {
         if !known.iter().any(|k| k == f) {
             return Err(at(
@@ -553,7 +544,7 @@ fn validate(path: &Path, p: Protocol, text: String) -> Result<Loaded> {
         protocol: p,
         path: path.to_path_buf(),
         text,
-        params,
+        features,
         kv_table,
         phantom,
     })

@@ -10,9 +10,9 @@ use rayon::prelude::*;
 use super::journal::{CaseRecord, Journal};
 use super::plan::{CaseInfo, Job, Plan, Source};
 use crate::error::{Error, Result};
-use crate::extract::{features_in_memory, progress_bar};
+use crate::extract::progress_bar;
 use crate::features::prepare::PrepareError;
-use crate::features::settings::Params;
+use crate::features::set::FeatureSet;
 use crate::perturb::Case;
 use crate::phantom::vertebra::{self, VertebraSpec};
 use crate::protocol::Loaded;
@@ -69,12 +69,13 @@ pub fn run_job(
     info: &CaseInfo,
     job: &Job,
     seed: u64,
-    params: &Params,
+    features: &FeatureSet,
 ) -> Result<Vec<f64>> {
     let mut case = case.clone();
     job.chain.apply(&mut case, seed, &info.id)?;
-    let values =
-        features_in_memory(&case.image, &case.mask(1), 1, params).map_err(|e| match e {
+    let values = features
+        .compute(&case.image, &case.mask(1), 1)
+        .map_err(|e| match e {
             PrepareError::Image(p) | PrepareError::Roi(p) => Error::Usage(p),
         })?;
     Ok(values.into_iter().map(|v| v.value).collect())
@@ -88,7 +89,7 @@ pub fn execute(
     done: Vec<CaseRecord>,
     threads: usize,
 ) -> Result<Executed> {
-    let features = loaded.params.feature_names();
+    let features = loaded.features.feature_names();
     let mut finished: HashMap<String, CaseRecord> = HashMap::new();
     for r in done {
         let expected: Vec<String> = plan
@@ -147,7 +148,7 @@ pub fn execute(
                 let outcomes: Vec<Result<Vec<f64>>> = jobs
                     .par_iter()
                     .map(|job| {
-                        let r = run_job(&case, info, job, seed, &loaded.params);
+                        let r = run_job(&case, info, job, seed, &loaded.features);
                         if let Some(b) = &bar {
                             b.inc(1);
                         }

@@ -153,7 +153,7 @@ fn finish(
             run_dir.join("errors.csv").display()
         )));
     }
-    let features = loaded.params.feature_names();
+    let features = loaded.features.feature_names();
     // values[case][job][feature] over the complete cases.
     let values: Vec<Vec<Vec<f64>>> = complete
         .iter()
@@ -357,7 +357,7 @@ fn manifest(
             "protocol": serde_json::to_value(p).unwrap_or_default(),
             "baseline_chain": protocol::baseline_chain(p)?,
             "kv_table": serde_json::to_value(&loaded.kv_table).unwrap_or_default(),
-            "features": loaded.params.feature_names().len(),
+            "features": loaded.features.feature_names().len(),
             "phantom": loaded.phantom.as_ref().map(|s| serde_json::to_value(s).unwrap_or_default()),
             "threads": threads,
         },

@@ -67,7 +67,7 @@ pub fn describe(loaded: &Loaded, plan: &Plan, shards: usize) -> String {
         plan.cases.len(),
         per_case,
         plan.cases.len() * per_case,
-        loaded.params.feature_names().len()
+        loaded.features.feature_names().len()
     );
     let shards = shards.max(1);
     text += &format!("{shards} shard(s), by case in plan order:\n");
@@ -304,7 +304,7 @@ pub fn merge(run_dir: &Path, threads: Option<usize>) -> Result<Outcome> {
         }
     }
     let plan = Plan::new(&loaded)?;
-    let features = loaded.params.feature_names();
+    let features = loaded.features.feature_names();
     let mut records = Vec::with_capacity(plan.cases.len());
     let mut failures = Vec::new();
     let (mut computed_jobs, mut resumed) = (0, 0);

@@ -29,9 +29,13 @@ pub struct Row {
     pub note: String,
 }
 
-/// The feature family of a PyRadiomics name (`original_glcm_Contrast` -> `glcm`).
+/// The feature family of a PyRadiomics name (`original_glcm_Contrast` -> `glcm`) or an IBSI
+/// tag (`cm_joint_max_3D_comb` -> `glcm`).
 pub fn family(feature: &str) -> &str {
-    feature.split('_').nth(1).unwrap_or("")
+    if let Some(rest) = feature.strip_prefix("original_") {
+        return rest.split('_').next().unwrap_or("");
+    }
+    crate::ibsi::family_of(feature).unwrap_or("")
 }
 
 impl Row {

@@ -18,6 +18,7 @@ mod mesh_table;
 pub mod ngtdm;
 pub mod prepare;
 pub mod roi;
+pub mod set;
 pub mod settings;
 pub mod shape;
 pub mod size_matrix;

@@ -227,33 +227,9 @@ impl Params {
 
     /// Reads a parameter file (YAML, or JSON when it ends in `.json`).
     pub fn from_file(path: &Path) -> Result<Params> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::input(
-                path,
-                if e.kind() == std::io::ErrorKind::NotFound {
-                    "no such file".to_string()
-                } else {
-                    format!("cannot read: {e}")
-                },
-            )
-        })?;
-        let is_json = path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-        let value: Value = if is_json {
-            serde_json::from_str(&text)
-                .map_err(|e| Error::input(path, format!("invalid JSON: {e}")))?
-        } else {
-            serde_saphyr::from_str(&text).map_err(|e| {
-                Error::input(
-                    path,
-                    format!("invalid YAML: {}", crate::error::first_line(&e)),
-                )
-            })?
-        };
+        let value = read_document(path)?;
         Params::from_value(&value).map_err(|p| Error::input(path, p))
     }
-
     /// Builds parameters from a parsed document.
     pub fn from_value(doc: &Value) -> std::result::Result<Params, String> {
         let mut params = Params::default();
@@ -270,13 +246,20 @@ impl Params {
         let unknown: Vec<&str> = top
             .keys()
             .map(String::as_str)
-            .filter(|k| !["imageType", "featureClass", "setting"].contains(k))
+            .filter(|k| !["convention", "imageType", "featureClass", "setting"].contains(k))
             .collect();
         if !unknown.is_empty() {
             return Err(format!(
                 "unsupported top-level key(s) {}: radaudit reads imageType, featureClass and setting \
                  (voxelSetting, i.e. voxel-based extraction, is not supported)",
                 unknown.join(", ")
+            ));
+        }
+        if let Some(c) = top.get("convention")
+            && c != "pyradiomics"
+        {
+            return Err(format!(
+                "convention: {c} in a PyRadiomics parameter file (an IBSI file says convention: ibsi and has IBSI keys)"
             ));
         }
         if let Some(types) = top.get("imageType") {
@@ -523,6 +506,34 @@ fn parse_interpolator(f: &Field) -> std::result::Result<Option<Interpolator>, St
         }),
         _ => return Err(f.err(expected)),
     })
+}
+
+/// Reads a parameter file's document (YAML, or JSON when it ends in `.json`).
+pub fn read_document(path: &Path) -> Result<Value> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::input(
+            path,
+            if e.kind() == std::io::ErrorKind::NotFound {
+                "no such file".to_string()
+            } else {
+                format!("cannot read: {e}")
+            },
+        )
+    })?;
+    let is_json = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let value: Value = if is_json {
+        serde_json::from_str(&text).map_err(|e| Error::input(path, format!("invalid JSON: {e}")))?
+    } else {
+        serde_saphyr::from_str(&text).map_err(|e| {
+            Error::input(
+                path,
+                format!("invalid YAML: {}", crate::error::first_line(&e)),
+            )
+        })?
+    };
+    Ok(value)
 }
 
 #[cfg(test)]

@@ -312,6 +312,46 @@ fn principal_eigenvalues(mask: &Array3<bool>, spacing_zyx: [f64; 3]) -> (f64, [f
     (n as f64, [ev[0], ev[1], ev[2]])
 }
 
+/// The marching-cubes mesh of a mask zero-padded by one voxel: area, volume, vertices.
+fn padded_mesh(mask: &Array3<bool>, spacing_zyx: [f64; 3]) -> (f64, f64, Vec<Vertex>) {
+    let (nz, ny, nx) = mask.dim();
+    let dim = [nz + 2, ny + 2, nx + 2];
+    let mut padded = vec![0u8; dim[0] * dim[1] * dim[2]];
+    for ((z, y, x), &m) in mask.indexed_iter() {
+        if m {
+            padded[((z + 1) * dim[1] + y + 1) * dim[2] + x + 1] = 1;
+        }
+    }
+    mesh(&padded, dim, spacing_zyx)
+}
+
+/// A mask's marching-cubes surface, for IBSI morphology.
+#[derive(Debug, Clone)]
+pub struct Surface {
+    /// Mesh area (mm²).
+    pub area: f64,
+    /// Mesh volume (mm³).
+    pub volume: f64,
+    /// Vertices as twice their (z, y, x) index in the padded grid: integers, so that the
+    /// convex hull can be built with exact arithmetic.
+    pub vertices: Vec<[i64; 3]>,
+}
+
+/// The surface of a mask with spacing (x, y, z).
+pub fn surface(mask: &Array3<bool>, spacing: [f64; 3]) -> Surface {
+    let (area, volume, vertices) = padded_mesh(mask, [spacing[2], spacing[1], spacing[0]]);
+    Surface {
+        area,
+        volume,
+        vertices: vertices.into_iter().map(|v| v.grid).collect(),
+    }
+}
+
+/// Eigenvalues (ascending) of the covariance of a mask's voxel centres in mm, spacing (x, y, z).
+pub fn axis_eigenvalues(mask: &Array3<bool>, spacing: [f64; 3]) -> [f64; 3] {
+    principal_eigenvalues(mask, [spacing[2], spacing[1], spacing[0]]).1
+}
+
 /// Shape feature names, alphabetical (PyRadiomics' order).
 pub const NAMES: [&str; 14] = [
     "Elongation",
@@ -334,15 +374,7 @@ pub const NAMES: [&str; 14] = [
 /// (x, y, z).
 pub fn features(mask: &Array3<bool>, spacing: [f64; 3]) -> Vec<f64> {
     let spacing_zyx = [spacing[2], spacing[1], spacing[0]];
-    let (nz, ny, nx) = mask.dim();
-    let dim = [nz + 2, ny + 2, nx + 2];
-    let mut padded = vec![0u8; dim[0] * dim[1] * dim[2]];
-    for ((z, y, x), &m) in mask.indexed_iter() {
-        if m {
-            padded[((z + 1) * dim[1] + y + 1) * dim[2] + x + 1] = 1;
-        }
-    }
-    let (area, volume, vertices) = mesh(&padded, dim, spacing_zyx);
+    let (area, volume, vertices) = padded_mesh(mask, spacing_zyx);
     let d = diameters(&vertices);
     let (np_, ev) = principal_eigenvalues(mask, spacing_zyx);
     let axis = |v: f64| if v < 0.0 { f64::NAN } else { v.sqrt() * 4.0 };

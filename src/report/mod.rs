@@ -6,4 +6,5 @@ pub mod audit;
 pub mod calibrate;
 pub mod claims;
 pub mod compare;
+pub mod ibsi;
 pub mod svg;

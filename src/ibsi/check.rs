@@ -1,0 +1,403 @@
+//! `radaudit ibsi-check`: runs the IBSI 1 phantoms through IBSI mode and compares every
+//! feature with the IBSI reference values. The digital phantom (`dig`) and the five CT phantom
+//! configurations A-E of the IBSI 1 reference data sets, with their settings as IBSI 1 table
+//! 5.1 lists them (`config_settings`).
+//!
+//! A row passes when |value - reference| <= tolerance; a tolerance of 0 means "equal after
+//! rounding to 3 significant digits" (the digital phantom's values are exact).
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::settings::{Dimension, Discretisation, IbsiSettings, Interpolation, Interpolator};
+use crate::error::{Error, Result};
+use crate::features::prepare::PrepareError;
+use crate::volume::io::{ReadOptions, read_mask, read_volume};
+
+/// The data sets `--config` accepts, in order.
+pub const CONFIGS: [&str; 6] = ["dig", "A", "B", "C", "D", "E"];
+
+/// The settings of a data set (IBSI 1 reference manual, table 5.1; digital phantom: no
+/// processing, the intensities are the grey levels).
+pub fn config_settings(name: &str) -> Option<IbsiSettings> {
+    let linear = |spacing: [Option<f64>; 3], image| Interpolation {
+        spacing,
+        image,
+        roi_threshold: 0.5,
+    };
+    let iso = [Some(2.0); 3];
+    let d2 = vec![Dimension::D2, Dimension::D25];
+    let d3 = vec![Dimension::D3];
+    let ct = IbsiSettings {
+        round_intensities: true,
+        ..IbsiSettings::default()
+    };
+    Some(match name {
+        "dig" => IbsiSettings {
+            discretisation: Discretisation::None,
+            ..IbsiSettings::default()
+        },
+        "A" => IbsiSettings {
+            resegment_range: Some([-500.0, 400.0]),
+            discretisation: Discretisation::BinSize(25.0),
+            dimensions: d2,
+            ..ct
+        },
+        "B" => IbsiSettings {
+            interpolation: Some(linear([Some(2.0), Some(2.0), None], Interpolator::Linear)),
+            resegment_range: Some([-500.0, 400.0]),
+            discretisation: Discretisation::BinNumber(32),
+            dimensions: d2,
+            ..ct
+        },
+        "C" => IbsiSettings {
+            interpolation: Some(linear(iso, Interpolator::Linear)),
+            resegment_range: Some([-1000.0, 400.0]),
+            discretisation: Discretisation::BinSize(25.0),
+            ivh: Discretisation::BinSize(2.5),
+            dimensions: d3,
+            ..ct
+        },
+        "D" => IbsiSettings {
+            interpolation: Some(linear(iso, Interpolator::Linear)),
+            outlier_sigma: Some(3.0),
+            discretisation: Discretisation::BinNumber(32),
+            dimensions: d3,
+            ..ct
+        },
+        "E" => IbsiSettings {
+            interpolation: Some(linear(iso, Interpolator::Cubic)),
+            resegment_range: Some([-1000.0, 400.0]),
+            outlier_sigma: Some(3.0),
+            discretisation: Discretisation::BinNumber(32),
+            ivh: Discretisation::BinNumber(1000),
+            dimensions: d3,
+            ..ct
+        },
+        _ => return None,
+    })
+}
+
+/// One reference row and how radaudit did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub family: String,
+    pub tag: String,
+    pub aggregation: String,
+    pub reference: f64,
+    pub tolerance: f64,
+    pub value: Option<f64>,
+    pub pass: bool,
+}
+
+/// A data set's comparison.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfigResult {
+    pub config: String,
+    pub rows: Vec<Row>,
+    pub seconds: f64,
+}
+
+impl ConfigResult {
+    pub fn passed(&self) -> usize {
+        self.rows.iter().filter(|r| r.pass).count()
+    }
+}
+
+/// Rounds to 3 significant digits.
+fn round3(x: f64) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    let e = x.abs().log10().floor() as i32;
+    let scale = 10f64.powi(2 - e);
+    (x * scale).round() / scale
+}
+
+/// Whether `value` matches `reference` within `tolerance` (0: equal to 3 significant digits).
+pub fn within(value: f64, reference: f64, tolerance: f64) -> bool {
+    if !value.is_finite() {
+        return false;
+    }
+    if tolerance > 0.0 {
+        // The tolerance is printed to a few digits; a hair's margin keeps rounding of the
+        // difference itself from failing a value at the edge.
+        (value - reference).abs() <= tolerance * (1.0 + 1e-9)
+    } else {
+        let (a, b) = (round3(value), round3(reference));
+        (a - b).abs() <= 1e-9 * b.abs().max(1e-300)
+    }
+}
+
+/// One row of an IBSI reference table.
+struct Reference {
+    family: String,
+    tag: String,
+    aggregation: String,
+    value: f64,
+    tolerance: f64,
+}
+
+/// The reference rows of a data set.
+fn reference_rows(dir: &Path, config: &str) -> Result<Vec<Reference>> {
+    let (path, wanted) = if config == "dig" {
+        (dir.join("digital_phantom/reference_values.csv"), None)
+    } else {
+        (
+            dir.join("reference_values_all_configs.csv"),
+            Some(format!("config. {config}")),
+        )
+    };
+    let mut reader = csv::Reader::from_path(&path)
+        .map_err(|e| Error::input(&path, format!("cannot read the IBSI reference table: {e}")))?;
+    let headers = reader
+        .headers()
+        .map_err(|e| Error::input(&path, e.to_string()))?
+        .clone();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| Error::input(&path, format!("missing column {name}")))
+    };
+    let (fam, tag, agg, reference, tol) = (
+        col("family")?,
+        col("ibsi_tag")?,
+        col("aggregation")?,
+        col("reference_value")?,
+        col("tolerance")?,
+    );
+    let set = headers.iter().position(|h| h == "data_set");
+    let mut out = Vec::new();
+    for (k, record) in reader.records().enumerate() {
+        let r = record.map_err(|e| Error::input(&path, format!("row {}: {e}", k + 2)))?;
+        if let (Some(w), Some(s)) = (&wanted, set)
+            && r.get(s) != Some(w.as_str())
+        {
+            continue;
+        }
+        let number = |c: usize, what: &str| -> Result<f64> {
+            r.get(c)
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .ok_or_else(|| {
+                    Error::input(&path, format!("row {}: {what} is not a number", k + 2))
+                })
+        };
+        // IBSI publishes no value for a few rows (config C's compactness 1): nothing to check.
+        if r.get(reference).is_some_and(|v| v.trim().is_empty()) {
+            continue;
+        }
+        // An empty tolerance is an exact value: 0, equal to 3 significant digits.
+        let tolerance = if r.get(tol).is_some_and(|v| v.trim().is_empty()) {
+            0.0
+        } else {
+            number(tol, "tolerance")?
+        };
+        out.push(Reference {
+            family: r.get(fam).unwrap_or("").to_string(),
+            tag: r.get(tag).unwrap_or("").to_string(),
+            aggregation: r.get(agg).unwrap_or("").to_string(),
+            value: number(reference, "reference_value")?,
+            tolerance,
+        });
+    }
+    if out.is_empty() {
+        return Err(Error::input(
+            &path,
+            format!("no reference rows for data set {config}"),
+        ));
+    }
+    Ok(out)
+}
+
+/// The image and mask of a data set.
+fn phantom_paths(dir: &Path, config: &str) -> (PathBuf, PathBuf) {
+    let base = if config == "dig" {
+        dir.join("digital_phantom/nifti")
+    } else {
+        dir.join("ct_phantom/nifti")
+    };
+    (
+        base.join("image/phantom.nii.gz"),
+        base.join("mask/mask.nii.gz"),
+    )
+}
+
+/// Runs one data set against its reference rows.
+pub fn run_config(dir: &Path, config: &str) -> Result<ConfigResult> {
+    let settings = config_settings(config).ok_or_else(|| {
+        Error::Usage(format!(
+            "--config {config}: unknown; use one of {} or all",
+            CONFIGS.join(", ")
+        ))
+    })?;
+    let start = std::time::Instant::now();
+    let rows = reference_rows(dir, config)?;
+    let (image_path, mask_path) = phantom_paths(dir, config);
+    let options = ReadOptions::default();
+    let image = read_volume(&image_path, &options)?;
+    let mask = read_mask(&mask_path, &options)?;
+    let values = super::compute(&image, &mask, &settings).map_err(|e| match e {
+        PrepareError::Image(p) => Error::input(&image_path, p),
+        PrepareError::Roi(p) => Error::input(&mask_path, p),
+    })?;
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            let value = values.iter().find(|(t, _)| *t == r.tag).map(|(_, v)| *v);
+            Row {
+                pass: value.is_some_and(|v| within(v, r.value, r.tolerance)),
+                family: r.family,
+                tag: r.tag,
+                aggregation: r.aggregation,
+                reference: r.value,
+                tolerance: r.tolerance,
+                value,
+            }
+        })
+        .collect();
+    Ok(ConfigResult {
+        config: config.to_string(),
+        rows,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// What `radaudit ibsi-check` was asked.
+pub struct CheckArgs {
+    /// `dig`, `A`..`E`, or `all`.
+    pub config: String,
+    /// The IBSI 1 reference folder (`digital_phantom/`, `ct_phantom/`, the tables).
+    pub reference: PathBuf,
+    pub out: PathBuf,
+}
+
+/// The outcome: per-data-set results and a printable summary.
+pub struct Outcome {
+    pub results: Vec<ConfigResult>,
+    pub summary: String,
+}
+
+/// Pass counts per family (rows) and data set (columns), as text.
+fn summary_table(results: &[ConfigResult]) -> String {
+    let mut out = format!("{:<28}", "family");
+    for r in results {
+        out.push_str(&format!("{:>12}", r.config));
+    }
+    out.push('\n');
+    for (family, _) in super::FAMILIES {
+        out.push_str(&format!("{family:<28}"));
+        for r in results {
+            let rows: Vec<&Row> = r.rows.iter().filter(|x| x.family == family).collect();
+            let pass = rows.iter().filter(|x| x.pass).count();
+            out.push_str(&format!("{:>12}", format!("{pass}/{}", rows.len())));
+        }
+        out.push('\n');
+    }
+    out.push_str(&format!("{:<28}", "all"));
+    for r in results {
+        out.push_str(&format!(
+            "{:>12}",
+            format!("{}/{}", r.passed(), r.rows.len())
+        ));
+    }
+    out.push('\n');
+    out
+}
+
+/// Runs the asked data sets, writes `ibsi_check.csv`, `ibsi_check.json` and `report.html`
+/// into `out`, and returns the summary.
+pub fn run(args: &CheckArgs) -> Result<Outcome> {
+    let configs: Vec<&str> = if args.config == "all" {
+        CONFIGS.to_vec()
+    } else {
+        vec![
+            CONFIGS
+                .iter()
+                .find(|c| c.eq_ignore_ascii_case(&args.config))
+                .copied()
+                .ok_or_else(|| {
+                    Error::Usage(format!(
+                        "--config {}: unknown; use one of {} or all",
+                        args.config,
+                        CONFIGS.join(", ")
+                    ))
+                })?,
+        ]
+    };
+    if !args.reference.is_dir() {
+        return Err(Error::input(
+            &args.reference,
+            "not a folder; give the IBSI 1 reference folder with --reference",
+        ));
+    }
+    let mut results = Vec::new();
+    for c in configs {
+        results.push(run_config(&args.reference, c)?);
+    }
+    let mut csv =
+        String::from("config,family,aggregation,ibsi_tag,reference,tolerance,value,pass\n");
+    for r in &results {
+        for row in &r.rows {
+            csv.push_str(&format!(
+                "{},{},\"{}\",{},{},{},{},{}\n",
+                r.config,
+                row.family,
+                row.aggregation,
+                row.tag,
+                row.reference,
+                row.tolerance,
+                row.value.map(|v| v.to_string()).unwrap_or_default(),
+                row.pass
+            ));
+        }
+    }
+    std::fs::create_dir_all(&args.out).map_err(|e| Error::output(&args.out, e.to_string()))?;
+    crate::output::write_bytes(&args.out.join("ibsi_check.csv"), csv.as_bytes())?;
+    let json = serde_json::json!({
+        "tool": {"name": "radaudit", "version": env!("CARGO_PKG_VERSION")},
+        "reference": args.reference.display().to_string(),
+        "summary": results.iter().map(|r| serde_json::json!({
+            "config": r.config, "rows": r.rows.len(), "passed": r.passed(), "seconds": r.seconds,
+        })).collect::<Vec<_>>(),
+        "results": results,
+    });
+    crate::output::write_json(&args.out.join("ibsi_check.json"), &json)?;
+    let html = crate::report::ibsi::render(&json)?;
+    crate::output::write_bytes(&args.out.join("report.html"), html.as_bytes())?;
+    let mut summary = summary_table(&results);
+    for r in &results {
+        for row in r.rows.iter().filter(|x| !x.pass) {
+            summary.push_str(&format!(
+                "FAIL {} {} ({}): {} vs reference {} ± {}\n",
+                r.config,
+                row.tag,
+                row.aggregation,
+                row.value
+                    .map(|v| format!("{v:.6}"))
+                    .unwrap_or("missing".into()),
+                row.reference,
+                row.tolerance
+            ));
+        }
+    }
+    summary.push_str(&format!("wrote {}\n", args.out.display()));
+    Ok(Outcome { results, summary })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tolerance_zero_means_three_significant_digits() {
+        assert!(within(0.06757, 0.0676, 0.0));
+        assert!(!within(0.06749, 0.0676, 0.0));
+        assert!(within(549.6, 550.0, 0.0));
+        assert!(within(-0.3552, -0.355, 0.0));
+        assert!(!within(f64::NAN, 1.0, 0.0));
+        assert!(within(560.0, 556.0, 4.0));
+        assert!(!within(560.1, 556.0, 4.0));
+    }
+}

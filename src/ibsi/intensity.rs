@@ -1,0 +1,310 @@
+//! IBSI 1 intensity families on the intensity mask: local intensity peaks (3.2), intensity
+//! statistics (3.3, raw intensities), intensity histogram (3.4, discretised grey levels) and the
+//! intensity-volume histogram (3.5).
+
+use std::f64::consts::PI;
+
+use ndarray::Array3;
+
+use super::prepare::Region;
+
+pub const LOCAL_TAGS: [&str; 2] = ["loc_peak_loc", "loc_peak_glob"];
+
+pub const STAT_TAGS: [&str; 18] = [
+    "stat_mean",
+    "stat_var",
+    "stat_skew",
+    "stat_kurt",
+    "stat_median",
+    "stat_min",
+    "stat_p10",
+    "stat_p90",
+    "stat_max",
+    "stat_iqr",
+    "stat_range",
+    "stat_mad",
+    "stat_rmad",
+    "stat_medad",
+    "stat_cov",
+    "stat_qcod",
+    "stat_energy",
+    "stat_rms",
+];
+
+pub const HIST_TAGS: [&str; 23] = [
+    "ih_mean",
+    "ih_var",
+    "ih_skew",
+    "ih_kurt",
+    "ih_median",
+    "ih_min",
+    "ih_p10",
+    "ih_p90",
+    "ih_max",
+    "ih_mode",
+    "ih_iqr",
+    "ih_range",
+    "ih_mad",
+    "ih_rmad",
+    "ih_medad",
+    "ih_cov",
+    "ih_qcod",
+    "ih_entropy",
+    "ih_uniformity",
+    "ih_max_grad",
+    "ih_max_grad_g",
+    "ih_min_grad",
+    "ih_min_grad_g",
+];
+
+pub const IVH_TAGS: [&str; 6] = [
+    "ivh_v10",
+    "ivh_v90",
+    "ivh_i10",
+    "ivh_i90",
+    "ivh_diff_v10_v90",
+    "ivh_diff_i10_i90",
+];
+
+/// Radius (mm) of the 1 cm³ sphere of the local intensity peaks.
+fn peak_radius() -> f64 {
+    (3.0 * 1000.0 / (4.0 * PI)).cbrt()
+}
+
+/// Local and global intensity peak: the mean intensity of every image voxel whose centre lies
+/// in the 1 cm³ sphere around a voxel (inside the ROI or not). The local peak is the largest
+/// such mean over the voxels of maximal intensity, the global peak over all ROI voxels.
+pub fn local_peaks(region: &Region) -> Vec<f64> {
+    let r = peak_radius();
+    let [sx, sy, sz] = region.spacing;
+    let reach = [sz, sy, sx].map(|s| (r / s).floor() as isize);
+    let mut offsets = Vec::new();
+    for dz in -reach[0]..=reach[0] {
+        for dy in -reach[1]..=reach[1] {
+            for dx in -reach[2]..=reach[2] {
+                let d2 =
+                    (dz as f64 * sz).powi(2) + (dy as f64 * sy).powi(2) + (dx as f64 * sx).powi(2);
+                if d2 <= r * r {
+                    offsets.push([dz, dy, dx]);
+                }
+            }
+        }
+    }
+    let (nz, ny, nx) = region.image.dim();
+    let sphere_mean = |z: usize, y: usize, x: usize| -> f64 {
+        let (mut sum, mut n) = (0.0, 0.0);
+        for o in &offsets {
+            let (zz, yy, xx) = (z as isize + o[0], y as isize + o[1], x as isize + o[2]);
+            if zz >= 0
+                && yy >= 0
+                && xx >= 0
+                && (zz as usize) < nz
+                && (yy as usize) < ny
+                && (xx as usize) < nx
+            {
+                sum += region.image[(zz as usize, yy as usize, xx as usize)];
+                n += 1.0;
+            }
+        }
+        sum / n
+    };
+    let max = region
+        .image
+        .iter()
+        .zip(region.intensity.iter())
+        .filter(|(_, m)| **m)
+        .map(|(v, _)| *v)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let (mut local, mut global) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
+    for ((z, y, x), &inside) in region.intensity.indexed_iter() {
+        if inside {
+            let m = sphere_mean(z, y, x);
+            global = global.max(m);
+            if region.image[(z, y, x)] == max {
+                local = local.max(m);
+            }
+        }
+    }
+    vec![local, global]
+}
+
+/// Linear-interpolated quantile of sorted values (the usual "type 7" definition).
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    let h = (sorted.len() - 1) as f64 * q;
+    let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
+    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+}
+
+/// The statistics IBSI's intensity statistics and histogram share, in `STAT_TAGS` order
+/// (the first 16).
+fn shared_statistics(values: &mut [f64]) -> [f64; 16] {
+    values.sort_by(f64::total_cmp);
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let moment = |k: i32| values.iter().map(|v| (v - mean).powi(k)).sum::<f64>() / n;
+    let (m2, m3, m4) = (moment(2), moment(3), moment(4));
+    let (skew, kurt) = if m2 == 0.0 {
+        (0.0, 0.0)
+    } else {
+        (m3 / m2.powf(1.5), m4 / (m2 * m2) - 3.0)
+    };
+    let median = quantile(values, 0.5);
+    let (p10, p25, p75, p90) = (
+        quantile(values, 0.10),
+        quantile(values, 0.25),
+        quantile(values, 0.75),
+        quantile(values, 0.90),
+    );
+    let (min, max) = (values[0], values[values.len() - 1]);
+    let mad = values.iter().map(|v| (v - mean).abs()).sum::<f64>() / n;
+    let robust: Vec<f64> = values
+        .iter()
+        .copied()
+        .filter(|v| *v >= p10 && *v <= p90)
+        .collect();
+    let robust_mean = robust.iter().sum::<f64>() / robust.len() as f64;
+    let rmad = robust.iter().map(|v| (v - robust_mean).abs()).sum::<f64>() / robust.len() as f64;
+    let medad = values.iter().map(|v| (v - median).abs()).sum::<f64>() / n;
+    [
+        mean,
+        m2,
+        skew,
+        kurt,
+        median,
+        min,
+        p10,
+        p90,
+        max,
+        p75 - p25,
+        max - min,
+        mad,
+        rmad,
+        medad,
+        m2.sqrt() / mean,
+        (p75 - p25) / (p75 + p25),
+    ]
+}
+
+fn masked(image: &Array3<f64>, mask: &Array3<bool>) -> Vec<f64> {
+    image
+        .iter()
+        .zip(mask.iter())
+        .filter(|(_, m)| **m)
+        .map(|(v, _)| *v)
+        .collect()
+}
+
+/// Intensity statistics in `STAT_TAGS` order.
+pub fn statistics(image: &Array3<f64>, mask: &Array3<bool>) -> Vec<f64> {
+    let mut values = masked(image, mask);
+    let energy: f64 = values.iter().map(|v| v * v).sum();
+    let n = values.len() as f64;
+    let mut out = shared_statistics(&mut values).to_vec();
+    out.push(energy);
+    out.push((energy / n).sqrt());
+    out
+}
+
+/// Intensity-histogram features in `HIST_TAGS` order from grey levels 1..=ng.
+pub fn histogram(levels: &Array3<u32>, mask: &Array3<bool>, ng: u32) -> Vec<f64> {
+    let mut values: Vec<f64> = levels
+        .iter()
+        .zip(mask.iter())
+        .filter(|(_, m)| **m)
+        .map(|(l, _)| *l as f64)
+        .collect();
+    let n = values.len() as f64;
+    let ng = ng.max(values.iter().fold(0.0f64, |a, b| a.max(*b)) as u32) as usize;
+    let mut counts = vec![0.0f64; ng + 1];
+    for v in &values {
+        counts[*v as usize] += 1.0;
+    }
+    let s = shared_statistics(&mut values);
+    let mode = (1..=ng)
+        .max_by(|a, b| counts[*a].total_cmp(&counts[*b]).then(b.cmp(a)))
+        .unwrap_or(1) as f64;
+    let p: Vec<f64> = counts.iter().map(|c| c / n).collect();
+    let entropy = -p
+        .iter()
+        .filter(|&&p| p > 0.0)
+        .map(|p| p * p.log2())
+        .sum::<f64>();
+    let uniformity = p.iter().map(|p| p * p).sum::<f64>();
+    // Histogram gradient: one-sided at the first and last level, central between.
+    let grad = |i: usize| -> f64 {
+        if ng == 1 {
+            0.0
+        } else if i == 1 {
+            counts[2] - counts[1]
+        } else if i == ng {
+            counts[ng] - counts[ng - 1]
+        } else {
+            (counts[i + 1] - counts[i - 1]) / 2.0
+        }
+    };
+    let (mut max_g, mut max_i, mut min_g, mut min_i) = (f64::NEG_INFINITY, 0, f64::INFINITY, 0);
+    for i in 1..=ng {
+        let g = grad(i);
+        if g > max_g {
+            max_g = g;
+            max_i = i;
+        }
+        if g < min_g {
+            min_g = g;
+            min_i = i;
+        }
+    }
+    let mut out = s[..9].to_vec();
+    out.push(mode);
+    out.extend_from_slice(&s[9..]);
+    out.extend([
+        entropy,
+        uniformity,
+        max_g,
+        max_i as f64,
+        min_g,
+        min_i as f64,
+    ]);
+    out
+}
+
+/// The intensity axis of the intensity-volume histogram: the intensity of each voxel, the
+/// candidate intensities (ascending), and the range that maps intensities to fractions 0..1.
+pub struct IvhAxis {
+    pub values: Vec<f64>,
+    pub levels: Vec<f64>,
+    pub range: (f64, f64),
+}
+
+/// Intensity-volume histogram features in `IVH_TAGS` order.
+pub fn volume_histogram(axis: &IvhAxis) -> Vec<f64> {
+    let mut sorted = axis.values.clone();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len() as f64;
+    // ν_i: fraction of the volume with intensity ≥ i.
+    let nu: Vec<f64> = axis
+        .levels
+        .iter()
+        .map(|&i| (sorted.len() - sorted.partition_point(|v| *v < i)) as f64 / n)
+        .collect();
+    let (lo, hi) = axis.range;
+    let gamma = |i: f64| if hi > lo { (i - lo) / (hi - lo) } else { 0.0 };
+    let v_at = |x: f64| {
+        axis.levels
+            .iter()
+            .zip(&nu)
+            .find(|(i, _)| gamma(**i) >= x - 1e-12)
+            .map(|(_, v)| *v)
+            .unwrap_or(0.0)
+    };
+    let i_at = |x: f64| {
+        axis.levels
+            .iter()
+            .zip(&nu)
+            .find(|(_, v)| **v <= x)
+            .map(|(i, _)| *i)
+            .unwrap_or(axis.levels[axis.levels.len() - 1] + 1.0)
+    };
+    let (v10, v90, i10, i90) = (v_at(0.1), v_at(0.9), i_at(0.1), i_at(0.9));
+    vec![v10, v90, i10, i90, v10 - v90, i10 - i90]
+}

@@ -1,0 +1,84 @@
+//! IBSI 1 grey level run length matrix (3.7) and its 16 features.
+
+use super::matrix::{Sparse, run_like_features};
+use super::{Aggregated, DIRECTIONS_2D, Levels, directional_family, directions_3d};
+use crate::ibsi::settings::Dimension;
+
+pub const NAMES: [&str; 16] = [
+    "sre",
+    "lre",
+    "lgre",
+    "hgre",
+    "srlge",
+    "srhge",
+    "lrlge",
+    "lrhge",
+    "glnu",
+    "glnu_norm",
+    "rlnu",
+    "rlnu_norm",
+    "r_perc",
+    "gl_var",
+    "rl_var",
+    "rl_entr",
+];
+
+/// Runs along `o` in slice `z` (or the volume): a run starts at a voxel whose predecessor
+/// along `o` has another level or is outside the mask. Voxels: the mask's voxel count.
+fn matrix(levels: &Levels, o: [isize; 3], z: Option<usize>) -> Sparse {
+    let mut m = Sparse::default();
+    let [nz, ny, nx] = levels.dim;
+    let back = o.map(|d| -d);
+    let zs = match z {
+        Some(z) => z..z + 1,
+        None => 0..nz,
+    };
+    for z in zs {
+        for y in 0..ny {
+            for x in 0..nx {
+                let l = levels.levels[(z, y, x)];
+                if l == 0 {
+                    continue;
+                }
+                m.voxels += 1.0;
+                if levels.at([z, y, x], back) == l {
+                    continue;
+                }
+                let mut length = 1;
+                let mut step = o;
+                while levels.at([z, y, x], step) == l {
+                    length += 1;
+                    step = [0, 1, 2].map(|d| step[d] + o[d]);
+                }
+                m.add(l, length, 1.0);
+            }
+        }
+    }
+    m
+}
+
+/// GLRLM features per aggregation, as (suffix, values in `NAMES` order).
+pub fn family(levels: &Levels, dims: &[Dimension]) -> Aggregated {
+    directional_family(
+        dims,
+        || {
+            levels
+                .occupied_slices()
+                .into_iter()
+                .map(|z| {
+                    DIRECTIONS_2D
+                        .iter()
+                        .map(|&o| matrix(levels, o, Some(z)))
+                        .collect()
+                })
+                .collect()
+        },
+        || {
+            directions_3d()
+                .into_iter()
+                .map(|o| matrix(levels, o, None))
+                .collect()
+        },
+        |m| run_like_features(m, false),
+    )
+}
