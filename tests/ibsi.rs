@@ -113,6 +113,28 @@ fn ibsi_check_prints_the_table_and_writes_csv_json_and_an_offline_report() {
     let html = std::fs::read_to_string(out.path().join("report.html")).expect("report");
     common::check_report(&html);
     assert!(html.contains("cm_joint_max_3D_comb"));
+    // The PyRadiomics convention on the same phantom, for comparison: its documented
+    // departures show. Kurtosis is not reduced by 3 (IBSI -0.355 -> 2.645), the PCA axes use
+    // the population covariance (IBSI minor axis 9.31 x sqrt(73/74) = 9.247 for the 74-voxel
+    // ROI), and the deprecated compactness features are not computed.
+    let rows = json["pyradiomics_convention"]["rows"]
+        .as_array()
+        .expect("rows");
+    let row = |tag: &str| rows.iter().find(|r| r["tag"] == tag).expect(tag).clone();
+    let kurt = row("stat_kurt");
+    assert_eq!(kurt["pass"], false);
+    assert!((kurt["value"].as_f64().expect("value") - 2.645).abs() < 0.0006);
+    let minor = row("morph_pca_min_axis");
+    assert_eq!(minor["pass"], false);
+    let expected = 9.31 * (73.0f64 / 74.0).sqrt();
+    assert!((minor["value"].as_f64().expect("value") - expected).abs() < 0.005);
+    assert!(row("morph_comp_1")["value"].is_null());
+    assert_eq!(row("cm_joint_max_3D_comb")["pass"], true);
+    assert!(
+        run.stderr
+            .contains("PyRadiomics convention on the digital phantom")
+    );
+    assert!(html.contains("the PyRadiomics convention on the digital phantom"));
 }
 
 #[test]
@@ -308,6 +330,15 @@ fn bad_ibsi_settings_are_refused_with_exit_2() {
         "convention: ibsi\ndiscretisation: none\ninterpolation: {spacing: [1.3, 1.3, 1.3], image: linear}\n",
     );
     check(extract(&shifted), "ibsi-digital", "must be integers >= 1");
+    let tiny = file(
+        "tiny.yaml",
+        "convention: ibsi\ninterpolation: {spacing: [0.001, 0.001, 0.001], image: linear}\n",
+    );
+    check(
+        extract(&tiny),
+        "interpolation.spacing",
+        "voxels around the ROI",
+    );
     let conflict = file("conflict.yaml", "convention: ibsi\n");
     let mut args = extract(&conflict);
     args.extend(["--convention".into(), "pyradiomics".into()]);

@@ -12,7 +12,9 @@ use serde::Serialize;
 
 use super::settings::{Dimension, Discretisation, IbsiSettings, Interpolation, Interpolator};
 use crate::error::{Error, Result};
+use crate::extract::features_in_memory;
 use crate::features::prepare::PrepareError;
+use crate::features::settings::Params;
 use crate::volume::io::{ReadOptions, read_mask, read_volume};
 
 /// The data sets `--config` accepts, in order.
@@ -264,6 +266,76 @@ pub fn run_config(dir: &Path, config: &str) -> Result<ConfigResult> {
     })
 }
 
+/// The digital phantom in the PyRadiomics convention: radaudit's PyRadiomics mode (equal to
+/// PyRadiomics 3.1) with bin width 1 and no shift, 3-D and `force2D`, angles averaged and
+/// merged (`weightingNorm: no_weighting`), against the IBSI reference rows that
+/// `pyradiomics_mapping/mapping_phantom.csv` pairs with a PyRadiomics feature. It shows where
+/// PyRadiomics departs from IBSI; a feature radaudit does not compute in that mode (PyRadiomics'
+/// deprecated ones) has no value.
+pub fn pyradiomics_convention(dir: &Path) -> Result<ConfigResult> {
+    let start = std::time::Instant::now();
+    let mapping_path = dir.join("pyradiomics_mapping/mapping_phantom.csv");
+    let mut reader = csv::Reader::from_path(&mapping_path)
+        .map_err(|e| Error::input(&mapping_path, format!("cannot read: {e}")))?;
+    let mut mapping = Vec::new();
+    for (k, record) in reader.records().enumerate() {
+        let r = record.map_err(|e| Error::input(&mapping_path, format!("row {}: {e}", k + 2)))?;
+        if let (Some(tag), Some(name)) = (r.get(0), r.get(1)) {
+            mapping.push((tag.to_string(), name.to_string()));
+        }
+    }
+    let (image_path, mask_path) = phantom_paths(dir, "dig");
+    let options = ReadOptions::default();
+    let image = read_volume(&image_path, &options)?;
+    let mask = read_mask(&mask_path, &options)?;
+    // Longest prefix first, so that "3D_Combined_" is tried before "3D_".
+    let mut runs: Vec<(&str, Vec<crate::features::FeatureValue>)> = Vec::new();
+    for (prefix, force2d, merged) in [
+        ("3D_Combined_", false, true),
+        ("2D_Combined_", true, true),
+        ("3D_", false, false),
+        ("2D_", true, false),
+    ] {
+        let mut setting = serde_json::json!({"binWidth": 1, "label": 1, "force2D": force2d});
+        if merged {
+            setting["weightingNorm"] = "no_weighting".into();
+        }
+        let params = Params::from_value(&serde_json::json!({ "setting": setting }))
+            .map_err(Error::Internal)?;
+        let values = features_in_memory(&image, &mask, 1, &params).map_err(|e| match e {
+            PrepareError::Image(p) => Error::input(&image_path, p),
+            PrepareError::Roi(p) => Error::input(&mask_path, p),
+        })?;
+        runs.push((prefix, values));
+    }
+    let value_of = |name: &str| -> Option<f64> {
+        let (prefix, values) = runs.iter().find(|(p, _)| name.starts_with(p))?;
+        let feature = &name[prefix.len()..];
+        values.iter().find(|v| v.name == feature).map(|v| v.value)
+    };
+    let rows = reference_rows(dir, "dig")?
+        .into_iter()
+        .filter_map(|r| {
+            let (_, name) = mapping.iter().find(|(t, _)| *t == r.tag)?;
+            let value = value_of(name);
+            Some(Row {
+                pass: value.is_some_and(|v| within(v, r.value, r.tolerance)),
+                family: r.family,
+                tag: r.tag,
+                aggregation: r.aggregation,
+                reference: r.value,
+                tolerance: r.tolerance,
+                value,
+            })
+        })
+        .collect();
+    Ok(ConfigResult {
+        config: "dig, PyRadiomics convention".into(),
+        rows,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
 /// What `radaudit ibsi-check` was asked.
 pub struct CheckArgs {
     /// `dig`, `A`..`E`, or `all`.
@@ -336,6 +408,11 @@ pub fn run(args: &CheckArgs) -> Result<Outcome> {
     for c in configs {
         results.push(run_config(&args.reference, c)?);
     }
+    let pyradiomics = if results.iter().any(|r| r.config == "dig") {
+        Some(pyradiomics_convention(&args.reference)?)
+    } else {
+        None
+    };
     let mut csv =
         String::from("config,family,aggregation,ibsi_tag,reference,tolerance,value,pass\n");
     for r in &results {
@@ -362,6 +439,7 @@ pub fn run(args: &CheckArgs) -> Result<Outcome> {
             "config": r.config, "rows": r.rows.len(), "passed": r.passed(), "seconds": r.seconds,
         })).collect::<Vec<_>>(),
         "results": results,
+        "pyradiomics_convention": pyradiomics,
     });
     crate::output::write_json(&args.out.join("ibsi_check.json"), &json)?;
     let html = crate::report::ibsi::render(&json)?;
@@ -381,6 +459,13 @@ pub fn run(args: &CheckArgs) -> Result<Outcome> {
                 row.tolerance
             ));
         }
+    }
+    if let Some(p) = &pyradiomics {
+        summary.push_str(&format!(
+            "PyRadiomics convention on the digital phantom (for comparison, not part of the check): {} of {} mapped rows within tolerance\n",
+            p.passed(),
+            p.rows.len()
+        ));
     }
     summary.push_str(&format!("wrote {}\n", args.out.display()));
     Ok(Outcome { results, summary })

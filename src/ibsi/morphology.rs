@@ -168,6 +168,9 @@ mod tests {
         let e = (1.0f64 - 0.25).sqrt();
         let exact = 2.0 * std::f64::consts::PI * (1.0 + 2.0 / e * e.asin());
         let series = ellipsoid_area(2.0, 1.0, 1.0);
-        assert!(series < exact && series > 0.75 * exact, "{series} vs {exact}");
+        assert!(
+            series < exact && series > 0.75 * exact,
+            "{series} vs {exact}"
+        );
     }
 }

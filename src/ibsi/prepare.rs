@@ -15,6 +15,9 @@ use crate::volume::{Mask, Volume, label_bounding_box};
 /// twice over, so that every sphere centred in the ROI lies inside it.
 const MARGIN_MM: f64 = 14.0;
 
+/// The largest interpolated neighbourhood accepted (voxels; 4 GB of f64 intensities).
+const MAX_VOXELS: f64 = 5e8;
+
 /// The ROI and its neighbourhood after IBSI image processing.
 #[derive(Debug, Clone)]
 pub struct Region {
@@ -49,6 +52,19 @@ pub fn prepare(image: &Volume, mask: &Mask, s: &IbsiSettings) -> Result<Region, 
     let mut threshold = 0.5;
     if let Some(interp) = &s.interpolation {
         threshold = interp.roi_threshold;
+        // The new grid around the ROI must fit in memory (a spacing typed in the wrong unit
+        // would ask for billions of voxels).
+        let voxels: f64 = (0..3)
+            .map(|a| {
+                let extent = (c_hi[a] - c_lo[a] + 1) as f64 * old_spacing[a];
+                interp.spacing[a].map_or((c_hi[a] - c_lo[a] + 1) as f64, |n| extent / n)
+            })
+            .product();
+        if voxels > MAX_VOXELS {
+            return Err(format!(
+                "interpolation.spacing: the new grid would hold {voxels:.3e} voxels around the ROI (at most {MAX_VOXELS:e})"
+            ));
+        }
         // Array axes are (z, y, x); settings are (x, y, z).
         for (axis_xyz, new) in interp.spacing.iter().enumerate() {
             let Some(new) = *new else { continue };
