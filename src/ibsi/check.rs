@@ -97,6 +97,8 @@ pub struct Row {
 #[derive(Debug, Clone, Serialize)]
 pub struct ConfigResult {
     pub config: String,
+    /// The settings, in words.
+    pub settings: String,
     pub rows: Vec<Row>,
     pub seconds: f64,
 }
@@ -261,6 +263,7 @@ pub fn run_config(dir: &Path, config: &str) -> Result<ConfigResult> {
         .collect();
     Ok(ConfigResult {
         config: config.to_string(),
+        settings: settings.describe(),
         rows,
         seconds: start.elapsed().as_secs_f64(),
     })
@@ -331,6 +334,7 @@ pub fn pyradiomics_convention(dir: &Path) -> Result<ConfigResult> {
         .collect();
     Ok(ConfigResult {
         config: "dig, PyRadiomics convention".into(),
+        settings: "PyRadiomics 3.1 convention, bin width 1, voxelArrayShift 0".into(),
         rows,
         seconds: start.elapsed().as_secs_f64(),
     })

@@ -106,6 +106,65 @@ impl Default for IbsiSettings {
     }
 }
 
+impl Discretisation {
+    fn describe(self) -> String {
+        match self {
+            Discretisation::None => "none".into(),
+            Discretisation::BinNumber(n) => format!("{n} bins"),
+            Discretisation::BinSize(w) => format!("bin size {w}"),
+        }
+    }
+}
+
+impl IbsiSettings {
+    /// The settings in one line, for reports.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        match &self.interpolation {
+            None => parts.push("no interpolation".to_string()),
+            Some(i) => {
+                let axes: Vec<String> = i
+                    .spacing
+                    .iter()
+                    .map(|s| s.map_or("kept".to_string(), |v| format!("{v}")))
+                    .collect();
+                parts.push(format!(
+                    "interpolation to {} mm ({}), ROI threshold {}",
+                    axes.join(" x "),
+                    match i.image {
+                        Interpolator::Linear => "linear",
+                        Interpolator::Cubic => "cubic spline",
+                    },
+                    i.roi_threshold
+                ));
+            }
+        }
+        if self.round_intensities {
+            parts.push("intensities rounded".into());
+        }
+        if let Some([lo, hi]) = self.resegment_range {
+            parts.push(format!("range [{lo}, {hi}]"));
+        }
+        if let Some(k) = self.outlier_sigma {
+            parts.push(format!("outliers beyond {k} SD removed"));
+        }
+        parts.push(format!(
+            "discretisation: {}",
+            self.discretisation.describe()
+        ));
+        parts.push(format!("IVH: {}", self.ivh.describe()));
+        parts.push(format!(
+            "texture {}",
+            self.dimensions
+                .iter()
+                .map(|d| d.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        parts.join("; ")
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
