@@ -58,12 +58,7 @@ impl Grid {
 /// Moran's I and Geary's C of `image` over `mask`, spacing (x, y, z) in mm. NaN for fewer than
 /// two voxels or a constant ROI.
 pub fn moran_geary(image: &Array3<f64>, mask: &Array3<bool>, spacing: [f64; 3]) -> (f64, f64) {
-    let values: Vec<f64> = image
-        .iter()
-        .zip(mask.iter())
-        .filter(|(_, m)| **m)
-        .map(|(v, _)| *v)
-        .collect();
+    let values = super::prepare::masked(image, mask);
     let n = values.len();
     if n < 2 {
         return (f64::NAN, f64::NAN);

@@ -6,7 +6,7 @@ use std::f64::consts::PI;
 
 use ndarray::Array3;
 
-use super::prepare::Region;
+use super::prepare::{Region, masked};
 
 pub const LOCAL_TAGS: [&str; 2] = ["loc_peak_loc", "loc_peak_glob"];
 
@@ -185,15 +185,6 @@ fn shared_statistics(values: &mut [f64]) -> [f64; 16] {
     ]
 }
 
-fn masked(image: &Array3<f64>, mask: &Array3<bool>) -> Vec<f64> {
-    image
-        .iter()
-        .zip(mask.iter())
-        .filter(|(_, m)| **m)
-        .map(|(v, _)| *v)
-        .collect()
-}
-
 /// Intensity statistics in `STAT_TAGS` order.
 pub fn statistics(image: &Array3<f64>, mask: &Array3<bool>) -> Vec<f64> {
     let mut values = masked(image, mask);
@@ -207,12 +198,7 @@ pub fn statistics(image: &Array3<f64>, mask: &Array3<bool>) -> Vec<f64> {
 
 /// Intensity-histogram features in `HIST_TAGS` order from grey levels 1..=ng.
 pub fn histogram(levels: &Array3<u32>, mask: &Array3<bool>, ng: u32) -> Vec<f64> {
-    let mut values: Vec<f64> = levels
-        .iter()
-        .zip(mask.iter())
-        .filter(|(_, m)| **m)
-        .map(|(l, _)| *l as f64)
-        .collect();
+    let mut values: Vec<f64> = masked(levels, mask).into_iter().map(f64::from).collect();
     let n = values.len() as f64;
     let ng = ng.max(values.iter().fold(0.0f64, |a, b| a.max(*b)) as u32) as usize;
     let mut counts = vec![0.0f64; ng + 1];

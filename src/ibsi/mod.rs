@@ -139,13 +139,7 @@ pub fn selected_tags(s: &IbsiSettings) -> std::result::Result<Vec<String>, Strin
 
 /// The intensity-volume histogram's axis for these settings.
 fn ivh_axis(region: &prepare::Roi, s: &IbsiSettings) -> std::result::Result<IvhAxis, String> {
-    let raw: Vec<f64> = region
-        .image
-        .iter()
-        .zip(region.intensity.iter())
-        .filter(|(_, m)| **m)
-        .map(|(v, _)| *v)
-        .collect();
+    let raw = prepare::masked(&region.image, &region.intensity);
     let min = raw.iter().copied().fold(f64::INFINITY, f64::min);
     let max = raw.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let range = s
@@ -182,12 +176,9 @@ fn ivh_axis(region: &prepare::Roi, s: &IbsiSettings) -> std::result::Result<IvhA
         Discretisation::BinNumber(n) => {
             let d = discretise(&region.image, &region.intensity, s.ivh, None)?;
             IvhAxis {
-                values: d
-                    .levels
-                    .iter()
-                    .zip(region.intensity.iter())
-                    .filter(|(_, m)| **m)
-                    .map(|(l, _)| *l as f64)
+                values: prepare::masked(&d.levels, &region.intensity)
+                    .into_iter()
+                    .map(f64::from)
                     .collect(),
                 levels: (1..=n).map(|k| k as f64).collect(),
                 range: (1.0, n as f64),

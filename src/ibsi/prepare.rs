@@ -116,6 +116,16 @@ pub fn prepare(image: &Volume, mask: &Mask, s: &IbsiSettings) -> Result<Region, 
     })
 }
 
+/// The values of `image` where `mask` is set, in array order.
+pub fn masked<T: Copy>(image: &Array3<T>, mask: &Array3<bool>) -> Vec<T> {
+    image
+        .iter()
+        .zip(mask.iter())
+        .filter(|(_, m)| **m)
+        .map(|(v, _)| *v)
+        .collect()
+}
+
 /// The intensity mask: the morphological mask within the range, then within mean ± k SD of
 /// what the range kept.
 fn resegment(values: &Array3<f64>, morph: &Array3<bool>, s: &IbsiSettings) -> Array3<bool> {
@@ -126,12 +136,7 @@ fn resegment(values: &Array3<f64>, morph: &Array3<bool>, s: &IbsiSettings) -> Ar
             .for_each(|k, &v| *k = *k && v >= lo && v <= hi);
     }
     if let Some(k) = s.outlier_sigma {
-        let kept: Vec<f64> = values
-            .iter()
-            .zip(keep.iter())
-            .filter(|(_, m)| **m)
-            .map(|(v, _)| *v)
-            .collect();
+        let kept = masked(values, &keep);
         let (mean, var) = crate::stats::mean_var(&kept);
         // IBSI: the population SD of the ROI intensities.
         let n = kept.len() as f64;

@@ -2,7 +2,7 @@
 //! features.
 
 use super::matrix::Sparse;
-use super::{Aggregated, DIRECTIONS_2D, Levels, directional_family, directions_3d};
+use super::{Aggregated, DIRECTIONS_2D, Levels, directional_family, directions_3d, slice_range};
 use crate::ibsi::settings::Dimension;
 
 pub const NAMES: [&str; 25] = [
@@ -37,10 +37,7 @@ pub const NAMES: [&str; 25] = [
 fn matrix(levels: &Levels, o: [isize; 3], z: Option<usize>, ng: usize) -> Sparse {
     let mut dense = vec![0.0; ng * ng];
     let [nz, ny, nx] = levels.dim;
-    let zs = match z {
-        Some(z) => z..z + 1,
-        None => 0..nz,
-    };
+    let zs = slice_range(z, nz);
     for z in zs {
         for y in 0..ny {
             for x in 0..nx {

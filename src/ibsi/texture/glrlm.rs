@@ -1,7 +1,7 @@
 //! IBSI 1 grey level run length matrix (3.7) and its 16 features.
 
 use super::matrix::{Sparse, run_like_features};
-use super::{Aggregated, DIRECTIONS_2D, Levels, directional_family, directions_3d};
+use super::{Aggregated, DIRECTIONS_2D, Levels, directional_family, directions_3d, slice_range};
 use crate::ibsi::settings::Dimension;
 
 pub const NAMES: [&str; 16] = [
@@ -29,10 +29,7 @@ fn matrix(levels: &Levels, o: [isize; 3], z: Option<usize>) -> Sparse {
     let mut m = Sparse::default();
     let [nz, ny, nx] = levels.dim;
     let back = o.map(|d| -d);
-    let zs = match z {
-        Some(z) => z..z + 1,
-        None => 0..nz,
-    };
+    let zs = slice_range(z, nz);
     for z in zs {
         for y in 0..ny {
             for x in 0..nx {

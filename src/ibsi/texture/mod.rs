@@ -79,6 +79,14 @@ impl<'a> Levels<'a> {
     }
 }
 
+/// The slice indices a matrix covers: slice `z`, or all `nz` slices (the volume).
+pub fn slice_range(z: Option<usize>, nz: usize) -> std::ops::Range<usize> {
+    match z {
+        Some(z) => z..z + 1,
+        None => 0..nz,
+    }
+}
+
 /// Mean of the finite values (NaN when there are none).
 pub fn mean(values: &[Vec<f64>]) -> Vec<f64> {
     let Some(width) = values.first().map(Vec::len) else {

@@ -7,7 +7,7 @@
 //! grey level.
 
 use super::matrix::{Sparse, run_like_features};
-use super::{Aggregated, Levels, slice_family};
+use super::{Aggregated, Levels, slice_family, slice_range};
 use crate::ibsi::settings::Dimension;
 
 pub const NGTDM_NAMES: [&str; 5] = [
@@ -57,10 +57,7 @@ fn matrices(levels: &Levels, z: Option<usize>) -> (Sparse, Sparse) {
     let around = offsets(z.is_some());
     let [nz, ny, nx] = levels.dim;
     let (mut ngtdm, mut ngldm) = (Sparse::default(), Sparse::default());
-    let zs = match z {
-        Some(z) => z..z + 1,
-        None => 0..nz,
-    };
+    let zs = slice_range(z, nz);
     for z in zs {
         for y in 0..ny {
             for x in 0..nx {

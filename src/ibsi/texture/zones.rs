@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 use ndarray::Array3;
 
 use super::matrix::{Sparse, run_like_features};
-use super::{Aggregated, Levels, slice_family};
+use super::{Aggregated, Levels, slice_family, slice_range};
 use crate::ibsi::settings::Dimension;
 
 pub const SZM_NAMES: [&str; 16] = [
@@ -82,10 +82,7 @@ fn distance_map(morph: &Array3<bool>, z: Option<usize>) -> Array3<u32> {
     let faces = neighbours(z.is_some(), true);
     let mut dist = Array3::<u32>::zeros(morph.dim());
     let mut queue = VecDeque::new();
-    let zs = match z {
-        Some(z) => z..z + 1,
-        None => 0..nz,
-    };
+    let zs = slice_range(z, nz);
     for z in zs.clone() {
         for y in 0..ny {
             for x in 0..nx {
@@ -125,10 +122,7 @@ fn matrices(levels: &Levels, morph: &Array3<bool>, z: Option<usize>) -> (Sparse,
     let links = neighbours(z.is_some(), false);
     let mut seen = Array3::<bool>::from_elem(levels.levels.dim(), false);
     let (mut szm, mut dzm) = (Sparse::default(), Sparse::default());
-    let zs = match z {
-        Some(z) => z..z + 1,
-        None => 0..dim[0],
-    };
+    let zs = slice_range(z, dim[0]);
     let mut stack = Vec::new();
     for z in zs {
         for y in 0..dim[1] {
