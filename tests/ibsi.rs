@@ -230,13 +230,28 @@ fn an_audit_protocol_can_ask_for_ibsi_features() {
         "texture: [3D] only"
     );
     let out = scratch.path().join("run");
-    let run = common::radaudit([
-        "audit".as_ref(),
-        protocol.as_os_str(),
-        "--out".as_ref(),
-        out.as_os_str(),
-    ]);
-    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    let audit = |dir: &Path, threads: &str| {
+        let run = common::radaudit([
+            "audit".as_ref(),
+            protocol.as_os_str(),
+            "--out".as_ref(),
+            dir.as_os_str(),
+            "--threads".as_ref(),
+            threads.as_ref(),
+        ]);
+        assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    };
+    audit(&out, "2");
+    // Same protocol and seed, one thread: byte-identical tables.
+    let single = scratch.path().join("single");
+    audit(&single, "1");
+    for table in ["features.csv", "stability.csv"] {
+        assert!(
+            std::fs::read(out.join(table)).expect("table")
+                == std::fs::read(single.join(table)).expect("table"),
+            "{table} differs between 1 and 2 threads"
+        );
+    }
     let stability = std::fs::read_to_string(out.join("stability.csv")).expect("stability.csv");
     assert!(
         stability.contains("stat_mean"),
