@@ -377,3 +377,26 @@ fn bad_ibsi_settings_are_refused_with_exit_2() {
         "not a folder",
     );
 }
+
+#[test]
+fn a_one_voxel_roi_gives_every_tag_without_panicking() {
+    use radaudit::ibsi::settings::{Dimension, Discretisation, IbsiSettings};
+    let image = radaudit::phantom::digital_phantom_image();
+    let mut mask = radaudit::phantom::digital_phantom_mask();
+    mask.labels.fill(0);
+    mask.labels[(1, 1, 1)] = 1;
+    let settings = IbsiSettings {
+        discretisation: Discretisation::None,
+        ..IbsiSettings::default()
+    };
+    let values = radaudit::ibsi::compute(&image, &mask, &settings).expect("computes");
+    let all = radaudit::ibsi::all_tags(&[Dimension::D2, Dimension::D25, Dimension::D3]);
+    assert_eq!(values.len(), all.len());
+    let value = |t: &str| values.iter().find(|v| v.0 == t).expect(t).1;
+    // One 2 mm voxel: 8 mm³ by voxel counting; the mean is its intensity; a texture matrix
+    // without pairs is undefined.
+    assert_eq!(value("morph_vol_approx"), 8.0);
+    assert_eq!(value("stat_mean"), value("stat_max"));
+    assert!(value("cm_joint_max_3D_comb").is_nan());
+    assert_eq!(value("ngl_dc_perc_3D"), 1.0);
+}

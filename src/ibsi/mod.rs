@@ -263,12 +263,16 @@ pub fn compute(
             texture("ngl_", &texture::neighbourhood::NGLDM_NAMES, ngl);
         }
     }
-    // Output in the canonical order, only what was asked.
-    let mut out = Vec::with_capacity(tags.len());
-    for t in &tags {
-        if let Some((_, v)) = values.iter().find(|(n, _)| n == t) {
-            out.push((t.clone(), *v));
-        }
-    }
-    Ok(out)
+    // Output in the canonical order, only what was asked, every tag present (NaN where a
+    // family has nothing to measure), so that tables of many cases line up.
+    Ok(tags
+        .into_iter()
+        .map(|t| {
+            let v = values
+                .iter()
+                .find(|(n, _)| *n == t)
+                .map_or(f64::NAN, |(_, v)| *v);
+            (t, v)
+        })
+        .collect())
 }

@@ -65,6 +65,9 @@ fn entropy(p: impl Iterator<Item = f64>) -> f64 {
 /// The 25 features of a co-occurrence matrix with `ng` grey levels.
 pub fn features(m: &Sparse, ng: usize) -> Vec<f64> {
     let total: f64 = m.cells.values().sum();
+    if total == 0.0 {
+        return vec![f64::NAN; NAMES.len()];
+    }
     let cells: Vec<(f64, f64, f64)> = m
         .cells
         .iter()

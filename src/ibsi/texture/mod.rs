@@ -87,11 +87,9 @@ pub fn slice_range(z: Option<usize>, nz: usize) -> std::ops::Range<usize> {
     }
 }
 
-/// Mean of the finite values (NaN when there are none).
-pub fn mean(values: &[Vec<f64>]) -> Vec<f64> {
-    let Some(width) = values.first().map(Vec::len) else {
-        return Vec::new();
-    };
+/// Mean of the finite values per feature (NaN when there are none, e.g. a one-voxel ROI,
+/// whose matrices are all empty).
+pub fn mean(values: &[Vec<f64>], width: usize) -> Vec<f64> {
     (0..width)
         .map(|k| {
             let finite: Vec<f64> = values
@@ -117,6 +115,7 @@ pub fn slice_family(
     features: impl Fn(&Sparse) -> Vec<f64>,
 ) -> Aggregated {
     let mut out = Vec::new();
+    let width = features(&Sparse::default()).len();
     let wants_slices = dims.contains(&Dimension::D2) || dims.contains(&Dimension::D25);
     let per_slice = if wants_slices { slices() } else { Vec::new() };
     for d in dims {
@@ -127,7 +126,7 @@ pub fn slice_family(
                     .filter(|m| !m.is_empty())
                     .map(&features)
                     .collect();
-                out.push(("2D", mean(&values)));
+                out.push(("2D", mean(&values, width)));
             }
             Dimension::D25 => out.push(("2_5D", features(&Sparse::sum(&per_slice)))),
             Dimension::D3 => out.push(("3D", features(&volume()))),
@@ -145,6 +144,7 @@ pub fn directional_family(
     features: impl Fn(&Sparse) -> Vec<f64>,
 ) -> Aggregated {
     let mut out = Vec::new();
+    let width = features(&Sparse::default()).len();
     let wants_slices = dims.contains(&Dimension::D2) || dims.contains(&Dimension::D25);
     // per_slice[slice][direction]
     let per_slice = if wants_slices {
@@ -159,9 +159,9 @@ pub fn directional_family(
         match d {
             Dimension::D2 => {
                 let all: Vec<Sparse> = per_slice.iter().flatten().cloned().collect();
-                out.push(("2D_avg", mean(&nonempty(&all))));
+                out.push(("2D_avg", mean(&nonempty(&all), width)));
                 let merged: Vec<Sparse> = per_slice.iter().map(|s| Sparse::sum(s)).collect();
-                out.push(("2D_comb", mean(&nonempty(&merged))));
+                out.push(("2D_comb", mean(&nonempty(&merged), width)));
             }
             Dimension::D25 => {
                 let n_dir = per_slice.first().map(Vec::len).unwrap_or(0);
@@ -170,12 +170,12 @@ pub fn directional_family(
                         Sparse::sum(&per_slice.iter().map(|s| s[k].clone()).collect::<Vec<_>>())
                     })
                     .collect();
-                out.push(("2_5D_avg", mean(&nonempty(&by_direction))));
+                out.push(("2_5D_avg", mean(&nonempty(&by_direction), width)));
                 out.push(("2_5D_comb", features(&Sparse::sum(&by_direction))));
             }
             Dimension::D3 => {
                 let per_direction = volume_direction();
-                out.push(("3D_avg", mean(&nonempty(&per_direction))));
+                out.push(("3D_avg", mean(&nonempty(&per_direction), width)));
                 out.push(("3D_comb", features(&Sparse::sum(&per_direction))));
             }
         }
