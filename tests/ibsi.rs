@@ -400,3 +400,16 @@ fn a_one_voxel_roi_gives_every_tag_without_panicking() {
     assert!(value("cm_joint_max_3D_comb").is_nan());
     assert_eq!(value("ngl_dc_perc_3D"), 1.0);
 }
+
+#[test]
+fn a_nan_intensity_near_the_roi_is_an_image_error() {
+    use radaudit::features::prepare::PrepareError;
+    use radaudit::ibsi::settings::IbsiSettings;
+    let mut image = radaudit::phantom::digital_phantom_image();
+    image.voxels[(0, 0, 0)] = f32::NAN;
+    let mask = radaudit::phantom::digital_phantom_mask();
+    match radaudit::ibsi::compute(&image, &mask, &IbsiSettings::default()) {
+        Err(PrepareError::Image(m)) => assert!(m.contains("1 NaN or infinite"), "{m}"),
+        other => panic!("expected an image error, got {other:?}"),
+    }
+}

@@ -199,7 +199,7 @@ pub fn compute(
         .map_err(|e| PrepareError::Roi(e.to_string()))?;
     let tags = selected_tags(s).map_err(PrepareError::Roi)?;
     let wants = |family: &str| tags.iter().any(|t| family_of(t) == Some(family));
-    let region: Region = prepare(image, mask, s).map_err(PrepareError::Roi)?;
+    let region: Region = prepare(image, mask, s)?;
     let roi = region.cropped();
     let mut values: Vec<(String, f64)> = Vec::new();
     let mut push = |names: &[&str], v: Vec<f64>| {

@@ -9,6 +9,7 @@ use ndarray::{Array3, s};
 
 use super::interpolate::{along_axis, new_size, position};
 use super::settings::{Discretisation, IbsiSettings, Interpolator};
+use crate::features::prepare::PrepareError;
 use crate::volume::{Mask, Volume, label_bounding_box};
 
 /// Neighbourhood kept around the ROI (mm): the local intensity sphere's radius (6.2 mm)
@@ -32,10 +33,14 @@ pub struct Region {
 }
 
 /// Interpolates (if asked), rounds and re-segments; errors say what went wrong.
-pub fn prepare(image: &Volume, mask: &Mask, s: &IbsiSettings) -> Result<Region, String> {
+pub fn prepare(image: &Volume, mask: &Mask, s: &IbsiSettings) -> Result<Region, PrepareError> {
     let labels = &mask.labels;
-    let (lo, hi) = label_bounding_box(labels, s.label)
-        .ok_or_else(|| format!("label {} has no voxel in the mask (empty ROI)", s.label))?;
+    let (lo, hi) = label_bounding_box(labels, s.label).ok_or_else(|| {
+        PrepareError::Roi(format!(
+            "label {} has no voxel in the mask (empty ROI)",
+            s.label
+        ))
+    })?;
     let size = image.geometry.size;
     let old_spacing = image.geometry.spacing;
     let mut new_spacing = old_spacing;
@@ -46,6 +51,14 @@ pub fn prepare(image: &Volume, mask: &Mask, s: &IbsiSettings) -> Result<Region, 
     let window = s![c_lo[2]..=c_hi[2], c_lo[1]..=c_hi[1], c_lo[0]..=c_hi[0]];
     let round = |v: f64| if s.round_intensities { v.round() } else { v };
     let mut values: Array3<f64> = image.voxels.slice(window).mapv(|v| round(v as f64));
+    // Interpolation and the local intensity peaks read the ROI's neighbourhood too.
+    let non_finite = values.iter().filter(|v| !v.is_finite()).count();
+    if non_finite > 0 {
+        return Err(PrepareError::Image(format!(
+            "the image holds {non_finite} NaN or infinite value(s) in or near the ROI (label {}); features need finite intensities",
+            s.label
+        )));
+    }
     let mut roi: Array3<f64> = labels
         .slice(window)
         .mapv(|l| if l == s.label { 1.0 } else { 0.0 });
@@ -61,9 +74,9 @@ pub fn prepare(image: &Volume, mask: &Mask, s: &IbsiSettings) -> Result<Region, 
             })
             .product();
         if voxels > MAX_VOXELS {
-            return Err(format!(
+            return Err(PrepareError::Roi(format!(
                 "interpolation.spacing: the new grid would hold {voxels:.3e} voxels around the ROI (at most {MAX_VOXELS:e})"
-            ));
+            )));
         }
         // Array axes are (z, y, x); settings are (x, y, z).
         for (axis_xyz, new) in interp.spacing.iter().enumerate() {
@@ -86,7 +99,9 @@ pub fn prepare(image: &Volume, mask: &Mask, s: &IbsiSettings) -> Result<Region, 
                 .map(|p| p - c_lo[axis_xyz] as f64)
                 .collect();
             if positions.is_empty() {
-                return Err("the interpolated grid holds no voxel of the ROI".into());
+                return Err(PrepareError::Roi(
+                    "the interpolated grid holds no voxel of the ROI".into(),
+                ));
             }
             let axis = 2 - axis_xyz;
             values = along_axis(&values, axis, &positions, interp.image);
@@ -99,14 +114,16 @@ pub fn prepare(image: &Volume, mask: &Mask, s: &IbsiSettings) -> Result<Region, 
     // through rounding in the interpolation weights.
     let morph = roi.mapv(|f| f >= threshold - 1e-9);
     if !morph.iter().any(|&m| m) {
-        return Err(format!(
+        return Err(PrepareError::Roi(format!(
             "no voxel of label {} reaches the partial-volume threshold {threshold} after interpolation",
             s.label
-        ));
+        )));
     }
     let intensity = resegment(&values, &morph, s);
     if !intensity.iter().any(|&m| m) {
-        return Err("no ROI voxel is left after re-segmentation (empty ROI)".into());
+        return Err(PrepareError::Roi(
+            "no ROI voxel is left after re-segmentation (empty ROI)".into(),
+        ));
     }
     Ok(Region {
         image: values,
