@@ -143,6 +143,21 @@ struct Reference {
     tolerance: f64,
 }
 
+impl Reference {
+    /// The row with radaudit's value (`None`: not computed) and whether it passes.
+    fn judge(self, value: Option<f64>) -> Row {
+        Row {
+            pass: value.is_some_and(|v| within(v, self.value, self.tolerance)),
+            family: self.family,
+            tag: self.tag,
+            aggregation: self.aggregation,
+            reference: self.value,
+            tolerance: self.tolerance,
+            value,
+        }
+    }
+}
+
 /// The reference rows of a data set.
 fn reference_rows(dir: &Path, config: &str) -> Result<Vec<Reference>> {
     let (path, wanted) = if config == "dig" {
@@ -250,15 +265,7 @@ pub fn run_config(dir: &Path, config: &str) -> Result<ConfigResult> {
         .into_iter()
         .map(|r| {
             let value = values.iter().find(|(t, _)| *t == r.tag).map(|(_, v)| *v);
-            Row {
-                pass: value.is_some_and(|v| within(v, r.value, r.tolerance)),
-                family: r.family,
-                tag: r.tag,
-                aggregation: r.aggregation,
-                reference: r.value,
-                tolerance: r.tolerance,
-                value,
-            }
+            r.judge(value)
         })
         .collect();
     Ok(ConfigResult {
@@ -321,15 +328,7 @@ pub fn pyradiomics_convention(dir: &Path) -> Result<ConfigResult> {
         .filter_map(|r| {
             let (_, name) = mapping.iter().find(|(t, _)| *t == r.tag)?;
             let value = value_of(name);
-            Some(Row {
-                pass: value.is_some_and(|v| within(v, r.value, r.tolerance)),
-                family: r.family,
-                tag: r.tag,
-                aggregation: r.aggregation,
-                reference: r.value,
-                tolerance: r.tolerance,
-                value,
-            })
+            Some(r.judge(value))
         })
         .collect();
     Ok(ConfigResult {

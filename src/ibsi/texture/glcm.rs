@@ -2,7 +2,7 @@
 //! features.
 
 use super::matrix::Sparse;
-use super::{Aggregated, DIRECTIONS_2D, Levels, directional_family, directions_3d, slice_range};
+use super::{Aggregated, Levels, directional_family, slice_range};
 use crate::ibsi::settings::Dimension;
 
 pub const NAMES: [&str; 25] = [
@@ -169,25 +169,9 @@ pub fn features(m: &Sparse, ng: usize) -> Vec<f64> {
 pub fn family(levels: &Levels, ng: u32, dims: &[Dimension]) -> Aggregated {
     let ng = ng as usize;
     directional_family(
+        levels,
         dims,
-        || {
-            levels
-                .occupied_slices()
-                .into_iter()
-                .map(|z| {
-                    DIRECTIONS_2D
-                        .iter()
-                        .map(|&o| matrix(levels, o, Some(z), ng))
-                        .collect()
-                })
-                .collect()
-        },
-        || {
-            directions_3d()
-                .into_iter()
-                .map(|o| matrix(levels, o, None, ng))
-                .collect()
-        },
+        |o, z| matrix(levels, o, z, ng),
         |m| features(m, ng),
     )
 }

@@ -1,7 +1,7 @@
 //! IBSI 1 grey level run length matrix (3.7) and its 16 features.
 
 use super::matrix::{Sparse, run_like_features};
-use super::{Aggregated, DIRECTIONS_2D, Levels, directional_family, directions_3d, slice_range};
+use super::{Aggregated, Levels, directional_family, slice_range};
 use crate::ibsi::settings::Dimension;
 
 pub const NAMES: [&str; 16] = [
@@ -57,25 +57,9 @@ fn matrix(levels: &Levels, o: [isize; 3], z: Option<usize>) -> Sparse {
 /// GLRLM features per aggregation, as (suffix, values in `NAMES` order).
 pub fn family(levels: &Levels, dims: &[Dimension]) -> Aggregated {
     directional_family(
+        levels,
         dims,
-        || {
-            levels
-                .occupied_slices()
-                .into_iter()
-                .map(|z| {
-                    DIRECTIONS_2D
-                        .iter()
-                        .map(|&o| matrix(levels, o, Some(z)))
-                        .collect()
-                })
-                .collect()
-        },
-        || {
-            directions_3d()
-                .into_iter()
-                .map(|o| matrix(levels, o, None))
-                .collect()
-        },
+        |o, z| matrix(levels, o, z),
         |m| run_like_features(m, false),
     )
 }

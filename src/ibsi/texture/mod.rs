@@ -135,14 +135,27 @@ pub fn slice_family(
     out
 }
 
-/// The six GLCM/GLRLM aggregations from matrices per (slice, in-plane direction) and per 3-D
-/// direction, as (suffix, values).
+/// The six GLCM/GLRLM aggregations, as (suffix, values). `matrix(direction, slice)` builds the
+/// matrix of one direction in one slice (or, for `None`, the volume).
 pub fn directional_family(
+    levels: &Levels,
     dims: &[Dimension],
-    slice_direction: impl Fn() -> Vec<Vec<Sparse>>,
-    volume_direction: impl Fn() -> Vec<Sparse>,
+    matrix: impl Fn([isize; 3], Option<usize>) -> Sparse,
     features: impl Fn(&Sparse) -> Vec<f64>,
 ) -> Aggregated {
+    let slice_direction = || -> Vec<Vec<Sparse>> {
+        levels
+            .occupied_slices()
+            .into_iter()
+            .map(|z| DIRECTIONS_2D.iter().map(|&o| matrix(o, Some(z))).collect())
+            .collect()
+    };
+    let volume_direction = || -> Vec<Sparse> {
+        directions_3d()
+            .into_iter()
+            .map(|o| matrix(o, None))
+            .collect()
+    };
     let mut out = Vec::new();
     let width = features(&Sparse::default()).len();
     let wants_slices = dims.contains(&Dimension::D2) || dims.contains(&Dimension::D25);
