@@ -2,7 +2,7 @@
 //! features.
 
 use super::matrix::Sparse;
-use super::{Aggregated, Levels, directional_family, slice_range};
+use super::{Aggregated, Levels, directional_family};
 use crate::ibsi::settings::Dimension;
 
 pub const NAMES: [&str; 25] = [
@@ -36,24 +36,14 @@ pub const NAMES: [&str; 25] = [
 /// The symmetric co-occurrence counts along `o` over slice `z` (or the volume when `None`).
 fn matrix(levels: &Levels, o: [isize; 3], z: Option<usize>, ng: usize) -> Sparse {
     let mut dense = vec![0.0; ng * ng];
-    let [nz, ny, nx] = levels.dim;
-    let zs = slice_range(z, nz);
-    for z in zs {
-        for y in 0..ny {
-            for x in 0..nx {
-                let a = levels.levels[(z, y, x)];
-                if a == 0 {
-                    continue;
-                }
-                let b = levels.at([z, y, x], o);
-                if b == 0 {
-                    continue;
-                }
-                let (a, b) = (a as usize - 1, b as usize - 1);
-                dense[a * ng + b] += 1.0;
-                dense[b * ng + a] += 1.0;
-            }
+    for (p, a) in levels.voxels(z) {
+        let b = levels.at(p, o);
+        if b == 0 {
+            continue;
         }
+        let (a, b) = (a as usize - 1, b as usize - 1);
+        dense[a * ng + b] += 1.0;
+        dense[b * ng + a] += 1.0;
     }
     Sparse::from_dense(&dense, ng, 0.0)
 }

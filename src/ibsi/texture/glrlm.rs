@@ -1,7 +1,7 @@
 //! IBSI 1 grey level run length matrix (3.7) and its 16 features.
 
 use super::matrix::{Sparse, run_like_features};
-use super::{Aggregated, Levels, directional_family, slice_range};
+use super::{Aggregated, Levels, directional_family};
 use crate::ibsi::settings::Dimension;
 
 pub const NAMES: [&str; 16] = [
@@ -27,29 +27,19 @@ pub const NAMES: [&str; 16] = [
 /// along `o` has another level or is outside the mask. Voxels: the mask's voxel count.
 fn matrix(levels: &Levels, o: [isize; 3], z: Option<usize>) -> Sparse {
     let mut m = Sparse::default();
-    let [nz, ny, nx] = levels.dim;
     let back = o.map(|d| -d);
-    let zs = slice_range(z, nz);
-    for z in zs {
-        for y in 0..ny {
-            for x in 0..nx {
-                let l = levels.levels[(z, y, x)];
-                if l == 0 {
-                    continue;
-                }
-                m.voxels += 1.0;
-                if levels.at([z, y, x], back) == l {
-                    continue;
-                }
-                let mut length = 1;
-                let mut step = o;
-                while levels.at([z, y, x], step) == l {
-                    length += 1;
-                    step = [0, 1, 2].map(|d| step[d] + o[d]);
-                }
-                m.add(l, length, 1.0);
-            }
+    for (p, l) in levels.voxels(z) {
+        m.voxels += 1.0;
+        if levels.at(p, back) == l {
+            continue;
         }
+        let mut length = 1;
+        let mut step = o;
+        while levels.at(p, step) == l {
+            length += 1;
+            step = [0, 1, 2].map(|d| step[d] + o[d]);
+        }
+        m.add(l, length, 1.0);
     }
     m
 }

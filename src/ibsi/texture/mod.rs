@@ -66,6 +66,19 @@ impl<'a> Levels<'a> {
         }
     }
 
+    /// The mask's voxels (position, level) in slice `z`, or in the volume for `None`.
+    pub fn voxels(&self, z: Option<usize>) -> impl Iterator<Item = ([usize; 3], u32)> + '_ {
+        let [nz, ny, nx] = self.dim;
+        slice_range(z, nz).flat_map(move |z| {
+            (0..ny).flat_map(move |y| {
+                (0..nx).filter_map(move |x| {
+                    let l = self.levels[(z, y, x)];
+                    (l > 0).then_some(([z, y, x], l))
+                })
+            })
+        })
+    }
+
     /// Slices (z) holding at least one voxel of the mask.
     pub fn occupied_slices(&self) -> Vec<usize> {
         (0..self.dim[0])

@@ -7,7 +7,7 @@
 //! grey level.
 
 use super::matrix::{Sparse, run_like_features};
-use super::{Aggregated, Levels, slice_family, slice_range};
+use super::{Aggregated, Levels, slice_family};
 use crate::ibsi::settings::Dimension;
 
 pub const NGTDM_NAMES: [&str; 5] = [
@@ -55,35 +55,25 @@ fn offsets(plane: bool) -> Vec<[isize; 3]> {
 /// The NGTDM (as (i, 1) = n_i and (i, 2) = s_i) and the NGLDM of slice `z` (or the volume).
 fn matrices(levels: &Levels, z: Option<usize>) -> (Sparse, Sparse) {
     let around = offsets(z.is_some());
-    let [nz, ny, nx] = levels.dim;
     let (mut ngtdm, mut ngldm) = (Sparse::default(), Sparse::default());
-    let zs = slice_range(z, nz);
-    for z in zs {
-        for y in 0..ny {
-            for x in 0..nx {
-                let l = levels.levels[(z, y, x)];
-                if l == 0 {
-                    continue;
-                }
-                let (mut sum, mut count, mut equal) = (0.0, 0.0, 0u32);
-                for &o in &around {
-                    let m = levels.at([z, y, x], o);
-                    if m > 0 {
-                        sum += m as f64;
-                        count += 1.0;
-                        if m == l {
-                            equal += 1;
-                        }
-                    }
-                }
-                ngldm.add(l, 1 + equal, 1.0);
-                ngldm.voxels += 1.0;
-                if count > 0.0 {
-                    ngtdm.add(l, 1, 1.0);
-                    ngtdm.add(l, 2, (l as f64 - sum / count).abs());
-                    ngtdm.voxels += 1.0;
+    for (p, l) in levels.voxels(z) {
+        let (mut sum, mut count, mut equal) = (0.0, 0.0, 0u32);
+        for &o in &around {
+            let m = levels.at(p, o);
+            if m > 0 {
+                sum += m as f64;
+                count += 1.0;
+                if m == l {
+                    equal += 1;
                 }
             }
+        }
+        ngldm.add(l, 1 + equal, 1.0);
+        ngldm.voxels += 1.0;
+        if count > 0.0 {
+            ngtdm.add(l, 1, 1.0);
+            ngtdm.add(l, 2, (l as f64 - sum / count).abs());
+            ngtdm.voxels += 1.0;
         }
     }
     (ngtdm, ngldm)

@@ -122,37 +122,32 @@ fn matrices(levels: &Levels, morph: &Array3<bool>, z: Option<usize>) -> (Sparse,
     let links = neighbours(z.is_some(), false);
     let mut seen = Array3::<bool>::from_elem(levels.levels.dim(), false);
     let (mut szm, mut dzm) = (Sparse::default(), Sparse::default());
-    let zs = slice_range(z, dim[0]);
     let mut stack = Vec::new();
-    for z in zs {
-        for y in 0..dim[1] {
-            for x in 0..dim[2] {
-                let l = levels.levels[(z, y, x)];
-                if l == 0 || seen[(z, y, x)] {
-                    continue;
-                }
-                seen[(z, y, x)] = true;
-                stack.push([z, y, x]);
-                let (mut size, mut nearest) = (0u32, u32::MAX);
-                while let Some(p) = stack.pop() {
-                    size += 1;
-                    nearest = nearest.min(dist[(p[0], p[1], p[2])].max(1));
-                    for &o in &links {
-                        if let Some(q) = step(p, o, dim) {
-                            let q3 = (q[0], q[1], q[2]);
-                            if !seen[q3] && levels.levels[q3] == l {
-                                seen[q3] = true;
-                                stack.push(q);
-                            }
-                        }
+    for (start, l) in levels.voxels(z) {
+        let s3 = (start[0], start[1], start[2]);
+        if seen[s3] {
+            continue;
+        }
+        seen[s3] = true;
+        stack.push(start);
+        let (mut size, mut nearest) = (0u32, u32::MAX);
+        while let Some(p) = stack.pop() {
+            size += 1;
+            nearest = nearest.min(dist[(p[0], p[1], p[2])].max(1));
+            for &o in &links {
+                if let Some(q) = step(p, o, dim) {
+                    let q3 = (q[0], q[1], q[2]);
+                    if !seen[q3] && levels.levels[q3] == l {
+                        seen[q3] = true;
+                        stack.push(q);
                     }
                 }
-                szm.add(l, size, 1.0);
-                dzm.add(l, nearest, 1.0);
-                szm.voxels += size as f64;
-                dzm.voxels += size as f64;
             }
         }
+        szm.add(l, size, 1.0);
+        dzm.add(l, nearest, 1.0);
+        szm.voxels += size as f64;
+        dzm.voxels += size as f64;
     }
     (szm, dzm)
 }
