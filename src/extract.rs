@@ -58,23 +58,15 @@ pub fn extract_case(
         FeatureSet::Pyradiomics(p) => p,
         FeatureSet::Ibsi(s) => {
             let start = Instant::now();
-            let values = crate::ibsi::compute(&image, &mask, &s).map_err(|e| match e {
-                PrepareError::Image(p) => Error::input(image_path, p),
-                PrepareError::Roi(p) => Error::input(mask_path, p),
-            })?;
+            let values = crate::ibsi::compute(&image, &mask, &s)
+                .map_err(|e| e.naming(image_path, mask_path))?;
             timings.stages.push(("ibsi".into(), start.elapsed()));
-            let values = values
-                .into_iter()
-                .map(|(name, value)| FeatureValue { name, value })
-                .collect();
             return Ok((values, timings));
         }
     };
     let start = Instant::now();
-    let prepared = prepare(&image, &mask, &params.settings).map_err(|e| match e {
-        PrepareError::Image(p) => Error::input(image_path, p),
-        PrepareError::Roi(p) => Error::input(mask_path, p),
-    })?;
+    let prepared =
+        prepare(&image, &mask, &params.settings).map_err(|e| e.naming(image_path, mask_path))?;
     timings.stages.push(("prepare".into(), start.elapsed()));
     let values = extract(&prepared, &params, &mut timings);
     Ok((values, timings))

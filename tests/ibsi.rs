@@ -392,7 +392,7 @@ fn a_one_voxel_roi_gives_every_tag_without_panicking() {
     let values = radaudit::ibsi::compute(&image, &mask, &settings).expect("computes");
     let all = radaudit::ibsi::all_tags(&[Dimension::D2, Dimension::D25, Dimension::D3]);
     assert_eq!(values.len(), all.len());
-    let value = |t: &str| values.iter().find(|v| v.0 == t).expect(t).1;
+    let value = |t: &str| values.iter().find(|v| v.name == t).expect(t).value;
     // One 2 mm voxel: 8 mm³ by voxel counting; the mean is its intensity; a texture matrix
     // without pairs is undefined.
     assert_eq!(value("morph_vol_approx"), 8.0);

@@ -331,6 +331,16 @@ pub enum PrepareError {
     Roi(String),
 }
 
+impl PrepareError {
+    /// The error naming the file at fault: the image for an intensity problem, else the mask.
+    pub fn naming(self, image: &std::path::Path, mask: &std::path::Path) -> crate::error::Error {
+        match self {
+            PrepareError::Image(p) => crate::error::Error::input(image, p),
+            PrepareError::Roi(p) => crate::error::Error::input(mask, p),
+        }
+    }
+}
+
 impl From<String> for PrepareError {
     fn from(s: String) -> Self {
         PrepareError::Roi(s)

@@ -141,12 +141,7 @@ impl FeatureSet {
             FeatureSet::Pyradiomics(p) => {
                 crate::extract::features_in_memory(image, mask, label, &p)
             }
-            FeatureSet::Ibsi(s) => crate::ibsi::compute(image, mask, &s).map(|values| {
-                values
-                    .into_iter()
-                    .map(|(name, value)| FeatureValue { name, value })
-                    .collect()
-            }),
+            FeatureSet::Ibsi(s) => crate::ibsi::compute(image, mask, &s),
         }
     }
 }

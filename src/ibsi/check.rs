@@ -13,7 +13,6 @@ use serde::Serialize;
 use super::settings::{Dimension, Discretisation, IbsiSettings, Interpolation, Interpolator};
 use crate::error::{Error, Result};
 use crate::extract::features_in_memory;
-use crate::features::prepare::PrepareError;
 use crate::features::settings::Params;
 use crate::volume::io::{ReadOptions, read_mask, read_volume};
 
@@ -257,14 +256,12 @@ pub fn run_config(dir: &Path, config: &str) -> Result<ConfigResult> {
     let options = ReadOptions::default();
     let image = read_volume(&image_path, &options)?;
     let mask = read_mask(&mask_path, &options)?;
-    let values = super::compute(&image, &mask, &settings).map_err(|e| match e {
-        PrepareError::Image(p) => Error::input(&image_path, p),
-        PrepareError::Roi(p) => Error::input(&mask_path, p),
-    })?;
+    let values =
+        super::compute(&image, &mask, &settings).map_err(|e| e.naming(&image_path, &mask_path))?;
     let rows = rows
         .into_iter()
         .map(|r| {
-            let value = values.iter().find(|(t, _)| *t == r.tag).map(|(_, v)| *v);
+            let value = values.iter().find(|v| v.name == r.tag).map(|v| v.value);
             r.judge(value)
         })
         .collect();
@@ -312,10 +309,8 @@ pub fn pyradiomics_convention(dir: &Path) -> Result<ConfigResult> {
         }
         let params = Params::from_value(&serde_json::json!({ "setting": setting }))
             .map_err(Error::Internal)?;
-        let values = features_in_memory(&image, &mask, 1, &params).map_err(|e| match e {
-            PrepareError::Image(p) => Error::input(&image_path, p),
-            PrepareError::Roi(p) => Error::input(&mask_path, p),
-        })?;
+        let values = features_in_memory(&image, &mask, 1, &params)
+            .map_err(|e| e.naming(&image_path, &mask_path))?;
         runs.push((prefix, values));
     }
     let value_of = |name: &str| -> Option<f64> {

@@ -28,6 +28,7 @@ use self::intensity::IvhAxis;
 use self::prepare::{Region, discretise, prepare};
 use self::settings::{Dimension, Discretisation, IbsiSettings};
 use self::texture::Levels;
+use crate::features::FeatureValue;
 use crate::features::prepare::PrepareError;
 use crate::volume::{GeometryTolerance, Mask, Volume};
 
@@ -187,14 +188,14 @@ fn ivh_axis(region: &prepare::Roi, s: &IbsiSettings) -> std::result::Result<IvhA
     })
 }
 
-/// Computes the selected IBSI features of `label` in an image, as (tag, value) in output order.
+/// Computes the selected IBSI features of `label` in an image, named by tag, in output order.
 /// The error says whether the image's intensities or the ROI (mask, label, grid) are at fault;
 /// settings are checked by `selected_tags` before.
 pub fn compute(
     image: &Volume,
     mask: &Mask,
     s: &IbsiSettings,
-) -> std::result::Result<Vec<(String, f64)>, PrepareError> {
+) -> std::result::Result<Vec<FeatureValue>, PrepareError> {
     mask.check_matches(image, GeometryTolerance::default())
         .map_err(|e| PrepareError::Roi(e.to_string()))?;
     let tags = selected_tags(s).map_err(PrepareError::Roi)?;
@@ -267,12 +268,12 @@ pub fn compute(
     // family has nothing to measure), so that tables of many cases line up.
     Ok(tags
         .into_iter()
-        .map(|t| {
-            let v = values
+        .map(|name| {
+            let value = values
                 .iter()
-                .find(|(n, _)| *n == t)
+                .find(|(n, _)| *n == name)
                 .map_or(f64::NAN, |(_, v)| *v);
-            (t, v)
+            FeatureValue { name, value }
         })
         .collect())
 }
