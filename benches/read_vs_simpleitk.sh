@@ -12,7 +12,7 @@ rounds=${1:-5}
 
 [ -x "$venv/bin/python" ] || bash "$peers/setup.sh" "$venv"
 [ -f "$data/big_image.nrrd" ] || "$venv/bin/python" "$peers/make_synth.py" --out "$data"
-(cd "$root" && cargo build --release --quiet --example read_timing)
+(cd "$root" && cargo build --release --quiet --features timing --example read_timing)
 
 rad=() sitk=()
 for _ in $(seq "$rounds"); do

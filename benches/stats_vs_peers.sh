@@ -6,5 +6,5 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv=${RADAUDIT_PEERS:-$HOME/.cache/radaudit-peers}
 [ -x "$venv/bin/python" ] || bash "$root/../shared/peers/setup.sh" "$venv"
-(cd "$root" && cargo build --release --quiet && cargo build --release --quiet --example combat_timing --example icc_timing)
+(cd "$root" && cargo build --release --quiet && cargo build --release --quiet --features timing --example combat_timing --example icc_timing)
 "$venv/bin/python" "$root/benches/stats_vs_peers.py" "$@"

@@ -4,9 +4,10 @@
 
 use std::path::PathBuf;
 
-use radaudit::features::prepare::prepare;
-use radaudit::features::settings::Params;
-use radaudit::features::{Timings, extract};
+use radaudit::features::Timings;
+use radaudit::features::pyradiomics::extract;
+use radaudit::features::pyradiomics::prepare::prepare;
+use radaudit::features::pyradiomics::settings::Params;
 use radaudit::volume::io::{ReadOptions, read_mask, read_volume};
 
 fn main() {

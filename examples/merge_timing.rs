@@ -25,7 +25,7 @@ fn main() {
     std::fs::create_dir_all(&run_dir).unwrap();
     let protocol = std::path::absolute(run_dir.join("protocol.yaml")).unwrap();
     std::fs::write(&protocol, &text).unwrap();
-    let loaded = radaudit::protocol::load(&protocol).unwrap();
+    let loaded = radaudit::audit::protocol::load(&protocol).unwrap();
     let plan = Plan::new(&loaded).unwrap();
     let features = loaded.features.feature_names();
     let dir = shards_dir(&run_dir);

@@ -1,8 +1,8 @@
 //! The library's error type and the exit codes the CLI maps it to.
 //!
 //! Every error names what it is about (a file, a field, a row) and what was expected, in one
-//! line, so a user can act on it without a backtrace. Exit codes follow DESIGN.md: 2 for bad
-//! input or usage, 3 for an internal error.
+//! line, so a user can act on it without a backtrace. Exit codes: 2 for bad input or usage, 3
+//! for an internal error (1 and 0 are outcomes, not errors; see `commands::Outcome`).
 
 use std::path::{Path, PathBuf};
 
@@ -52,7 +52,7 @@ impl Error {
         }
     }
 
-    /// The process exit code for this error (DESIGN.md: 2 bad input or usage, 3 internal).
+    /// The process exit code for this error: 2 bad input or usage, 3 internal.
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Internal(_) => 3,

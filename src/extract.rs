@@ -4,20 +4,16 @@
 //! In batch mode a failing case is recorded with its message in an errors file and the others
 //! complete; outputs are written atomically once every case has finished.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use rayon::prelude::*;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
-use crate::features::prepare::{PrepareError, prepare};
-use crate::features::set::FeatureSet;
-use crate::features::settings::Params;
-use crate::features::{FeatureValue, Timings, extract};
-use crate::output::write_bytes;
-use crate::volume::io::{ReadOptions, read_mask, read_volume};
+use crate::features::{FeatureSet, FeatureValue, extract_files};
+use crate::output::{progress_bar, write_bytes};
+use crate::table::csv_field;
+use crate::volume::io::ReadOptions;
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,57 +29,6 @@ pub struct Case {
     pub image: PathBuf,
     pub mask: PathBuf,
     pub label: Option<u16>,
-}
-
-/// Extracts the features of one image and mask. `label` overrides the parameter file's.
-pub fn extract_case(
-    image_path: &Path,
-    mask_path: &Path,
-    features: &FeatureSet,
-    label: Option<u16>,
-    read: &ReadOptions,
-) -> Result<(Vec<FeatureValue>, Timings)> {
-    let mut timings = Timings::default();
-    let start = Instant::now();
-    let image = read_volume(image_path, read)?;
-    timings.stages.push(("read image".into(), start.elapsed()));
-    let start = Instant::now();
-    let mask = read_mask(mask_path, read)?;
-    timings.stages.push(("read mask".into(), start.elapsed()));
-    let features = match label {
-        Some(l) => features.with_label(l),
-        None => features.clone(),
-    };
-    let params = match features {
-        FeatureSet::Pyradiomics(p) => p,
-        FeatureSet::Ibsi(s) => {
-            let start = Instant::now();
-            let values = crate::ibsi::compute(&image, &mask, &s)
-                .map_err(|e| e.naming(image_path, mask_path))?;
-            timings.stages.push(("ibsi".into(), start.elapsed()));
-            return Ok((values, timings));
-        }
-    };
-    let start = Instant::now();
-    let prepared =
-        prepare(&image, &mask, &params.settings).map_err(|e| e.naming(image_path, mask_path))?;
-    timings.stages.push(("prepare".into(), start.elapsed()));
-    let values = extract(&prepared, &params, &mut timings);
-    Ok((values, timings))
-}
-
-/// The features of the ROI with `label` in an image and mask already in memory. The error
-/// says what is wrong with the image or with the ROI; the caller names the file.
-pub fn features_in_memory(
-    image: &crate::volume::Volume,
-    mask: &crate::volume::Mask,
-    label: u16,
-    params: &Params,
-) -> std::result::Result<Vec<FeatureValue>, PrepareError> {
-    let mut settings = params.settings.clone();
-    settings.label = label;
-    let prepared = prepare(image, mask, &settings)?;
-    Ok(extract(&prepared, params, &mut Timings::default()))
 }
 
 /// A number as radaudit writes it (see `table::format_number`).
@@ -208,28 +153,6 @@ pub fn errors_path(out: &Path) -> PathBuf {
     out.with_file_name(format!("{stem}.errors.csv"))
 }
 
-pub(crate) fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-/// A progress bar on standard error (done/total, rate, ETA) when it is a terminal; `None`
-/// otherwise, so logs and pipes get no control characters.
-pub fn progress_bar(total: u64, unit: &str) -> Option<indicatif::ProgressBar> {
-    std::io::stderr().is_terminal().then(|| {
-        let bar = indicatif::ProgressBar::new(total);
-        let template = format!("{{bar:40}} {{pos}}/{{len}} {unit}  {{per_sec}}  ETA {{eta}}");
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(&template)
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar
-    })
-}
-
 /// Runs every case (in parallel, with a progress bar on a terminal) and writes the long
 /// table to `out` and failures to the errors file.
 pub fn run_batch(
@@ -243,7 +166,7 @@ pub fn run_batch(
     let results: Vec<std::result::Result<Vec<FeatureValue>, String>> = cases
         .par_iter()
         .map(|c| {
-            let r = extract_case(&c.image, &c.mask, features, c.label, read)
+            let r = extract_files(&c.image, &c.mask, features, c.label, read)
                 .map(|(v, _)| v)
                 .map_err(|e| e.to_string());
             if let Some(b) = &bar {

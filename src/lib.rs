@@ -1,11 +1,22 @@
 //! radaudit: audits radiomic features for reproducibility and harmonization.
 //!
-//! The library behind the `radaudit` command. `volume` reads and writes medical volumes
-//! (NIfTI, NRRD, DICOM series) on ITK's LPS grid; `features` and `extract` compute
-//! PyRadiomics-compatible features; `stats` holds ICC, CCC, ComBat, batch-effect tests, ROC,
-//! calibration and decision curves, and `commands` their table-in, table-out front ends;
-//! `phantom` holds built-in test volumes; `table` reads CSV tables; `output` writes files
-//! atomically; `error` is the error type every function returns.
+//! The library behind the `radaudit` command. Its modules stand in layers; a module may use
+//! modules of its own layer or below, never above, and no two modules import each other
+//! (`tests/suite/layers.rs` checks every `crate::` path in `src/` against [`LAYERS`]). From
+//! the ground up:
+//!
+//! | layer | modules | what they are for |
+//! | --- | --- | --- |
+//! | ground | `error`, `output`, `table`, `yaml` | the error type; atomic writes, JSON, progress bars; CSV tables; YAML documents with key paths |
+//! | volume | `volume` | volumes and masks on ITK's LPS grid, resampling, NIfTI/NRRD/DICOM I/O, built-in volumes (`builtin:ibsi-digital`) |
+//! | engines | `features` | the two feature engines side by side, `features::pyradiomics` and `features::ibsi`, with the convention switch above both |
+//! | perturb, stats | `perturb`, `stats` | acquisition perturbations, one file per axis; ICC, CCC, ComBat, ROC, calibration, decision curves, ... |
+//! | jobs | `audit`, `calibrate`, `claims`, `compare`, `extract`, `ibsi_check`, `phantom` | pipelines that read their inputs, write their tables and return typed results |
+//! | report | `report` | HTML reports (tera templates, inline SVG) drawn from the jobs' typed results |
+//! | commands | `commands` | one front end per subcommand: clap arguments, the job, the report, the outcome |
+//!
+//! The binary (`src/main.rs`) stands above `commands`: it declares the subcommands,
+//! dispatches, and maps each [`commands::Outcome`] or [`Error`] to the exit code.
 
 // 3x3 geometry reads best as index loops over rows and columns.
 #![allow(clippy::needless_range_loop)]
@@ -18,14 +29,34 @@ pub mod compare;
 pub mod error;
 pub mod extract;
 pub mod features;
-pub mod ibsi;
+pub mod ibsi_check;
 pub mod output;
 pub mod perturb;
 pub mod phantom;
-pub mod protocol;
 pub mod report;
 pub mod stats;
 pub mod table;
 pub mod volume;
+pub mod yaml;
 
 pub use error::{Error, Result};
+
+/// The layers of the library, from the ground up, each with its top-level modules (see the
+/// table above). A module may use modules of its own layer or below, never above.
+pub const LAYERS: [&[&str]; 7] = [
+    &["error", "output", "table", "yaml"],
+    &["volume"],
+    &["features"],
+    &["perturb", "stats"],
+    &[
+        "audit",
+        "calibrate",
+        "claims",
+        "compare",
+        "extract",
+        "ibsi_check",
+        "phantom",
+    ],
+    &["report"],
+    &["commands"],
+];

@@ -55,10 +55,50 @@ pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
     })
 }
 
-/// Writes `value` as pretty JSON with a final newline, atomically.
+/// Writes `value` as pretty JSON with a final newline, atomically. Object keys are sorted at
+/// every level (through `serde_json::Value`, whose maps are ordered), whatever the field order
+/// of the type: every JSON file radaudit writes is laid out the same way.
 pub fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| Error::Internal(e.to_string()))?;
+    let text = sorted_json(value)?;
     write_bytes(path, format!("{text}\n").as_bytes())
+}
+
+/// `value` as pretty JSON with its object keys sorted (see [`write_json`]).
+pub fn sorted_json(value: &impl serde::Serialize) -> Result<String> {
+    let value = serde_json::to_value(value).map_err(|e| Error::Internal(e.to_string()))?;
+    serde_json::to_string_pretty(&value).map_err(|e| Error::Internal(e.to_string()))
+}
+
+/// The program that wrote a file.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+impl Tool {
+    /// This radaudit.
+    pub fn this() -> Tool {
+        Tool {
+            name: "radaudit".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        }
+    }
+}
+
+/// A progress bar on standard error (done/total, rate, ETA) when it is a terminal; `None`
+/// otherwise, so logs and pipes get no control characters.
+pub fn progress_bar(total: u64, unit: &str) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(total);
+        let template = format!("{{bar:40}} {{pos}}/{{len}} {unit}  {{per_sec}}  ETA {{eta}}");
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(&template)
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    })
 }
 
 #[cfg(test)]

@@ -193,6 +193,15 @@ fn csv_problem(e: &csv::Error) -> String {
     }
 }
 
+/// A CSV field: quoted (with doubled quotes) when it holds a comma, a quote or a line break.
+pub fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
 /// A number as radaudit writes it: the shortest decimal that reads back to the same f64 (ryu),
 /// in exponent form when very small or large (1e-300, not 300 zeros); `nan` for NaN.
 pub fn format_number(v: f64) -> String {

@@ -9,13 +9,13 @@ use rayon::prelude::*;
 
 use super::journal::{CaseRecord, Journal};
 use super::plan::{CaseInfo, Job, Plan, Source};
+use crate::audit::protocol::Loaded;
 use crate::error::{Error, Result};
-use crate::extract::progress_bar;
-use crate::features::prepare::PrepareError;
-use crate::features::set::FeatureSet;
+use crate::features::FeatureSet;
+use crate::features::pyradiomics::prepare::PrepareError;
+use crate::output::progress_bar;
 use crate::perturb::Case;
 use crate::phantom::vertebra::{self, VertebraSpec};
-use crate::protocol::Loaded;
 use crate::volume::io::{ReadOptions, read_mask, read_volume};
 
 /// A case that could not be completed: which job (or `load`) and why.

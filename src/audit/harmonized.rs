@@ -6,7 +6,7 @@
 //! batch-effect tests (Benjamini-Hochberg q over features) before and after.
 
 use super::stability::{self, Row};
-use crate::protocol::Acceptance;
+use crate::audit::protocol::Acceptance;
 use crate::stats::batch_tests::{benjamini_hochberg, kruskal_wallis};
 use crate::stats::combat::{self, CombatData, CombatOptions, Covariate, FeatureHandling};
 
@@ -188,7 +188,7 @@ pub fn csv_line(r: &HarmonizedRow) -> String {
     format!(
         "{},{},{},{},{},{},{},{}",
         stability::csv_line(&r.stability),
-        crate::extract::csv_field(&r.handling),
+        crate::table::csv_field(&r.handling),
         n(r.kw_before.map(|x| x.0)),
         n(r.kw_before.map(|x| x.1)),
         n(r.q_before),

@@ -1,14 +1,17 @@
 //! The robustness audit, radaudit's main job: read a protocol, run every case through every
 //! perturbation in parallel (resumable), compute each feature's stability per axis before and
-//! after ComBat, judge it by the acceptance rule, and write the run folder: features
-//! (CSV, Parquet), stability.csv, harmonized_stability.csv, errors.csv, summary.json,
-//! manifest.json and report.html.
+//! after ComBat, judge it by the acceptance rule, and write the run folder's tables: features
+//! (CSV, Parquet), stability.csv, harmonized_stability.csv, errors.csv, summary.json and
+//! manifest.json. The finished audit ([`Audited`]) is returned typed; `radaudit audit`
+//! renders report.html from it.
 
 pub mod execute;
 pub mod harmonized;
 pub mod journal;
+pub mod manifest;
 pub mod outputs;
 pub mod plan;
+pub mod protocol;
 pub mod shard;
 pub mod stability;
 pub mod verdict;
@@ -17,13 +20,16 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use rayon::prelude::*;
-use serde_json::json;
 
 use crate::error::{Error, Result};
-use crate::output::{write_bytes, write_json};
-use crate::protocol::{self, Loaded};
+use crate::output::write_json;
+use execute::{Executed, Failure};
+use harmonized::HarmonizedRow;
 use journal::{Header, Journal};
-use plan::{Plan, Source};
+use manifest::Manifest;
+use plan::Plan;
+use protocol::Loaded;
+use verdict::{Summary, Verdict};
 
 /// What `radaudit audit` was asked to do.
 #[derive(Debug, Clone)]
@@ -36,13 +42,27 @@ pub struct AuditArgs {
     pub shard: Option<shard::ShardSpec>,
 }
 
-/// How the audit ended.
-#[derive(Debug, Clone)]
-pub struct Outcome {
-    pub passed: bool,
+/// A finished audit: what was written to the run folder, typed, for the report and the
+/// terminal.
+pub struct Audited {
+    pub loaded: Loaded,
+    pub plan: Plan,
+    pub verdict: Verdict,
+    pub stability: Vec<stability::Row>,
+    pub harmonized: Option<Vec<HarmonizedRow>>,
+    pub summary: Summary,
+    pub manifest: Manifest,
+    pub failures: Vec<Failure>,
     pub run_dir: PathBuf,
     /// A few lines for the terminal.
-    pub summary: String,
+    pub text: String,
+}
+
+/// How [`run`] ended: a whole audit, or one shard of it (whose lines for the terminal are
+/// given).
+pub enum Finished {
+    Audit(Box<Audited>),
+    Shard(String),
 }
 
 /// The default run folder: `runs/<protocol file stem>`.
@@ -62,7 +82,7 @@ pub fn plan_text(protocol_path: &Path, shards: usize) -> Result<String> {
 }
 
 /// Runs the audit.
-pub fn run(args: &AuditArgs) -> Result<Outcome> {
+pub fn run(args: &AuditArgs) -> Result<Finished> {
     let started = Instant::now();
     let loaded = protocol::load(&args.protocol)?;
     let plan = Plan::new(&loaded)?;
@@ -82,19 +102,21 @@ pub fn run(args: &AuditArgs) -> Result<Outcome> {
             resume: args.resume,
             threads,
             pool: &pool,
-        });
+        })
+        .map(Finished::Shard);
     }
     let (journal, done) = open_journal(&run_dir, &loaded, args.resume)?;
     let executed = pool.install(|| execute::execute(&plan, &loaded, journal, done, threads))?;
     finish(
-        &loaded,
-        &plan,
-        &executed,
+        loaded,
+        plan,
+        executed,
         &run_dir,
         &pool,
         threads,
         started.elapsed().as_secs_f64(),
     )
+    .map(|a| Finished::Audit(Box::new(a)))
 }
 
 /// The worker count (default: all cores) and a pool of that many threads.
@@ -128,17 +150,18 @@ fn open_journal(
 }
 
 /// Everything after the features: stability, ComBat, the verdict, and the run folder's
-/// tables, summary, manifest and report. A single run and a merge of shards both end here,
-/// so they write the same bytes.
+/// tables, summary and manifest. A single run and a merge of shards both end here, so they
+/// write the same bytes.
 fn finish(
-    loaded: &Loaded,
-    plan: &Plan,
-    executed: &execute::Executed,
+    loaded_owned: Loaded,
+    plan_owned: Plan,
+    executed: Executed,
     run_dir: &Path,
     pool: &rayon::ThreadPool,
     threads: usize,
     run_seconds: f64,
-) -> Result<Outcome> {
+) -> Result<Audited> {
+    let (loaded, plan) = (&loaded_owned, &plan_owned);
     let stats_started = Instant::now();
     let jobs: Vec<Vec<plan::Job>> = plan.cases.iter().map(|c| plan.jobs(c)).collect();
     let complete: Vec<usize> = (0..plan.cases.len())
@@ -270,28 +293,15 @@ fn finish(
     if let Some(rows) = &harmonized_rows {
         outputs::write_harmonized(&run_dir.join("harmonized_stability.csv"), rows)?;
     }
-    let summary = verdict.summary_json(loaded, plan, executed, &notes);
+    let summary = verdict.summary(loaded, plan, &executed, &notes);
     write_json(&run_dir.join("summary.json"), &summary)?;
-    let timings = json!({
-        "run_seconds": run_seconds,
-        "statistics_seconds": stats_seconds,
-        "outputs_seconds": outputs_started.elapsed().as_secs_f64(),
-    });
-    let manifest = manifest(loaded, plan, executed, threads, timings)?;
+    let timings = manifest::Timings {
+        run_seconds,
+        statistics_seconds: stats_seconds,
+        outputs_seconds: outputs_started.elapsed().as_secs_f64(),
+    };
+    let manifest = manifest::manifest(loaded, plan, &executed, threads, timings)?;
     write_json(&run_dir.join("manifest.json"), &manifest)?;
-    if loaded.protocol.outputs.report {
-        let html = crate::report::audit::render(&crate::report::audit::ReportInput {
-            loaded,
-            plan,
-            verdict: &verdict,
-            stability: &stability_rows,
-            harmonized: harmonized_rows.as_deref(),
-            summary: &summary,
-            manifest: &manifest,
-            failures: &executed.failures,
-        })?;
-        write_bytes(&run_dir.join("report.html"), html.as_bytes())?;
-    }
     let text = format!(
         "{}: {} ({} of {} cases, {} jobs computed, {} resumed); outputs in {}\n{}",
         if verdict.passed { "PASS" } else { "FAIL" },
@@ -303,71 +313,16 @@ fn finish(
         run_dir.display(),
         verdict.lines()
     );
-    Ok(Outcome {
-        passed: verdict.passed,
+    Ok(Audited {
+        loaded: loaded_owned,
+        plan: plan_owned,
+        verdict,
+        stability: stability_rows,
+        harmonized: harmonized_rows,
+        summary,
+        manifest,
+        failures: executed.failures,
         run_dir: run_dir.to_path_buf(),
-        summary: text,
+        text,
     })
-}
-
-/// manifest.json: tool, protocol and its SHA-256, inputs and theirs, seed, settings, timings.
-fn manifest(
-    loaded: &Loaded,
-    plan: &Plan,
-    executed: &execute::Executed,
-    threads: usize,
-    timings: serde_json::Value,
-) -> Result<serde_json::Value> {
-    let p = &loaded.protocol;
-    let mut inputs = Vec::new();
-    // An input that cannot be read (a case that failed to load) is listed without a digest.
-    let mut add = |role: &str, path: &Path| {
-        let digest = outputs::sha256(path).ok();
-        inputs.push(json!({"role": role, "path": path.display().to_string(), "sha256": digest}));
-    };
-    if let Some(csv) = &p.cases.csv {
-        add("cases", &protocol::resolve(&loaded.path, csv));
-    }
-    if let Some(f) = &p.features.params_file {
-        add("params", &protocol::resolve(&loaded.path, f));
-    }
-    if let Some(spec) = p
-        .cases
-        .synthetic_vertebra
-        .as_ref()
-        .and_then(|c| c.spec.as_ref())
-    {
-        add("phantom", &protocol::resolve(&loaded.path, spec));
-    }
-    for c in &plan.cases {
-        if let Source::Files { image, mask, .. } = &c.source {
-            add(&format!("image {}", c.id), image);
-            add(&format!("mask {}", c.id), mask);
-        }
-    }
-    Ok(json!({
-        "tool": {"name": "radaudit", "version": env!("CARGO_PKG_VERSION")},
-        "protocol": {
-            "path": loaded.path.display().to_string(),
-            "sha256": outputs::sha256_bytes(loaded.text.as_bytes()),
-        },
-        "inputs": inputs,
-        "seed": p.seed,
-        "settings": {
-            "protocol": serde_json::to_value(p).unwrap_or_default(),
-            "baseline_chain": protocol::baseline_chain(p)?,
-            "kv_table": serde_json::to_value(&loaded.kv_table).unwrap_or_default(),
-            "features": loaded.features.feature_names().len(),
-            "phantom": loaded.phantom.as_ref().map(|s| serde_json::to_value(s).unwrap_or_default()),
-            "threads": threads,
-        },
-        "run": {
-            "cases": plan.cases.len(),
-            "jobs_per_case": plan.jobs_per_case(),
-            "computed_jobs": executed.computed_jobs,
-            "resumed_cases": executed.resumed,
-            "failures": executed.failures.len(),
-        },
-        "timings": timings,
-    }))
 }

@@ -5,7 +5,13 @@
 use std::io::Read;
 use std::path::Path;
 
-use polars::prelude::{Column, DataFrame, ParquetCompression, ParquetWriter};
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray};
+use arrow_schema::{Field, Schema};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::properties::WriterProperties;
 use sha2::{Digest, Sha256};
 
 use super::execute::Failure;
@@ -14,8 +20,8 @@ use super::journal::CaseRecord;
 use super::plan::Job;
 use super::stability::{self, Row};
 use crate::error::{Error, Result};
-use crate::extract::csv_field;
 use crate::output::{write_atomically, write_bytes};
+use crate::table::csv_field;
 
 /// The long feature table's rows: case, job id, axis levels, feature, value.
 pub struct LongRow<'a> {
@@ -73,37 +79,76 @@ pub fn write_features_csv(path: &Path, axes: &[String], rows: &[LongRow]) -> Res
     write_bytes(path, out.as_bytes())
 }
 
-/// features.parquet (the same table; `value` as f64).
+/// features.parquet: the same table, every column a UTF-8 string but `value` (f64),
+/// Snappy-compressed.
 pub fn write_features_parquet(path: &Path, axes: &[String], rows: &[LongRow]) -> Result<()> {
-    let text = |f: &dyn Fn(&LongRow) -> String| rows.iter().map(f).collect::<Vec<String>>();
-    let mut columns = vec![
-        Column::new("case".into(), text(&|r| r.case.to_string())),
-        Column::new("perturbation".into(), text(&|r| r.job.to_string())),
-    ];
+    let text = |f: &dyn for<'r> Fn(&'r LongRow<'r>) -> &'r str| -> ArrayRef {
+        Arc::new(rows.iter().map(|r| Some(f(r))).collect::<StringArray>())
+    };
+    let mut names = vec!["case".to_string(), "perturbation".to_string()];
+    let mut columns = vec![text(&|r| r.case), text(&|r| r.job)];
     for (a, name) in axes.iter().enumerate() {
-        columns.push(Column::new(
-            name.as_str().into(),
-            text(&|r| r.levels[a].clone()),
-        ));
+        names.push(name.clone());
+        columns.push(text(&|r| r.levels[a].as_str()));
     }
-    columns.push(Column::new(
-        "feature".into(),
-        text(&|r| r.feature.to_string()),
+    names.push("feature".into());
+    columns.push(text(&|r| r.feature));
+    names.push("value".into());
+    columns.push(Arc::new(Float64Array::from_iter_values(
+        rows.iter().map(|r| r.value),
+    )));
+    let schema = Arc::new(Schema::new(
+        names
+            .iter()
+            .zip(&columns)
+            .map(|(n, c)| Field::new(n, c.data_type().clone(), false))
+            .collect::<Vec<_>>(),
     ));
-    columns.push(Column::new(
-        "value".into(),
-        rows.iter().map(|r| r.value).collect::<Vec<f64>>(),
-    ));
-    let mut df = DataFrame::new(rows.len(), columns)
+    let batch = RecordBatch::try_new(schema.clone(), columns)
         .map_err(|e| Error::Internal(format!("feature table: {e}")))?;
+    let properties = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .build();
     write_atomically(path, |tmp| {
+        let failed = |e: parquet::errors::ParquetError| Error::output(path, e.to_string());
         let file = std::fs::File::create(tmp).map_err(|e| Error::output(path, e.to_string()))?;
-        ParquetWriter::new(file)
-            .with_compression(ParquetCompression::Zstd(None))
-            .finish(&mut df)
-            .map(|_| ())
-            .map_err(|e| Error::output(path, e.to_string()))
+        let mut writer = ArrowWriter::try_new(file, schema, Some(properties)).map_err(failed)?;
+        writer.write(&batch).map_err(failed)?;
+        writer.close().map(|_| ()).map_err(failed)
     })
+}
+
+/// The `case` and `value` columns of a features.parquet file (a shard's or a run's), row by
+/// row.
+pub fn read_features_parquet(path: &Path) -> Result<(Vec<String>, Vec<f64>)> {
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let bad = |e: &dyn std::fmt::Display| {
+        Error::input(path, format!("cannot read the feature table: {e}"))
+    };
+    let file = std::fs::File::open(path).map_err(|e| Error::input(path, e.to_string()))?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(|b| b.build())
+        .map_err(|e| bad(&e))?;
+    let (mut cases, mut values) = (Vec::new(), Vec::new());
+    for batch in reader {
+        let batch = batch.map_err(|e| bad(&e))?;
+        let column = |name: &str| {
+            batch
+                .column_by_name(name)
+                .ok_or_else(|| bad(&format!("no column {name}")))
+        };
+        let case = column("case")?
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .ok_or_else(|| bad(&"column case is not text"))?;
+        let value = column("value")?
+            .as_any()
+            .downcast_ref::<Float64Array>()
+            .ok_or_else(|| bad(&"column value is not a 64-bit float"))?;
+        cases.extend(case.iter().map(|c| c.unwrap_or_default().to_string()));
+        values.extend(value.iter().map(|v| v.unwrap_or(f64::NAN)));
+    }
+    Ok((cases, values))
 }
 
 /// stability.csv.

@@ -7,9 +7,10 @@ use std::path::PathBuf;
 
 use rand::RngExt;
 
+use crate::audit::protocol::{DesignKind, Loaded, baseline_chain};
 use crate::error::{Error, Result};
 use crate::perturb::{Chain, random};
-use crate::protocol::{DesignKind, Loaded, baseline_chain, resolve};
+use crate::yaml::resolve;
 
 /// Where a case's image and ROI come from.
 #[derive(Debug, Clone, PartialEq)]

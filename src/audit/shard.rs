@@ -12,16 +12,15 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Instant;
 
-use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::execute::{self, Executed, Failure};
 use super::journal::CaseRecord;
 use super::plan::Plan;
-use super::{Outcome, finish, open_journal, outputs, thread_pool};
+use super::{Audited, finish, open_journal, outputs, thread_pool};
+use crate::audit::protocol::{self, Loaded};
 use crate::error::{Error, Result};
 use crate::output::write_json;
-use crate::protocol::{self, Loaded};
 
 /// Shard I of N.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,7 +120,7 @@ pub struct ShardRun<'a> {
 
 /// Runs one shard: its cases only (resumable through its own journal), then its Parquet file
 /// and manifest.
-pub fn run_shard(s: &ShardRun) -> Result<Outcome> {
+pub fn run_shard(s: &ShardRun) -> Result<String> {
     let started = Instant::now();
     let ShardSpec { index, count } = s.spec;
     let range = cases_of(s.plan.cases.len(), index, count);
@@ -156,17 +155,13 @@ pub fn run_shard(s: &ShardRun) -> Result<Outcome> {
         seconds: started.elapsed().as_secs_f64(),
     };
     write_json(&dir.join(format!("{index}.json")), &manifest)?;
-    Ok(Outcome {
-        passed: true,
-        run_dir: s.run_dir.to_path_buf(),
-        summary: format!(
-            "shard {index}/{count}: {} cases, {} jobs computed, {} failures; wrote {}\n",
-            range.len(),
-            executed.computed_jobs,
-            executed.failures.len(),
-            parquet.display()
-        ),
-    })
+    Ok(format!(
+        "shard {index}/{count}: {} cases, {} jobs computed, {} failures; wrote {}\n",
+        range.len(),
+        executed.computed_jobs,
+        executed.failures.len(),
+        parquet.display()
+    ))
 }
 
 /// The shards whose manifests are missing from a run folder of `count` shards.
@@ -183,20 +178,14 @@ fn read_shard(
     features: &[String],
     cases: Range<usize>,
 ) -> Result<Vec<Option<CaseRecord>>> {
-    let file = std::fs::File::open(path).map_err(|e| Error::input(path, e.to_string()))?;
-    let df = ParquetReader::new(file)
-        .finish()
-        .map_err(|e| Error::input(path, format!("cannot read the shard's table: {e}")))?;
-    let bad = |e: PolarsError| Error::input(path, format!("shard table: {e}"));
-    let case_col = df.column("case").map_err(bad)?.str().map_err(bad)?.clone();
-    let value_col = df.column("value").map_err(bad)?.f64().map_err(bad)?.clone();
+    let (case_col, value_col) = outputs::read_features_parquet(path)?;
     let mut records = Vec::new();
     let mut row = 0usize;
     for c in cases {
         let info = &plan.cases[c];
         let jobs = plan.jobs(info);
         // A case is in the table with all its rows, or not at all (it failed).
-        if case_col.get(row) != Some(info.id.as_str()) {
+        if case_col.get(row).map(String::as_str) != Some(info.id.as_str()) {
             records.push(None);
             continue;
         }
@@ -204,14 +193,14 @@ fn read_shard(
         for _ in &jobs {
             let mut v = Vec::with_capacity(features.len());
             for _ in features {
-                if case_col.get(row) != Some(info.id.as_str()) {
+                if case_col.get(row).map(String::as_str) != Some(info.id.as_str()) {
                     return Err(Error::input(
                         path,
                         format!("case {} is incomplete", info.id),
                     ));
                 }
                 v.push(crate::table::format_number(
-                    value_col.get(row).unwrap_or(f64::NAN),
+                    value_col.get(row).copied().unwrap_or(f64::NAN),
                 ));
                 row += 1;
             }
@@ -224,7 +213,7 @@ fn read_shard(
             values,
         }));
     }
-    if row != df.height() {
+    if row != case_col.len() {
         return Err(Error::input(path, "rows beyond the shard's cases"));
     }
     Ok(records)
@@ -232,7 +221,7 @@ fn read_shard(
 
 /// `radaudit merge RUN_DIR`: checks and joins the shards, then computes and writes everything
 /// a single run would.
-pub fn merge(run_dir: &Path, threads: Option<usize>) -> Result<Outcome> {
+pub fn merge(run_dir: &Path, threads: Option<usize>) -> Result<Audited> {
     let started = Instant::now();
     let dir = shards_dir(run_dir);
     let mut manifests: Vec<(PathBuf, ShardManifest)> = Vec::new();
@@ -349,21 +338,11 @@ pub fn merge(run_dir: &Path, threads: Option<usize>) -> Result<Outcome> {
     };
     let (threads, pool) = thread_pool(threads)?;
     let run_seconds: f64 = manifests.iter().map(|(_, m)| m.seconds).fold(0.0, f64::max);
-    let outcome = finish(
-        &loaded,
-        &plan,
-        &executed,
-        run_dir,
-        &pool,
-        threads,
-        run_seconds,
-    )?;
-    Ok(Outcome {
-        summary: format!(
-            "merged {count} shards in {:.2} s\n{}",
-            started.elapsed().as_secs_f64(),
-            outcome.summary
-        ),
-        ..outcome
-    })
+    let mut audited = finish(loaded, plan, executed, run_dir, &pool, threads, run_seconds)?;
+    audited.text = format!(
+        "merged {count} shards in {:.2} s\n{}",
+        started.elapsed().as_secs_f64(),
+        audited.text
+    );
+    Ok(audited)
 }

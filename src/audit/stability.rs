@@ -4,7 +4,7 @@
 //! levels), the mean within-case coefficient of variation, the Koo-Li class of the ICC(1,1)
 //! CI, and the robustness verdict of the acceptance rule.
 
-use crate::protocol::{Acceptance, Metric};
+use crate::audit::protocol::{Acceptance, Metric};
 use crate::stats::agreement::{coefficient_of_variation, lin_ccc};
 use crate::stats::icc::{IccType, icc, koo_li_class};
 
@@ -35,7 +35,7 @@ pub fn family(feature: &str) -> &str {
     if let Some(rest) = feature.strip_prefix("original_") {
         return rest.split('_').next().unwrap_or("");
     }
-    crate::ibsi::family_of(feature).unwrap_or("")
+    crate::features::ibsi::family_of(feature).unwrap_or("")
 }
 
 impl Row {
@@ -123,7 +123,7 @@ fn number(v: Option<f64>) -> String {
 
 /// One CSV line (no newline).
 pub fn csv_line(r: &Row) -> String {
-    use crate::extract::csv_field;
+    use crate::table::csv_field;
     [
         csv_field(&r.feature),
         csv_field(&r.family),

@@ -5,13 +5,12 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use serde_json::{Value, json};
 
 use super::execute::Executed;
 use super::harmonized::HarmonizedRow;
 use super::plan::Plan;
 use super::stability::Row;
-use crate::protocol::Loaded;
+use crate::audit::protocol::Loaded;
 
 /// False discovery rate at which a batch effect counts.
 pub const FDR: f64 = 0.05;
@@ -43,6 +42,48 @@ pub struct HarmonizationSummary {
     pub significant_after: usize,
     pub robust_before: usize,
     pub robust_after: usize,
+}
+
+/// summary.json: the verdict with the rule it applied and what the run did. The report reads
+/// this same value.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub protocol: String,
+    /// `pass` or `fail`.
+    pub verdict: String,
+    pub reasons: Vec<String>,
+    pub rule: RuleSummary,
+    pub cases: CaseCounts,
+    pub jobs: JobCounts,
+    pub axes: Vec<AxisSummary>,
+    pub families: Vec<FamilySummary>,
+    pub harmonization: Option<HarmonizationSummary>,
+    pub notes: Vec<String>,
+}
+
+/// The acceptance rule as applied.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleSummary {
+    pub metric: String,
+    pub threshold: f64,
+    pub required_features: Vec<String>,
+    pub min_robust_fraction: f64,
+}
+
+/// Cases planned, completed, failed (by id) and taken from the journal.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseCounts {
+    pub total: usize,
+    pub completed: usize,
+    pub failed: Vec<String>,
+    pub resumed: usize,
+}
+
+/// Jobs per case, and jobs computed in this run.
+#[derive(Debug, Clone, Serialize)]
+pub struct JobCounts {
+    pub per_case: usize,
+    pub computed: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -163,40 +204,48 @@ pub fn judge(
 }
 
 impl Verdict {
-    /// summary.json.
-    pub fn summary_json(
+    /// summary.json's contents.
+    pub fn summary(
         &self,
         loaded: &Loaded,
         plan: &Plan,
         executed: &Executed,
         notes: &[String],
-    ) -> Value {
+    ) -> Summary {
         let rule = &loaded.protocol.stability.acceptance;
         let completed = executed.records.iter().filter(|r| r.is_some()).count();
-        let failed: Vec<&str> = plan
+        let failed: Vec<String> = plan
             .cases
             .iter()
             .zip(&executed.records)
             .filter(|(_, r)| r.is_none())
-            .map(|(c, _)| c.id.as_str())
+            .map(|(c, _)| c.id.clone())
             .collect();
-        json!({
-            "protocol": loaded.protocol.name,
-            "verdict": if self.passed { "pass" } else { "fail" },
-            "reasons": self.reasons,
-            "rule": {
-                "metric": rule.metric.name(),
-                "threshold": rule.threshold,
-                "required_features": rule.required_features,
-                "min_robust_fraction": rule.min_robust_fraction,
+        Summary {
+            protocol: loaded.protocol.name.clone(),
+            verdict: if self.passed { "pass" } else { "fail" }.into(),
+            reasons: self.reasons.clone(),
+            rule: RuleSummary {
+                metric: rule.metric.name().into(),
+                threshold: rule.threshold,
+                required_features: rule.required_features.clone(),
+                min_robust_fraction: rule.min_robust_fraction,
             },
-            "cases": {"total": plan.cases.len(), "completed": completed, "failed": failed, "resumed": executed.resumed},
-            "jobs": {"per_case": plan.jobs_per_case(), "computed": executed.computed_jobs},
-            "axes": self.axes,
-            "families": self.families,
-            "harmonization": self.harmonization,
-            "notes": notes,
-        })
+            cases: CaseCounts {
+                total: plan.cases.len(),
+                completed,
+                failed,
+                resumed: executed.resumed,
+            },
+            jobs: JobCounts {
+                per_case: plan.jobs_per_case(),
+                computed: executed.computed_jobs,
+            },
+            axes: self.axes.clone(),
+            families: self.families.clone(),
+            harmonization: self.harmonization.clone(),
+            notes: notes.to_vec(),
+        }
     }
 
     /// A few lines for the terminal.

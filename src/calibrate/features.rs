@@ -12,8 +12,8 @@ use serde::Serialize;
 
 use super::locate::Plane;
 use crate::error::{Error, Result};
-use crate::features::discretise::Binning;
-use crate::features::settings::Params;
+use crate::features::pyradiomics::discretise::Binning;
+use crate::features::pyradiomics::settings::Params;
 use crate::phantom::qct::{Pose, TextureRoi};
 use crate::table::Table;
 use crate::volume::{Mask, Volume};
@@ -53,9 +53,11 @@ pub fn texture_features(
     };
     // Intensity and texture only: the region's shape is the phantom's, not the scanner's.
     let mut params = Params::default();
-    params.classes.remove(&crate::features::FeatureClass::Shape);
+    params
+        .classes
+        .remove(&crate::features::pyradiomics::FeatureClass::Shape);
     params.settings.binning = Binning::Width(t.bin_width);
-    let values = crate::extract::features_in_memory(scan, &mask, 1, &params)
+    let values = crate::features::pyradiomics_in_memory(scan, &mask, 1, &params)
         .map_err(|_| Error::Usage(format!("texture region {} could not be prepared", t.name)))?;
     Ok(values.into_iter().map(|v| (v.name, v.value)).collect())
 }

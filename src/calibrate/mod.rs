@@ -3,8 +3,9 @@
 //! fits HU = a + b x density by least squares (slope CI, R^2, residuals), converts test rods
 //! and an optional vertebral ROI to vBMD (with the ACR QCT category: < 80 mg/cm3
 //! osteoporosis, 80-120 low bone mass, > 120 normal), and compares with a reference site's
-//! calibration against the phantom file's limits. Writes calibration.json and report.html;
-//! exit code 1 when the site fails a limit.
+//! calibration against the phantom file's limits. Writes calibration.json and returns the
+//! typed [`Calibration`] (`radaudit calibrate` renders report.html from it); the command exits
+//! with code 1 when the site fails a limit.
 
 pub mod features;
 pub mod locate;
@@ -12,11 +13,11 @@ pub mod locate;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use crate::error::{Error, Result};
-use crate::output::{write_bytes, write_json};
+use crate::output::{Tool, write_json};
 use crate::phantom::qct::{Pose, QctPhantom};
 use crate::volume::io::{ReadOptions, read_mask, read_volume};
 
@@ -30,6 +31,75 @@ pub struct CalibrateArgs {
     /// Reference scans' texture_features.csv, for the feature-level site check.
     pub features: Vec<PathBuf>,
     pub out: PathBuf,
+}
+
+/// calibration.json: everything measured and decided. The report reads this same value.
+#[derive(Debug, Clone, Serialize)]
+pub struct Calibration {
+    pub tool: Tool,
+    pub scan: String,
+    pub phantom: PhantomFile,
+    pub pose: Pose,
+    pub inserts: Vec<Measured>,
+    pub calibration: Line,
+    pub vertebra: Option<Vertebra>,
+    pub comparison: Option<Comparison>,
+    pub feature_check: Option<FeatureCheck>,
+    pub passed: bool,
+}
+
+/// The phantom definition used.
+#[derive(Debug, Clone, Serialize)]
+pub struct PhantomFile {
+    pub name: String,
+    pub file: String,
+    pub material: String,
+    pub source: String,
+}
+
+/// The vertebral ROI converted to vBMD.
+#[derive(Debug, Clone, Serialize)]
+pub struct Vertebra {
+    pub mean_hu: f64,
+    pub sd_hu: f64,
+    pub voxels: usize,
+    pub vbmd: f64,
+    pub acr_category: String,
+}
+
+/// The site against a reference site's calibration, limit by limit.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    pub reference: String,
+    pub reference_calibration: Line,
+    pub limits: Vec<LimitCheck>,
+    pub passed: bool,
+}
+
+/// One limit of the phantom file.
+#[derive(Debug, Clone, Serialize)]
+pub struct LimitCheck {
+    pub limit: String,
+    pub value: f64,
+    pub allowed: f64,
+    pub passed: bool,
+    pub text: String,
+}
+
+/// The feature-level site check's counts.
+#[derive(Debug, Clone, Serialize)]
+pub struct FeatureCheck {
+    pub references: usize,
+    pub z_limit: f64,
+    pub features: usize,
+    pub outside_range: usize,
+    pub unusable: Vec<String>,
+}
+
+/// How a calibration ended: its result and lines for the terminal.
+pub struct Outcome {
+    pub result: Calibration,
+    pub summary: String,
 }
 
 /// One rod measured.
@@ -98,12 +168,6 @@ pub fn acr_category(vbmd: f64) -> &'static str {
     } else {
         "normal"
     }
-}
-
-/// The outcome of a calibration.
-pub struct Outcome {
-    pub passed: bool,
-    pub summary: String,
 }
 
 /// Mean and sample SD (0 for a single value).
@@ -210,9 +274,13 @@ pub fn run(a: &CalibrateArgs) -> Result<Outcome> {
             }
             let (m, sd) = mean_sd(&values);
             let vbmd = line.density(m);
-            Some(
-                json!({"mean_hu": m, "sd_hu": sd, "voxels": values.len(), "vbmd": vbmd, "acr_category": acr_category(vbmd)}),
-            )
+            Some(Vertebra {
+                mean_hu: m,
+                sd_hu: sd,
+                voxels: values.len(),
+                vbmd,
+                acr_category: acr_category(vbmd).into(),
+            })
         }
         None => None,
     };
@@ -249,39 +317,40 @@ pub fn run(a: &CalibrateArgs) -> Result<Outcome> {
         (Some(values), false) => {
             let checks = features::check(values, &a.features)?;
             features::write_checks(&a.out.join("feature_check.csv"), &checks)?;
-            let unusable: Vec<&str> = checks
+            let unusable: Vec<String> = checks
                 .iter()
                 .filter(|c| !c.usable)
-                .map(|c| c.feature.as_str())
+                .map(|c| c.feature.clone())
                 .collect();
-            Some(json!({
-                "references": a.features.len(),
-                "z_limit": features::limit(a.features.len()),
-                "features": checks.len(),
-                "outside_range": checks.iter().filter(|c| c.outside_range).count(),
-                "unusable": unusable,
-            }))
+            Some(FeatureCheck {
+                references: a.features.len(),
+                z_limit: features::limit(a.features.len()),
+                features: checks.len(),
+                outside_range: checks.iter().filter(|c| c.outside_range).count(),
+                unusable,
+            })
         }
         _ => None,
     };
-    let passed = comparison
-        .as_ref()
-        .is_none_or(|c| c["passed"].as_bool() == Some(true));
-    let result = json!({
-        "tool": {"name": "radaudit", "version": env!("CARGO_PKG_VERSION")},
-        "scan": a.scan.display().to_string(),
-        "phantom": {"name": phantom.name, "file": a.phantom.display().to_string(), "material": phantom.material, "source": phantom.source},
-        "pose": pose,
-        "inserts": measured,
-        "calibration": line,
-        "vertebra": vertebra,
-        "comparison": comparison,
-        "feature_check": feature_check,
-        "passed": passed,
-    });
+    let passed = comparison.as_ref().is_none_or(|c| c.passed);
+    let result = Calibration {
+        tool: Tool::this(),
+        scan: a.scan.display().to_string(),
+        phantom: PhantomFile {
+            name: phantom.name.clone(),
+            file: a.phantom.display().to_string(),
+            material: phantom.material.clone(),
+            source: phantom.source.clone(),
+        },
+        pose,
+        inserts: measured,
+        calibration: line,
+        vertebra,
+        comparison,
+        feature_check,
+        passed,
+    };
     write_json(&a.out.join("calibration.json"), &result)?;
-    let html = crate::report::calibrate::render(&result, &line, &measured)?;
-    write_bytes(&a.out.join("report.html"), html.as_bytes())?;
     let mut summary = format!(
         "{}: HU = {:.2} + {:.4} x density (R^2 {:.5}); phantom at x {:.1}, y {:.1} mm, {:.1} deg\n",
         if passed { "PASS" } else { "FAIL" },
@@ -292,25 +361,25 @@ pub fn run(a: &CalibrateArgs) -> Result<Outcome> {
         pose.y,
         pose.angle
     );
-    if let Some(f) = &feature_check {
+    if let Some(f) = &result.feature_check {
         summary += &format!(
             "  features: {} of {} outside the reference scanner's 99.73% prediction interval (|z| > {:.2} for {} reference scans)\n",
-            f["unusable"].as_array().map_or(0, Vec::len),
-            f["features"],
-            f["z_limit"].as_f64().unwrap_or(f64::NAN),
-            f["references"]
+            f.unusable.len(),
+            f.features,
+            f.z_limit,
+            f.references
         );
     }
-    if let Some(c) = &comparison {
-        for l in c["limits"].as_array().into_iter().flatten() {
-            summary += &format!("  {}\n", l["text"].as_str().unwrap_or(""));
+    if let Some(c) = &result.comparison {
+        for l in &c.limits {
+            summary += &format!("  {}\n", l.text);
         }
     }
-    Ok(Outcome { passed, summary })
+    Ok(Outcome { result, summary })
 }
 
 /// The site's calibration against a reference site's calibration.json, limit by limit.
-fn compare(path: &Path, line: &Line, phantom: &QctPhantom) -> Result<Value> {
+fn compare(path: &Path, line: &Line, phantom: &QctPhantom) -> Result<Comparison> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::input(path, format!("cannot read: {e}")))?;
     let v: Value =
@@ -324,9 +393,20 @@ fn compare(path: &Path, line: &Line, phantom: &QctPhantom) -> Result<Value> {
     let at_100 = line.density(reference.intercept + reference.slope * 100.0) - 100.0;
     let check = |name: &str, value: f64, limit: f64, unit: &str| {
         let ok = value.abs() <= limit;
-        json!({"limit": name, "value": value, "allowed": limit, "passed": ok,
-            "text": format!("{name}: {value:+.2} {unit} (allowed +/- {limit} {unit}): {}",
-                if ok { "within".to_string() } else { format!("FAILS by {:.2} {unit}", value.abs() - limit) })})
+        LimitCheck {
+            limit: name.into(),
+            value,
+            allowed: limit,
+            passed: ok,
+            text: format!(
+                "{name}: {value:+.2} {unit} (allowed +/- {limit} {unit}): {}",
+                if ok {
+                    "within".to_string()
+                } else {
+                    format!("FAILS by {:.2} {unit}", value.abs() - limit)
+                }
+            ),
+        }
     };
     let checks = vec![
         check("slope difference", slope_diff, limits.slope_percent, "%"),
@@ -343,10 +423,13 @@ fn compare(path: &Path, line: &Line, phantom: &QctPhantom) -> Result<Value> {
             "mg/cm3",
         ),
     ];
-    let passed = checks.iter().all(|c| c["passed"] == true);
-    Ok(
-        json!({"reference": path.display().to_string(), "reference_calibration": reference, "limits": checks, "passed": passed}),
-    )
+    let passed = checks.iter().all(|c| c.passed);
+    Ok(Comparison {
+        reference: path.display().to_string(),
+        reference_calibration: reference,
+        limits: checks,
+        passed,
+    })
 }
 
 /// The pose a synthetic scan was made with is the truth a test compares `locate` against.

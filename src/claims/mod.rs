@@ -11,10 +11,10 @@ pub mod spec;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::output::{write_bytes, write_json};
+use crate::output::{Tool, write_json};
 use checks::{Finding, Rates, Verdict};
 use spec::{ClaimsFile, DataSet, Proportion, Reported, Study, Written};
 
@@ -34,9 +34,28 @@ pub struct Placed {
     pub finding: Finding,
 }
 
-/// The outcome of a run.
-pub struct Outcome {
+/// claims.json: every finding and their tally. The report reads this same value.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClaimsResults {
+    pub name: String,
+    pub file: String,
+    pub tool: Tool,
+    pub tally: Tally,
+    pub findings: Vec<Placed>,
+}
+
+/// Findings per verdict.
+#[derive(Debug, Clone, Serialize)]
+pub struct Tally {
+    pub consistent: usize,
+    pub implausible: usize,
     pub impossible: usize,
+    pub cannot_check: usize,
+}
+
+/// The outcome of a run: the results and lines for the terminal.
+pub struct Outcome {
+    pub results: ClaimsResults,
     pub summary: String,
 }
 
@@ -332,7 +351,7 @@ fn locate(text: &str, message: String) -> String {
 pub fn load(path: &Path) -> Result<ClaimsFile> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::input(path, format!("cannot read: {e}")))?;
-    crate::protocol::parse_yaml(path, &text).map_err(|e| match e {
+    crate::yaml::parse(path, &text).map_err(|e| match e {
         Error::Input { path, problem } => Error::Input {
             problem: locate(&text, problem),
             path,
@@ -341,7 +360,7 @@ pub fn load(path: &Path) -> Result<ClaimsFile> {
     })
 }
 
-/// Runs every check and writes DIR/claims.json and DIR/report.html.
+/// Runs every check and writes DIR/claims.json (the report is the command's).
 pub fn run(args: &ClaimsArgs) -> Result<Outcome> {
     let file = load(&args.file)?;
     let mut findings = Vec::new();
@@ -349,34 +368,29 @@ pub fn run(args: &ClaimsArgs) -> Result<Outcome> {
         findings.extend(check_study(&args.file, study)?);
     }
     let count = |v: Verdict| findings.iter().filter(|f| f.finding.verdict == v).count();
-    let tally = json!({
-        "consistent": count(Verdict::Consistent),
-        "implausible": count(Verdict::Implausible),
-        "impossible": count(Verdict::Impossible),
-        "cannot_check": count(Verdict::CannotCheck),
-    });
-    let results = json!({
-        "name": file.name,
-        "file": args.file.display().to_string(),
-        "tool": {"name": "radaudit", "version": env!("CARGO_PKG_VERSION")},
-        "tally": tally,
-        "findings": findings,
-    });
+    let tally = Tally {
+        consistent: count(Verdict::Consistent),
+        implausible: count(Verdict::Implausible),
+        impossible: count(Verdict::Impossible),
+        cannot_check: count(Verdict::CannotCheck),
+    };
+    let summary = format!(
+        "wrote {}: {} checks, {} consistent, {} implausible, {} impossible, {} cannot be checked\n",
+        args.out.display(),
+        findings.len(),
+        tally.consistent,
+        tally.implausible,
+        tally.impossible,
+        tally.cannot_check
+    );
+    let results = ClaimsResults {
+        name: file.name,
+        file: args.file.display().to_string(),
+        tool: Tool::this(),
+        tally,
+        findings,
+    };
     std::fs::create_dir_all(&args.out).map_err(|e| Error::output(&args.out, e.to_string()))?;
     write_json(&args.out.join("claims.json"), &results)?;
-    let html = crate::report::claims::render(&file.name, &results)?;
-    write_bytes(&args.out.join("report.html"), html.as_bytes())?;
-    let impossible = count(Verdict::Impossible);
-    Ok(Outcome {
-        impossible,
-        summary: format!(
-            "wrote {}: {} checks, {} consistent, {} implausible, {} impossible, {} cannot be checked\n",
-            args.out.display(),
-            findings.len(),
-            tally["consistent"],
-            tally["implausible"],
-            impossible,
-            tally["cannot_check"]
-        ),
-    })
+    Ok(Outcome { results, summary })
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use super::Outcome;
 use crate::error::{Error, Result};
 use crate::output::write_bytes;
 use crate::stats::batch_tests::{batch_effect, benjamini_hochberg};
@@ -15,7 +16,77 @@ use crate::stats::combat::model::NewSubjects;
 use crate::stats::combat::{self, CombatData, CombatModel, CombatOptions, Covariate};
 use crate::table::{Table, format_number, is_missing, to_csv, write_number};
 
-/// What `radaudit harmonize` was asked.
+/// ComBat harmonization (neuroCombat-compatible) of a wide table, one row per subject:
+/// writes the same table with the feature columns harmonized, and batch-effect tests
+/// (Kruskal-Wallis, pairwise KS, BH q) before and after to <out stem>.batch_effect.csv.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// The wide CSV table.
+    #[arg(long)]
+    input: PathBuf,
+    /// The batch (site, scanner) column.
+    #[arg(long)]
+    batch: String,
+    /// Covariates to preserve, comma-separated (continuous unless listed in --categorical).
+    #[arg(long, value_delimiter = ',', conflicts_with = "apply")]
+    covariates: Vec<String>,
+    /// Categorical covariates, comma-separated.
+    #[arg(long, value_delimiter = ',', conflicts_with = "apply")]
+    categorical: Vec<String>,
+    /// The subject id column (carried through, named in messages).
+    #[arg(long)]
+    id: Option<String>,
+    /// Feature columns, comma-separated (default: every other column holding numbers).
+    #[arg(long, value_delimiter = ',', conflicts_with = "apply")]
+    features: Option<Vec<String>>,
+    /// Plain location/scale adjustment without empirical Bayes.
+    #[arg(long, conflicts_with_all = ["nonparametric", "apply"])]
+    no_eb: bool,
+    /// Non-parametric empirical Bayes priors.
+    #[arg(long, conflicts_with = "apply")]
+    nonparametric: bool,
+    /// Adjust batch means only, not variances.
+    #[arg(long, conflicts_with = "apply")]
+    mean_only: bool,
+    /// Align every batch to this one, which is left unchanged.
+    #[arg(long, conflicts_with = "apply")]
+    ref_batch: Option<String>,
+    /// Save the fitted model (JSON) to harmonize later subjects with --apply.
+    #[arg(long, conflicts_with = "apply")]
+    save_model: Option<PathBuf>,
+    /// Harmonize with a saved model instead of fitting (subjects of known batches).
+    #[arg(long)]
+    apply: Option<PathBuf>,
+    /// Output CSV.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+/// Runs `radaudit harmonize`.
+pub fn run(a: Args) -> Result<Outcome> {
+    let summary = harmonize(&HarmonizeArgs {
+        input: a.input,
+        batch: a.batch,
+        covariates: a.covariates,
+        categorical: a.categorical,
+        id: a.id,
+        features: a.features,
+        options: CombatOptions {
+            eb: !a.no_eb,
+            parametric: !a.nonparametric,
+            mean_only: a.mean_only,
+            ref_batch: a.ref_batch,
+        },
+        save_model: a.save_model,
+        apply: a.apply,
+        out: a.out.clone(),
+        tests_out: None,
+    })?;
+    eprint!("{}", summary.describe(&a.out));
+    Ok(Outcome::Done)
+}
+
+/// What the harmonization was asked, checked.
 #[derive(Debug, Clone, Default)]
 pub struct HarmonizeArgs {
     pub input: PathBuf,
@@ -149,8 +220,8 @@ fn feature_columns(table: &Table, args: &HarmonizeArgs, reserved: &[&str]) -> Re
     Ok(picked)
 }
 
-/// Runs the command.
-pub fn run(args: &HarmonizeArgs) -> Result<HarmonizeSummary> {
+/// Reads the table, fits (or applies) ComBat and writes the harmonized table and the tests.
+pub fn harmonize(args: &HarmonizeArgs) -> Result<HarmonizeSummary> {
     let table = Table::read(&args.input)?;
     let path = &table.path;
     let batch = table.required_text(&args.batch)?;

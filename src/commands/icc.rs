@@ -10,22 +10,54 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use super::Interner;
+use super::Outcome;
 use crate::error::{Error, Result};
 use crate::output::write_bytes;
 use crate::stats::icc::{Icc, icc, koo_li_class};
 use crate::table::{format_number, is_missing, open_csv, to_csv};
 
-/// What `radaudit icc` was asked.
-#[derive(Debug, Clone)]
-pub struct IccArgs {
+/// Intraclass correlation (pingouin's six forms, F test, 95% CI, Koo & Li class) per
+/// feature, from a long table with one rating per row. Subjects missing a rating are
+/// dropped from that feature and counted.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// The long CSV table.
+    #[arg(long)]
     pub input: PathBuf,
+    /// The subject (target) column.
+    #[arg(long)]
     pub subject: String,
+    /// The rater (or repeat, or perturbation) column.
+    #[arg(long)]
     pub rater: String,
+    /// The value column.
+    #[arg(long)]
     pub value: String,
-    /// The feature column; without it the whole table is one feature named after `value`.
+    /// The feature column (without it the table is one feature).
+    #[arg(long)]
     pub feature: Option<String>,
+    /// Output CSV: feature,type,icc,f,df1,df2,p,ci_low,ci_high,class.
+    #[arg(long)]
     pub out: PathBuf,
+}
+
+/// Gives each distinct string a dense index in order of first appearance.
+#[derive(Debug, Default)]
+struct Interner {
+    index: std::collections::HashMap<String, usize>,
+    names: Vec<String>,
+}
+
+impl Interner {
+    fn id(&mut self, name: &str) -> usize {
+        if let Some(&i) = self.index.get(name) {
+            return i;
+        }
+        let i = self.names.len();
+        self.index.insert(name.to_string(), i);
+        self.names.push(name.to_string());
+        i
+    }
 }
 
 /// One feature's ratings: `ratings[subject][rater]`, `None` where missing.
@@ -93,7 +125,7 @@ fn column(headers: &csv::StringRecord, name: &str, path: &Path) -> Result<usize>
 }
 
 /// Reads the long table into per-feature rating grids (streaming: 6 million rows are fine).
-fn read_long(args: &IccArgs) -> Result<Vec<FeatureRatings>> {
+fn read_long(args: &Args) -> Result<Vec<FeatureRatings>> {
     let path = &args.input;
     let (mut reader, headers) = open_csv(path, false)?;
     let cs = column(&headers, &args.subject, path)?;
@@ -209,7 +241,7 @@ fn analyse(g: &FeatureRatings) -> FeatureIcc {
 }
 
 /// Runs the command: reads, computes in parallel (results in input order), writes ICC.csv.
-pub fn run(args: &IccArgs) -> Result<IccSummary> {
+pub fn compute(args: &Args) -> Result<IccSummary> {
     let grids = read_long(args)?;
     let features: Vec<FeatureIcc> = grids.par_iter().map(analyse).collect();
     let mut rows = Vec::new();
@@ -246,4 +278,11 @@ pub fn run(args: &IccArgs) -> Result<IccSummary> {
     ];
     write_bytes(&args.out, to_csv(&headers, &rows).as_bytes())?;
     Ok(IccSummary { features })
+}
+
+/// Runs `radaudit icc`.
+pub fn run(a: Args) -> Result<Outcome> {
+    let summary = compute(&a)?;
+    eprint!("{}", summary.describe(&a.out));
+    Ok(Outcome::Done)
 }

@@ -1,32 +1,63 @@
-//! The front ends of the commands that are more than a library call: the statistics commands
-//! (`icc`, `harmonize`, `roc`: each reads the user's CSV, checks it, with errors naming the
-//! file, row and column, calls `stats`, and writes its outputs atomically), `perturb` and
-//! `phantom`. main.rs only parses arguments and calls these.
+//! The front ends of every subcommand, one file each: its clap `Args` (flags, defaults and
+//! help, which `--help` and the README are drawn from) and a `run` that checks what only the
+//! command line can get wrong, calls the jobs below, renders reports through `report`, prints
+//! a short summary to standard error and returns how it ended. This is the only layer that
+//! calls `report`; main.rs only dispatches here and turns the [`Outcome`] or the error into
+//! the exit code.
 
-pub mod cluster;
+pub mod audit;
+pub mod calibrate;
+pub mod claims;
+pub mod compare;
+pub mod convert;
+pub mod extract;
 pub mod harmonize;
+pub mod ibsi_check;
 pub mod icc;
+pub mod info;
+pub mod k8s;
+pub mod merge;
 pub mod perturb;
 pub mod phantom;
 pub mod roc;
+mod scheduler;
+pub mod slurm;
 
-use std::collections::HashMap;
-
-/// Gives each distinct string a dense index in order of first appearance.
-#[derive(Debug, Default)]
-pub struct Interner {
-    index: HashMap<String, usize>,
-    pub names: Vec<String>,
+/// How a command ended without an error (an error is exit code 2 or 3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// It did what was asked (exit code 0).
+    Done,
+    /// It ran and a check it was asked to make failed: an audit's acceptance rule, a
+    /// calibration limit, an impossible claim, an IBSI row outside tolerance (exit code 1).
+    ChecksFailed,
+    /// A batch ran, but some of its cases failed and are listed in an errors file (exit code 2).
+    CasesFailed,
 }
 
-impl Interner {
-    pub fn id(&mut self, name: &str) -> usize {
-        if let Some(&i) = self.index.get(name) {
-            return i;
+impl Outcome {
+    /// `Done` when the checks passed, else `ChecksFailed`.
+    pub fn checked(passed: bool) -> Outcome {
+        if passed {
+            Outcome::Done
+        } else {
+            Outcome::ChecksFailed
         }
-        let i = self.names.len();
-        self.index.insert(name.to_string(), i);
-        self.names.push(name.to_string());
-        i
+    }
+}
+
+/// Writes to standard output; a closed pipe (`radaudit info X | head`) ends quietly instead
+/// of panicking as `println!` would.
+pub fn print_stdout(text: &str) -> crate::Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(crate::Error::Usage(format!(
+            "cannot write to standard output: {e}"
+        ))),
+        _ => Ok(()),
     }
 }

@@ -3,21 +3,49 @@
 
 use std::path::{Path, PathBuf};
 
+use super::Outcome;
 use crate::error::{Error, Result};
 use crate::perturb::{Case, Chain};
 use crate::volume::io::{self, ReadOptions, WriteOptions};
 
-/// What `radaudit perturb` was asked to do.
-#[derive(Debug, Clone)]
-pub struct PerturbArgs {
+/// Apply a perturbation chain to an image and its ROI and write the results (to look at
+/// what an audit's perturbations do). Random draws come from the seed, the case id and
+/// the chain, never from the thread count.
+#[derive(Debug, Clone, clap::Args)]
+#[command(after_help = crate::perturb::spec::HELP)]
+pub struct Args {
+    /// The image (file, DICOM folder or builtin:NAME).
+    #[arg(long)]
     pub image: PathBuf,
+    /// The mask (label map) on the image's grid.
+    #[arg(long)]
     pub mask: PathBuf,
+    /// The ROI's label in the mask.
+    #[arg(long, default_value_t = 1)]
     pub label: u16,
+    /// The chain, e.g. "noise:sd=20,peak=0.3; blur:fwhm=1.2; kvp:80; spacing:0.8x0.8x2;
+    /// erode:mm=1" (elements below).
+    #[arg(long = "apply")]
     pub chain: String,
+    /// Seed of the random streams.
+    #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Case id for the random streams (default: the image's file name without extension).
+    #[arg(long)]
     pub case_id: Option<String>,
+    /// The perturbed image (.nii, .nii.gz or .nrrd).
+    #[arg(long)]
     pub out_image: PathBuf,
+    /// The perturbed ROI.
+    #[arg(long)]
     pub out_mask: Option<PathBuf>,
+}
+
+/// Runs `radaudit perturb`.
+pub fn run(a: Args) -> Result<Outcome> {
+    let summary = apply(&a)?;
+    eprint!("{summary}");
+    Ok(Outcome::Done)
 }
 
 /// The case id a file gives by default: its name without the volume extensions.
@@ -35,7 +63,7 @@ pub fn case_id_of(path: &Path) -> String {
 }
 
 /// Runs the chain and writes the outputs; returns a one-paragraph summary.
-pub fn run(a: &PerturbArgs) -> Result<String> {
+fn apply(a: &Args) -> Result<String> {
     let chain = Chain::parse(&a.chain)?;
     let read = ReadOptions::default();
     let image = io::read_volume(&a.image, &read)?;

@@ -1,38 +1,157 @@
-//! `radaudit phantom vertebra`: builds the synthetic vertebra phantom and writes its image,
-//! trabecular ROI and body masks, and a JSON file with its definition and measured truth.
+//! `radaudit phantom`: the synthetic phantoms. `vertebra` builds the vertebra phantom and
+//! writes its image, trabecular ROI and body masks, and a JSON file with its definition and
+//! measured truth; `cohort` a synthetic osteoporosis cohort; `qct` a scan of a QCT
+//! calibration phantom.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
+use clap::Subcommand;
+
+use super::Outcome;
 use crate::error::{Error, Result};
 use crate::output::write_json;
 use crate::phantom::vertebra::{self, VertebraSpec};
 use crate::volume::io::{self, WriteOptions};
 
-/// What `radaudit phantom vertebra` was asked to do.
-#[derive(Debug, Clone, Default)]
-pub struct VertebraArgs {
-    pub spec: Option<PathBuf>,
-    pub vbmd: Option<f64>,
-    pub trabecular_thickness: Option<f64>,
-    pub scanner: Option<String>,
-    pub kvp: Option<f64>,
-    pub seed: u64,
-    pub case_id: String,
-    pub out: PathBuf,
+/// Build a synthetic phantom: `vertebra` writes a vertebral body with a trabecular lattice
+/// of requested vBMD, acquired through a scanner profile (image, trabecular ROI, body mask
+/// and phantom.json with the measured truth); `cohort` a synthetic osteoporosis cohort;
+/// `qct` a scan of a QCT calibration phantom.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    kind: Kind,
 }
 
-/// Reads a phantom definition (YAML; unknown keys are refused, naming their path; missing
-/// ones take defaults).
-pub fn read_spec(path: &Path) -> Result<VertebraSpec> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::input(path, e.to_string()))?;
-    crate::protocol::parse_yaml(path, &text)
+/// The phantoms.
+#[derive(Debug, Clone, Subcommand)]
+enum Kind {
+    /// A synthetic scan of a QCT calibration phantom (phantoms/qct-*.yaml) through the
+    /// scanner and kV models, placed with a shift and a rotation about z.
+    Qct(QctArgs),
+    /// A synthetic osteoporosis cohort with known truth: demographics, true vBMD, simulated
+    /// DXA T-score (with its confounders) and FRAX-like scores, fractures, and each patient's
+    /// vertebra phantom with its L1 HU and 107 features, in DIR/cohort.csv.
+    Cohort(CohortArgs),
+    /// The synthetic vertebra (definition: phantoms/vertebra.yaml; the built-in defaults equal it).
+    Vertebra(VertebraArgs),
+}
+
+/// `radaudit phantom qct`.
+#[derive(Debug, Clone, clap::Args)]
+struct QctArgs {
+    /// The phantom definition (YAML).
+    #[arg(long)]
+    phantom: PathBuf,
+    /// Scanner profile (smooth, standard, sharp, or none for the ideal image).
+    #[arg(long, default_value = "standard")]
+    scanner: String,
+    /// Tube voltage, kV (80-140).
+    #[arg(long, default_value_t = 120.0)]
+    kvp: f64,
+    /// The scan to write (.nii.gz, .nrrd, ...).
+    #[arg(long)]
+    out: PathBuf,
+    /// The phantom's centre, mm from the scan centre.
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+    shift_x: f64,
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+    shift_y: f64,
+    /// Rotation about z, degrees.
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+    rotate: f64,
+    /// In-plane field of view, mm.
+    #[arg(long, default_value_t = 250.0)]
+    fov: f64,
+    /// Seed of the noise.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+/// `radaudit phantom cohort`.
+#[derive(Debug, Clone, clap::Args)]
+struct CohortArgs {
+    /// Patients (10-5000).
+    #[arg(long)]
+    n: usize,
+    /// Output folder.
+    #[arg(long)]
+    out: PathBuf,
+    /// Seed of every draw.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Also write each patient's image and ROI to DIR/images/<id>/.
+    #[arg(long)]
+    images: bool,
+}
+
+/// `radaudit phantom vertebra`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct VertebraArgs {
+    /// Output folder.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// A phantom definition (YAML); missing keys take the defaults.
+    #[arg(long)]
+    pub spec: Option<PathBuf>,
+    /// Trabecular vBMD, mg/cm3 hydroxyapatite.
+    #[arg(long)]
+    pub vbmd: Option<f64>,
+    /// Trabecular thickness, mm.
+    #[arg(long)]
+    pub trabecular_thickness: Option<f64>,
+    /// Scanner profile (smooth, standard, sharp, or none for the ideal image).
+    #[arg(long)]
+    pub scanner: Option<String>,
+    /// Tube voltage, kV (80-140).
+    #[arg(long)]
+    pub kvp: Option<f64>,
+    /// Seed of the lattice and noise.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Case id for the random streams.
+    #[arg(long, default_value = "vertebra")]
+    pub case_id: String,
+}
+
+/// Runs `radaudit phantom KIND`.
+pub fn run(a: Args) -> Result<Outcome> {
+    match a.kind {
+        Kind::Qct(q) => {
+            let p = crate::phantom::qct::QctPhantom::load(&q.phantom)?;
+            let pose = crate::phantom::qct::Pose {
+                x: q.shift_x,
+                y: q.shift_y,
+                angle: q.rotate,
+            };
+            let image = crate::phantom::qct::scan(&p, pose, q.fov, q.kvp, &q.scanner, q.seed)?;
+            io::write_volume(&image, &q.out, &WriteOptions::default())?;
+            eprintln!(
+                "wrote {} ({}, {} at {} kV)",
+                q.out.display(),
+                p.name,
+                q.scanner,
+                q.kvp
+            );
+        }
+        Kind::Cohort(c) => {
+            crate::phantom::cohort::build(c.n, c.seed, &c.out, c.images)?;
+            eprintln!(
+                "wrote {} ({} patients)",
+                c.out.join("cohort.csv").display(),
+                c.n
+            );
+        }
+        Kind::Vertebra(v) => eprint!("{}", vertebra(&v)?),
+    }
+    Ok(Outcome::Done)
 }
 
 /// Builds the phantom and writes DIR/{image,trabecular_mask,body_mask}.nii.gz and
 /// DIR/phantom.json. Returns a summary line.
-pub fn run(a: &VertebraArgs) -> Result<String> {
+fn vertebra(a: &VertebraArgs) -> Result<String> {
     let mut spec = match &a.spec {
-        Some(path) => read_spec(path)?,
+        Some(path) => VertebraSpec::load(path)?,
         None => VertebraSpec::default(),
     };
     if let Some(v) = a.vbmd {

@@ -7,19 +7,40 @@
 
 use std::path::PathBuf;
 
+use super::Outcome;
 use crate::error::{Error, Result};
 use crate::output::write_bytes;
 use crate::stats::roc::{auc, paired_test};
 use crate::table::{Table, format_number, is_missing, to_csv};
 
-/// What `radaudit roc` was asked.
-#[derive(Debug, Clone)]
-pub struct RocArgs {
+/// ROC analysis: AUC, DeLong variance and 95% CI per score, and paired DeLong tests
+/// between scores, written to DIR/auc.csv and DIR/delong_paired.csv.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// The CSV table.
+    #[arg(long)]
     pub input: PathBuf,
+    /// The label column (0/1 or false/true; 1 = positive).
+    #[arg(long)]
     pub label: String,
-    /// `name` or `name:lower`.
+    /// Score columns, comma-separated; `name:lower` when lower values mean positive.
+    #[arg(
+        long = "score",
+        value_name = "SCORE",
+        value_delimiter = ',',
+        required = true
+    )]
     pub scores: Vec<String>,
+    /// Output folder.
+    #[arg(long)]
     pub out_dir: PathBuf,
+}
+
+/// Runs `radaudit roc`.
+pub fn run(a: Args) -> Result<Outcome> {
+    let summary = analyse(&a)?;
+    eprint!("{}", summary.describe(&a.out_dir));
+    Ok(Outcome::Done)
 }
 
 /// One score column and its direction.
@@ -94,8 +115,8 @@ fn label_class(cell: &str) -> Option<bool> {
     }
 }
 
-/// Runs the command.
-pub fn run(args: &RocArgs) -> Result<RocSummary> {
+/// Reads the table, computes the AUCs and paired tests, and writes both tables.
+pub fn analyse(args: &Args) -> Result<RocSummary> {
     let table = Table::read(&args.input)?;
     let path = &table.path;
     let specs: Vec<ScoreSpec> = args

@@ -1,11 +1,10 @@
-//! Every statistic of one outcome's comparison, as JSON: AUCs with DeLong CIs and pointwise
+//! Every statistic of one outcome's comparison (typed, see `results`): AUCs with DeLong CIs and pointwise
 //! bootstrap bands of the ROC curves, paired DeLong tests, the threshold table (Wilson CIs),
 //! calibration and decision curves for probabilities, NRI/IDI of the model against each
 //! probability reference, and kappa agreement with each reference's classification.
 
-use serde_json::{Value, json};
-
 use super::Predictor;
+use super::results::*;
 use super::spec::CompareProtocol;
 use crate::error::{Error, Result};
 use crate::stats::calibration::calibration;
@@ -18,7 +17,13 @@ use crate::stats::roc_band::sensitivity_band;
 /// Steps of the specificity grid of the ROC bands.
 const BAND_STEPS: usize = 50;
 
-pub fn threshold_row(name: &str, threshold: Value, positive: &[bool], labels: &[bool]) -> Value {
+/// A predictor's confusion matrix and Wilson-CI rates at one threshold.
+pub fn threshold_row(
+    name: &str,
+    threshold: Threshold,
+    positive: &[bool],
+    labels: &[bool],
+) -> ThresholdRow {
     let (mut tp, mut fp, mut tn, mut fn_) = (0, 0, 0, 0);
     for (&p, &l) in positive.iter().zip(labels) {
         match (p, l) {
@@ -29,16 +34,27 @@ pub fn threshold_row(name: &str, threshold: Value, positive: &[bool], labels: &[
         }
     }
     let ci = |k: usize, n: usize| {
-        wilson(k, n).map(|(p, lo, hi)| json!({"value": p, "ci_low": lo, "ci_high": hi}))
+        wilson(k, n).map(|(value, ci_low, ci_high)| Estimate {
+            value,
+            ci_low,
+            ci_high,
+        })
     };
-    json!({
-        "predictor": name, "threshold": threshold, "tp": tp, "fp": fp, "tn": tn, "fn": fn_,
-        "sensitivity": ci(tp, tp + fn_), "specificity": ci(tn, tn + fp),
-        "ppv": ci(tp, tp + fp), "npv": ci(tn, tn + fn_),
-    })
+    ThresholdRow {
+        predictor: name.into(),
+        threshold,
+        tp,
+        fp,
+        tn,
+        fn_,
+        sensitivity: ci(tp, tp + fn_),
+        specificity: ci(tn, tn + fp),
+        ppv: ci(tp, tp + fp),
+        npv: ci(tn, tn + fn_),
+    }
 }
 
-/// Every statistic of the outcome `outcome`, as JSON.
+/// Every statistic of the outcome `outcome`.
 pub fn analyse(
     p: &CompareProtocol,
     outcome: &str,
@@ -46,13 +62,19 @@ pub fn analyse(
     y: &[f64],
     labels: &[bool],
     warnings: Vec<String>,
-    model_info: Value,
-) -> Result<Value> {
+    model_info: Option<ModelInfo>,
+) -> Result<OutcomeResults> {
     let fail = |what: &str, e: String| Error::Usage(format!("{what}: {e}"));
     let mut aucs = Vec::new();
     for pr in predictors {
         let a = auc(&pr.oriented(), labels).map_err(|e| fail(&pr.name, e))?;
-        aucs.push(json!({"predictor": pr.name, "auc": a.auc, "variance": a.variance, "ci_low": a.ci_low, "ci_high": a.ci_high}));
+        aucs.push(AucRow {
+            predictor: pr.name.clone(),
+            auc: a.auc,
+            variance: a.variance,
+            ci_low: a.ci_low,
+            ci_high: a.ci_high,
+        });
     }
     let mut bands = Vec::new();
     for pr in predictors {
@@ -65,8 +87,12 @@ pub fn analyse(
             p.seed,
             &stream,
         ) {
-            bands.push(json!({"predictor": pr.name, "specificity": b.specificity,
-                "sensitivity_low": b.low, "sensitivity_high": b.high}));
+            bands.push(BandRow {
+                predictor: pr.name.clone(),
+                specificity: b.specificity,
+                sensitivity_low: b.low,
+                sensitivity_high: b.high,
+            });
         }
     }
     let mut paired = Vec::new();
@@ -74,8 +100,17 @@ pub fn analyse(
         for j in i + 1..predictors.len() {
             let t = paired_test(&predictors[i].oriented(), &predictors[j].oriented(), labels)
                 .map_err(|e| fail("paired DeLong", e))?;
-            paired.push(json!({"a": predictors[i].name, "b": predictors[j].name, "auc_a": t.auc1, "auc_b": t.auc2,
-                "difference": t.diff, "ci_low": t.ci_low, "ci_high": t.ci_high, "z": t.z, "p": t.p_two_sided}));
+            paired.push(PairedRow {
+                a: predictors[i].name.clone(),
+                b: predictors[j].name.clone(),
+                auc_a: t.auc1,
+                auc_b: t.auc2,
+                difference: t.diff,
+                ci_low: t.ci_low,
+                ci_high: t.ci_high,
+                z: t.z,
+                p: t.p_two_sided,
+            });
         }
     }
     let mut thresholds = Vec::new();
@@ -83,13 +118,18 @@ pub fn analyse(
         if let Some(c) = &pr.classification {
             thresholds.push(threshold_row(
                 &pr.name,
-                json!("chosen on training folds"),
+                Threshold::Described("chosen on training folds".into()),
                 c,
                 labels,
             ));
         }
         for &t in &pr.thresholds {
-            thresholds.push(threshold_row(&pr.name, json!(t), &pr.positive(t), labels));
+            thresholds.push(threshold_row(
+                &pr.name,
+                Threshold::Value(t),
+                &pr.positive(t),
+                labels,
+            ));
         }
     }
     let mut calibrations = Vec::new();
@@ -100,18 +140,35 @@ pub fn analyse(
             continue;
         };
         let clipped: Vec<f64> = prob.iter().map(|v| v.clamp(1e-6, 1.0 - 1e-6)).collect();
-        match calibration(&clipped, y) {
-            Ok(c) => calibrations.push(json!({"predictor": pr.name, "brier": c.brier, "slope": c.slope, "slope_se": c.slope_se,
-                "intercept": c.intercept, "intercept_se": c.intercept_se})),
-            Err(e) => calibrations.push(json!({"predictor": pr.name, "note": e})),
-        }
+        let fit = match calibration(&clipped, y) {
+            Ok(c) => CalibrationFit::Fitted {
+                brier: c.brier,
+                slope: c.slope,
+                slope_se: c.slope_se,
+                intercept: c.intercept,
+                intercept_se: c.intercept_se,
+            },
+            Err(note) => CalibrationFit::Note { note },
+        };
+        calibrations.push(CalibrationRow {
+            predictor: pr.name.clone(),
+            fit,
+        });
         for nb in net_benefit(prob, y, &cuts) {
-            curves.push(json!({"strategy": pr.name, "threshold": nb.threshold, "net_benefit": nb.net_benefit}));
+            curves.push(CurvePoint {
+                strategy: pr.name.clone(),
+                threshold: nb.threshold,
+                net_benefit: nb.net_benefit,
+            });
         }
     }
     if !calibrations.is_empty() {
         for nb in treat_all(y, &cuts) {
-            curves.push(json!({"strategy": "treat all", "threshold": nb.threshold, "net_benefit": nb.net_benefit}));
+            curves.push(CurvePoint {
+                strategy: "treat all".into(),
+                threshold: nb.threshold,
+                net_benefit: nb.net_benefit,
+            });
         }
     }
     let mut reclass = Vec::new();
@@ -146,7 +203,14 @@ pub fn analyse(
                 m.idi,
             ];
             for ((n, v), (lo, hi)) in names.iter().zip(values).zip(ci) {
-                reclass.push(json!({"model": model.name, "reference": r.name, "measure": n, "value": v, "ci_low": lo, "ci_high": hi}));
+                reclass.push(ReclassificationRow {
+                    model: model.name.clone(),
+                    reference: r.name.clone(),
+                    measure: n.to_string(),
+                    value: v,
+                    ci_low: lo,
+                    ci_high: hi,
+                });
             }
         }
     }
@@ -164,27 +228,38 @@ pub fn analyse(
                 };
                 let a: Vec<usize> = mc.iter().map(|&b| usize::from(b)).collect();
                 let b: Vec<usize> = r.positive(t).iter().map(|&b| usize::from(b)).collect();
-                match cohen_kappa(&a, &b, 2) {
-                    Ok((k, m)) => agreement.push(json!({"model": model.name, "reference": r.name, "threshold": t, "kappa": k,
-                        "both_negative": m[0][0], "model_only": m[1][0], "reference_only": m[0][1], "both_positive": m[1][1]})),
-                    Err(e) => agreement.push(json!({"model": model.name, "reference": r.name, "threshold": t, "note": e})),
-                }
+                let kappa = match cohen_kappa(&a, &b, 2) {
+                    Ok((kappa, m)) => Agreement::Kappa {
+                        kappa,
+                        both_negative: m[0][0],
+                        model_only: m[1][0],
+                        reference_only: m[0][1],
+                        both_positive: m[1][1],
+                    },
+                    Err(note) => Agreement::Note { note },
+                };
+                agreement.push(AgreementRow {
+                    model: model.name.clone(),
+                    reference: r.name.clone(),
+                    threshold: t,
+                    agreement: kappa,
+                });
             }
         }
     }
-    Ok(json!({
-        "outcome": outcome,
-        "patients": labels.len(),
-        "events": labels.iter().filter(|&&b| b).count(),
-        "warnings": warnings,
-        "model": model_info,
-        "auc": aucs,
-        "roc_bands": bands,
-        "paired": paired,
-        "thresholds": thresholds,
-        "calibration": calibrations,
-        "decision_curve": curves,
-        "reclassification": reclass,
-        "agreement": agreement,
-    }))
+    Ok(OutcomeResults {
+        outcome: outcome.into(),
+        patients: labels.len(),
+        events: labels.iter().filter(|&&b| b).count(),
+        warnings,
+        model: model_info,
+        auc: aucs,
+        roc_bands: bands,
+        paired,
+        thresholds,
+        calibration: calibrations,
+        decision_curve: curves,
+        reclassification: reclass,
+        agreement,
+    })
 }

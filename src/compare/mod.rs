@@ -8,6 +8,7 @@
 
 pub mod analysis;
 pub mod model;
+pub mod results;
 pub mod spec;
 pub mod tables;
 pub mod tscore;
@@ -15,12 +16,11 @@ pub mod tscore;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use serde_json::{Value, json};
-
 use crate::error::{Error, Result};
-use crate::output::{write_bytes, write_json};
-use crate::protocol::{parse_yaml, resolve};
+use crate::output::{Tool, write_bytes, write_json};
 use crate::table::{Table, format_number};
+use crate::yaml::{parse as parse_yaml, resolve};
+use results::{Manifest, OutcomeResults, Results};
 use spec::{CompareProtocol, Direction, Reference, Scale};
 
 /// What `radaudit compare` was asked to do: a protocol file, or the common case from flags.
@@ -191,9 +191,15 @@ impl Evaluation {
     }
 }
 
-/// The outcome of a comparison.
+/// A finished comparison: what was written, typed, for the report and the terminal.
 pub struct Outcome {
-    pub results: Value,
+    pub protocol: CompareProtocol,
+    /// The protocol's text (or the protocol made from flags, as JSON).
+    pub protocol_text: String,
+    pub outcomes: Vec<Analysed>,
+    pub results: Results,
+    pub manifest: Manifest,
+    /// A few lines for the terminal.
     pub summary: String,
 }
 
@@ -255,7 +261,7 @@ fn check_classes(table: &Table, name: &str, y: &[f64], rows: &[usize], set: &str
 pub struct Analysed {
     pub predictors: Vec<Predictor>,
     pub labels: Vec<bool>,
-    pub results: Value,
+    pub results: OutcomeResults,
 }
 
 /// Analyses the outcome column `name`.
@@ -276,7 +282,7 @@ fn analyse_outcome(
     }
     let mut warnings = Vec::new();
     let mut predictors = Vec::new();
-    let mut model_info = Value::Null;
+    let mut model_info = None;
     if let Some(m) = &p.model {
         let (pr, info) =
             model::model_predictor(p, m, base, table, &y_all, evaluation, &mut warnings)?;
@@ -303,8 +309,8 @@ fn analyse_outcome(
 }
 
 /// Runs the comparison and writes DIR/{auc,roc_bands,paired,thresholds,calibration,dca,
-/// reclassification,agreement}.csv (t_scores.csv when T-scores were derived), results.json,
-/// manifest.json and report.html.
+/// reclassification,agreement}.csv (t_scores.csv when T-scores were derived), results.json and
+/// manifest.json (the report is the command's).
 pub fn run(args: &CompareArgs) -> Result<Outcome> {
     let started = Instant::now();
     let (p, text, base) = load(args)?;
@@ -333,16 +339,16 @@ pub fn run(args: &CompareArgs) -> Result<Outcome> {
         .map(|name| analyse_outcome(&p, &base, &table, name, &evaluation))
         .collect::<Result<_>>()?;
     std::fs::create_dir_all(&args.out).map_err(|e| Error::output(&args.out, e.to_string()))?;
-    let per_outcome: Vec<Value> = outcomes.iter().map(|a| a.results.clone()).collect();
+    let per_outcome: Vec<OutcomeResults> = outcomes.iter().map(|a| a.results.clone()).collect();
     tables::write_tables(&args.out, &per_outcome)?;
     if !derived.is_empty() {
         let mut csv = String::from("id");
         for (name, _) in &derived {
-            csv += &format!(",{}", crate::extract::csv_field(name));
+            csv += &format!(",{}", crate::table::csv_field(name));
         }
         csv.push('\n');
         for (k, id) in ids.iter().enumerate() {
-            csv += &crate::extract::csv_field(id);
+            csv += &crate::table::csv_field(id);
             for (_, values) in &derived {
                 csv += &format!(",{}", format_number(values[k]));
             }
@@ -350,51 +356,57 @@ pub fn run(args: &CompareArgs) -> Result<Outcome> {
         }
         write_bytes(&args.out.join("t_scores.csv"), csv.as_bytes())?;
     }
-    let results = json!({
-        "protocol": p.name,
-        "patients": ids.len(),
-        "evaluation": if p.split.is_some() { "declared split (test rows)" } else { "nested cross-validation (all rows)" },
-        "evaluated_patients": evaluation.rows.len(),
-        "t_scores": p.t_scores,
-        "outcomes": per_outcome,
-    });
+    let results = Results {
+        protocol: p.name.clone(),
+        patients: ids.len(),
+        evaluation: if p.split.is_some() {
+            "declared split (test rows)"
+        } else {
+            "nested cross-validation (all rows)"
+        }
+        .into(),
+        evaluated_patients: evaluation.rows.len(),
+        t_scores: p.t_scores.clone(),
+        outcomes: per_outcome,
+    };
     write_json(&args.out.join("results.json"), &results)?;
-    let manifest = json!({
-        "tool": {"name": "radaudit", "version": env!("CARGO_PKG_VERSION")},
-        "protocol": {
-            "path": args.protocol.as_ref().map(|p| p.display().to_string()),
-            "sha256": crate::audit::outputs::sha256_bytes(text.as_bytes()),
+    let manifest = Manifest {
+        tool: Tool::this(),
+        protocol: results::ProtocolFile {
+            path: args.protocol.as_ref().map(|p| p.display().to_string()),
+            sha256: crate::audit::outputs::sha256_bytes(text.as_bytes()),
         },
-        "inputs": [{"role": "cohort", "path": cohort.display().to_string(),
-            "sha256": crate::audit::outputs::sha256(&cohort)?}],
-        "seed": p.seed,
-        "settings": serde_json::to_value(&p).map_err(|e| Error::Internal(e.to_string()))?,
-        "seconds": started.elapsed().as_secs_f64(),
-    });
+        inputs: vec![results::Input {
+            role: "cohort".into(),
+            path: cohort.display().to_string(),
+            sha256: crate::audit::outputs::sha256(&cohort)?,
+        }],
+        seed: p.seed,
+        settings: p.clone(),
+        seconds: started.elapsed().as_secs_f64(),
+    };
     write_json(&args.out.join("manifest.json"), &manifest)?;
-    let html = crate::report::compare::render(&p, &text, &manifest, &outcomes, &results)?;
-    write_bytes(&args.out.join("report.html"), html.as_bytes())?;
     let mut summary = format!(
         "wrote {} ({} patients, {} evaluated)\n",
         args.out.display(),
         ids.len(),
         evaluation.rows.len()
     );
-    for o in &per_outcome {
-        summary += &format!(
-            "{} ({} events):\n",
-            o["outcome"].as_str().unwrap_or(""),
-            o["events"]
-        );
-        for a in o["auc"].as_array().into_iter().flatten() {
+    for o in &results.outcomes {
+        summary += &format!("{} ({} events):\n", o.outcome, o.events);
+        for a in &o.auc {
             summary += &format!(
                 "  {}: AUC {:.3} ({:.3}-{:.3})\n",
-                a["predictor"].as_str().unwrap_or(""),
-                a["auc"].as_f64().unwrap_or(f64::NAN),
-                a["ci_low"].as_f64().unwrap_or(f64::NAN),
-                a["ci_high"].as_f64().unwrap_or(f64::NAN)
+                a.predictor, a.auc, a.ci_low, a.ci_high
             );
         }
     }
-    Ok(Outcome { results, summary })
+    Ok(Outcome {
+        protocol: p,
+        protocol_text: text,
+        outcomes,
+        results,
+        manifest,
+        summary,
+    })
 }

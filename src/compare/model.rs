@@ -6,14 +6,14 @@
 
 use std::path::Path;
 
-use serde_json::{Value, json};
+use super::results::ModelInfo;
 
 use super::spec::{CompareProtocol, Direction, Model, Reference, Scale};
 use super::{Evaluation, Predictor};
 use crate::error::{Error, Result};
-use crate::protocol::resolve;
 use crate::stats::cv::{CvOptions, fit_and_predict, nested_cv};
 use crate::table::Table;
+use crate::yaml::resolve;
 
 /// Features robust on every axis of an audit's stability.csv.
 fn robust_features(path: &Path) -> Result<Vec<String>> {
@@ -69,7 +69,7 @@ pub fn model_predictor(
     y: &[f64],
     evaluation: &Evaluation,
     warnings: &mut Vec<String>,
-) -> Result<(Predictor, Value)> {
+) -> Result<(Predictor, Option<ModelInfo>)> {
     let fits_features = !(m.features.is_empty() && m.feature_prefix.is_none());
     match (&m.score, fits_features) {
         (Some(score), false) => {
@@ -81,7 +81,7 @@ pub fn model_predictor(
                 thresholds: m.thresholds.clone(),
             };
             let pr = Predictor::from_column(table, &given)?.subset(&evaluation.rows);
-            return Ok((pr, Value::Null));
+            return Ok((pr, None));
         }
         (None, true) => {}
         _ => {
@@ -123,29 +123,35 @@ pub fn model_predictor(
     let (predictions, positive, info) = match &evaluation.train {
         None => {
             let cv = nested_cv(&x, y, &options).map_err(model_error)?;
-            let info = json!({
-                "evaluation": "nested cross-validation",
-                "candidate_features": names,
-                "outer_folds": m.folds,
-                "inner_folds": m.inner_folds,
-                "chosen_c": cv.chosen_c,
-                "thresholds": cv.thresholds,
-                "selected_per_fold": cv.selected.iter().map(|s| s.iter().map(|&j| names[j].clone()).collect::<Vec<_>>()).collect::<Vec<_>>(),
-            });
+            let info = ModelInfo {
+                evaluation: "nested cross-validation".into(),
+                candidate_features: names.clone(),
+                outer_folds: Some(m.folds),
+                training_patients: None,
+                inner_folds: m.inner_folds,
+                chosen_c: cv.chosen_c.clone(),
+                thresholds: cv.thresholds.clone(),
+                selected_per_fold: cv
+                    .selected
+                    .iter()
+                    .map(|s| s.iter().map(|&j| names[j].clone()).collect())
+                    .collect(),
+            };
             (cv.predictions, cv.positive, info)
         }
         Some(train) => {
             let fold = fit_and_predict(&x, y, train, &evaluation.rows, &options, "split")
                 .map_err(model_error)?;
-            let info = json!({
-                "evaluation": "declared split",
-                "candidate_features": names,
-                "training_patients": train.len(),
-                "inner_folds": m.inner_folds,
-                "chosen_c": [fold.c],
-                "thresholds": [fold.threshold],
-                "selected_per_fold": [fold.selected.iter().map(|&j| names[j].clone()).collect::<Vec<_>>()],
-            });
+            let info = ModelInfo {
+                evaluation: "declared split".into(),
+                candidate_features: names.clone(),
+                outer_folds: None,
+                training_patients: Some(train.len()),
+                inner_folds: m.inner_folds,
+                chosen_c: vec![fold.c],
+                thresholds: vec![fold.threshold],
+                selected_per_fold: vec![fold.selected.iter().map(|&j| names[j].clone()).collect()],
+            };
             (fold.predictions, fold.positive, info)
         }
     };
@@ -159,5 +165,5 @@ pub fn model_predictor(
         probability: Some(predictions),
         classification: Some(positive),
     };
-    Ok((pr, info))
+    Ok((pr, Some(info)))
 }

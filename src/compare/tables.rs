@@ -5,18 +5,23 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use super::results::OutcomeResults;
 use crate::error::Result;
 use crate::output::write_bytes;
 use crate::table::format_number;
 
 /// Writes DIR/{auc,roc_bands,paired,thresholds,calibration,dca,reclassification,agreement}.csv
 /// from the per-outcome results.
-pub fn write_tables(dir: &Path, outcomes: &[Value]) -> Result<()> {
+pub fn write_tables(dir: &Path, outcomes: &[OutcomeResults]) -> Result<()> {
+    // The rows as their JSON form (results.json's), whose keys name the columns.
+    let outcomes =
+        serde_json::to_value(outcomes).map_err(|e| crate::error::Error::Internal(e.to_string()))?;
+    let outcomes = outcomes.as_array().cloned().unwrap_or_default();
     let cell = |v: &Value| match v {
         Value::Number(n) => n.as_f64().map(format_number).unwrap_or_default(),
-        Value::String(s) => crate::extract::csv_field(s),
+        Value::String(s) => crate::table::csv_field(s),
         Value::Null => String::new(),
-        other => crate::extract::csv_field(&other.to_string()),
+        other => crate::table::csv_field(&other.to_string()),
     };
     let table = |file: &str, key: &str, columns: &[&str]| -> Result<()> {
         let mut out = format!("outcome,{}\n", columns.join(","));

@@ -1,202 +1,214 @@
-//! Radiomic features, computed exactly as PyRadiomics 3.1 computes them: the seven classes of
-//! its default extraction (shape, first order, GLCM, GLRLM, GLSZM, GLDM, NGTDM; 107 features)
-//! from its own parameter files.
+//! Radiomic features in two conventions, by two sibling engines: `pyradiomics` computes them
+//! exactly as PyRadiomics 3.1 does (the default), `ibsi` as IBSI 1 defines them. This module
+//! is the switch above both: the feature set a run computes ([`FeatureSet`]: PyRadiomics
+//! parameters or IBSI settings), read from a parameter file that says which with
+//! `convention:` (absent: PyRadiomics; a `--convention` flag or a protocol's
+//! `features.convention` must agree with the file), and extraction from files or from volumes
+//! in memory. `value` holds what both engines return.
 //!
-//! `settings` reads parameter files, `prepare` turns an image and mask into the region every
-//! family works on (normalisation, resampling, re-segmentation, cropping), `discretise` bins it,
-//! and each family is one module returning named values. This module is the registry: the
-//! class list, feature names, and `extract`, which runs the enabled classes.
+//! Neither engine imports this module; the IBSI engine borrows the PyRadiomics engine's mesh
+//! and PCA (identical definitions), never the other way round.
 
-pub mod angles;
-pub mod discretise;
-pub mod firstorder;
-pub mod glcm;
-pub mod gldm;
-pub mod glrlm;
-pub mod glszm;
-mod mesh_table;
-pub mod ngtdm;
-pub mod prepare;
-pub mod roi;
-pub mod set;
-pub mod settings;
-pub mod shape;
-pub mod size_matrix;
-pub mod texture;
+pub mod ibsi;
+pub mod pyradiomics;
+pub mod value;
 
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Instant;
 
-use self::discretise::discretise;
-use self::prepare::Prepared;
-use self::settings::Params;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-/// A feature class (PyRadiomics' name in parentheses).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum FeatureClass {
-    Shape,
-    FirstOrder,
-    Glcm,
-    Glrlm,
-    Glszm,
-    Gldm,
-    Ngtdm,
+use self::ibsi::settings::IbsiSettings;
+use self::pyradiomics::prepare::prepare;
+use self::pyradiomics::settings::Params;
+pub use self::value::{FeatureValue, PrepareError, Timings};
+use crate::error::{Error, Result};
+use crate::volume::io::{ReadOptions, read_mask, read_volume};
+use crate::volume::{Mask, Volume};
+use crate::yaml::read_document;
+
+/// Feature conventions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Convention {
+    /// PyRadiomics 3.1's definitions and names (original_glcm_Contrast).
+    #[default]
+    Pyradiomics,
+    /// IBSI 1's definitions and tags (cm_contrast_3D_comb).
+    Ibsi,
 }
 
-impl FeatureClass {
-    /// All classes, in output order (PyRadiomics' default order).
-    pub const ALL: [FeatureClass; 7] = [
-        FeatureClass::Shape,
-        FeatureClass::FirstOrder,
-        FeatureClass::Glcm,
-        FeatureClass::Glrlm,
-        FeatureClass::Glszm,
-        FeatureClass::Gldm,
-        FeatureClass::Ngtdm,
-    ];
-
-    /// PyRadiomics' class name (`glcm`, `firstorder`, ...).
+impl Convention {
     pub fn name(self) -> &'static str {
         match self {
-            FeatureClass::Shape => "shape",
-            FeatureClass::FirstOrder => "firstorder",
-            FeatureClass::Glcm => "glcm",
-            FeatureClass::Glrlm => "glrlm",
-            FeatureClass::Glszm => "glszm",
-            FeatureClass::Gldm => "gldm",
-            FeatureClass::Ngtdm => "ngtdm",
+            Convention::Pyradiomics => "pyradiomics",
+            Convention::Ibsi => "ibsi",
         }
-    }
-
-    /// The class with this PyRadiomics name.
-    pub fn from_name(name: &str) -> Option<FeatureClass> {
-        FeatureClass::ALL.into_iter().find(|c| c.name() == name)
-    }
-
-    /// The feature names of the class, in output order (each module owns its list).
-    pub fn feature_names(self) -> &'static [&'static str] {
-        match self {
-            FeatureClass::Shape => &shape::NAMES,
-            FeatureClass::FirstOrder => &firstorder::NAMES,
-            FeatureClass::Glcm => &glcm::NAMES,
-            FeatureClass::Glrlm => &glrlm::NAMES,
-            FeatureClass::Glszm => &glszm::NAMES,
-            FeatureClass::Gldm => &gldm::NAMES,
-            FeatureClass::Ngtdm => &ngtdm::NAMES,
-        }
-    }
-
-    /// Features PyRadiomics lists but deprecated (mathematically equal to another feature).
-    fn deprecated(self) -> &'static [(&'static str, &'static str)] {
-        match self {
-            FeatureClass::Shape => &[
-                ("Compactness1", "Sphericity"),
-                ("Compactness2", "Sphericity"),
-                ("SphericalDisproportion", "Sphericity"),
-            ],
-            FeatureClass::FirstOrder => &[("StandardDeviation", "Variance")],
-            FeatureClass::Glcm => &[
-                ("Dissimilarity", "DifferenceAverage"),
-                ("Homogeneity1", "Id"),
-                ("Homogeneity2", "Idm"),
-                ("SumVariance", "ClusterTendency"),
-            ],
-            FeatureClass::Gldm => &[
-                ("GrayLevelNonUniformityNormalized", "firstorder Uniformity"),
-                ("DependencePercentage", "1 (always)"),
-            ],
-            _ => &[],
-        }
-    }
-
-    /// Whether `feature` can be asked for in this class; the error says why not.
-    pub fn check_feature(self, feature: &str) -> Result<(), String> {
-        if self.feature_names().contains(&feature) {
-            return Ok(());
-        }
-        if let Some((_, equal)) = self.deprecated().iter().find(|(d, _)| *d == feature) {
-            return Err(format!(
-                "{feature} is deprecated in PyRadiomics (it equals {equal}) and not computed"
-            ));
-        }
-        Err(format!(
-            "unknown feature {feature}; the {} class has {}",
-            self.name(),
-            self.feature_names().join(", ")
-        ))
     }
 }
 
-/// One computed feature value with its PyRadiomics name (`original_glcm_Contrast`).
+/// What to compute, in one convention or the other.
 #[derive(Debug, Clone, PartialEq)]
-pub struct FeatureValue {
-    pub name: String,
-    pub value: f64,
+pub enum FeatureSet {
+    Pyradiomics(Params),
+    Ibsi(IbsiSettings),
 }
 
-/// Time spent per extraction stage.
-#[derive(Debug, Clone, Default)]
-pub struct Timings {
-    pub stages: Vec<(String, Duration)>,
-}
-
-impl Timings {
-    fn record(&mut self, stage: &str, start: Instant) {
-        self.stages.push((stage.to_string(), start.elapsed()));
+impl Default for FeatureSet {
+    fn default() -> Self {
+        FeatureSet::Pyradiomics(Params::default())
     }
 }
 
-/// Computes the enabled classes on a prepared ROI, in PyRadiomics' output order.
-pub fn extract(prepared: &Prepared, params: &Params, timings: &mut Timings) -> Vec<FeatureValue> {
-    let s = &params.settings;
-    let roi = &prepared.roi;
-    let texture_needed = params.classes.keys().any(|c| *c != FeatureClass::Shape);
-    let start = Instant::now();
-    let disc = texture_needed.then(|| discretise(&roi.image, &roi.mask, s.binning));
-    let pad = s
-        .texture
-        .distances
-        .iter()
-        .copied()
-        .max()
-        .unwrap_or(1)
-        .max(1);
-    let lattice = disc
-        .as_ref()
-        .map(|d| texture::Lattice::new(&roi.mask, &d.levels, &d.gray_levels, pad));
-    if texture_needed {
-        timings.record("discretise", start);
+/// The convention a document declares, if any.
+fn declared(doc: &Value) -> std::result::Result<Option<Convention>, String> {
+    match doc.get("convention") {
+        None => Ok(None),
+        Some(Value::String(s)) if s == "pyradiomics" => Ok(Some(Convention::Pyradiomics)),
+        Some(Value::String(s)) if s == "ibsi" => Ok(Some(Convention::Ibsi)),
+        Some(other) => Err(format!(
+            "convention: {other} is not a convention; use pyradiomics or ibsi"
+        )),
     }
-    let mut out = Vec::new();
-    for class in FeatureClass::ALL {
-        let Some(selection) = params.classes.get(&class) else {
-            continue;
-        };
-        let start = Instant::now();
-        let t = &s.texture;
-        let values = match (class, disc.as_ref(), lattice.as_ref()) {
-            (FeatureClass::Shape, _, _) => shape::features(&prepared.shape_mask, roi.spacing),
-            (FeatureClass::FirstOrder, Some(d), _) => {
-                firstorder::features(roi, d, s.voxel_array_shift)
-            }
-            (FeatureClass::Glcm, Some(d), Some(l)) => glcm::features(roi, d, l, t),
-            (FeatureClass::Glrlm, Some(d), Some(l)) => glrlm::features(roi, d, l, t),
-            (FeatureClass::Glszm, Some(d), Some(l)) => glszm::features(roi, d, l, t),
-            (FeatureClass::Gldm, Some(d), Some(l)) => gldm::features(roi, d, l, t),
-            (FeatureClass::Ngtdm, Some(d), Some(l)) => ngtdm::features(roi, d, l, t),
-            _ => Vec::new(),
-        };
-        timings.record(class.name(), start);
-        for (&name, value) in class.feature_names().iter().zip(values) {
-            if selection
-                .as_ref()
-                .is_none_or(|wanted| wanted.iter().any(|w| w == name))
-            {
-                out.push(FeatureValue {
-                    name: format!("original_{}_{}", class.name(), name),
-                    value,
-                });
-            }
+}
+
+impl FeatureSet {
+    /// The convention's defaults.
+    pub fn defaults(convention: Convention) -> FeatureSet {
+        match convention {
+            Convention::Pyradiomics => FeatureSet::default(),
+            Convention::Ibsi => FeatureSet::Ibsi(IbsiSettings::default()),
         }
     }
-    out
+
+    /// Settings from a parsed parameter document; `asked` is the convention given elsewhere.
+    pub fn from_value(
+        doc: &Value,
+        asked: Option<Convention>,
+    ) -> std::result::Result<FeatureSet, String> {
+        let file = declared(doc)?;
+        let convention = match (asked, file) {
+            (Some(a), Some(f)) if a != f => {
+                return Err(format!(
+                    "convention: the file says {} but {} was asked",
+                    f.name(),
+                    a.name()
+                ));
+            }
+            (a, f) => a.or(f).unwrap_or_default(),
+        };
+        Ok(match convention {
+            Convention::Pyradiomics => FeatureSet::Pyradiomics(Params::from_value(doc)?),
+            Convention::Ibsi => FeatureSet::Ibsi(IbsiSettings::from_value(doc)?),
+        })
+    }
+
+    /// Reads a parameter file (YAML or JSON) in the convention it declares or `asked`.
+    pub fn from_file(path: &Path, asked: Option<Convention>) -> Result<FeatureSet> {
+        let doc = read_document(path)?;
+        Self::from_value(&doc, asked).map_err(|e| Error::input(path, e))
+    }
+
+    pub fn convention(&self) -> Convention {
+        match self {
+            FeatureSet::Pyradiomics(_) => Convention::Pyradiomics,
+            FeatureSet::Ibsi(_) => Convention::Ibsi,
+        }
+    }
+
+    /// The feature names the set produces, in output order.
+    pub fn feature_names(&self) -> Vec<String> {
+        match self {
+            FeatureSet::Pyradiomics(p) => p.feature_names(),
+            // Validated when the settings were read; an invalid selection names nothing.
+            FeatureSet::Ibsi(s) => ibsi::selected_tags(s).unwrap_or_default(),
+        }
+    }
+
+    /// Checks what cannot be checked while parsing (an IBSI tag that does not exist).
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        match self {
+            FeatureSet::Pyradiomics(_) => Ok(()),
+            FeatureSet::Ibsi(s) => ibsi::selected_tags(s).map(|_| ()),
+        }
+    }
+
+    /// The same set for another ROI label.
+    pub fn with_label(&self, label: u16) -> FeatureSet {
+        let mut out = self.clone();
+        match &mut out {
+            FeatureSet::Pyradiomics(p) => p.settings.label = label,
+            FeatureSet::Ibsi(s) => s.label = label,
+        }
+        out
+    }
+
+    /// The features of `label` in an image and mask in memory.
+    pub fn compute(
+        &self,
+        image: &Volume,
+        mask: &Mask,
+        label: u16,
+    ) -> std::result::Result<Vec<FeatureValue>, PrepareError> {
+        match self.with_label(label) {
+            FeatureSet::Pyradiomics(p) => pyradiomics_in_memory(image, mask, label, &p),
+            FeatureSet::Ibsi(s) => ibsi::compute(image, mask, &s),
+        }
+    }
+}
+
+/// The PyRadiomics features of the ROI with `label` in an image and mask already in memory.
+/// The error says what is wrong with the image or with the ROI; the caller names the file.
+pub fn pyradiomics_in_memory(
+    image: &Volume,
+    mask: &Mask,
+    label: u16,
+    params: &Params,
+) -> std::result::Result<Vec<FeatureValue>, PrepareError> {
+    let mut settings = params.settings.clone();
+    settings.label = label;
+    let prepared = prepare(image, mask, &settings)?;
+    Ok(pyradiomics::extract(
+        &prepared,
+        params,
+        &mut Timings::default(),
+    ))
+}
+
+/// Extracts the features of one image and mask file. `label` overrides the parameter file's.
+pub fn extract_files(
+    image_path: &Path,
+    mask_path: &Path,
+    features: &FeatureSet,
+    label: Option<u16>,
+    read: &ReadOptions,
+) -> Result<(Vec<FeatureValue>, Timings)> {
+    let mut timings = Timings::default();
+    let start = Instant::now();
+    let image = read_volume(image_path, read)?;
+    timings.record("read image", start);
+    let start = Instant::now();
+    let mask = read_mask(mask_path, read)?;
+    timings.record("read mask", start);
+    let features = match label {
+        Some(l) => features.with_label(l),
+        None => features.clone(),
+    };
+    let params = match features {
+        FeatureSet::Pyradiomics(p) => p,
+        FeatureSet::Ibsi(s) => {
+            let start = Instant::now();
+            let values =
+                ibsi::compute(&image, &mask, &s).map_err(|e| e.naming(image_path, mask_path))?;
+            timings.record("ibsi", start);
+            return Ok((values, timings));
+        }
+    };
+    let start = Instant::now();
+    let prepared =
+        prepare(&image, &mask, &params.settings).map_err(|e| e.naming(image_path, mask_path))?;
+    timings.record("prepare", start);
+    let values = pyradiomics::extract(&prepared, &params, &mut timings);
+    Ok((values, timings))
 }

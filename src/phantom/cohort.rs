@@ -28,7 +28,7 @@ use rayon::prelude::*;
 
 use super::vertebra::{self, VertebraSpec};
 use crate::error::{Error, Result};
-use crate::features::settings::Params;
+use crate::features::pyradiomics::settings::Params;
 use crate::output::write_bytes;
 use crate::perturb::random;
 
@@ -150,13 +150,14 @@ pub fn build(n: usize, seed: u64, dir: &Path, images: bool) -> Result<usize> {
                     &o,
                 )?;
             }
-            let values = crate::extract::features_in_memory(&v.image, &v.trabecular, 1, &params)
-                .map_err(|_| {
-                    Error::Internal(format!("{}: phantom ROI could not be prepared", p.id))
-                })?
-                .into_iter()
-                .map(|f| f.value)
-                .collect();
+            let values =
+                crate::features::pyradiomics_in_memory(&v.image, &v.trabecular, 1, &params)
+                    .map_err(|_| {
+                        Error::Internal(format!("{}: phantom ROI could not be prepared", p.id))
+                    })?
+                    .into_iter()
+                    .map(|f| f.value)
+                    .collect();
             Ok((p, v.truth.roi_mean_hu, values))
         })
         .collect();

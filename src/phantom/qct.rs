@@ -119,7 +119,7 @@ impl QctPhantom {
     pub fn load(path: &std::path::Path) -> Result<QctPhantom> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| Error::input(path, format!("cannot read: {e}")))?;
-        let p: QctPhantom = crate::protocol::parse_yaml(path, &text)?;
+        let p: QctPhantom = crate::yaml::parse(path, &text)?;
         p.validate().map_err(|e| Error::input(path, e))?;
         Ok(p)
     }

@@ -75,6 +75,14 @@ pub struct VertebraSpec {
     pub kvp: f64,
 }
 
+impl VertebraSpec {
+    /// Reads a phantom definition (YAML; unknown keys are refused, naming their path; missing
+    /// ones take defaults).
+    pub fn load(path: &std::path::Path) -> Result<VertebraSpec> {
+        crate::yaml::read(path)
+    }
+}
+
 impl Default for VertebraSpec {
     fn default() -> Self {
         VertebraSpec {

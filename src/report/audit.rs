@@ -6,31 +6,16 @@ use serde_json::{Value, json};
 use tera::{Context, Tera};
 
 use super::svg::{self, ForestRow};
-use crate::audit::execute::Failure;
-use crate::audit::harmonized::HarmonizedRow;
-use crate::audit::plan::Plan;
+use crate::audit::Audited;
 use crate::audit::stability::Row;
-use crate::audit::verdict::Verdict;
 use crate::error::{Error, Result};
-use crate::protocol::Loaded;
+use crate::output::sorted_json;
 
 const TEMPLATE: &str = include_str!("../../templates/audit.html.tera");
 const STYLE: &str = include_str!("../../templates/report.css");
 
 /// Features shown at each end of the forest plot.
 const FOREST_EACH_END: usize = 12;
-
-/// Everything the report shows.
-pub struct ReportInput<'a> {
-    pub loaded: &'a Loaded,
-    pub plan: &'a Plan,
-    pub verdict: &'a Verdict,
-    pub stability: &'a [Row],
-    pub harmonized: Option<&'a [HarmonizedRow]>,
-    pub summary: &'a Value,
-    pub manifest: &'a Value,
-    pub failures: &'a [Failure],
-}
 
 /// The forest plot's rows: per feature its least robust axis, the most and least robust.
 fn forest_rows(stability: &[Row]) -> Vec<ForestRow> {
@@ -71,10 +56,10 @@ fn forest_rows(stability: &[Row]) -> Vec<ForestRow> {
 }
 
 /// Renders the report.
-pub fn render(input: &ReportInput) -> Result<String> {
+pub fn render(input: &Audited) -> Result<String> {
     let axes: Vec<String> = input.verdict.axes.iter().map(|a| a.axis.clone()).collect();
     let mut features: Vec<String> = Vec::new();
-    for r in input.stability {
+    for r in &input.stability {
         if !features.contains(&r.feature) {
             features.push(r.feature.clone());
         }
@@ -93,48 +78,51 @@ pub fn render(input: &ReportInput) -> Result<String> {
     let heatmap = svg::heatmap(&short, &axes, &find, "ICC(1,1) per feature and axis");
     let threshold = input.loaded.protocol.stability.acceptance.threshold;
     let forest = svg::forest(
-        &forest_rows(input.stability),
+        &forest_rows(&input.stability),
         threshold,
         "Most and least robust features",
     );
-    let (combat_bars, combat_scatter) = match (input.harmonized, &input.verdict.harmonization) {
-        (Some(rows), Some(h)) => {
-            let bars = svg::paired_bars(
-                &[
-                    (
-                        "FDR-significant batch effect".into(),
-                        h.significant_before as f64,
-                        h.significant_after as f64,
-                    ),
-                    (
-                        "robust features".into(),
-                        h.robust_before as f64,
-                        h.robust_after as f64,
-                    ),
-                ],
-                ["before ComBat", "after ComBat"],
-                "Batch effects and robust features before and after ComBat",
-            );
-            let points: Vec<(String, f64, f64)> = rows
-                .iter()
-                .filter_map(|r| {
-                    let before = input
-                        .stability
-                        .iter()
-                        .find(|s| s.feature == r.stability.feature && s.axis == r.stability.axis)?
-                        .icc1?;
-                    Some((r.stability.feature.clone(), before, r.stability.icc1?))
-                })
-                .collect();
-            let scatter = svg::scatter_diagonal(
-                &points,
-                ["ICC(1,1) before ComBat", "ICC(1,1) after ComBat"],
-                "ICC before and after ComBat",
-            );
-            (Some(bars), Some(scatter))
-        }
-        _ => (None, None),
-    };
+    let (combat_bars, combat_scatter) =
+        match (input.harmonized.as_deref(), &input.verdict.harmonization) {
+            (Some(rows), Some(h)) => {
+                let bars = svg::paired_bars(
+                    &[
+                        (
+                            "FDR-significant batch effect".into(),
+                            h.significant_before as f64,
+                            h.significant_after as f64,
+                        ),
+                        (
+                            "robust features".into(),
+                            h.robust_before as f64,
+                            h.robust_after as f64,
+                        ),
+                    ],
+                    ["before ComBat", "after ComBat"],
+                    "Batch effects and robust features before and after ComBat",
+                );
+                let points: Vec<(String, f64, f64)> = rows
+                    .iter()
+                    .filter_map(|r| {
+                        let before = input
+                            .stability
+                            .iter()
+                            .find(|s| {
+                                s.feature == r.stability.feature && s.axis == r.stability.axis
+                            })?
+                            .icc1?;
+                        Some((r.stability.feature.clone(), before, r.stability.icc1?))
+                    })
+                    .collect();
+                let scatter = svg::scatter_diagonal(
+                    &points,
+                    ["ICC(1,1) before ComBat", "ICC(1,1) after ComBat"],
+                    "ICC before and after ComBat",
+                );
+                (Some(bars), Some(scatter))
+            }
+            _ => (None, None),
+        };
     let families: Vec<String> = {
         let mut f: Vec<String> = input
             .verdict
@@ -167,13 +155,13 @@ pub fn render(input: &ReportInput) -> Result<String> {
     ctx.insert("style", STYLE);
     ctx.insert("title", &input.loaded.protocol.name);
     ctx.insert("passed", &input.verdict.passed);
-    ctx.insert("verdict", input.verdict);
+    ctx.insert("verdict", &input.verdict);
     ctx.insert("axes", &axes);
     ctx.insert("family_table", &family_table);
-    ctx.insert("rule", &input.summary["rule"]);
-    ctx.insert("cases", &input.summary["cases"]);
-    ctx.insert("jobs", &input.summary["jobs"]);
-    ctx.insert("notes", &input.summary["notes"]);
+    ctx.insert("rule", &input.summary.rule);
+    ctx.insert("cases", &input.summary.cases);
+    ctx.insert("jobs", &input.summary.jobs);
+    ctx.insert("notes", &input.summary.notes);
     ctx.insert("heatmap", &heatmap);
     ctx.insert("forest", &forest);
     ctx.insert("combat_bars", &combat_bars);
@@ -187,10 +175,7 @@ pub fn render(input: &ReportInput) -> Result<String> {
             .collect::<Vec<_>>(),
     );
     ctx.insert("protocol_text", &input.loaded.text);
-    ctx.insert(
-        "manifest",
-        &serde_json::to_string_pretty(input.manifest).unwrap_or_default(),
-    );
+    ctx.insert("manifest", &sorted_json(&input.manifest)?);
     ctx.insert("n_cases", &input.plan.cases.len());
     let mut tera = Tera::default();
     tera.add_raw_template("audit.html", TEMPLATE)

@@ -1,18 +1,18 @@
 //! The calibration report (`report.html`): the verdict against the reference site's limits,
 //! the phantom's pose, the rods measured, the fitted line with its chart, the vertebral ROI.
 
-use serde_json::Value;
 use tera::{Context, Tera};
 
 use super::svg;
-use crate::calibrate::{Line, Measured};
+use crate::calibrate::Calibration;
 use crate::error::{Error, Result};
 
 const TEMPLATE: &str = include_str!("../../templates/calibrate.html.tera");
 const STYLE: &str = include_str!("../../templates/report.css");
 
 /// Renders the report.
-pub fn render(result: &Value, line: &Line, inserts: &[Measured]) -> Result<String> {
+pub fn render(result: &Calibration) -> Result<String> {
+    let (line, inserts) = (&result.calibration, &result.inserts);
     let top = inserts.iter().map(|m| m.density).fold(0.0f64, f64::max) * 1.1 + 1.0;
     let low = inserts.iter().map(|m| m.density).fold(0.0f64, f64::min);
     let hu = |d: f64| line.intercept + line.slope * d;

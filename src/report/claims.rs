@@ -2,19 +2,19 @@
 //! its claim, computation, verdict and the question a reviewer could ask; then how each check
 //! works and its source.
 
-use serde_json::Value;
 use tera::{Context, Tera};
 
+use crate::claims::ClaimsResults;
 use crate::error::{Error, Result};
 
 const TEMPLATE: &str = include_str!("../../templates/claims.html.tera");
 const STYLE: &str = include_str!("../../templates/report.css");
 
 /// Renders the report from claims.json's content.
-pub fn render(name: &str, results: &Value) -> Result<String> {
+pub fn render(results: &ClaimsResults) -> Result<String> {
     let mut ctx = Context::new();
     ctx.insert("style", STYLE);
-    ctx.insert("title", name);
+    ctx.insert("title", &results.name);
     ctx.insert("r", results);
     let mut tera = Tera::default();
     tera.add_raw_template("claims.html", TEMPLATE)

@@ -4,13 +4,13 @@
 //! manifest.
 
 use serde::Serialize;
-use serde_json::Value;
 use tera::{Context, Tera};
 
 use super::svg;
-use crate::compare::Analysed;
-use crate::compare::spec::CompareProtocol;
+use crate::compare::results::OutcomeResults;
+use crate::compare::{Analysed, Outcome};
 use crate::error::{Error, Result};
+use crate::output::sorted_json;
 use crate::stats::roc_band::roc_points;
 
 const TEMPLATE: &str = include_str!("../../templates/compare.html.tera");
@@ -38,7 +38,7 @@ fn deciles(p: &[f64], labels: &[bool]) -> Vec<(f64, f64)> {
 /// One outcome's section: its results and charts.
 #[derive(Serialize)]
 struct Section<'a> {
-    r: &'a Value,
+    r: &'a OutcomeResults,
     roc: String,
     calibration: Option<String>,
     dca: Option<String>,
@@ -55,19 +55,11 @@ fn section(a: &Analysed) -> Section<'_> {
     let bands: Vec<svg::Band> = predictors
         .iter()
         .map(|pr| {
-            let mut band: svg::Band = results["roc_bands"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter(|b| b["predictor"].as_str() == Some(pr.name.as_str()))
-                .map(|b| {
-                    let f = |k: &str| b[k].as_f64().unwrap_or(f64::NAN);
-                    (
-                        1.0 - f("specificity"),
-                        f("sensitivity_low"),
-                        f("sensitivity_high"),
-                    )
-                })
+            let mut band: svg::Band = results
+                .roc_bands
+                .iter()
+                .filter(|b| b.predictor == pr.name)
+                .map(|b| (1.0 - b.specificity, b.sensitivity_low, b.sensitivity_high))
                 .collect();
             band.reverse();
             band
@@ -106,12 +98,9 @@ fn section(a: &Analysed) -> Section<'_> {
         )
     });
     let mut strategies: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
-    for row in results["decision_curve"].as_array().into_iter().flatten() {
-        let name = row["strategy"].as_str().unwrap_or("").to_string();
-        let point = (
-            row["threshold"].as_f64().unwrap_or(f64::NAN),
-            row["net_benefit"].as_f64().unwrap_or(f64::NAN),
-        );
+    for row in &results.decision_curve {
+        let name = row.strategy.clone();
+        let point = (row.threshold, row.net_benefit);
         match strategies.iter_mut().find(|(n, _)| *n == name) {
             Some((_, pts)) => pts.push(point),
             None => strategies.push((name, vec![point])),
@@ -138,15 +127,10 @@ fn section(a: &Analysed) -> Section<'_> {
 }
 
 /// Renders the report.
-pub fn render(
-    p: &CompareProtocol,
-    protocol_text: &str,
-    manifest: &Value,
-    outcomes: &[Analysed],
-    results: &Value,
-) -> Result<String> {
-    let sections: Vec<Section> = outcomes.iter().map(section).collect();
-    let manifest_text = serde_json::to_string_pretty(manifest).unwrap_or_default();
+pub fn render(c: &Outcome) -> Result<String> {
+    let (p, protocol_text, results) = (&c.protocol, &c.protocol_text, &c.results);
+    let sections: Vec<Section> = c.outcomes.iter().map(section).collect();
+    let manifest_text = sorted_json(&c.manifest)?;
     let mut ctx = Context::new();
     ctx.insert("style", STYLE);
     ctx.insert("title", &p.name);

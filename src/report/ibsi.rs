@@ -5,26 +5,24 @@ use serde_json::{Value, json};
 use tera::{Context, Tera};
 
 use crate::error::{Error, Result};
-use crate::ibsi::FAMILIES;
+use crate::features::ibsi::FAMILIES;
+use crate::ibsi_check::CheckResults;
 
 const TEMPLATE: &str = include_str!("../../templates/ibsi.html.tera");
 const STYLE: &str = include_str!("../../templates/report.css");
 
 /// Renders the report from ibsi_check.json's content.
-pub fn render(results: &Value) -> Result<String> {
-    let sets = results["results"].as_array().cloned().unwrap_or_default();
-    let configs: Vec<Value> = sets.iter().map(|s| s["config"].clone()).collect();
+pub fn render(results: &CheckResults) -> Result<String> {
+    let sets = &results.results;
+    let configs: Vec<&str> = sets.iter().map(|s| s.config.as_str()).collect();
     let families: Vec<Value> = FAMILIES
         .iter()
         .map(|(family, _)| {
             let cells: Vec<Value> = sets
                 .iter()
                 .map(|s| {
-                    let rows: Vec<&Value> = s["rows"]
-                        .as_array()
-                        .map(|r| r.iter().filter(|x| x["family"] == *family).collect())
-                        .unwrap_or_default();
-                    let passed = rows.iter().filter(|x| x["pass"] == true).count();
+                    let rows: Vec<_> = s.rows.iter().filter(|x| x.family == *family).collect();
+                    let passed = rows.iter().filter(|x| x.pass).count();
                     json!({"rows": rows.len(), "passed": passed})
                 })
                 .collect();

@@ -5,6 +5,7 @@
 //! voxel block in NIfTI, NRRD and DICOM files, so reading is a straight copy. Index triples in
 //! the API are always ITK-ordered (i, j, k) = (x, y, z).
 
+pub mod builtin;
 pub mod geometry;
 pub mod info;
 pub mod io;

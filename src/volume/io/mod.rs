@@ -15,8 +15,7 @@ use crate::error::{Error, Result};
 
 pub use nrrd::Encoding as NrrdEncoding;
 
-/// The prefix naming a built-in volume instead of a file.
-pub const BUILTIN_PREFIX: &str = "builtin:";
+pub use crate::volume::builtin::BUILTIN_PREFIX;
 
 /// File formats radaudit reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,7 +113,7 @@ pub fn read_volume(path: &Path, options: &ReadOptions) -> Result<Volume> {
         Format::Nifti => nifti::read(path),
         Format::Nrrd => nrrd::read(path),
         Format::Dicom => dicom::read(path, options.series.as_deref()),
-        Format::Builtin => crate::phantom::builtin_volume(path),
+        Format::Builtin => crate::volume::builtin::builtin_volume(path),
     }
 }
 

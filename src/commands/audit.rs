@@ -1,0 +1,72 @@
+//! `radaudit audit`: the robustness audit of a protocol (or one shard of it, or its plan),
+//! then the report.
+
+use std::path::PathBuf;
+
+use super::{Outcome, print_stdout};
+use crate::audit::{self, AuditArgs, Audited, Finished};
+use crate::error::Result;
+use crate::output::write_bytes;
+
+/// Run a robustness audit: perturb every case along the protocol's axes, recompute the
+/// features, measure each feature's stability per axis (ICC, CCC, CoV) before and after
+/// ComBat, and write the run folder (features.csv/.parquet, stability.csv,
+/// harmonized_stability.csv, errors.csv, summary.json, manifest.json, report.html).
+/// Exit code 1 when the protocol's acceptance rule fails, 0 when it holds.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// The protocol (YAML), e.g. protocols/vertebra-ct.yaml.
+    protocol: PathBuf,
+    /// The run folder (default: runs/<protocol name>).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Continue an interrupted run in the same folder, skipping finished cases.
+    #[arg(long)]
+    resume: bool,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Print the job count and the shard layout (for --shards N) and stop.
+    #[arg(long)]
+    plan: bool,
+    /// Shards for --plan.
+    #[arg(long, default_value_t = 1)]
+    shards: usize,
+    /// Run only shard I of N (e.g. 0/4): writes shards/I.parquet and shards/I.json into
+    /// the run folder; `radaudit merge` joins them.
+    #[arg(long)]
+    shard: Option<audit::shard::ShardSpec>,
+}
+
+/// Runs `radaudit audit`.
+pub fn run(a: Args) -> Result<Outcome> {
+    if a.plan {
+        print_stdout(&audit::plan_text(&a.protocol, a.shards)?)?;
+        return Ok(Outcome::Done);
+    }
+    let finished = audit::run(&AuditArgs {
+        protocol: a.protocol,
+        out: a.out,
+        resume: a.resume,
+        threads: a.threads,
+        shard: a.shard,
+    })?;
+    match finished {
+        Finished::Shard(text) => {
+            eprint!("{text}");
+            Ok(Outcome::Done)
+        }
+        Finished::Audit(audited) => finish(&audited),
+    }
+}
+
+/// Writes report.html (unless the protocol turns it off), prints the verdict, and says how
+/// the audit ended. A single run and a merge of shards both end here.
+pub(super) fn finish(a: &Audited) -> Result<Outcome> {
+    if a.loaded.protocol.outputs.report {
+        let html = crate::report::audit::render(a)?;
+        write_bytes(&a.run_dir.join("report.html"), html.as_bytes())?;
+    }
+    eprint!("{}", a.text);
+    Ok(Outcome::checked(a.verdict.passed))
+}

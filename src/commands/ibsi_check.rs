@@ -1,0 +1,38 @@
+//! `radaudit ibsi-check`: IBSI 1 compliance on the IBSI phantoms, with its report.
+
+use std::path::PathBuf;
+
+use super::Outcome;
+use crate::error::Result;
+use crate::ibsi_check::{self, CheckArgs};
+use crate::output::write_bytes;
+
+/// Check IBSI 1 compliance: run the IBSI digital phantom and CT phantom configurations
+/// A-E through IBSI mode and compare every feature with the IBSI reference values.
+/// Prints pass/fail per family and data set; writes ibsi_check.csv, ibsi_check.json and
+/// report.html. Exit code 1 when a row fails.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// Data set: dig, A, B, C, D, E or all.
+    #[arg(long, default_value = "all")]
+    config: String,
+    /// The IBSI 1 reference folder (digital_phantom/, ct_phantom/, the reference tables).
+    #[arg(long, default_value = "../shared/reference/ibsi1")]
+    reference: PathBuf,
+    /// The output folder.
+    #[arg(long, default_value = "ibsi-check")]
+    out: PathBuf,
+}
+
+/// Runs `radaudit ibsi-check`.
+pub fn run(a: Args) -> Result<Outcome> {
+    let outcome = ibsi_check::run(&CheckArgs {
+        config: a.config,
+        reference: a.reference,
+        out: a.out.clone(),
+    })?;
+    let html = crate::report::ibsi::render(&outcome.results)?;
+    write_bytes(&a.out.join("report.html"), html.as_bytes())?;
+    eprint!("{}", outcome.summary);
+    Ok(Outcome::checked(outcome.results.passed()))
+}

@@ -1,0 +1,24 @@
+//! `radaudit merge`: joins the shards of a sharded audit and finishes it as a single run would.
+
+use std::path::PathBuf;
+
+use super::Outcome;
+use crate::error::Result;
+
+/// Join the shards of a sharded audit (shards/I.parquet and I.json in RUN_DIR) after
+/// checking that every one is present, complete and made from the same protocol and tool
+/// version; then compute and write exactly what a single run writes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// The run folder the shards wrote into.
+    run_dir: PathBuf,
+    /// Worker threads for the statistics.
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+/// Runs `radaudit merge`.
+pub fn run(a: Args) -> Result<Outcome> {
+    let audited = crate::audit::shard::merge(&a.run_dir, a.threads)?;
+    super::audit::finish(&audited)
+}

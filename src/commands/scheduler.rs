@@ -1,0 +1,21 @@
+//! What the `slurm` and `k8s` commands share: absolute paths and words quoted for the shell
+//! of a node or a pod.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// `p` as an absolute path (the jobs run elsewhere).
+pub fn absolute(p: &Path) -> Result<PathBuf> {
+    std::path::absolute(p).map_err(|e| Error::input(p, e.to_string()))
+}
+
+/// Quotes a word for a POSIX shell.
+pub fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// A path quoted for a POSIX shell.
+pub fn path_text(p: &Path) -> String {
+    quote(&p.display().to_string())
+}

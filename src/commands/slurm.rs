@@ -1,0 +1,145 @@
+//! `radaudit slurm`: an audit as a SLURM job array of shards plus a merge job that waits for
+//! it (`--dependency=afterok`). radaudit grows no scheduler of its own; shards and the merge
+//! read and write the shared run folder.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use super::scheduler::{absolute, path_text};
+use super::{Outcome, print_stdout};
+use crate::audit::shard::missing_shards;
+use crate::error::{Error, Result};
+use crate::output::write_bytes;
+
+/// Write (and with --submit, submit) an audit as a SLURM job array of N shards plus a
+/// merge job that runs after the array succeeds (--dependency=afterok). Scripts go to
+/// RUN_DIR/slurm/; shards and merge share RUN_DIR, which every node must see.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// The audit protocol.
+    pub protocol: PathBuf,
+    /// The run folder (on a filesystem every node shares).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Number of shards (array tasks).
+    #[arg(long)]
+    pub shards: usize,
+    #[arg(long)]
+    pub partition: Option<String>,
+    /// Time limit per task, HH:MM:SS.
+    #[arg(long, default_value = "04:00:00")]
+    pub time: String,
+    #[arg(long, default_value_t = 1)]
+    pub cpus_per_task: usize,
+    /// Submit with sbatch and print the job ids.
+    #[arg(long)]
+    pub submit: bool,
+    /// Submit only the shards whose outputs are missing (after a failure), then the merge.
+    #[arg(long)]
+    pub only_missing: bool,
+}
+
+/// Runs `radaudit slurm`.
+pub fn run(a: Args) -> Result<Outcome> {
+    let text = write_and_submit(&a)?;
+    eprint!("{text}");
+    Ok(Outcome::Done)
+}
+
+/// Runs sbatch and returns the job id it prints (`--parsable`).
+fn sbatch(args: &[String]) -> Result<String> {
+    let out = Command::new("sbatch")
+        .arg("--parsable")
+        .args(args)
+        .output()
+        .map_err(|e| Error::Usage(format!("cannot run sbatch: {e}")))?;
+    if !out.status.success() {
+        return Err(Error::Usage(format!(
+            "sbatch {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    Ok(text.trim().split(';').next().unwrap_or("").to_string())
+}
+
+/// Writes RUN_DIR/slurm/{shards,merge}.sbatch and, with `submit`, submits them.
+fn write_and_submit(a: &Args) -> Result<String> {
+    if a.shards == 0 {
+        return Err(Error::Usage("--shards must be at least 1".into()));
+    }
+    // Checks the protocol before anything is written or submitted.
+    crate::audit::protocol::load(&a.protocol)?;
+    let protocol = absolute(&a.protocol)?;
+    let run_dir = absolute(&a.out)?;
+    let dir = run_dir.join("slurm");
+    std::fs::create_dir_all(&dir).map_err(|e| Error::output(&dir, e.to_string()))?;
+    let exe = std::env::current_exe().map_err(|e| Error::Internal(e.to_string()))?;
+    let n = a.shards;
+    let c = a.cpus_per_task.max(1);
+    let partition = a
+        .partition
+        .as_ref()
+        .map_or(String::new(), |p| format!("#SBATCH --partition={p}\n"));
+    let header = |name: &str, log: &str| {
+        format!(
+            "#!/bin/bash\n#SBATCH --job-name={name}\n#SBATCH --cpus-per-task={c}\n#SBATCH --time={}\n{partition}#SBATCH --output={}\n",
+            a.time,
+            dir.join(log).display()
+        )
+    };
+    let shards = format!(
+        "{}#SBATCH --array=0-{}\n# One shard per array task; --resume continues a shard that was killed.\nexec {} audit {} --out {} --shard \"${{SLURM_ARRAY_TASK_ID}}/{n}\" --threads {c} --resume\n",
+        header("radaudit-shards", "shard-%a.log"),
+        n - 1,
+        path_text(&exe),
+        path_text(&protocol),
+        path_text(&run_dir)
+    );
+    let merge = format!(
+        "{}exec {} merge {} --threads {c}\n",
+        header("radaudit-merge", "merge.log"),
+        path_text(&exe),
+        path_text(&run_dir)
+    );
+    let shards_path = dir.join("shards.sbatch");
+    let merge_path = dir.join("merge.sbatch");
+    write_bytes(&shards_path, shards.as_bytes())?;
+    write_bytes(&merge_path, merge.as_bytes())?;
+    let todo: Vec<usize> = if a.only_missing {
+        missing_shards(&run_dir, n)
+    } else {
+        (0..n).collect()
+    };
+    let mut text = format!(
+        "wrote {} and {}\n",
+        shards_path.display(),
+        merge_path.display()
+    );
+    if a.only_missing && todo.is_empty() {
+        return Ok(text + "no shard is missing\n");
+    }
+    if !a.submit {
+        return Ok(text
+            + &format!(
+                "submit with: sbatch --parsable shards.sbatch, then sbatch --dependency=afterok:<id> merge.sbatch (in {})\n",
+                dir.display()
+            ));
+    }
+    let array: Vec<String> = todo.iter().map(usize::to_string).collect();
+    let array_id = sbatch(&[
+        format!("--array={}", array.join(",")),
+        shards_path.display().to_string(),
+    ])?;
+    let merge_id = sbatch(&[
+        format!("--dependency=afterok:{array_id}"),
+        merge_path.display().to_string(),
+    ])?;
+    text += &format!(
+        "submitted shards {} as job {array_id}; merge as job {merge_id} (after the array succeeds)\n",
+        array.join(",")
+    );
+    print_stdout(&format!("{array_id} {merge_id}\n"))?;
+    Ok(text)
+}

@@ -1,0 +1,520 @@
+//! The IBSI 1 compliance check behind `radaudit ibsi-check`: runs the IBSI 1 phantoms through IBSI mode and compares every
+//! feature with the IBSI reference values. The digital phantom (`dig`) and the five CT phantom
+//! configurations A-E of the IBSI 1 reference data sets, with their settings as IBSI 1 table
+//! 5.1 lists them (`config_settings`).
+//!
+//! A row passes when |value - reference| <= tolerance; a tolerance of 0 means "equal after
+//! rounding to 3 significant digits" (the digital phantom's values are exact).
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::features::ibsi::settings::{
+    Dimension, Discretisation, IbsiSettings, Interpolation, Interpolator,
+};
+use crate::features::pyradiomics::settings::Params;
+use crate::features::pyradiomics_in_memory;
+use crate::output::Tool;
+use crate::volume::io::{ReadOptions, read_mask, read_volume};
+
+/// The data sets `--config` accepts, in order.
+pub const CONFIGS: [&str; 6] = ["dig", "A", "B", "C", "D", "E"];
+
+/// The settings of a data set (IBSI 1 reference manual, table 5.1; digital phantom: no
+/// processing, the intensities are the grey levels).
+pub fn config_settings(name: &str) -> Option<IbsiSettings> {
+    let linear = |spacing: [Option<f64>; 3], image| Interpolation {
+        spacing,
+        image,
+        roi_threshold: 0.5,
+    };
+    let iso = [Some(2.0); 3];
+    let d2 = vec![Dimension::D2, Dimension::D25];
+    let d3 = vec![Dimension::D3];
+    let ct = IbsiSettings {
+        round_intensities: true,
+        ..IbsiSettings::default()
+    };
+    Some(match name {
+        "dig" => IbsiSettings {
+            discretisation: Discretisation::None,
+            ..IbsiSettings::default()
+        },
+        "A" => IbsiSettings {
+            resegment_range: Some([-500.0, 400.0]),
+            discretisation: Discretisation::BinSize(25.0),
+            dimensions: d2,
+            ..ct
+        },
+        "B" => IbsiSettings {
+            interpolation: Some(linear([Some(2.0), Some(2.0), None], Interpolator::Linear)),
+            resegment_range: Some([-500.0, 400.0]),
+            discretisation: Discretisation::BinNumber(32),
+            dimensions: d2,
+            ..ct
+        },
+        "C" => IbsiSettings {
+            interpolation: Some(linear(iso, Interpolator::Linear)),
+            resegment_range: Some([-1000.0, 400.0]),
+            discretisation: Discretisation::BinSize(25.0),
+            ivh: Discretisation::BinSize(2.5),
+            dimensions: d3,
+            ..ct
+        },
+        "D" => IbsiSettings {
+            interpolation: Some(linear(iso, Interpolator::Linear)),
+            outlier_sigma: Some(3.0),
+            discretisation: Discretisation::BinNumber(32),
+            dimensions: d3,
+            ..ct
+        },
+        "E" => IbsiSettings {
+            interpolation: Some(linear(iso, Interpolator::Cubic)),
+            resegment_range: Some([-1000.0, 400.0]),
+            outlier_sigma: Some(3.0),
+            discretisation: Discretisation::BinNumber(32),
+            ivh: Discretisation::BinNumber(1000),
+            dimensions: d3,
+            ..ct
+        },
+        _ => return None,
+    })
+}
+
+/// One reference row and how radaudit did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub family: String,
+    pub tag: String,
+    pub aggregation: String,
+    pub reference: f64,
+    pub tolerance: f64,
+    pub value: Option<f64>,
+    pub pass: bool,
+}
+
+/// A data set's comparison.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfigResult {
+    pub config: String,
+    /// The settings, in words.
+    pub settings: String,
+    pub rows: Vec<Row>,
+    pub seconds: f64,
+}
+
+impl ConfigResult {
+    pub fn passed(&self) -> usize {
+        self.rows.iter().filter(|r| r.pass).count()
+    }
+}
+
+/// Rounds to 3 significant digits.
+fn round3(x: f64) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    let e = x.abs().log10().floor() as i32;
+    let scale = 10f64.powi(2 - e);
+    (x * scale).round() / scale
+}
+
+/// Whether `value` matches `reference` within `tolerance` (0: equal to 3 significant digits).
+pub fn within(value: f64, reference: f64, tolerance: f64) -> bool {
+    if !value.is_finite() {
+        return false;
+    }
+    if tolerance > 0.0 {
+        // The tolerance is printed to a few digits; a hair's margin keeps rounding of the
+        // difference itself from failing a value at the edge.
+        (value - reference).abs() <= tolerance * (1.0 + 1e-9)
+    } else {
+        let (a, b) = (round3(value), round3(reference));
+        (a - b).abs() <= 1e-9 * b.abs().max(1e-300)
+    }
+}
+
+/// One row of an IBSI reference table.
+struct Reference {
+    family: String,
+    tag: String,
+    aggregation: String,
+    value: f64,
+    tolerance: f64,
+}
+
+impl Reference {
+    /// The row with radaudit's value (`None`: not computed) and whether it passes.
+    fn judge(self, value: Option<f64>) -> Row {
+        Row {
+            pass: value.is_some_and(|v| within(v, self.value, self.tolerance)),
+            family: self.family,
+            tag: self.tag,
+            aggregation: self.aggregation,
+            reference: self.value,
+            tolerance: self.tolerance,
+            value,
+        }
+    }
+}
+
+/// The reference rows of a data set.
+fn reference_rows(dir: &Path, config: &str) -> Result<Vec<Reference>> {
+    let (path, wanted) = if config == "dig" {
+        (dir.join("digital_phantom/reference_values.csv"), None)
+    } else {
+        (
+            dir.join("reference_values_all_configs.csv"),
+            Some(format!("config. {config}")),
+        )
+    };
+    let mut reader = csv::Reader::from_path(&path)
+        .map_err(|e| Error::input(&path, format!("cannot read the IBSI reference table: {e}")))?;
+    let headers = reader
+        .headers()
+        .map_err(|e| Error::input(&path, e.to_string()))?
+        .clone();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| Error::input(&path, format!("missing column {name}")))
+    };
+    let (fam, tag, agg, reference, tol) = (
+        col("family")?,
+        col("ibsi_tag")?,
+        col("aggregation")?,
+        col("reference_value")?,
+        col("tolerance")?,
+    );
+    let set = headers.iter().position(|h| h == "data_set");
+    let mut out = Vec::new();
+    for (k, record) in reader.records().enumerate() {
+        let r = record.map_err(|e| Error::input(&path, format!("row {}: {e}", k + 2)))?;
+        if let (Some(w), Some(s)) = (&wanted, set)
+            && r.get(s) != Some(w.as_str())
+        {
+            continue;
+        }
+        let number = |c: usize, what: &str| -> Result<f64> {
+            r.get(c)
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .ok_or_else(|| {
+                    Error::input(&path, format!("row {}: {what} is not a number", k + 2))
+                })
+        };
+        // IBSI publishes no value for a few rows (config C's compactness 1): nothing to check.
+        if r.get(reference).is_some_and(|v| v.trim().is_empty()) {
+            continue;
+        }
+        // An empty tolerance is an exact value: 0, equal to 3 significant digits.
+        let tolerance = if r.get(tol).is_some_and(|v| v.trim().is_empty()) {
+            0.0
+        } else {
+            number(tol, "tolerance")?
+        };
+        out.push(Reference {
+            family: r.get(fam).unwrap_or("").to_string(),
+            tag: r.get(tag).unwrap_or("").to_string(),
+            aggregation: r.get(agg).unwrap_or("").to_string(),
+            value: number(reference, "reference_value")?,
+            tolerance,
+        });
+    }
+    if out.is_empty() {
+        return Err(Error::input(
+            &path,
+            format!("no reference rows for data set {config}"),
+        ));
+    }
+    Ok(out)
+}
+
+/// The image and mask of a data set.
+fn phantom_paths(dir: &Path, config: &str) -> (PathBuf, PathBuf) {
+    let base = if config == "dig" {
+        dir.join("digital_phantom/nifti")
+    } else {
+        dir.join("ct_phantom/nifti")
+    };
+    (
+        base.join("image/phantom.nii.gz"),
+        base.join("mask/mask.nii.gz"),
+    )
+}
+
+/// Runs one data set against its reference rows.
+pub fn run_config(dir: &Path, config: &str) -> Result<ConfigResult> {
+    let settings = config_settings(config).ok_or_else(|| {
+        Error::Usage(format!(
+            "--config {config}: unknown; use one of {} or all",
+            CONFIGS.join(", ")
+        ))
+    })?;
+    let start = std::time::Instant::now();
+    let rows = reference_rows(dir, config)?;
+    let (image_path, mask_path) = phantom_paths(dir, config);
+    let options = ReadOptions::default();
+    let image = read_volume(&image_path, &options)?;
+    let mask = read_mask(&mask_path, &options)?;
+    let values = crate::features::ibsi::compute(&image, &mask, &settings)
+        .map_err(|e| e.naming(&image_path, &mask_path))?;
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            let value = values.iter().find(|v| v.name == r.tag).map(|v| v.value);
+            r.judge(value)
+        })
+        .collect();
+    Ok(ConfigResult {
+        config: config.to_string(),
+        settings: settings.describe(),
+        rows,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// The digital phantom in the PyRadiomics convention: radaudit's PyRadiomics mode (equal to
+/// PyRadiomics 3.1) with bin width 1 and no shift, 3-D and `force2D`, angles averaged and
+/// merged (`weightingNorm: no_weighting`), against the IBSI reference rows that
+/// `pyradiomics_mapping/mapping_phantom.csv` pairs with a PyRadiomics feature. It shows where
+/// PyRadiomics departs from IBSI; a feature radaudit does not compute in that mode (PyRadiomics'
+/// deprecated ones) has no value.
+pub fn pyradiomics_convention(dir: &Path) -> Result<ConfigResult> {
+    let start = std::time::Instant::now();
+    let mapping_path = dir.join("pyradiomics_mapping/mapping_phantom.csv");
+    let mut reader = csv::Reader::from_path(&mapping_path)
+        .map_err(|e| Error::input(&mapping_path, format!("cannot read: {e}")))?;
+    let mut mapping = Vec::new();
+    for (k, record) in reader.records().enumerate() {
+        let r = record.map_err(|e| Error::input(&mapping_path, format!("row {}: {e}", k + 2)))?;
+        if let (Some(tag), Some(name)) = (r.get(0), r.get(1)) {
+            mapping.push((tag.to_string(), name.to_string()));
+        }
+    }
+    let (image_path, mask_path) = phantom_paths(dir, "dig");
+    let options = ReadOptions::default();
+    let image = read_volume(&image_path, &options)?;
+    let mask = read_mask(&mask_path, &options)?;
+    // Longest prefix first, so that "3D_Combined_" is tried before "3D_".
+    let mut runs: Vec<(&str, Vec<crate::features::FeatureValue>)> = Vec::new();
+    for (prefix, force2d, merged) in [
+        ("3D_Combined_", false, true),
+        ("2D_Combined_", true, true),
+        ("3D_", false, false),
+        ("2D_", true, false),
+    ] {
+        let mut setting = serde_json::json!({"binWidth": 1, "label": 1, "force2D": force2d});
+        if merged {
+            setting["weightingNorm"] = "no_weighting".into();
+        }
+        let params = Params::from_value(&serde_json::json!({ "setting": setting }))
+            .map_err(Error::Internal)?;
+        let values = pyradiomics_in_memory(&image, &mask, 1, &params)
+            .map_err(|e| e.naming(&image_path, &mask_path))?;
+        runs.push((prefix, values));
+    }
+    let value_of = |name: &str| -> Option<f64> {
+        let (prefix, values) = runs.iter().find(|(p, _)| name.starts_with(p))?;
+        let feature = &name[prefix.len()..];
+        values.iter().find(|v| v.name == feature).map(|v| v.value)
+    };
+    let rows = reference_rows(dir, "dig")?
+        .into_iter()
+        .filter_map(|r| {
+            let (_, name) = mapping.iter().find(|(t, _)| *t == r.tag)?;
+            let value = value_of(name);
+            Some(r.judge(value))
+        })
+        .collect();
+    Ok(ConfigResult {
+        config: "dig, PyRadiomics convention".into(),
+        settings: "PyRadiomics 3.1 convention, bin width 1, voxelArrayShift 0".into(),
+        rows,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// What `radaudit ibsi-check` was asked.
+pub struct CheckArgs {
+    /// `dig`, `A`..`E`, or `all`.
+    pub config: String,
+    /// The IBSI 1 reference folder (`digital_phantom/`, `ct_phantom/`, the tables).
+    pub reference: PathBuf,
+    pub out: PathBuf,
+}
+
+/// ibsi_check.json: every data set's rows, a summary per data set, and the digital phantom in
+/// the PyRadiomics convention for comparison. The report reads this same value.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckResults {
+    pub tool: Tool,
+    pub reference: String,
+    pub summary: Vec<ConfigSummary>,
+    pub results: Vec<ConfigResult>,
+    pub pyradiomics_convention: Option<ConfigResult>,
+}
+
+/// One data set's counts.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfigSummary {
+    pub config: String,
+    pub rows: usize,
+    pub passed: usize,
+    pub seconds: f64,
+}
+
+impl CheckResults {
+    /// Whether every row of every data set passed.
+    pub fn passed(&self) -> bool {
+        self.results.iter().all(|r| r.passed() == r.rows.len())
+    }
+}
+
+/// The outcome: the results and a printable summary.
+pub struct Outcome {
+    pub results: CheckResults,
+    pub summary: String,
+}
+
+/// Pass counts per family (rows) and data set (columns), as text.
+fn summary_table(results: &[ConfigResult]) -> String {
+    let mut out = format!("{:<28}", "family");
+    for r in results {
+        out.push_str(&format!("{:>12}", r.config));
+    }
+    out.push('\n');
+    for (family, _) in crate::features::ibsi::FAMILIES {
+        out.push_str(&format!("{family:<28}"));
+        for r in results {
+            let rows: Vec<&Row> = r.rows.iter().filter(|x| x.family == family).collect();
+            let pass = rows.iter().filter(|x| x.pass).count();
+            out.push_str(&format!("{:>12}", format!("{pass}/{}", rows.len())));
+        }
+        out.push('\n');
+    }
+    out.push_str(&format!("{:<28}", "all"));
+    for r in results {
+        out.push_str(&format!(
+            "{:>12}",
+            format!("{}/{}", r.passed(), r.rows.len())
+        ));
+    }
+    out.push('\n');
+    out
+}
+
+/// Runs the asked data sets, writes `ibsi_check.csv`, `ibsi_check.json` and `report.html`
+/// into `out` (the report is the command's), and returns the results and the summary.
+pub fn run(args: &CheckArgs) -> Result<Outcome> {
+    let configs: Vec<&str> = if args.config == "all" {
+        CONFIGS.to_vec()
+    } else {
+        vec![
+            CONFIGS
+                .iter()
+                .find(|c| c.eq_ignore_ascii_case(&args.config))
+                .copied()
+                .ok_or_else(|| {
+                    Error::Usage(format!(
+                        "--config {}: unknown; use one of {} or all",
+                        args.config,
+                        CONFIGS.join(", ")
+                    ))
+                })?,
+        ]
+    };
+    if !args.reference.is_dir() {
+        return Err(Error::input(
+            &args.reference,
+            "not a folder; give the IBSI 1 reference folder with --reference",
+        ));
+    }
+    let mut results = Vec::new();
+    for c in configs {
+        results.push(run_config(&args.reference, c)?);
+    }
+    let pyradiomics = if results.iter().any(|r| r.config == "dig") {
+        Some(pyradiomics_convention(&args.reference)?)
+    } else {
+        None
+    };
+    let mut csv =
+        String::from("config,family,aggregation,ibsi_tag,reference,tolerance,value,pass\n");
+    for r in &results {
+        for row in &r.rows {
+            csv.push_str(&format!(
+                "{},{},\"{}\",{},{},{},{},{}\n",
+                r.config,
+                row.family,
+                row.aggregation,
+                row.tag,
+                row.reference,
+                row.tolerance,
+                row.value.map(|v| v.to_string()).unwrap_or_default(),
+                row.pass
+            ));
+        }
+    }
+    std::fs::create_dir_all(&args.out).map_err(|e| Error::output(&args.out, e.to_string()))?;
+    crate::output::write_bytes(&args.out.join("ibsi_check.csv"), csv.as_bytes())?;
+    let mut summary = summary_table(&results);
+    for r in &results {
+        for row in r.rows.iter().filter(|x| !x.pass) {
+            summary.push_str(&format!(
+                "FAIL {} {} ({}): {} vs reference {} ± {}\n",
+                r.config,
+                row.tag,
+                row.aggregation,
+                row.value
+                    .map(|v| format!("{v:.6}"))
+                    .unwrap_or("missing".into()),
+                row.reference,
+                row.tolerance
+            ));
+        }
+    }
+    if let Some(p) = &pyradiomics {
+        summary.push_str(&format!(
+            "PyRadiomics convention on the digital phantom (for comparison, not part of the check): {} of {} mapped rows within tolerance\n",
+            p.passed(),
+            p.rows.len()
+        ));
+    }
+    summary.push_str(&format!("wrote {}\n", args.out.display()));
+    let results = CheckResults {
+        tool: Tool::this(),
+        reference: args.reference.display().to_string(),
+        summary: results
+            .iter()
+            .map(|r| ConfigSummary {
+                config: r.config.clone(),
+                rows: r.rows.len(),
+                passed: r.passed(),
+                seconds: r.seconds,
+            })
+            .collect(),
+        results,
+        pyradiomics_convention: pyradiomics,
+    };
+    crate::output::write_json(&args.out.join("ibsi_check.json"), &results)?;
+    Ok(Outcome { results, summary })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tolerance_zero_means_three_significant_digits() {
+        assert!(within(0.06757, 0.0676, 0.0));
+        assert!(!within(0.06749, 0.0676, 0.0));
+        assert!(within(549.6, 550.0, 0.0));
+        assert!(within(-0.3552, -0.355, 0.0));
+        assert!(!within(f64::NAN, 1.0, 0.0));
+        assert!(within(560.0, 556.0, 4.0));
+        assert!(!within(560.1, 556.0, 4.0));
+    }
+}

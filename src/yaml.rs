@@ -1,0 +1,91 @@
+//! YAML (and JSON) documents as radaudit reads them: parsing into a typed structure with errors
+//! that name the file and the offending key's path (`perturbations[1].sd`), the key-path
+//! error itself for checks made after parsing, and paths written in a document resolved
+//! against the document's folder.
+//!
+//! Every file a user writes by hand goes through here: audit and comparison protocols, claims
+//! files, phantom definitions and parameter files. This module knows no schema; the callers
+//! own their types.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::error::{Error, Result, first_line};
+
+/// An error about the key at `key` (a YAML path such as `stability.acceptance.threshold`).
+pub fn error_at(path: &Path, key: &str, problem: impl std::fmt::Display) -> Error {
+    Error::input(path, format!("{key}: {problem}"))
+}
+
+/// The YAML path serde_path_to_error reports, with an unknown field's own name appended.
+fn key_path(path: &serde_path_to_error::Path, message: &str) -> String {
+    let base = path.to_string();
+    let base = if base == "." { String::new() } else { base };
+    if let Some(rest) = message.strip_prefix("unknown field `")
+        && let Some(name) = rest.split('`').next()
+    {
+        return if base.is_empty() {
+            name.to_string()
+        } else {
+            format!("{base}.{name}")
+        };
+    }
+    if base.is_empty() {
+        "(top level)".into()
+    } else {
+        base
+    }
+}
+
+/// Resolves `p`, written in the document at `document`, against the document's folder.
+pub fn resolve(document: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        document.parent().unwrap_or(Path::new(".")).join(p)
+    }
+}
+
+/// Parses YAML text into `T`, with errors that name `path` and the offending key's YAML
+/// path (an unknown key, a wrong type).
+pub fn parse<T: serde::de::DeserializeOwned>(path: &Path, text: &str) -> Result<T> {
+    // YAML 1.2 booleans only: a column named `y`, `n`, `on` or `off` stays a string.
+    let mut options = serde_saphyr::Options::default();
+    options.strict_booleans = true;
+    let value: Value = serde_saphyr::from_str_with_options(text, options)
+        .map_err(|e| Error::input(path, format!("invalid YAML: {}", first_line(&e))))?;
+    serde_path_to_error::deserialize(&value).map_err(|e| {
+        let message = e.inner().to_string();
+        error_at(path, &key_path(e.path(), &message), message)
+    })
+}
+
+/// Reads a file and parses it as [`parse`] does.
+pub fn read<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::input(path, e.to_string()))?;
+    parse(path, &text)
+}
+
+/// Reads a parameter file's document untyped (YAML, or JSON when it ends in `.json`).
+pub fn read_document(path: &Path) -> Result<Value> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::input(
+            path,
+            if e.kind() == std::io::ErrorKind::NotFound {
+                "no such file".to_string()
+            } else {
+                format!("cannot read: {e}")
+            },
+        )
+    })?;
+    let is_json = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    if is_json {
+        serde_json::from_str(&text).map_err(|e| Error::input(path, format!("invalid JSON: {e}")))
+    } else {
+        serde_saphyr::from_str(&text)
+            .map_err(|e| Error::input(path, format!("invalid YAML: {}", first_line(&e))))
+    }
+}

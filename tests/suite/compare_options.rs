@@ -1,0 +1,285 @@
+//! Issue 8, the rest of "what to build": T-scores derived from areal BMD with the NHANES III
+//! young-adult reference (checked against the published means and SDs), several outcomes in
+//! one run, a declared train/test split (every predictor judged on the test rows only), the
+//! common case from flags without a protocol, the ROC curves' bootstrap bands, the manifest,
+//! and the report rendered by a real browser.
+
+use crate::common;
+use crate::compare_common;
+
+use std::path::Path;
+
+use compare_common::{cohort, num, protocol, row};
+use radaudit::stats::roc::auc;
+use radaudit::stats::roc_band::{roc_points, sensitivity_at};
+use radaudit::table::Table;
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn results(out: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn t_scores_from_areal_bmd_use_the_nhanes_iii_young_adult_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    // Femoral-neck BMD against the published references (Looker et al. 1998: women
+    // 0.858 +/- 0.120, men 0.934 +/- 0.137 g/cm2).
+    let rows = [
+        ("a", "F", 0.55, 1),  // -2.57
+        ("b", "F", 0.738, 0), // -1.0
+        ("c", "M", 0.58, 1),  // -2.58
+        ("d", "M", 0.934, 0), //  0.0
+        ("e", "female", 0.498, 1),
+        ("f", "male", 1.071, 0),
+    ];
+    // The outcome column is named `y`: protocols read YAML 1.2 booleans only, so it stays a
+    // name (YAML 1.1 would read it as true).
+    let mut text = String::from("id,sex,fn_bmd,hip_bmd,y\n");
+    for (id, sex, bmd, y) in rows {
+        text += &format!("{id},{sex},{bmd},{bmd},{y}\n");
+    }
+    let c = dir.path().join("dxa.csv");
+    std::fs::write(&c, &text).unwrap();
+    let p = dir.path().join("t.yaml");
+    let write = |extra: &str| {
+        std::fs::write(
+            &p,
+            format!(
+                "cohort: dxa.csv\nid: id\noutcome: y\nroc_bootstrap: 50\nt_scores:\n  - {{column: t_fn, bmd: fn_bmd, sex: sex, site: femoral_neck}}\n  - {{column: t_hip_female_ref, bmd: hip_bmd, sex: sex, site: total_hip, reference: female}}\n{extra}references:\n  - {{name: T-score (femoral neck), column: t_fn, direction: lower, scale: tscore, thresholds: [-2.5]}}\n"
+            ),
+        )
+        .unwrap()
+    };
+    write("");
+    let out = dir.path().join("out");
+    let run = common::radaudit(["compare", s(&p), "--out", s(&out)]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let t = Table::read(&out.join("t_scores.csv")).unwrap();
+    let t_fn = t.numbers("t_fn").unwrap();
+    let t_hip = t.numbers("t_hip_female_ref").unwrap();
+    let want_fn = [
+        (0.55 - 0.858) / 0.120,
+        (0.738 - 0.858) / 0.120,
+        (0.58 - 0.934) / 0.137,
+        0.0,
+        (0.498 - 0.858) / 0.120,
+        (1.071 - 0.934) / 0.137,
+    ];
+    for (k, (got, want)) in t_fn.iter().zip(want_fn).enumerate() {
+        assert!((got - want).abs() < 1e-12, "row {k}: {got} vs {want}");
+    }
+    // Total hip against young women for everyone: 0.942 +/- 0.122.
+    for (k, (_, _, bmd, _)) in rows.iter().enumerate() {
+        assert!((t_hip[k] - (bmd - 0.942) / 0.122).abs() < 1e-12);
+    }
+    // T <= -2.5 flags a, c and e: all three events, none of the others.
+    let th = Table::read(&out.join("thresholds.csv")).unwrap();
+    let r = row(&th, &[("threshold", "-2.5")]);
+    assert_eq!(
+        (num(&th, r, "tp"), num(&th, r, "fp"), num(&th, r, "fn")),
+        (3.0, 0.0, 0.0)
+    );
+    // The lumbar spine has no NHANES III reference; a BMD in mg/cm3 is refused by row.
+    write("  - {column: t_spine, bmd: fn_bmd, sex: sex, site: lumbar_spine}\n");
+    common::refuses(
+        &["compare", s(&p), "--out", s(&out)],
+        "t_spine",
+        "NHANES III has no LumbarSpine reference",
+    );
+    write(
+        "  - {column: t_spine, bmd: fn_bmd, sex: sex, site: lumbar_spine, female: {mean: 1.047, sd: 0.11}, male: {mean: 1.1, sd: 0.12}}\n",
+    );
+    let run = common::radaudit(["compare", s(&p), "--out", s(&out)]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    std::fs::write(&c, text.replace("0.738", "738")).unwrap();
+    common::refuses(
+        &["compare", s(&p), "--out", s(&out)],
+        "row 3, column fn_bmd",
+        "outside 0.1 to 3 g/cm2",
+    );
+    std::fs::write(&c, text.replace(",F,0.738", ",W,0.738")).unwrap();
+    common::refuses(
+        &["compare", s(&p), "--out", s(&out)],
+        "row 3, column sex",
+        "sex must be F, M",
+    );
+}
+
+#[test]
+fn several_outcomes_a_declared_split_and_roc_bands() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = cohort(dir.path(), 240, 0.0);
+    // A second outcome (low L1 attenuation) and a declared split: the first 160 rows train.
+    let text = std::fs::read_to_string(&c).unwrap();
+    let mut lines = text.lines();
+    let mut new = format!("{},set,low_hu\n", lines.next().unwrap());
+    for (k, line) in lines.enumerate() {
+        let hu: f64 = line.rsplit(',').next().unwrap().parse().unwrap();
+        let set = if k < 160 { "train" } else { "test" };
+        new += &format!("{line},{set},{}\n", u8::from(hu < 130.0));
+    }
+    std::fs::write(&c, new).unwrap();
+    let base = std::fs::read_to_string(protocol(dir.path(), "split", &c)).unwrap();
+    let p = dir.path().join("split.yaml");
+    std::fs::write(
+        &p,
+        base.replace(
+            "outcome: osteoporosis",
+            "outcome: [osteoporosis, low_hu]\nsplit: {column: set}\nroc_bootstrap: 300",
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let run = common::radaudit(["compare", s(&p), "--out", s(&out)]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let r = results(&out);
+    assert_eq!(r["evaluated_patients"], 80);
+    let outcomes = r["outcomes"].as_array().unwrap();
+    assert_eq!(outcomes.len(), 2);
+    assert_eq!(outcomes[0]["model"]["training_patients"], 160);
+    // Every reference is judged on the 80 test rows only: its AUC equals the AUC computed
+    // here from those rows of the cohort table.
+    let cohort_t = Table::read(&c).unwrap();
+    let test_rows: Vec<usize> = cohort_t
+        .text("set")
+        .unwrap()
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| **v == "test")
+        .map(|(k, _)| k)
+        .collect();
+    let auc_csv = Table::read(&out.join("auc.csv")).unwrap();
+    for outcome in ["osteoporosis", "low_hu"] {
+        let y = cohort_t.numbers(outcome).unwrap();
+        let labels: Vec<bool> = test_rows.iter().map(|&i| y[i] == 1.0).collect();
+        let t = cohort_t.numbers("t_score").unwrap();
+        let scores: Vec<f64> = test_rows.iter().map(|&i| -t[i]).collect();
+        let want = auc(&scores, &labels).unwrap().auc;
+        let k = row(&auc_csv, &[("outcome", outcome), ("predictor", "T-score")]);
+        assert!((num(&auc_csv, k, "auc") - want).abs() < 1e-12, "{outcome}");
+        assert!(
+            num(
+                &auc_csv,
+                row(
+                    &auc_csv,
+                    &[("outcome", outcome), ("predictor", "radiomics")]
+                ),
+                "auc"
+            ) > 0.6
+        );
+    }
+    // The bands: 51 specificities per predictor and outcome; the observed curve lies inside
+    // its band at nearly every one of them.
+    let bands = Table::read(&out.join("roc_bands.csv")).unwrap();
+    assert_eq!(bands.rows.len(), 2 * 4 * 51);
+    let y = cohort_t.numbers("osteoporosis").unwrap();
+    let labels: Vec<bool> = test_rows.iter().map(|&i| y[i] == 1.0).collect();
+    let hu = cohort_t.numbers("l1_hu").unwrap();
+    let curve = roc_points(
+        &test_rows.iter().map(|&i| -hu[i]).collect::<Vec<_>>(),
+        &labels,
+    );
+    let (mut inside, mut total) = (0, 0);
+    for k in 0..bands.rows.len() {
+        if bands.rows[k][0] != *"osteoporosis" || bands.rows[k][1] != *"L1 HU" {
+            continue;
+        }
+        let sp = num(&bands, k, "specificity");
+        let (lo, hi) = (
+            num(&bands, k, "sensitivity_low"),
+            num(&bands, k, "sensitivity_high"),
+        );
+        assert!(lo <= hi);
+        total += 1;
+        inside +=
+            usize::from((lo - 1e-12..=hi + 1e-12).contains(&sensitivity_at(&curve, 1.0 - sp)));
+    }
+    assert_eq!(total, 51);
+    assert!(
+        inside >= 46,
+        "observed curve inside its band at {inside} of 51"
+    );
+    // The manifest names the cohort by digest.
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["inputs"][0]["sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(m["protocol"]["sha256"].as_str().unwrap().len(), 64);
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(common::check_report(&html) >= 6);
+    assert!(html.contains("Outcome: low_hu") && html.contains("Manifest"));
+    // A set label other than train/test is refused by row.
+    let bad = std::fs::read_to_string(&c)
+        .unwrap()
+        .replacen(",train,", ",tran,", 1);
+    std::fs::write(&c, bad).unwrap();
+    common::refuses(
+        &["compare", s(&p), "--out", s(&out)],
+        "row 2, column set",
+        "neither",
+    );
+}
+
+#[test]
+fn the_common_case_runs_from_flags_and_renders_in_a_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = cohort(dir.path(), 200, 0.0);
+    let out = dir.path().join("out");
+    let run = common::radaudit([
+        "compare",
+        "--cohort",
+        s(&c),
+        "--outcome",
+        "osteoporosis",
+        "--feature-prefix",
+        "f",
+        "--t-score",
+        "t_score",
+        "--frax-mof",
+        "frax_mof",
+        "--l1-hu",
+        "l1_hu",
+        "--out",
+        s(&out),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let auc_csv = Table::read(&out.join("auc.csv")).unwrap();
+    assert_eq!(
+        auc_csv.required_text("predictor").unwrap(),
+        ["radiomics", "DXA T-score", "FRAX MOF", "L1 HU"]
+    );
+    let th = Table::read(&out.join("thresholds.csv")).unwrap();
+    for (p, t) in [
+        ("DXA T-score", "-2.5"),
+        ("FRAX MOF", "20"),
+        ("L1 HU", "110"),
+        ("L1 HU", "160"),
+    ] {
+        row(&th, &[("predictor", p), ("threshold", t)]);
+    }
+    common::refuses(
+        &["compare", "--cohort", s(&c), "--out", s(&out)],
+        "--outcome",
+        "needs",
+    );
+    let Some(browser) = common::chromium() else {
+        return;
+    };
+    let report = out.join("report.html");
+    let dom = common::rendered_dom(&browser, &report, dir.path());
+    for id in ["roc-1", "calibration-1", "dca-1"] {
+        let at = dom
+            .find(&format!("id=\"{id}\""))
+            .unwrap_or_else(|| panic!("{id} not in the rendered DOM"));
+        assert!(dom[at..].contains("<svg"), "{id} holds no svg");
+    }
+    assert!(dom.contains("<polygon"), "the ROC bands are drawn");
+    let ink = common::screenshot_ink(&browser, &report, dir.path());
+    println!(
+        "compare report screenshot: {:.1}% non-white pixels",
+        100.0 * ink
+    );
+    assert!(ink > 0.01, "the screenshot is blank");
+}

@@ -1,0 +1,176 @@
+//! Issue 11: sharded audits. Shards merged byte for byte into the single-process tables
+//! (the premise of every cluster run); a missing or damaged shard named by `merge` (exit 2)
+//! and rerun; shards of another protocol or tool version refused; the job plan; and the
+//! Kubernetes manifest. The run on a real SLURM cluster is `tests/slurm.sh` (run by .ci/run).
+
+use crate::audit_common;
+use crate::common;
+
+use std::path::Path;
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn same(a: &Path, b: &Path, files: &[&str]) {
+    for f in files {
+        assert!(
+            std::fs::read(a.join(f)).unwrap() == std::fs::read(b.join(f)).unwrap(),
+            "{f} differs"
+        );
+    }
+}
+
+const TABLES: [&str; 5] = [
+    "features.csv",
+    "stability.csv",
+    "harmonized_stability.csv",
+    "errors.csv",
+    "summary.json",
+];
+
+fn shard(protocol: &Path, run: &Path, spec: &str) {
+    let r = common::radaudit([
+        "audit",
+        s(protocol),
+        "--out",
+        s(run),
+        "--shard",
+        spec,
+        "--threads",
+        "1",
+    ]);
+    assert_eq!(r.code, 0, "{spec}: {}", r.stderr);
+}
+
+#[test]
+fn shards_merge_into_the_single_run_byte_for_byte_and_bad_shards_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let protocol = audit_common::reduced_protocol(dir.path(), 7, "sharded");
+    let single = dir.path().join("single");
+    let r = common::radaudit(["audit", s(&protocol), "--out", s(&single), "--threads", "2"]);
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    let run = dir.path().join("sharded");
+    for i in 0..3 {
+        shard(&protocol, &run, &format!("{i}/3"));
+    }
+    let merged = common::radaudit(["merge", s(&run)]);
+    assert_eq!(merged.code, r.code, "{}", merged.stderr);
+    same(&single, &run, &TABLES);
+
+    // A shard whose manifest is missing (killed before it finished, or deleted).
+    let shards = run.join("shards");
+    std::fs::remove_file(shards.join("1.json")).unwrap();
+    common::refuses(&["merge", s(&run)], "shard(s) 1/3", "missing");
+    shard(&protocol, &run, "1/3");
+    assert_eq!(common::radaudit(["merge", s(&run)]).code, r.code);
+    same(&single, &run, &TABLES);
+
+    // A table cut short.
+    let table = shards.join("2.parquet");
+    let bytes = std::fs::read(&table).unwrap();
+    std::fs::write(&table, &bytes[..bytes.len() / 2]).unwrap();
+    common::refuses(
+        &["merge", s(&run)],
+        "shard 2/3",
+        "does not match its manifest",
+    );
+    std::fs::write(&table, &bytes).unwrap();
+
+    // Another protocol, another tool version.
+    let manifest = shards.join("0.json");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let m: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let sha = m["protocol_sha256"].as_str().unwrap();
+    std::fs::write(&manifest, text.replace(sha, &"0".repeat(64))).unwrap();
+    common::refuses(&["merge", s(&run)], "shard 0/3", "another protocol");
+    let version = m["tool_version"].as_str().unwrap();
+    std::fs::write(
+        &manifest,
+        text.replace(
+            &format!("\"tool_version\": \"{version}\""),
+            "\"tool_version\": \"0.0.1\"",
+        ),
+    )
+    .unwrap();
+    common::refuses(&["merge", s(&run)], "shard 0/3", "radaudit 0.0.1");
+    std::fs::write(&manifest, text).unwrap();
+
+    // A shard of the same protocol run with a different shard count.
+    shard(&protocol, &run, "0/2");
+    common::refuses(&["merge", s(&run)], "0.json", "shards");
+    // A bad shard spec (clap's usage error: exit 2 with the reason).
+    let bad = common::radaudit(["audit", s(&protocol), "--out", s(&run), "--shard", "3/3"]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("I must be 0 to N-1"), "{}", bad.stderr);
+}
+
+#[test]
+fn the_plan_lists_jobs_and_shards() {
+    let dir = tempfile::tempdir().unwrap();
+    let protocol = audit_common::reduced_protocol(dir.path(), 10, "plan");
+    let r = common::radaudit(["audit", s(&protocol), "--plan", "--shards", "4"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // 10 cases x (baseline + 2 scanner levels + 1 segmentation level).
+    assert!(
+        r.stdout.contains("10 cases x 4 jobs per case = 40 jobs"),
+        "{}",
+        r.stdout
+    );
+    for line in [
+        "shard 0/4: 2 cases",
+        "shard 1/4: 3 cases",
+        "shard 3/4: 3 cases",
+    ] {
+        assert!(r.stdout.contains(line), "{line}: {}", r.stdout);
+    }
+}
+
+#[test]
+fn the_kubernetes_manifest_is_an_indexed_job_and_a_merge_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("k8s.yaml");
+    let r = common::radaudit([
+        "k8s",
+        "/data/protocols/vertebra-ct.yaml",
+        "--shards",
+        "6",
+        "--image",
+        "registry.example/radaudit:1",
+        "--pvc",
+        "audit-data",
+        "--run-dir",
+        "/data/runs/site-a",
+        "--out",
+        s(&out),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let text = std::fs::read_to_string(&out).unwrap();
+    let docs: Vec<serde_json::Value> = text
+        .split("\n---\n")
+        .map(|d| serde_saphyr::from_str(d).unwrap())
+        .collect();
+    assert_eq!(docs.len(), 2);
+    let (shards, merge) = (&docs[0], &docs[1]);
+    assert_eq!(shards["kind"], "Job");
+    assert_eq!(shards["spec"]["completionMode"], "Indexed");
+    assert_eq!(shards["spec"]["completions"], 6);
+    let pod = &shards["spec"]["template"]["spec"];
+    let command = pod["containers"][0]["command"][2].as_str().unwrap();
+    assert!(
+        command.contains("--shard \"$JOB_COMPLETION_INDEX/6\""),
+        "{command}"
+    );
+    assert!(command.contains("'/data/protocols/vertebra-ct.yaml'"));
+    assert_eq!(
+        pod["volumes"][0]["persistentVolumeClaim"]["claimName"],
+        "audit-data"
+    );
+    assert_eq!(pod["containers"][0]["image"], "registry.example/radaudit:1");
+    assert!(
+        merge["spec"]["template"]["spec"]["containers"][0]["command"][2]
+            .as_str()
+            .unwrap()
+            .contains("radaudit merge '/data/runs/site-a'")
+    );
+}
