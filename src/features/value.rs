@@ -59,3 +59,67 @@ impl std::fmt::Display for PrepareError {
         }
     }
 }
+
+/// Declares a feature family's names and a struct with one `f64` field per name, so that a
+/// value cannot be paired with the wrong name or dropped: the names const lists the fields in
+/// declaration order (a field may give its name as a literal when it is no identifier, as
+/// `p10 = "10Percentile"`), and the struct literal that fills the values must name every
+/// field. `to_vec` returns the values in name order.
+///
+/// ```ignore
+/// feature_values! {
+///     /// GLCM feature names.
+///     pub const NAMES;
+///     /// One GLCM value per feature.
+///     pub struct Glcm { Autocorrelation, ClusterProminence }
+/// }
+/// ```
+macro_rules! feature_values {
+    (
+        $(#[$names_meta:meta])* $vis:vis const $names:ident;
+        $(#[$meta:meta])* $svis:vis struct $values:ident { $($field:ident $(= $name:literal)?),* $(,)? }
+    ) => {
+        $(#[$names_meta])*
+        $vis const $names: &[&str] = &[$($crate::features::value::feature_name!($field $(, $name)?)),*];
+
+        $(#[$meta])*
+        #[allow(non_snake_case)]
+        #[derive(Debug, Clone, Copy, PartialEq)]
+        $svis struct $values {
+            $(pub $field: f64),*
+        }
+
+        #[allow(dead_code)]
+        impl $values {
+            /// The values in name order.
+            pub fn to_vec(self) -> Vec<f64> {
+                vec![$(self.$field),*]
+            }
+
+            /// Values given in name order (NaN for any not given).
+            pub fn from_slice(values: &[f64]) -> Self {
+                let mut it = values.iter().copied();
+                Self {
+                    $($field: it.next().unwrap_or(f64::NAN)),*
+                }
+            }
+
+            /// Every value NaN (a family with nothing to measure).
+            pub fn nan() -> Self {
+                Self::from_slice(&[])
+            }
+        }
+    };
+}
+
+/// A field's feature name: the literal it gives, or its own identifier.
+macro_rules! feature_name {
+    ($field:ident) => {
+        stringify!($field)
+    };
+    ($field:ident, $name:literal) => {
+        $name
+    };
+}
+
+pub(crate) use {feature_name, feature_values};

@@ -7,64 +7,88 @@ use std::f64::consts::PI;
 use ndarray::Array3;
 
 use super::prepare::{Region, masked};
+use crate::features::value::feature_values;
 
-pub const LOCAL_TAGS: [&str; 2] = ["loc_peak_loc", "loc_peak_glob"];
+feature_values! {
+    /// Local intensity tags.
+    pub const LOCAL_TAGS;
+    /// The two local intensity peaks.
+    pub struct Local {
+        loc_peak_loc,
+        loc_peak_glob,
+    }
+}
 
-pub const STAT_TAGS: [&str; 18] = [
-    "stat_mean",
-    "stat_var",
-    "stat_skew",
-    "stat_kurt",
-    "stat_median",
-    "stat_min",
-    "stat_p10",
-    "stat_p90",
-    "stat_max",
-    "stat_iqr",
-    "stat_range",
-    "stat_mad",
-    "stat_rmad",
-    "stat_medad",
-    "stat_cov",
-    "stat_qcod",
-    "stat_energy",
-    "stat_rms",
-];
+feature_values! {
+    /// Intensity statistics tags.
+    pub const STAT_TAGS;
+    /// One value per intensity statistic.
+    pub struct Statistics {
+        stat_mean,
+        stat_var,
+        stat_skew,
+        stat_kurt,
+        stat_median,
+        stat_min,
+        stat_p10,
+        stat_p90,
+        stat_max,
+        stat_iqr,
+        stat_range,
+        stat_mad,
+        stat_rmad,
+        stat_medad,
+        stat_cov,
+        stat_qcod,
+        stat_energy,
+        stat_rms,
+    }
+}
 
-pub const HIST_TAGS: [&str; 23] = [
-    "ih_mean",
-    "ih_var",
-    "ih_skew",
-    "ih_kurt",
-    "ih_median",
-    "ih_min",
-    "ih_p10",
-    "ih_p90",
-    "ih_max",
-    "ih_mode",
-    "ih_iqr",
-    "ih_range",
-    "ih_mad",
-    "ih_rmad",
-    "ih_medad",
-    "ih_cov",
-    "ih_qcod",
-    "ih_entropy",
-    "ih_uniformity",
-    "ih_max_grad",
-    "ih_max_grad_g",
-    "ih_min_grad",
-    "ih_min_grad_g",
-];
+feature_values! {
+    /// Intensity histogram tags.
+    pub const HIST_TAGS;
+    /// One value per intensity-histogram feature.
+    pub struct Histogram {
+        ih_mean,
+        ih_var,
+        ih_skew,
+        ih_kurt,
+        ih_median,
+        ih_min,
+        ih_p10,
+        ih_p90,
+        ih_max,
+        ih_mode,
+        ih_iqr,
+        ih_range,
+        ih_mad,
+        ih_rmad,
+        ih_medad,
+        ih_cov,
+        ih_qcod,
+        ih_entropy,
+        ih_uniformity,
+        ih_max_grad,
+        ih_max_grad_g,
+        ih_min_grad,
+        ih_min_grad_g,
+    }
+}
 
-pub const IVH_TAGS: [&str; 6] = [
-    "ivh_v10",
-    "ivh_v90",
-    "ivh_i10",
-    "ivh_i90",
-    "ivh_diff_v10_v90",
-    "ivh_diff_i10_i90",
-];
+feature_values! {
+    /// Intensity-volume histogram tags.
+    pub const IVH_TAGS;
+    /// One value per intensity-volume histogram feature.
+    pub struct VolumeHistogram {
+        ivh_v10,
+        ivh_v90,
+        ivh_i10,
+        ivh_i90,
+        ivh_diff_v10_v90,
+        ivh_diff_i10_i90,
+    }
+}
 
 /// Radius (mm) of the 1 cm³ sphere of the local intensity peaks.
 fn peak_radius() -> f64 {
@@ -125,7 +149,11 @@ pub fn local_peaks(region: &Region) -> Vec<f64> {
             }
         }
     }
-    vec![local, global]
+    Local {
+        loc_peak_loc: local,
+        loc_peak_glob: global,
+    }
+    .to_vec()
 }
 
 /// Linear-interpolated quantile of sorted values (the usual "type 7" definition).
@@ -135,9 +163,28 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
 }
 
-/// The statistics IBSI's intensity statistics and histogram share, in `STAT_TAGS` order
-/// (the first 16).
-fn shared_statistics(values: &mut [f64]) -> [f64; 16] {
+/// The statistics IBSI's intensity statistics and histogram share.
+struct Shared {
+    mean: f64,
+    var: f64,
+    skew: f64,
+    kurt: f64,
+    median: f64,
+    min: f64,
+    p10: f64,
+    p90: f64,
+    max: f64,
+    iqr: f64,
+    range: f64,
+    mad: f64,
+    rmad: f64,
+    medad: f64,
+    cov: f64,
+    qcod: f64,
+}
+
+/// The shared statistics of `values` (sorted in place).
+fn shared_statistics(values: &mut [f64]) -> Shared {
     values.sort_by(f64::total_cmp);
     let n = values.len() as f64;
     let mean = values.iter().sum::<f64>() / n;
@@ -165,9 +212,9 @@ fn shared_statistics(values: &mut [f64]) -> [f64; 16] {
     let robust_mean = robust.iter().sum::<f64>() / robust.len() as f64;
     let rmad = robust.iter().map(|v| (v - robust_mean).abs()).sum::<f64>() / robust.len() as f64;
     let medad = values.iter().map(|v| (v - median).abs()).sum::<f64>() / n;
-    [
+    Shared {
         mean,
-        m2,
+        var: m2,
         skew,
         kurt,
         median,
@@ -175,14 +222,14 @@ fn shared_statistics(values: &mut [f64]) -> [f64; 16] {
         p10,
         p90,
         max,
-        p75 - p25,
-        max - min,
+        iqr: p75 - p25,
+        range: max - min,
         mad,
         rmad,
         medad,
-        m2.sqrt() / mean,
-        (p75 - p25) / (p75 + p25),
-    ]
+        cov: m2.sqrt() / mean,
+        qcod: (p75 - p25) / (p75 + p25),
+    }
 }
 
 /// Intensity statistics in `STAT_TAGS` order.
@@ -190,10 +237,28 @@ pub fn statistics(image: &Array3<f64>, mask: &Array3<bool>) -> Vec<f64> {
     let mut values = masked(image, mask);
     let energy: f64 = values.iter().map(|v| v * v).sum();
     let n = values.len() as f64;
-    let mut out = shared_statistics(&mut values).to_vec();
-    out.push(energy);
-    out.push((energy / n).sqrt());
-    out
+    let s = shared_statistics(&mut values);
+    Statistics {
+        stat_mean: s.mean,
+        stat_var: s.var,
+        stat_skew: s.skew,
+        stat_kurt: s.kurt,
+        stat_median: s.median,
+        stat_min: s.min,
+        stat_p10: s.p10,
+        stat_p90: s.p90,
+        stat_max: s.max,
+        stat_iqr: s.iqr,
+        stat_range: s.range,
+        stat_mad: s.mad,
+        stat_rmad: s.rmad,
+        stat_medad: s.medad,
+        stat_cov: s.cov,
+        stat_qcod: s.qcod,
+        stat_energy: energy,
+        stat_rms: (energy / n).sqrt(),
+    }
+    .to_vec()
 }
 
 /// Intensity-histogram features in `HIST_TAGS` order from grey levels 1..=ng.
@@ -240,18 +305,32 @@ pub fn histogram(levels: &Array3<u32>, mask: &Array3<bool>, ng: u32) -> Vec<f64>
             min_i = i;
         }
     }
-    let mut out = s[..9].to_vec();
-    out.push(mode);
-    out.extend_from_slice(&s[9..]);
-    out.extend([
-        entropy,
-        uniformity,
-        max_g,
-        max_i as f64,
-        min_g,
-        min_i as f64,
-    ]);
-    out
+    Histogram {
+        ih_mean: s.mean,
+        ih_var: s.var,
+        ih_skew: s.skew,
+        ih_kurt: s.kurt,
+        ih_median: s.median,
+        ih_min: s.min,
+        ih_p10: s.p10,
+        ih_p90: s.p90,
+        ih_max: s.max,
+        ih_mode: mode,
+        ih_iqr: s.iqr,
+        ih_range: s.range,
+        ih_mad: s.mad,
+        ih_rmad: s.rmad,
+        ih_medad: s.medad,
+        ih_cov: s.cov,
+        ih_qcod: s.qcod,
+        ih_entropy: entropy,
+        ih_uniformity: uniformity,
+        ih_max_grad: max_g,
+        ih_max_grad_g: max_i as f64,
+        ih_min_grad: min_g,
+        ih_min_grad_g: min_i as f64,
+    }
+    .to_vec()
 }
 
 /// The intensity axis of the intensity-volume histogram: the intensity of each voxel, the
@@ -292,5 +371,13 @@ pub fn volume_histogram(axis: &IvhAxis) -> Vec<f64> {
             .unwrap_or(axis.levels[axis.levels.len() - 1] + 1.0)
     };
     let (v10, v90, i10, i90) = (v_at(0.1), v_at(0.9), i_at(0.1), i_at(0.9));
-    vec![v10, v90, i10, i90, v10 - v90, i10 - i90]
+    VolumeHistogram {
+        ivh_v10: v10,
+        ivh_v90: v90,
+        ivh_i10: i10,
+        ivh_i90: i90,
+        ivh_diff_v10_v90: v10 - v90,
+        ivh_diff_i10_i90: i10 - i90,
+    }
+    .to_vec()
 }

@@ -74,10 +74,10 @@ fn suffixes(directional: bool, dims: &[Dimension]) -> Vec<&'static str> {
 pub fn all_tags(dims: &[Dimension]) -> Vec<String> {
     let mut out: Vec<String> = morphology::TAGS
         .iter()
-        .chain(&intensity::LOCAL_TAGS)
-        .chain(&intensity::STAT_TAGS)
-        .chain(&intensity::HIST_TAGS)
-        .chain(&intensity::IVH_TAGS)
+        .chain(intensity::LOCAL_TAGS)
+        .chain(intensity::STAT_TAGS)
+        .chain(intensity::HIST_TAGS)
+        .chain(intensity::IVH_TAGS)
         .map(|t| t.to_string())
         .collect();
     let texture: [(&str, &[&str], bool); 6] = [

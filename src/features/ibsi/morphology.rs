@@ -13,34 +13,40 @@ use super::autocorrelation::moran_geary;
 use super::hull::convex_hull;
 use super::prepare::Roi;
 use crate::features::pyradiomics::shape::{axis_eigenvalues, surface};
+use crate::features::value::feature_values;
 
-pub const TAGS: [&str; 25] = [
-    "morph_volume",
-    "morph_vol_approx",
-    "morph_area_mesh",
-    "morph_av",
-    "morph_comp_1",
-    "morph_comp_2",
-    "morph_sph_dispr",
-    "morph_sphericity",
-    "morph_asphericity",
-    "morph_com",
-    "morph_diam",
-    "morph_pca_maj_axis",
-    "morph_pca_min_axis",
-    "morph_pca_least_axis",
-    "morph_pca_elongation",
-    "morph_pca_flatness",
-    "morph_vol_dens_aabb",
-    "morph_area_dens_aabb",
-    "morph_vol_dens_aee",
-    "morph_area_dens_aee",
-    "morph_vol_dens_conv_hull",
-    "morph_area_dens_conv_hull",
-    "morph_integ_int",
-    "morph_moran_i",
-    "morph_geary_c",
-];
+feature_values! {
+    /// Morphological feature tags.
+    pub const TAGS;
+    /// One value per morphological feature.
+    pub struct Values {
+        morph_volume,
+        morph_vol_approx,
+        morph_area_mesh,
+        morph_av,
+        morph_comp_1,
+        morph_comp_2,
+        morph_sph_dispr,
+        morph_sphericity,
+        morph_asphericity,
+        morph_com,
+        morph_diam,
+        morph_pca_maj_axis,
+        morph_pca_min_axis,
+        morph_pca_least_axis,
+        morph_pca_elongation,
+        morph_pca_flatness,
+        morph_vol_dens_aabb,
+        morph_area_dens_aabb,
+        morph_vol_dens_aee,
+        morph_area_dens_aee,
+        morph_vol_dens_conv_hull,
+        morph_area_dens_conv_hull,
+        morph_integ_int,
+        morph_moran_i,
+        morph_geary_c,
+    }
+}
 
 /// Surface area of an ellipsoid with semi-axes a ≥ b ≥ c as IBSI 1 defines it: its Legendre
 /// series (3.1.20), 20 terms. It is below the exact area for elongated ellipsoids (0.81 of it
@@ -124,33 +130,34 @@ pub fn features(roi: &Roi) -> Vec<f64> {
     let (ea, eb, ec) = (2.0 * major.sqrt(), 2.0 * minor.sqrt(), 2.0 * least.sqrt());
     let (moran, geary) = moran_geary(&roi.image, &roi.intensity, roi.spacing);
     let sphere = 36.0 * PI * v * v;
-    vec![
-        v,
-        voxels * voxel_volume,
-        a,
-        a / v,
-        v / (PI.sqrt() * a.powf(1.5)),
-        sphere / a.powi(3),
-        a / sphere.cbrt(),
-        sphere.cbrt() / a,
-        (a.powi(3) / sphere).cbrt() - 1.0,
-        com,
-        diameter,
-        4.0 * major.sqrt(),
-        4.0 * minor.sqrt(),
-        4.0 * least.sqrt(),
-        (minor / major).sqrt(),
-        (least / major).sqrt(),
-        v / aabb_volume,
-        a / aabb_area,
-        v / (4.0 * PI / 3.0 * ea * eb * ec),
-        a / ellipsoid_area(ea, eb, ec),
-        v / hull_volume,
-        a / hull_area,
-        v * mean_intensity,
-        moran,
-        geary,
-    ]
+    Values {
+        morph_volume: v,
+        morph_vol_approx: voxels * voxel_volume,
+        morph_area_mesh: a,
+        morph_av: a / v,
+        morph_comp_1: v / (PI.sqrt() * a.powf(1.5)),
+        morph_comp_2: sphere / a.powi(3),
+        morph_sph_dispr: a / sphere.cbrt(),
+        morph_sphericity: sphere.cbrt() / a,
+        morph_asphericity: (a.powi(3) / sphere).cbrt() - 1.0,
+        morph_com: com,
+        morph_diam: diameter,
+        morph_pca_maj_axis: 4.0 * major.sqrt(),
+        morph_pca_min_axis: 4.0 * minor.sqrt(),
+        morph_pca_least_axis: 4.0 * least.sqrt(),
+        morph_pca_elongation: (minor / major).sqrt(),
+        morph_pca_flatness: (least / major).sqrt(),
+        morph_vol_dens_aabb: v / aabb_volume,
+        morph_area_dens_aabb: a / aabb_area,
+        morph_vol_dens_aee: v / (4.0 * PI / 3.0 * ea * eb * ec),
+        morph_area_dens_aee: a / ellipsoid_area(ea, eb, ec),
+        morph_vol_dens_conv_hull: v / hull_volume,
+        morph_area_dens_conv_hull: a / hull_area,
+        morph_integ_int: v * mean_intensity,
+        morph_moran_i: moran,
+        morph_geary_c: geary,
+    }
+    .to_vec()
 }
 
 #[cfg(test)]

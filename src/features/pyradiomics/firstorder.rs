@@ -9,6 +9,7 @@
 
 use super::discretise::Discretised;
 use super::roi::Roi;
+use crate::features::value::feature_values;
 
 /// numpy's linear-interpolation percentile of sorted values (`numpy.percentile`, method
 /// "linear", with numpy's lerp that counts from the upper neighbour when t >= 0.5).
@@ -43,27 +44,31 @@ fn median(sorted: &[f64]) -> f64 {
     }
 }
 
-/// First-order feature names, alphabetical (PyRadiomics' order).
-pub const NAMES: [&str; 18] = [
-    "10Percentile",
-    "90Percentile",
-    "Energy",
-    "Entropy",
-    "InterquartileRange",
-    "Kurtosis",
-    "Maximum",
-    "MeanAbsoluteDeviation",
-    "Mean",
-    "Median",
-    "Minimum",
-    "Range",
-    "RobustMeanAbsoluteDeviation",
-    "RootMeanSquared",
-    "Skewness",
-    "TotalEnergy",
-    "Uniformity",
-    "Variance",
-];
+feature_values! {
+    /// First-order feature names, alphabetical (PyRadiomics' order).
+    pub const NAMES;
+    /// One value per first-order feature.
+    pub struct Values {
+        P10 = "10Percentile",
+        P90 = "90Percentile",
+        Energy,
+        Entropy,
+        InterquartileRange,
+        Kurtosis,
+        Maximum,
+        MeanAbsoluteDeviation,
+        Mean,
+        Median,
+        Minimum,
+        Range,
+        RobustMeanAbsoluteDeviation,
+        RootMeanSquared,
+        Skewness,
+        TotalEnergy,
+        Uniformity,
+        Variance,
+    }
+}
 
 /// The first-order features, in `NAMES` order.
 pub fn features(roi: &Roi, disc: &Discretised, voxel_array_shift: f64) -> Vec<f64> {
@@ -112,25 +117,26 @@ pub fn features(roi: &Roi, disc: &Discretised, voxel_array_shift: f64) -> Vec<f6
     let robust_mad =
         robust.iter().map(|v| (v - robust_mean).abs()).sum::<f64>() / robust.len() as f64;
     let (min, max) = (x[0], x[x.len() - 1]);
-    vec![
-        p10,
-        p90,
-        energy,
-        entropy,
-        percentile(&x, 75.0) - percentile(&x, 25.0),
-        m4 / m2_safe.powf(2.0),
-        max,
-        mad,
-        mean,
-        median(&x),
-        min,
-        max - min,
-        robust_mad,
-        (energy / n).sqrt(),
-        m3 / m2_safe.powf(1.5),
-        energy * voxel_volume,
-        uniformity,
+    Values {
+        P10: p10,
+        P90: p90,
+        Energy: energy,
+        Entropy: entropy,
+        InterquartileRange: percentile(&x, 75.0) - percentile(&x, 25.0),
+        Kurtosis: m4 / m2_safe.powf(2.0),
+        Maximum: max,
+        MeanAbsoluteDeviation: mad,
+        Mean: mean,
+        Median: median(&x),
+        Minimum: min,
+        Range: max - min,
+        RobustMeanAbsoluteDeviation: robust_mad,
+        RootMeanSquared: (energy / n).sqrt(),
+        Skewness: m3 / m2_safe.powf(1.5),
+        TotalEnergy: energy * voxel_volume,
+        Uniformity: uniformity,
         // numpy: nanstd(x) ** 2.
-        m2.sqrt().powf(2.0),
-    ]
+        Variance: m2.sqrt().powf(2.0),
+    }
+    .to_vec()
 }

@@ -14,6 +14,7 @@ use nalgebra::DMatrix;
 use super::discretise::Discretised;
 use super::roi::Roi;
 use super::texture::{Lattice, TextureSettings, entropy, nanmean};
+use crate::features::value::feature_values;
 
 /// One normalised co-occurrence matrix over the present grey levels.
 struct Glcm {
@@ -112,33 +113,37 @@ fn mcc(p: &[f64], px: &[f64], py: &[f64], n: usize) -> f64 {
     eig[eig.len() - 2].sqrt()
 }
 
-/// GLCM feature names, alphabetical (PyRadiomics' order).
-pub const NAMES: [&str; 24] = [
-    "Autocorrelation",
-    "ClusterProminence",
-    "ClusterShade",
-    "ClusterTendency",
-    "Contrast",
-    "Correlation",
-    "DifferenceAverage",
-    "DifferenceEntropy",
-    "DifferenceVariance",
-    "Id",
-    "Idm",
-    "Idmn",
-    "Idn",
-    "Imc1",
-    "Imc2",
-    "InverseVariance",
-    "JointAverage",
-    "JointEnergy",
-    "JointEntropy",
-    "MCC",
-    "MaximumProbability",
-    "SumAverage",
-    "SumEntropy",
-    "SumSquares",
-];
+feature_values! {
+    /// GLCM feature names, alphabetical (PyRadiomics' order).
+    pub const NAMES;
+    /// One value per GLCM feature.
+    pub struct Values {
+        Autocorrelation,
+        ClusterProminence,
+        ClusterShade,
+        ClusterTendency,
+        Contrast,
+        Correlation,
+        DifferenceAverage,
+        DifferenceEntropy,
+        DifferenceVariance,
+        Id,
+        Idm,
+        Idmn,
+        Idn,
+        Imc1,
+        Imc2,
+        InverseVariance,
+        JointAverage,
+        JointEnergy,
+        JointEntropy,
+        MCC,
+        MaximumProbability,
+        SumAverage,
+        SumEntropy,
+        SumSquares,
+    }
+}
 
 /// The GLCM features, in `NAMES` order.
 pub fn features(roi: &Roi, disc: &Discretised, lattice: &Lattice, s: &TextureSettings) -> Vec<f64> {
@@ -147,7 +152,7 @@ pub fn features(roi: &Roi, disc: &Discretised, lattice: &Lattice, s: &TextureSet
     let ng = disc.ng as usize;
     let eps = f64::EPSILON;
     let mats = matrices(roi, disc, lattice, s);
-    let mut per_angle: Vec<[f64; 24]> = Vec::with_capacity(mats.len());
+    let mut per_angle: Vec<Vec<f64>> = Vec::with_capacity(mats.len());
     let mut ux_all = Vec::with_capacity(mats.len());
     for m in &mats {
         let p = &m.p;
@@ -249,37 +254,40 @@ pub fn features(roi: &Roi, disc: &Discretised, lattice: &Lattice, s: &TextureSet
         } else {
             (1.0 - std::f64::consts::E.powf(-2.0 * (hxy2 - hxy))).powf(0.5)
         };
-        per_angle.push([
-            autocorr,
-            prom,
-            shade,
-            tend,
-            contrast,
-            correlation,
-            diff_avg,
-            diff_entropy,
-            diff_var,
-            id,
-            idm,
-            idmn,
-            idn,
-            imc1,
-            imc2,
-            inv_var,
-            f64::NAN, // JointAverage: plain mean of ux, filled below
-            energy,
-            hxy,
-            mcc(p, &px, &py, n),
-            maxp,
-            sum_avg,
-            sum_entropy,
-            sumsq,
-        ]);
+        let values = Values {
+            Autocorrelation: autocorr,
+            ClusterProminence: prom,
+            ClusterShade: shade,
+            ClusterTendency: tend,
+            Contrast: contrast,
+            Correlation: correlation,
+            DifferenceAverage: diff_avg,
+            DifferenceEntropy: diff_entropy,
+            DifferenceVariance: diff_var,
+            Id: id,
+            Idm: idm,
+            Idmn: idmn,
+            Idn: idn,
+            Imc1: imc1,
+            Imc2: imc2,
+            InverseVariance: inv_var,
+            // The plain mean of ux over angles, set below.
+            JointAverage: f64::NAN,
+            JointEnergy: energy,
+            JointEntropy: hxy,
+            MCC: mcc(p, &px, &py, n),
+            MaximumProbability: maxp,
+            SumAverage: sum_avg,
+            SumEntropy: sum_entropy,
+            SumSquares: sumsq,
+        };
+        per_angle.push(values.to_vec());
     }
-    let mut out: Vec<f64> = (0..NAMES.len())
+    let means: Vec<f64> = (0..NAMES.len())
         .map(|k| nanmean(&per_angle.iter().map(|a| a[k]).collect::<Vec<_>>()))
         .collect();
+    let mut out = Values::from_slice(&means);
     // JointAverage is numpy's plain mean of ux over angles (NaN propagates).
-    out[16] = ux_all.iter().sum::<f64>() / ux_all.len() as f64;
-    out
+    out.JointAverage = ux_all.iter().sum::<f64>() / ux_all.len() as f64;
+    out.to_vec()
 }

@@ -9,24 +9,29 @@ use super::discretise::Discretised;
 use super::roi::Roi;
 use super::size_matrix::SizeMatrix;
 use super::texture::{Lattice, TextureSettings};
+use crate::features::value::feature_values;
 
-/// GLDM feature names, alphabetical (PyRadiomics' order).
-pub const NAMES: [&str; 14] = [
-    "DependenceEntropy",
-    "DependenceNonUniformity",
-    "DependenceNonUniformityNormalized",
-    "DependenceVariance",
-    "GrayLevelNonUniformity",
-    "GrayLevelVariance",
-    "HighGrayLevelEmphasis",
-    "LargeDependenceEmphasis",
-    "LargeDependenceHighGrayLevelEmphasis",
-    "LargeDependenceLowGrayLevelEmphasis",
-    "LowGrayLevelEmphasis",
-    "SmallDependenceEmphasis",
-    "SmallDependenceHighGrayLevelEmphasis",
-    "SmallDependenceLowGrayLevelEmphasis",
-];
+feature_values! {
+    /// GLDM feature names, alphabetical (PyRadiomics' order).
+    pub const NAMES;
+    /// One value per GLDM feature.
+    pub struct Values {
+        DependenceEntropy,
+        DependenceNonUniformity,
+        DependenceNonUniformityNormalized,
+        DependenceVariance,
+        GrayLevelNonUniformity,
+        GrayLevelVariance,
+        HighGrayLevelEmphasis,
+        LargeDependenceEmphasis,
+        LargeDependenceHighGrayLevelEmphasis,
+        LargeDependenceLowGrayLevelEmphasis,
+        LowGrayLevelEmphasis,
+        SmallDependenceEmphasis,
+        SmallDependenceHighGrayLevelEmphasis,
+        SmallDependenceLowGrayLevelEmphasis,
+    }
+}
 
 /// The GLDM features, in `NAMES` order.
 pub fn features(roi: &Roi, disc: &Discretised, lattice: &Lattice, s: &TextureSettings) -> Vec<f64> {
@@ -50,20 +55,21 @@ pub fn features(roi: &Roi, disc: &Discretised, lattice: &Lattice, s: &TextureSet
         counts[gi * width + dep] += 1.0;
     }
     let m = SizeMatrix::from_dense(&counts, width, &disc.gray_levels).summary();
-    vec![
-        m.entropy,
-        m.sn,
-        m.snn,
-        m.size_variance,
-        m.gln,
-        m.gl_variance,
-        m.high,
-        m.large,
-        m.large_high,
-        m.large_low,
-        m.low,
-        m.small,
-        m.small_high,
-        m.small_low,
-    ]
+    Values {
+        DependenceEntropy: m.entropy,
+        DependenceNonUniformity: m.sn,
+        DependenceNonUniformityNormalized: m.snn,
+        DependenceVariance: m.size_variance,
+        GrayLevelNonUniformity: m.gln,
+        GrayLevelVariance: m.gl_variance,
+        HighGrayLevelEmphasis: m.high,
+        LargeDependenceEmphasis: m.large,
+        LargeDependenceHighGrayLevelEmphasis: m.large_high,
+        LargeDependenceLowGrayLevelEmphasis: m.large_low,
+        LowGrayLevelEmphasis: m.low,
+        SmallDependenceEmphasis: m.small,
+        SmallDependenceHighGrayLevelEmphasis: m.small_high,
+        SmallDependenceLowGrayLevelEmphasis: m.small_low,
+    }
+    .to_vec()
 }

@@ -11,6 +11,7 @@ use super::discretise::Discretised;
 use super::roi::Roi;
 use super::size_matrix::SizeMatrix;
 use super::texture::{Lattice, TextureSettings, nanmean};
+use crate::features::value::feature_values;
 
 /// Run-length matrices (levels x run lengths) per direction, with the longest possible run.
 ///
@@ -91,25 +92,29 @@ fn line_meets_two(lattice: &Lattice, size: [usize; 3], o: &[i32; 3]) -> bool {
     false
 }
 
-/// GLRLM feature names, alphabetical (PyRadiomics' order).
-pub const NAMES: [&str; 16] = [
-    "GrayLevelNonUniformity",
-    "GrayLevelNonUniformityNormalized",
-    "GrayLevelVariance",
-    "HighGrayLevelRunEmphasis",
-    "LongRunEmphasis",
-    "LongRunHighGrayLevelEmphasis",
-    "LongRunLowGrayLevelEmphasis",
-    "LowGrayLevelRunEmphasis",
-    "RunEntropy",
-    "RunLengthNonUniformity",
-    "RunLengthNonUniformityNormalized",
-    "RunPercentage",
-    "RunVariance",
-    "ShortRunEmphasis",
-    "ShortRunHighGrayLevelEmphasis",
-    "ShortRunLowGrayLevelEmphasis",
-];
+feature_values! {
+    /// GLRLM feature names, alphabetical (PyRadiomics' order).
+    pub const NAMES;
+    /// One value per GLRLM feature.
+    pub struct Values {
+        GrayLevelNonUniformity,
+        GrayLevelNonUniformityNormalized,
+        GrayLevelVariance,
+        HighGrayLevelRunEmphasis,
+        LongRunEmphasis,
+        LongRunHighGrayLevelEmphasis,
+        LongRunLowGrayLevelEmphasis,
+        LowGrayLevelRunEmphasis,
+        RunEntropy,
+        RunLengthNonUniformity,
+        RunLengthNonUniformityNormalized,
+        RunPercentage,
+        RunVariance,
+        ShortRunEmphasis,
+        ShortRunHighGrayLevelEmphasis,
+        ShortRunLowGrayLevelEmphasis,
+    }
+}
 
 /// The GLRLM features, in `NAMES` order. Each direction's matrix is a (grey level x run
 /// length) count matrix, summarised like GLSZM's, then averaged over directions; a lone
@@ -119,34 +124,35 @@ pub fn features(roi: &Roi, disc: &Discretised, lattice: &Lattice, s: &TextureSet
     if mats.len() > 1 {
         mats.retain(|p| p.iter().any(|v| *v != 0.0));
     }
-    let rows: Vec<[f64; 16]> = mats
+    let rows: Vec<Vec<f64>> = mats
         .iter()
         .map(|p| {
             if p.iter().all(|v| *v == 0.0) {
-                return [f64::NAN; 16];
+                return Values::nan().to_vec();
             }
             let m = SizeMatrix::from_dense(p, nr, &disc.gray_levels).summary();
-            [
-                m.gln,
-                m.glnn,
-                m.gl_variance,
-                m.high,
-                m.large,
-                m.large_high,
-                m.large_low,
-                m.low,
-                m.entropy,
-                m.sn,
-                m.snn,
-                m.percentage,
-                m.size_variance,
-                m.small,
-                m.small_high,
-                m.small_low,
-            ]
+            Values {
+                GrayLevelNonUniformity: m.gln,
+                GrayLevelNonUniformityNormalized: m.glnn,
+                GrayLevelVariance: m.gl_variance,
+                HighGrayLevelRunEmphasis: m.high,
+                LongRunEmphasis: m.large,
+                LongRunHighGrayLevelEmphasis: m.large_high,
+                LongRunLowGrayLevelEmphasis: m.large_low,
+                LowGrayLevelRunEmphasis: m.low,
+                RunEntropy: m.entropy,
+                RunLengthNonUniformity: m.sn,
+                RunLengthNonUniformityNormalized: m.snn,
+                RunPercentage: m.percentage,
+                RunVariance: m.size_variance,
+                ShortRunEmphasis: m.small,
+                ShortRunHighGrayLevelEmphasis: m.small_high,
+                ShortRunLowGrayLevelEmphasis: m.small_low,
+            }
+            .to_vec()
         })
         .collect();
-    (0..16)
+    (0..NAMES.len())
         .map(|k| nanmean(&rows.iter().map(|r| r[k]).collect::<Vec<_>>()))
         .collect()
 }

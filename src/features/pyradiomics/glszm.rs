@@ -11,6 +11,7 @@ use super::discretise::Discretised;
 use super::roi::Roi;
 use super::size_matrix::SizeMatrix;
 use super::texture::{Lattice, TextureSettings};
+use crate::features::value::feature_values;
 
 /// Zone counts keyed by (present-level index, zone size).
 fn zones(roi: &Roi, lattice: &Lattice, s: &TextureSettings) -> BTreeMap<(usize, usize), f64> {
@@ -46,45 +47,50 @@ fn zones(roi: &Roi, lattice: &Lattice, s: &TextureSettings) -> BTreeMap<(usize, 
     out
 }
 
-/// GLSZM feature names, alphabetical (PyRadiomics' order).
-pub const NAMES: [&str; 16] = [
-    "GrayLevelNonUniformity",
-    "GrayLevelNonUniformityNormalized",
-    "GrayLevelVariance",
-    "HighGrayLevelZoneEmphasis",
-    "LargeAreaEmphasis",
-    "LargeAreaHighGrayLevelEmphasis",
-    "LargeAreaLowGrayLevelEmphasis",
-    "LowGrayLevelZoneEmphasis",
-    "SizeZoneNonUniformity",
-    "SizeZoneNonUniformityNormalized",
-    "SmallAreaEmphasis",
-    "SmallAreaHighGrayLevelEmphasis",
-    "SmallAreaLowGrayLevelEmphasis",
-    "ZoneEntropy",
-    "ZonePercentage",
-    "ZoneVariance",
-];
+feature_values! {
+    /// GLSZM feature names, alphabetical (PyRadiomics' order).
+    pub const NAMES;
+    /// One value per GLSZM feature.
+    pub struct Values {
+        GrayLevelNonUniformity,
+        GrayLevelNonUniformityNormalized,
+        GrayLevelVariance,
+        HighGrayLevelZoneEmphasis,
+        LargeAreaEmphasis,
+        LargeAreaHighGrayLevelEmphasis,
+        LargeAreaLowGrayLevelEmphasis,
+        LowGrayLevelZoneEmphasis,
+        SizeZoneNonUniformity,
+        SizeZoneNonUniformityNormalized,
+        SmallAreaEmphasis,
+        SmallAreaHighGrayLevelEmphasis,
+        SmallAreaLowGrayLevelEmphasis,
+        ZoneEntropy,
+        ZonePercentage,
+        ZoneVariance,
+    }
+}
 
 /// The GLSZM features, in `NAMES` order.
 pub fn features(roi: &Roi, disc: &Discretised, lattice: &Lattice, s: &TextureSettings) -> Vec<f64> {
     let m = SizeMatrix::new(zones(roi, lattice, s), &disc.gray_levels).summary();
-    vec![
-        m.gln,
-        m.glnn,
-        m.gl_variance,
-        m.high,
-        m.large,
-        m.large_high,
-        m.large_low,
-        m.low,
-        m.sn,
-        m.snn,
-        m.small,
-        m.small_high,
-        m.small_low,
-        m.entropy,
-        m.percentage,
-        m.size_variance,
-    ]
+    Values {
+        GrayLevelNonUniformity: m.gln,
+        GrayLevelNonUniformityNormalized: m.glnn,
+        GrayLevelVariance: m.gl_variance,
+        HighGrayLevelZoneEmphasis: m.high,
+        LargeAreaEmphasis: m.large,
+        LargeAreaHighGrayLevelEmphasis: m.large_high,
+        LargeAreaLowGrayLevelEmphasis: m.large_low,
+        LowGrayLevelZoneEmphasis: m.low,
+        SizeZoneNonUniformity: m.sn,
+        SizeZoneNonUniformityNormalized: m.snn,
+        SmallAreaEmphasis: m.small,
+        SmallAreaHighGrayLevelEmphasis: m.small_high,
+        SmallAreaLowGrayLevelEmphasis: m.small_low,
+        ZoneEntropy: m.entropy,
+        ZonePercentage: m.percentage,
+        ZoneVariance: m.size_variance,
+    }
+    .to_vec()
 }

@@ -8,15 +8,20 @@
 use super::discretise::Discretised;
 use super::roi::Roi;
 use super::texture::{Lattice, TextureSettings};
+use crate::features::value::feature_values;
 
-/// NGTDM feature names, alphabetical (PyRadiomics' order).
-pub const NAMES: [&str; 5] = [
-    "Busyness",
-    "Coarseness",
-    "Complexity",
-    "Contrast",
-    "Strength",
-];
+feature_values! {
+    /// NGTDM feature names, alphabetical (PyRadiomics' order).
+    pub const NAMES;
+    /// One value per NGTDM feature.
+    pub struct Values {
+        Busyness,
+        Coarseness,
+        Complexity,
+        Contrast,
+        Strength,
+    }
+}
 
 /// The NGTDM features, in `NAMES` order.
 pub fn features(roi: &Roi, disc: &Discretised, lattice: &Lattice, s: &TextureSettings) -> Vec<f64> {
@@ -62,15 +67,16 @@ pub fn features(roi: &Roi, disc: &Discretised, lattice: &Lattice, s: &TextureSet
         }
     }
     let div = ngp * (ngp - 1.0);
-    vec![
-        if abs_diff != 0.0 { ps / abs_diff } else { 0.0 },
-        if ps != 0.0 { 1.0 / ps } else { 1e6 },
-        complexity / nvp,
-        if div != 0.0 {
+    Values {
+        Busyness: if abs_diff != 0.0 { ps / abs_diff } else { 0.0 },
+        Coarseness: if ps != 0.0 { 1.0 / ps } else { 1e6 },
+        Complexity: complexity / nvp,
+        Contrast: if div != 0.0 {
             contrast_sum * sum_s / nvp / div
         } else {
             0.0
         },
-        if sum_s != 0.0 { strength / sum_s } else { 0.0 },
-    ]
+        Strength: if sum_s != 0.0 { strength / sum_s } else { 0.0 },
+    }
+    .to_vec()
 }

@@ -11,6 +11,7 @@ use nalgebra::Matrix3;
 use ndarray::Array3;
 
 use super::mesh_table::TRIANGLES;
+use crate::features::value::feature_values;
 
 /// Cube corners as (z, y, x) offsets, in the marching-cubes table's numbering.
 const CORNERS: [[usize; 3]; 8] = [
@@ -352,23 +353,27 @@ pub fn axis_eigenvalues(mask: &Array3<bool>, spacing: [f64; 3]) -> [f64; 3] {
     principal_eigenvalues(mask, [spacing[2], spacing[1], spacing[0]]).1
 }
 
-/// Shape feature names, alphabetical (PyRadiomics' order).
-pub const NAMES: [&str; 14] = [
-    "Elongation",
-    "Flatness",
-    "LeastAxisLength",
-    "MajorAxisLength",
-    "Maximum2DDiameterColumn",
-    "Maximum2DDiameterRow",
-    "Maximum2DDiameterSlice",
-    "Maximum3DDiameter",
-    "MeshVolume",
-    "MinorAxisLength",
-    "Sphericity",
-    "SurfaceArea",
-    "SurfaceVolumeRatio",
-    "VoxelVolume",
-];
+feature_values! {
+    /// Shape feature names, alphabetical (PyRadiomics' order).
+    pub const NAMES;
+    /// One value per shape feature.
+    pub struct Values {
+        Elongation,
+        Flatness,
+        LeastAxisLength,
+        MajorAxisLength,
+        Maximum2DDiameterColumn,
+        Maximum2DDiameterRow,
+        Maximum2DDiameterSlice,
+        Maximum3DDiameter,
+        MeshVolume,
+        MinorAxisLength,
+        Sphericity,
+        SurfaceArea,
+        SurfaceVolumeRatio,
+        VoxelVolume,
+    }
+}
 
 /// The shape features (in `NAMES` order) of a mask cropped to its bounding box, with spacing
 /// (x, y, z).
@@ -386,20 +391,21 @@ pub fn features(mask: &Array3<bool>, spacing: [f64; 3]) -> Vec<f64> {
         }
     };
     let [sz, sy, sx] = spacing_zyx;
-    vec![
-        ratio(ev[1], ev[2]),
-        ratio(ev[0], ev[2]),
-        axis(ev[0]),
-        axis(ev[2]),
-        d[1],
-        d[2],
-        d[0],
-        d[3],
-        volume,
-        axis(ev[1]),
-        (36.0 * std::f64::consts::PI * volume.powi(2)).powf(1.0 / 3.0) / area,
-        area,
-        area / volume,
-        np_ * (sz * sx * sy),
-    ]
+    Values {
+        Elongation: ratio(ev[1], ev[2]),
+        Flatness: ratio(ev[0], ev[2]),
+        LeastAxisLength: axis(ev[0]),
+        MajorAxisLength: axis(ev[2]),
+        Maximum2DDiameterColumn: d[1],
+        Maximum2DDiameterRow: d[2],
+        Maximum2DDiameterSlice: d[0],
+        Maximum3DDiameter: d[3],
+        MeshVolume: volume,
+        MinorAxisLength: axis(ev[1]),
+        Sphericity: (36.0 * std::f64::consts::PI * volume.powi(2)).powf(1.0 / 3.0) / area,
+        SurfaceArea: area,
+        SurfaceVolumeRatio: area / volume,
+        VoxelVolume: np_ * (sz * sx * sy),
+    }
+    .to_vec()
 }

@@ -4,34 +4,40 @@
 use super::matrix::Sparse;
 use super::{Aggregated, Levels, directional_family};
 use crate::features::ibsi::settings::Dimension;
+use crate::features::value::feature_values;
 
-pub const NAMES: [&str; 25] = [
-    "joint_max",
-    "joint_avg",
-    "joint_var",
-    "joint_entr",
-    "diff_avg",
-    "diff_var",
-    "diff_entr",
-    "sum_avg",
-    "sum_var",
-    "sum_entr",
-    "energy",
-    "contrast",
-    "dissimilarity",
-    "inv_diff",
-    "inv_diff_norm",
-    "inv_diff_mom",
-    "inv_diff_mom_norm",
-    "inv_var",
-    "corr",
-    "auto_corr",
-    "clust_tend",
-    "clust_shade",
-    "clust_prom",
-    "info_corr1",
-    "info_corr2",
-];
+feature_values! {
+    /// GLCM feature names (IBSI tags without `cm_` and the aggregation).
+    pub const NAMES;
+    /// One value per GLCM feature.
+    pub struct Values {
+        joint_max,
+        joint_avg,
+        joint_var,
+        joint_entr,
+        diff_avg,
+        diff_var,
+        diff_entr,
+        sum_avg,
+        sum_var,
+        sum_entr,
+        energy,
+        contrast,
+        dissimilarity,
+        inv_diff,
+        inv_diff_norm,
+        inv_diff_mom,
+        inv_diff_mom_norm,
+        inv_var,
+        corr,
+        auto_corr,
+        clust_tend,
+        clust_shade,
+        clust_prom,
+        info_corr1,
+        info_corr2,
+    }
+}
 
 /// The symmetric co-occurrence counts along `o` over slice `z` (or the volume when `None`).
 fn matrix(levels: &Levels, o: [isize; 3], z: Option<usize>, ng: usize) -> Sparse {
@@ -56,7 +62,7 @@ fn entropy(p: impl Iterator<Item = f64>) -> f64 {
 pub fn features(m: &Sparse, ng: usize) -> Vec<f64> {
     let total: f64 = m.cells.values().sum();
     if total == 0.0 {
-        return vec![f64::NAN; NAMES.len()];
+        return Values::nan().to_vec();
     }
     let cells: Vec<(f64, f64, f64)> = m
         .cells
@@ -126,33 +132,34 @@ pub fn features(m: &Sparse, ng: usize) -> Vec<f64> {
         (hxy - hxy1) / hx.max(hy)
     };
     let info2 = (1.0 - (-2.0 * (hxy2 - hxy)).exp()).max(0.0).sqrt();
-    vec![
+    Values {
         joint_max,
-        mu,
+        joint_avg: mu,
         joint_var,
-        hxy,
+        joint_entr: hxy,
         diff_avg,
         diff_var,
-        entropy(diff.iter().copied()),
+        diff_entr: entropy(diff.iter().copied()),
         sum_avg,
         sum_var,
-        entropy(sum.iter().copied()),
-        over(&|_, _, p| p * p),
-        over(&|i, j, p| (i - j).powi(2) * p),
-        over(&|i, j, p| (i - j).abs() * p),
-        over(&|i, j, p| p / (1.0 + (i - j).abs())),
-        over(&|i, j, p| p / (1.0 + (i - j).abs() / ngf)),
-        over(&|i, j, p| p / (1.0 + (i - j).powi(2))),
-        over(&|i, j, p| p / (1.0 + (i - j).powi(2) / (ngf * ngf))),
-        over(&|i, j, p| if i == j { 0.0 } else { p / (i - j).powi(2) }),
+        sum_entr: entropy(sum.iter().copied()),
+        energy: over(&|_, _, p| p * p),
+        contrast: over(&|i, j, p| (i - j).powi(2) * p),
+        dissimilarity: over(&|i, j, p| (i - j).abs() * p),
+        inv_diff: over(&|i, j, p| p / (1.0 + (i - j).abs())),
+        inv_diff_norm: over(&|i, j, p| p / (1.0 + (i - j).abs() / ngf)),
+        inv_diff_mom: over(&|i, j, p| p / (1.0 + (i - j).powi(2))),
+        inv_diff_mom_norm: over(&|i, j, p| p / (1.0 + (i - j).powi(2) / (ngf * ngf))),
+        inv_var: over(&|i, j, p| if i == j { 0.0 } else { p / (i - j).powi(2) }),
         corr,
-        over(&|i, j, p| i * j * p),
-        over(&|i, j, p| (i + j - mu_i - mu_j).powi(2) * p),
-        over(&|i, j, p| (i + j - mu_i - mu_j).powi(3) * p),
-        over(&|i, j, p| (i + j - mu_i - mu_j).powi(4) * p),
-        info1,
-        info2,
-    ]
+        auto_corr: over(&|i, j, p| i * j * p),
+        clust_tend: over(&|i, j, p| (i + j - mu_i - mu_j).powi(2) * p),
+        clust_shade: over(&|i, j, p| (i + j - mu_i - mu_j).powi(3) * p),
+        clust_prom: over(&|i, j, p| (i + j - mu_i - mu_j).powi(4) * p),
+        info_corr1: info1,
+        info_corr2: info2,
+    }
+    .to_vec()
 }
 
 /// GLCM features per aggregation, as (suffix, values in `NAMES` order).

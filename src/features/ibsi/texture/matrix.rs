@@ -2,7 +2,7 @@
 //! built from, and the sixteen features GLRLM, GLSZM, GLDZM and NGLDM share (IBSI 1 defines
 //! them alike: small/large j emphasis, low/high grey-level emphasis and their four products,
 //! grey-level and j non-uniformity with their normalised forms, percentage, grey-level and j
-//! variance, entropy; NGLDM adds energy).
+//! variance, entropy; NGLDM adds energy), as the named fields of [`RunLike`].
 
 use std::collections::BTreeMap;
 
@@ -49,12 +49,72 @@ impl Sparse {
     }
 }
 
-/// The sixteen shared features (seventeen with `energy`), in IBSI's order.
-pub fn run_like_features(m: &Sparse, energy: bool) -> Vec<f64> {
+/// The seventeen shared features, by what they weigh: j is the run length, zone size, distance
+/// or dependence count, i the grey level. Each family names them its own way (GLRLM's `sre` is
+/// `small_j`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RunLike {
+    pub small_j: f64,
+    pub large_j: f64,
+    pub low_i: f64,
+    pub high_i: f64,
+    pub small_j_low_i: f64,
+    pub small_j_high_i: f64,
+    pub large_j_low_i: f64,
+    pub large_j_high_i: f64,
+    pub i_nonuniformity: f64,
+    pub i_nonuniformity_norm: f64,
+    pub j_nonuniformity: f64,
+    pub j_nonuniformity_norm: f64,
+    pub percentage: f64,
+    pub i_variance: f64,
+    pub j_variance: f64,
+    pub entropy: f64,
+    pub energy: f64,
+}
+
+/// The shared features of a matrix (every one NaN for an empty matrix).
+pub fn run_like(m: &Sparse) -> RunLike {
     let n_s: f64 = m.cells.values().sum();
-    let mut out = vec![0.0; if energy { 17 } else { 16 }];
+    let mut r = RunLike {
+        small_j: 0.0,
+        large_j: 0.0,
+        low_i: 0.0,
+        high_i: 0.0,
+        small_j_low_i: 0.0,
+        small_j_high_i: 0.0,
+        large_j_low_i: 0.0,
+        large_j_high_i: 0.0,
+        i_nonuniformity: 0.0,
+        i_nonuniformity_norm: 0.0,
+        j_nonuniformity: 0.0,
+        j_nonuniformity_norm: 0.0,
+        percentage: 0.0,
+        i_variance: 0.0,
+        j_variance: 0.0,
+        entropy: 0.0,
+        energy: 0.0,
+    };
     if n_s == 0.0 {
-        return vec![f64::NAN; out.len()];
+        return RunLike {
+            small_j: f64::NAN,
+            large_j: f64::NAN,
+            low_i: f64::NAN,
+            high_i: f64::NAN,
+            small_j_low_i: f64::NAN,
+            small_j_high_i: f64::NAN,
+            large_j_low_i: f64::NAN,
+            large_j_high_i: f64::NAN,
+            i_nonuniformity: f64::NAN,
+            i_nonuniformity_norm: f64::NAN,
+            j_nonuniformity: f64::NAN,
+            j_nonuniformity_norm: f64::NAN,
+            percentage: f64::NAN,
+            i_variance: f64::NAN,
+            j_variance: f64::NAN,
+            entropy: f64::NAN,
+            energy: f64::NAN,
+        };
     }
     let mut rows: BTreeMap<u32, f64> = BTreeMap::new();
     let mut cols: BTreeMap<u32, f64> = BTreeMap::new();
@@ -63,18 +123,16 @@ pub fn run_like_features(m: &Sparse, energy: bool) -> Vec<f64> {
         let p = c / n_s;
         let (fi, fj) = (i as f64, j as f64);
         let (i2, j2) = (fi * fi, fj * fj);
-        out[0] += p / j2;
-        out[1] += p * j2;
-        out[2] += p / i2;
-        out[3] += p * i2;
-        out[4] += p / (i2 * j2);
-        out[5] += p * i2 / j2;
-        out[6] += p * j2 / i2;
-        out[7] += p * i2 * j2;
-        out[15] -= p * p.log2();
-        if energy {
-            out[16] += p * p;
-        }
+        r.small_j += p / j2;
+        r.large_j += p * j2;
+        r.low_i += p / i2;
+        r.high_i += p * i2;
+        r.small_j_low_i += p / (i2 * j2);
+        r.small_j_high_i += p * i2 / j2;
+        r.large_j_low_i += p * j2 / i2;
+        r.large_j_high_i += p * i2 * j2;
+        r.entropy -= p * p.log2();
+        r.energy += p * p;
         *rows.entry(i).or_insert(0.0) += c;
         *cols.entry(j).or_insert(0.0) += c;
         mu_i += fi * p;
@@ -82,15 +140,15 @@ pub fn run_like_features(m: &Sparse, energy: bool) -> Vec<f64> {
     }
     let glnu: f64 = rows.values().map(|r| r * r).sum();
     let jnu: f64 = cols.values().map(|c| c * c).sum();
-    out[8] = glnu / n_s;
-    out[9] = glnu / (n_s * n_s);
-    out[10] = jnu / n_s;
-    out[11] = jnu / (n_s * n_s);
-    out[12] = n_s / m.voxels;
+    r.i_nonuniformity = glnu / n_s;
+    r.i_nonuniformity_norm = glnu / (n_s * n_s);
+    r.j_nonuniformity = jnu / n_s;
+    r.j_nonuniformity_norm = jnu / (n_s * n_s);
+    r.percentage = n_s / m.voxels;
     for (&(i, j), &c) in &m.cells {
         let p = c / n_s;
-        out[13] += (i as f64 - mu_i).powi(2) * p;
-        out[14] += (j as f64 - mu_j).powi(2) * p;
+        r.i_variance += (i as f64 - mu_i).powi(2) * p;
+        r.j_variance += (j as f64 - mu_j).powi(2) * p;
     }
-    out
+    r
 }

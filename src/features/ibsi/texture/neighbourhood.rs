@@ -6,37 +6,48 @@
 //! neighbours|. NGLDM (coarseness 0): a voxel's dependence is 1 plus its neighbours of equal
 //! grey level.
 
-use super::matrix::{Sparse, run_like_features};
+use super::matrix::{Sparse, run_like};
 use super::{Aggregated, Levels, slice_family};
 use crate::features::ibsi::settings::Dimension;
+use crate::features::value::feature_values;
 
-pub const NGTDM_NAMES: [&str; 5] = [
-    "coarseness",
-    "contrast",
-    "busyness",
-    "complexity",
-    "strength",
-];
+feature_values! {
+    /// NGTDM feature names (IBSI tags without `ngt_` and the aggregation).
+    pub const NGTDM_NAMES;
+    /// One value per NGTDM feature.
+    pub struct NgtdmValues {
+        coarseness,
+        contrast,
+        busyness,
+        complexity,
+        strength,
+    }
+}
 
-pub const NGLDM_NAMES: [&str; 17] = [
-    "lde",
-    "hde",
-    "lgce",
-    "hgce",
-    "ldlge",
-    "ldhge",
-    "hdlge",
-    "hdhge",
-    "glnu",
-    "glnu_norm",
-    "dcnu",
-    "dcnu_norm",
-    "dc_perc",
-    "gl_var",
-    "dc_var",
-    "dc_entr",
-    "dc_energy",
-];
+feature_values! {
+    /// NGLDM feature names (IBSI tags without `ngl_` and the aggregation).
+    pub const NGLDM_NAMES;
+    /// One value per NGLDM feature.
+    pub struct NgldmValues {
+        lde,
+        hde,
+        lgce,
+        hgce,
+        ldlge,
+        ldhge,
+        hdlge,
+        hdhge,
+        glnu,
+        glnu_norm,
+        dcnu,
+        dcnu_norm,
+        dc_perc,
+        gl_var,
+        dc_var,
+        dc_entr,
+        dc_energy,
+    }
+}
 
 fn offsets(plane: bool) -> Vec<[isize; 3]> {
     let mut out = Vec::new();
@@ -95,7 +106,7 @@ fn ngtdm_features(m: &Sparse) -> Vec<f64> {
     }
     let n: f64 = rows.iter().map(|r| r.1).sum();
     if n == 0.0 {
-        return vec![f64::NAN; 5];
+        return NgtdmValues::nan().to_vec();
     }
     let rows: Vec<(f64, f64, f64)> = rows
         .into_iter()
@@ -126,7 +137,14 @@ fn ngtdm_features(m: &Sparse) -> Vec<f64> {
     } else {
         strength_num / s_total
     };
-    vec![coarseness, contrast, busyness, complexity / n, strength]
+    NgtdmValues {
+        coarseness,
+        contrast,
+        busyness,
+        complexity: complexity / n,
+        strength,
+    }
+    .to_vec()
 }
 
 /// NGTDM and NGLDM features per dimensionality, as (suffix, values).
@@ -153,7 +171,32 @@ pub fn families(levels: &Levels, dims: &[Dimension]) -> (Aggregated, Aggregated)
         dims,
         || per_slice.iter().map(|p| p.1.clone()).collect(),
         || volume.as_ref().map(|v| v.1.clone()).unwrap_or_default(),
-        |m| run_like_features(m, true),
+        ngldm_features,
     );
     (ngtdm, ngldm)
+}
+
+/// The NGLDM features of one matrix, in `NGLDM_NAMES` order.
+fn ngldm_features(m: &Sparse) -> Vec<f64> {
+    let r = run_like(m);
+    NgldmValues {
+        lde: r.small_j,
+        hde: r.large_j,
+        lgce: r.low_i,
+        hgce: r.high_i,
+        ldlge: r.small_j_low_i,
+        ldhge: r.small_j_high_i,
+        hdlge: r.large_j_low_i,
+        hdhge: r.large_j_high_i,
+        glnu: r.i_nonuniformity,
+        glnu_norm: r.i_nonuniformity_norm,
+        dcnu: r.j_nonuniformity,
+        dcnu_norm: r.j_nonuniformity_norm,
+        dc_perc: r.percentage,
+        gl_var: r.i_variance,
+        dc_var: r.j_variance,
+        dc_entr: r.entropy,
+        dc_energy: r.energy,
+    }
+    .to_vec()
 }

@@ -8,47 +8,58 @@ use std::collections::VecDeque;
 
 use ndarray::Array3;
 
-use super::matrix::{Sparse, run_like_features};
+use super::matrix::{Sparse, run_like};
 use super::{Aggregated, Levels, slice_family, slice_range};
 use crate::features::ibsi::settings::Dimension;
+use crate::features::value::feature_values;
 
-pub const SZM_NAMES: [&str; 16] = [
-    "sze",
-    "lze",
-    "lgze",
-    "hgze",
-    "szlge",
-    "szhge",
-    "lzlge",
-    "lzhge",
-    "glnu",
-    "glnu_norm",
-    "zsnu",
-    "zsnu_norm",
-    "z_perc",
-    "gl_var",
-    "zs_var",
-    "zs_entr",
-];
+feature_values! {
+    /// GLSZM feature names (IBSI tags without `szm_` and the aggregation).
+    pub const SZM_NAMES;
+    /// One value per GLSZM feature.
+    pub struct SzmValues {
+        sze,
+        lze,
+        lgze,
+        hgze,
+        szlge,
+        szhge,
+        lzlge,
+        lzhge,
+        glnu,
+        glnu_norm,
+        zsnu,
+        zsnu_norm,
+        z_perc,
+        gl_var,
+        zs_var,
+        zs_entr,
+    }
+}
 
-pub const DZM_NAMES: [&str; 16] = [
-    "sde",
-    "lde",
-    "lgze",
-    "hgze",
-    "sdlge",
-    "sdhge",
-    "ldlge",
-    "ldhge",
-    "glnu",
-    "glnu_norm",
-    "zdnu",
-    "zdnu_norm",
-    "z_perc",
-    "gl_var",
-    "zd_var",
-    "zd_entr",
-];
+feature_values! {
+    /// GLDZM feature names (IBSI tags without `dzm_` and the aggregation).
+    pub const DZM_NAMES;
+    /// One value per GLDZM feature.
+    pub struct DzmValues {
+        sde,
+        lde,
+        lgze,
+        hgze,
+        sdlge,
+        sdhge,
+        ldlge,
+        ldhge,
+        glnu,
+        glnu_norm,
+        zdnu,
+        zdnu_norm,
+        z_perc,
+        gl_var,
+        zd_var,
+        zd_entr,
+    }
+}
 
 /// Neighbour offsets: all 26 (3-D) or the 8 in-plane ones.
 fn neighbours(plane: bool, faces_only: bool) -> Vec<[isize; 3]> {
@@ -175,18 +186,65 @@ pub fn families(
     } else {
         None
     };
-    let features = |m: &Sparse| run_like_features(m, false);
     let szm = slice_family(
         dims,
         || per_slice.iter().map(|p| p.0.clone()).collect(),
         || volume.as_ref().map(|v| v.0.clone()).unwrap_or_default(),
-        features,
+        szm_features,
     );
     let dzm = slice_family(
         dims,
         || per_slice.iter().map(|p| p.1.clone()).collect(),
         || volume.as_ref().map(|v| v.1.clone()).unwrap_or_default(),
-        features,
+        dzm_features,
     );
     (szm, dzm)
+}
+
+/// The GLSZM features of one matrix, in `SZM_NAMES` order.
+fn szm_features(m: &Sparse) -> Vec<f64> {
+    let r = run_like(m);
+    SzmValues {
+        sze: r.small_j,
+        lze: r.large_j,
+        lgze: r.low_i,
+        hgze: r.high_i,
+        szlge: r.small_j_low_i,
+        szhge: r.small_j_high_i,
+        lzlge: r.large_j_low_i,
+        lzhge: r.large_j_high_i,
+        glnu: r.i_nonuniformity,
+        glnu_norm: r.i_nonuniformity_norm,
+        zsnu: r.j_nonuniformity,
+        zsnu_norm: r.j_nonuniformity_norm,
+        z_perc: r.percentage,
+        gl_var: r.i_variance,
+        zs_var: r.j_variance,
+        zs_entr: r.entropy,
+    }
+    .to_vec()
+}
+
+/// The GLDZM features of one matrix, in `DZM_NAMES` order.
+fn dzm_features(m: &Sparse) -> Vec<f64> {
+    let r = run_like(m);
+    DzmValues {
+        sde: r.small_j,
+        lde: r.large_j,
+        lgze: r.low_i,
+        hgze: r.high_i,
+        sdlge: r.small_j_low_i,
+        sdhge: r.small_j_high_i,
+        ldlge: r.large_j_low_i,
+        ldhge: r.large_j_high_i,
+        glnu: r.i_nonuniformity,
+        glnu_norm: r.i_nonuniformity_norm,
+        zdnu: r.j_nonuniformity,
+        zdnu_norm: r.j_nonuniformity_norm,
+        z_perc: r.percentage,
+        gl_var: r.i_variance,
+        zd_var: r.j_variance,
+        zd_entr: r.entropy,
+    }
+    .to_vec()
 }
