@@ -81,12 +81,12 @@ pub fn all_tags(dims: &[Dimension]) -> Vec<String> {
         .map(|t| t.to_string())
         .collect();
     let texture: [(&str, &[&str], bool); 6] = [
-        ("cm_", &texture::glcm::NAMES, true),
-        ("rlm_", &texture::glrlm::NAMES, true),
-        ("szm_", &texture::zones::SZM_NAMES, false),
-        ("dzm_", &texture::zones::DZM_NAMES, false),
-        ("ngt_", &texture::neighbourhood::NGTDM_NAMES, false),
-        ("ngl_", &texture::neighbourhood::NGLDM_NAMES, false),
+        ("cm_", texture::glcm::NAMES, true),
+        ("rlm_", texture::glrlm::NAMES, true),
+        ("szm_", texture::zones::SZM_NAMES, false),
+        ("dzm_", texture::zones::DZM_NAMES, false),
+        ("ngt_", texture::neighbourhood::NGTDM_NAMES, false),
+        ("ngl_", texture::neighbourhood::NGLDM_NAMES, false),
     ];
     for (prefix, names, directional) in texture {
         for suffix in suffixes(directional, dims) {
@@ -206,20 +206,20 @@ pub fn compute(
         values.extend(names.iter().map(|n| n.to_string()).zip(v));
     };
     if wants("morphology") {
-        push(&morphology::TAGS, morphology::features(&roi));
+        push(morphology::TAGS, morphology::features(&roi));
     }
     if wants("local_intensity") {
-        push(&intensity::LOCAL_TAGS, intensity::local_peaks(&region));
+        push(intensity::LOCAL_TAGS, intensity::local_peaks(&region));
     }
     if wants("intensity_statistics") {
         push(
-            &intensity::STAT_TAGS,
+            intensity::STAT_TAGS,
             intensity::statistics(&roi.image, &roi.intensity),
         );
     }
     if wants("intensity_volume_histogram") {
         let axis = ivh_axis(&roi, s).map_err(PrepareError::Image)?;
-        push(&intensity::IVH_TAGS, intensity::volume_histogram(&axis));
+        push(intensity::IVH_TAGS, intensity::volume_histogram(&axis));
     }
     let texture_families = ["glcm", "glrlm", "glszm", "gldzm", "ngtdm", "ngldm"];
     if wants("intensity_histogram") || texture_families.iter().any(|f| wants(f)) {
@@ -228,7 +228,7 @@ pub fn compute(
             .map_err(PrepareError::Image)?;
         if wants("intensity_histogram") {
             push(
-                &intensity::HIST_TAGS,
+                intensity::HIST_TAGS,
                 intensity::histogram(&levels.levels, &roi.intensity, levels.count),
             );
         }
@@ -243,24 +243,24 @@ pub fn compute(
         };
         if wants("glcm") {
             let g = texture::glcm::family(&lattice, levels.count, dims);
-            texture("cm_", &texture::glcm::NAMES, g);
+            texture("cm_", texture::glcm::NAMES, g);
         }
         if wants("glrlm") {
             texture(
                 "rlm_",
-                &texture::glrlm::NAMES,
+                texture::glrlm::NAMES,
                 texture::glrlm::family(&lattice, dims),
             );
         }
         if wants("glszm") || wants("gldzm") {
             let (szm, dzm) = texture::zones::families(&lattice, &roi.morph, dims);
-            texture("szm_", &texture::zones::SZM_NAMES, szm);
-            texture("dzm_", &texture::zones::DZM_NAMES, dzm);
+            texture("szm_", texture::zones::SZM_NAMES, szm);
+            texture("dzm_", texture::zones::DZM_NAMES, dzm);
         }
         if wants("ngtdm") || wants("ngldm") {
             let (ngt, ngl) = texture::neighbourhood::families(&lattice, dims);
-            texture("ngt_", &texture::neighbourhood::NGTDM_NAMES, ngt);
-            texture("ngl_", &texture::neighbourhood::NGLDM_NAMES, ngl);
+            texture("ngt_", texture::neighbourhood::NGTDM_NAMES, ngt);
+            texture("ngl_", texture::neighbourhood::NGLDM_NAMES, ngl);
         }
     }
     // Output in the canonical order, only what was asked, every tag present (NaN where a

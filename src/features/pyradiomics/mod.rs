@@ -75,13 +75,13 @@ impl FeatureClass {
     /// The feature names of the class, in output order (each module owns its list).
     pub fn feature_names(self) -> &'static [&'static str] {
         match self {
-            FeatureClass::Shape => &shape::NAMES,
-            FeatureClass::FirstOrder => &firstorder::NAMES,
-            FeatureClass::Glcm => &glcm::NAMES,
-            FeatureClass::Glrlm => &glrlm::NAMES,
-            FeatureClass::Glszm => &glszm::NAMES,
-            FeatureClass::Gldm => &gldm::NAMES,
-            FeatureClass::Ngtdm => &ngtdm::NAMES,
+            FeatureClass::Shape => shape::NAMES,
+            FeatureClass::FirstOrder => firstorder::NAMES,
+            FeatureClass::Glcm => glcm::NAMES,
+            FeatureClass::Glrlm => glrlm::NAMES,
+            FeatureClass::Glszm => glszm::NAMES,
+            FeatureClass::Gldm => gldm::NAMES,
+            FeatureClass::Ngtdm => ngtdm::NAMES,
         }
     }
 
