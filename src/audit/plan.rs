@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use rand::RngExt;
 
-use crate::audit::protocol::{DesignKind, Loaded, baseline_chain};
+use crate::audit::protocol::{DesignKind, Loaded};
 use crate::error::{Error, Result};
 use crate::perturb::{Chain, random};
 use crate::yaml::resolve;
@@ -60,23 +60,8 @@ impl Plan {
     /// Builds the plan of a loaded protocol (reads the cases CSV).
     pub fn new(loaded: &Loaded) -> Result<Plan> {
         let p = &loaded.protocol;
-        let kv = &loaded.kv_table;
-        let baseline = Chain::parse_with(&baseline_chain(p)?, kv)?;
-        let levels = p
-            .perturbations
-            .iter()
-            .map(|a| {
-                a.levels
-                    .iter()
-                    .map(|l| {
-                        Ok((
-                            l.split_whitespace().collect::<Vec<_>>().join(" "),
-                            Chain::parse_with(l, kv)?,
-                        ))
-                    })
-                    .collect::<Result<Vec<_>>>()
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let baseline = loaded.baseline.clone();
+        let levels = loaded.levels.clone();
         let cases = match (&p.cases.csv, &p.cases.synthetic_vertebra) {
             (Some(csv), _) => read_case_table(
                 &resolve(&loaded.path, csv),

@@ -255,6 +255,10 @@ pub struct Loaded {
     pub kv_table: Vec<KvFactors>,
     /// The phantom definition of a synthetic cohort.
     pub phantom: Option<VertebraSpec>,
+    /// The baseline chain, parsed.
+    pub baseline: Chain,
+    /// Every axis' levels as (label, parsed chain), in protocol order.
+    pub levels: AxisLevels,
 }
 
 /// Column names of features.csv that an axis may not take.
@@ -268,7 +272,31 @@ pub fn load(path: &Path) -> Result<Loaded> {
     validate(path, protocol, text)
 }
 
+/// Checks the protocol section by section into its resolved form: the kV table in force, the
+/// phantom definition, the feature set and every perturbation chain parsed once. Each check
+/// names the offending key.
 fn validate(path: &Path, p: Protocol, text: String) -> Result<Loaded> {
+    let kv_table = check_settings(path, &p)?;
+    let phantom = check_cases(path, &p)?;
+    let features = check_features(path, &p)?;
+    let (baseline, levels) = check_axes(path, &p, &kv_table)?;
+    check_design(path, &p)?;
+    check_acceptance(path, &p, &features)?;
+    check_harmonization(path, &p)?;
+    Ok(Loaded {
+        protocol: p,
+        path: path.to_path_buf(),
+        text,
+        features,
+        kv_table,
+        phantom,
+        baseline,
+        levels,
+    })
+}
+
+/// The kV table in force, and the crop margin.
+fn check_settings(path: &Path, p: &Protocol) -> Result<Vec<KvFactors>> {
     let kv_table = p
         .kv_table
         .clone()
@@ -291,7 +319,12 @@ fn validate(path: &Path, p: Protocol, text: String) -> Result<Loaded> {
             format!("must be >= 0, got {}", p.crop_margin_mm),
         ));
     }
-    // Cases.
+    Ok(kv_table)
+}
+
+/// The cases: a CSV that exists, or a synthetic cohort whose phantom definition is valid at
+/// every vBMD (returned).
+fn check_cases(path: &Path, p: &Protocol) -> Result<Option<VertebraSpec>> {
     let mut phantom = None;
     match (&p.cases.csv, &p.cases.synthetic_vertebra) {
         (Some(csv), None) => {
@@ -351,7 +384,11 @@ fn validate(path: &Path, p: Protocol, text: String) -> Result<Loaded> {
             ));
         }
     }
-    // Features.
+    Ok(phantom)
+}
+
+/// The feature set, in the convention asked.
+fn check_features(path: &Path, p: &Protocol) -> Result<FeatureSet> {
     let asked = p.features.convention;
     let features = match (&p.features.params, &p.features.params_file) {
         (Some(_), Some(_)) => {
@@ -370,12 +407,20 @@ fn validate(path: &Path, p: Protocol, text: String) -> Result<Loaded> {
     features
         .validate()
         .map_err(|e| error_at(path, "features.params", e))?;
-    // Axes and levels.
+    Ok(features)
+}
+
+/// Every axis' levels as (label, parsed chain), in protocol order.
+pub type AxisLevels = Vec<Vec<(String, Chain)>>;
+
+/// The axes (names, levels), with the baseline and every level parsed into its chain.
+fn check_axes(path: &Path, p: &Protocol, kv_table: &[KvFactors]) -> Result<(Chain, AxisLevels)> {
     if p.perturbations.is_empty() {
         return Err(error_at(path, "perturbations", "needs at least one axis"));
     }
-    let baseline = baseline_chain(&p)?;
-    Chain::parse_with(&baseline, &kv_table).map_err(|e| error_at(path, "baseline", e))?;
+    let baseline = Chain::parse_with(&baseline_chain(p)?, kv_table)
+        .map_err(|e| error_at(path, "baseline", e))?;
+    let mut levels = Vec::with_capacity(p.perturbations.len());
     for (a, axis) in p.perturbations.iter().enumerate() {
         let ok = !axis.axis.is_empty()
             && axis
@@ -413,9 +458,10 @@ fn validate(path: &Path, p: Protocol, text: String) -> Result<Loaded> {
                 "the axis has no levels",
             ));
         }
+        let mut parsed = Vec::with_capacity(axis.levels.len());
         for (l, level) in axis.levels.iter().enumerate() {
             let key = format!("perturbations[{a}].levels[{l}]");
-            let chain = Chain::parse_with(level, &kv_table).map_err(|e| error_at(path, &key, e))?;
+            let chain = Chain::parse_with(level, kv_table).map_err(|e| error_at(path, &key, e))?;
             if chain.elements.is_empty() {
                 return Err(error_at(path, &key, "an empty level"));
             }
@@ -426,8 +472,17 @@ fn validate(path: &Path, p: Protocol, text: String) -> Result<Loaded> {
                     format!("level `{level}` appears twice"),
                 ));
             }
+            // The label: the level as written, whitespace runs folded.
+            let label = level.split_whitespace().collect::<Vec<_>>().join(" ");
+            parsed.push((label, chain));
         }
+        levels.push(parsed);
     }
+    Ok((baseline, levels))
+}
+
+/// The design: draws only for the combined design, and 2 to 1000 of them there.
+fn check_design(path: &Path, p: &Protocol) -> Result<()> {
     match p.design.kind {
         DesignKind::PerAxis if p.design.draws.is_some() => {
             return Err(error_at(
@@ -445,7 +500,12 @@ fn validate(path: &Path, p: Protocol, text: String) -> Result<Loaded> {
         }
         _ => {}
     }
-    // Acceptance.
+    Ok(())
+}
+
+/// The acceptance rule: a threshold up to 1, a fraction in [0, 1], required features that are
+/// computed.
+fn check_acceptance(path: &Path, p: &Protocol, features: &FeatureSet) -> Result<()> {
     let acc = &p.stability.acceptance;
     if !acc.threshold.is_finite() || acc.threshold > 1.0 {
         return Err(error_at(
@@ -471,7 +531,11 @@ fn validate(path: &Path, p: Protocol, text: String) -> Result<Loaded> {
             ));
         }
     }
-    // Harmonization.
+    Ok(())
+}
+
+/// Harmonization: an axis of the protocol, the per-axis design, covariates the cases have.
+fn check_harmonization(path: &Path, p: &Protocol) -> Result<()> {
     if let Some(h) = &p.harmonization {
         if !p.perturbations.iter().any(|a| a.axis == h.axis) {
             return Err(error_at(
@@ -497,14 +561,7 @@ fn validate(path: &Path, p: Protocol, text: String) -> Result<Loaded> {
             }
         }
     }
-    Ok(Loaded {
-        protocol: p,
-        path: path.to_path_buf(),
-        text,
-        features,
-        kv_table,
-        phantom,
-    })
+    Ok(())
 }
 
 /// The baseline chain text: the protocol's, or the synthetic cohort's scanner and kV.

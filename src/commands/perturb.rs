@@ -12,7 +12,7 @@ use crate::volume::io::{self, ReadOptions, WriteOptions};
 /// what an audit's perturbations do). Random draws come from the seed, the case id and
 /// the chain, never from the thread count.
 #[derive(Debug, Clone, clap::Args)]
-#[command(after_help = crate::perturb::spec::HELP)]
+#[command(after_help = crate::perturb::spec::help())]
 pub struct Args {
     /// The image (file, DICOM folder or builtin:NAME).
     #[arg(long)]
