@@ -24,7 +24,7 @@ pub enum Format {
 
 /// One case of a batch.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Case {
+pub struct CaseFiles {
     pub id: String,
     pub image: PathBuf,
     pub mask: PathBuf,
@@ -66,7 +66,7 @@ pub fn render_case(values: &[FeatureValue], format: Format) -> String {
 
 /// Reads a cases CSV (`case,image,mask[,label]`). Relative paths are taken from the CSV's
 /// folder. Errors name the row and column.
-pub fn read_cases(path: &Path) -> Result<Vec<Case>> {
+pub fn read_cases(path: &Path) -> Result<Vec<CaseFiles>> {
     let (mut reader, headers) = crate::table::open_csv(path, false)?;
     let col = |name: &str| headers.iter().position(|h| h == name);
     let (Some(ci), Some(ii), Some(mi)) = (col("case"), col("image"), col("mask")) else {
@@ -121,7 +121,7 @@ pub fn read_cases(path: &Path) -> Result<Vec<Case>> {
                 )
             })?),
         };
-        cases.push(Case {
+        cases.push(CaseFiles {
             id,
             image: resolve(&field(ii, "image")?),
             mask: resolve(&field(mi, "mask")?),
@@ -156,7 +156,7 @@ pub fn errors_path(out: &Path) -> PathBuf {
 /// Runs every case (in parallel, with a progress bar on a terminal) and writes the long
 /// table to `out` and failures to the errors file.
 pub fn run_batch(
-    cases: &[Case],
+    cases: &[CaseFiles],
     features: &FeatureSet,
     read: &ReadOptions,
     out: &Path,

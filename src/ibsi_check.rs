@@ -374,7 +374,7 @@ impl CheckResults {
 }
 
 /// The outcome: the results and a printable summary.
-pub struct Outcome {
+pub struct IbsiChecked {
     pub results: CheckResults,
     pub summary: String,
 }
@@ -408,7 +408,7 @@ fn summary_table(results: &[ConfigResult]) -> String {
 
 /// Runs the asked data sets, writes `ibsi_check.csv`, `ibsi_check.json` and `report.html`
 /// into `out` (the report is the command's), and returns the results and the summary.
-pub fn run(args: &CheckArgs) -> Result<Outcome> {
+pub fn run(args: &CheckArgs) -> Result<IbsiChecked> {
     let configs: Vec<&str> = if args.config == "all" {
         CONFIGS.to_vec()
     } else {
@@ -500,7 +500,7 @@ pub fn run(args: &CheckArgs) -> Result<Outcome> {
         pyradiomics_convention: pyradiomics,
     };
     crate::output::write_json(&args.out.join("ibsi_check.json"), &results)?;
-    Ok(Outcome { results, summary })
+    Ok(IbsiChecked { results, summary })
 }
 
 #[cfg(test)]

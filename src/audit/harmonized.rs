@@ -5,8 +5,9 @@
 //! (e.g. vBMD) are preserved. Then the same stability metrics as before, and Kruskal-Wallis
 //! batch-effect tests (Benjamini-Hochberg q over features) before and after.
 
+use super::plan::{Job, Plan};
 use super::stability::{self, Row};
-use crate::audit::protocol::Acceptance;
+use crate::audit::protocol::{Acceptance, Harmonization};
 use crate::stats::batch_tests::{benjamini_hochberg, kruskal_wallis};
 use crate::stats::combat::{self, CombatData, CombatOptions, Covariate, FeatureHandling};
 
@@ -32,6 +33,93 @@ pub struct Input<'a> {
     pub batches: &'a [String],
     pub covariates: &'a [(String, Vec<f64>)],
     pub eb: bool,
+}
+
+/// What the audit hands over for ComBat across one axis: the plan, every case's jobs, the
+/// complete cases, the features, `values[complete case][job][feature]`, and each axis' jobs.
+pub struct AxisInput<'a> {
+    pub plan: &'a Plan,
+    pub jobs: &'a [Vec<Job>],
+    pub complete: &'a [usize],
+    pub features: &'a [String],
+    pub values: &'a [Vec<Vec<f64>>],
+    pub axis_jobs: &'a [(String, Vec<usize>)],
+}
+
+/// ComBat across the protocol's harmonization axis: the baseline and that axis' levels of
+/// every complete case, batch = level (the baseline the reference batch), with the case
+/// covariates. `None` (with a note saying why) when ComBat is not possible.
+pub fn across_axis(
+    h: &Harmonization,
+    a: &AxisInput,
+    rule: &Acceptance,
+    notes: &mut Vec<String>,
+) -> Option<Vec<HarmonizedRow>> {
+    let (_, idx) = a
+        .axis_jobs
+        .iter()
+        .find(|(a, _)| *a == h.axis)
+        .cloned()
+        .unwrap_or_default();
+    let mut batches = vec!["baseline".to_string()];
+    batches.extend(idx.iter().map(|&j| {
+        a.jobs[a.complete[0]][j]
+            .levels
+            .iter()
+            .find(|l| !l.is_empty())
+            .cloned()
+            .unwrap_or_default()
+    }));
+    let raters: Vec<Vec<Vec<f64>>> = a
+        .values
+        .iter()
+        .map(|case| {
+            std::iter::once(0)
+                .chain(idx.iter().copied())
+                .map(|j| case[j].clone())
+                .collect()
+        })
+        .collect();
+    let case_ids: Vec<String> = a
+        .complete
+        .iter()
+        .map(|&c| a.plan.cases[c].id.clone())
+        .collect();
+    let covariates: Vec<(String, Vec<f64>)> = h
+        .covariates
+        .iter()
+        .map(|name| {
+            (
+                name.clone(),
+                a.complete
+                    .iter()
+                    .map(|&c| {
+                        a.plan.cases[c]
+                            .covariates
+                            .get(name)
+                            .copied()
+                            .unwrap_or(f64::NAN)
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    let input = Input {
+        axis: &h.axis,
+        features: a.features,
+        cases: &case_ids,
+        values: &raters,
+        batches: &batches,
+        covariates: &covariates,
+        eb: h.eb,
+    };
+    match harmonize(&input, rule, notes) {
+        Ok(rows) => Some(rows),
+        Err(e) => {
+            notes.push(format!("ComBat across {} was not possible: {e}", h.axis));
+            None
+        }
+    }
 }
 
 /// Kruskal-Wallis (H, p) across raters, per feature.

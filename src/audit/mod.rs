@@ -19,8 +19,6 @@ pub mod verdict;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use rayon::prelude::*;
-
 use crate::error::{Error, Result};
 use crate::output::write_json;
 use execute::{Executed, Failure};
@@ -184,97 +182,20 @@ fn finish(
         .collect();
     let rule = &loaded.protocol.stability.acceptance;
     let axis_jobs = plan.axis_jobs();
-    let stability_rows: Vec<stability::Row> = pool.install(|| {
-        (0..features.len())
-            .into_par_iter()
-            .map(|f| {
-                axis_jobs
-                    .iter()
-                    .map(|(axis, idx)| {
-                        let ratings: Vec<Vec<f64>> = values
-                            .iter()
-                            .map(|case| {
-                                std::iter::once(0)
-                                    .chain(idx.iter().copied())
-                                    .map(|j| case[j][f])
-                                    .collect()
-                            })
-                            .collect();
-                        stability::assess(&features[f], axis, &ratings, rule)
-                    })
-                    .collect::<Vec<_>>()
-            })
-            .collect::<Vec<_>>()
-            .into_iter()
-            .flatten()
-            .collect()
-    });
+    let stability_rows =
+        pool.install(|| stability::assess_all(&features, &values, &axis_jobs, rule));
     let mut notes = Vec::new();
-    let harmonized_rows = match &loaded.protocol.harmonization {
-        Some(h) => {
-            let (_, idx) = axis_jobs
-                .iter()
-                .find(|(a, _)| *a == h.axis)
-                .cloned()
-                .unwrap_or_default();
-            let mut batches = vec!["baseline".to_string()];
-            batches.extend(idx.iter().map(|&j| {
-                jobs[complete[0]][j]
-                    .levels
-                    .iter()
-                    .find(|l| !l.is_empty())
-                    .cloned()
-                    .unwrap_or_default()
-            }));
-            let raters: Vec<Vec<Vec<f64>>> = values
-                .iter()
-                .map(|case| {
-                    std::iter::once(0)
-                        .chain(idx.iter().copied())
-                        .map(|j| case[j].clone())
-                        .collect()
-                })
-                .collect();
-            let case_ids: Vec<String> =
-                complete.iter().map(|&c| plan.cases[c].id.clone()).collect();
-            let covariates: Vec<(String, Vec<f64>)> = h
-                .covariates
-                .iter()
-                .map(|name| {
-                    (
-                        name.clone(),
-                        complete
-                            .iter()
-                            .map(|&c| {
-                                plan.cases[c]
-                                    .covariates
-                                    .get(name)
-                                    .copied()
-                                    .unwrap_or(f64::NAN)
-                            })
-                            .collect(),
-                    )
-                })
-                .collect();
-            let input = harmonized::Input {
-                axis: &h.axis,
-                features: &features,
-                cases: &case_ids,
-                values: &raters,
-                batches: &batches,
-                covariates: &covariates,
-                eb: h.eb,
-            };
-            match harmonized::harmonize(&input, rule, &mut notes) {
-                Ok(rows) => Some(rows),
-                Err(e) => {
-                    notes.push(format!("ComBat across {} was not possible: {e}", h.axis));
-                    None
-                }
-            }
-        }
-        None => None,
-    };
+    let harmonized_rows = loaded.protocol.harmonization.as_ref().and_then(|h| {
+        let input = harmonized::AxisInput {
+            plan,
+            jobs: &jobs,
+            complete: &complete,
+            features: &features,
+            values: &values,
+            axis_jobs: &axis_jobs,
+        };
+        harmonized::across_axis(h, &input, rule, &mut notes)
+    });
     let verdict = verdict::judge(
         loaded,
         &axis_jobs,

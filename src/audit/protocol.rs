@@ -153,8 +153,12 @@ pub enum Metric {
     Icc1,
     #[default]
     Icc1CiLow,
-    Icc21,
-    Icc31,
+    /// ICC(2,1), pingouin's ICC2 (`icc21` in protocols and tables).
+    #[serde(rename = "icc21")]
+    Icc2,
+    /// ICC(3,1), pingouin's ICC3 (`icc31` in protocols and tables).
+    #[serde(rename = "icc31")]
+    Icc3,
     Ccc,
 }
 
@@ -163,8 +167,8 @@ impl Metric {
         match self {
             Metric::Icc1 => "icc1",
             Metric::Icc1CiLow => "icc1_ci_low",
-            Metric::Icc21 => "icc21",
-            Metric::Icc31 => "icc31",
+            Metric::Icc2 => "icc21",
+            Metric::Icc3 => "icc31",
             Metric::Ccc => "ccc",
         }
     }

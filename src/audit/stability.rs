@@ -44,11 +44,46 @@ impl Row {
         match m {
             Metric::Icc1 => self.icc1,
             Metric::Icc1CiLow => self.icc1_ci_low,
-            Metric::Icc21 => self.icc21,
-            Metric::Icc31 => self.icc31,
+            Metric::Icc2 => self.icc21,
+            Metric::Icc3 => self.icc31,
             Metric::Ccc => self.ccc,
         }
     }
+}
+
+/// Every feature's stability on every axis (feature-major, axes in plan order), from
+/// `values[case][job][feature]` of the complete cases; each axis rated on its jobs with the
+/// baseline (job 0) as one more rater. Features run in parallel on the current pool.
+pub fn assess_all(
+    features: &[String],
+    values: &[Vec<Vec<f64>>],
+    axis_jobs: &[(String, Vec<usize>)],
+    rule: &Acceptance,
+) -> Vec<Row> {
+    use rayon::prelude::*;
+    (0..features.len())
+        .into_par_iter()
+        .map(|f| {
+            axis_jobs
+                .iter()
+                .map(|(axis, idx)| {
+                    let ratings: Vec<Vec<f64>> = values
+                        .iter()
+                        .map(|case| {
+                            std::iter::once(0)
+                                .chain(idx.iter().copied())
+                                .map(|j| case[j][f])
+                                .collect()
+                        })
+                        .collect();
+                    assess(&features[f], axis, &ratings, rule)
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// The stability of `feature` from `ratings[case][rater]` (rater 0 is the baseline).

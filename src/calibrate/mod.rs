@@ -97,7 +97,7 @@ pub struct FeatureCheck {
 }
 
 /// How a calibration ended: its result and lines for the terminal.
-pub struct Outcome {
+pub struct Calibrated {
     pub result: Calibration,
     pub summary: String,
 }
@@ -180,7 +180,7 @@ fn mean_sd(values: &[f64]) -> (f64, f64) {
 }
 
 /// Runs the calibration.
-pub fn run(a: &CalibrateArgs) -> Result<Outcome> {
+pub fn run(a: &CalibrateArgs) -> Result<Calibrated> {
     let phantom = QctPhantom::load(&a.phantom)?;
     let scan = read_volume(&a.scan, &ReadOptions::default())?;
     let (lo, hi) = scan
@@ -375,7 +375,7 @@ pub fn run(a: &CalibrateArgs) -> Result<Outcome> {
             summary += &format!("  {}\n", l.text);
         }
     }
-    Ok(Outcome { result, summary })
+    Ok(Calibrated { result, summary })
 }
 
 /// The site's calibration against a reference site's calibration.json, limit by limit.

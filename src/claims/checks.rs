@@ -21,17 +21,21 @@ use crate::stats::icc::{f_quantile, f_sf};
 /// A check's verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Verdict {
+pub enum ClaimVerdict {
     Consistent,
     Implausible,
     Impossible,
     CannotCheck,
 }
 
-impl Verdict {
+impl ClaimVerdict {
     /// Consistent when `ok`, else `otherwise`.
-    pub fn unless(ok: bool, otherwise: Verdict) -> Verdict {
-        if ok { Verdict::Consistent } else { otherwise }
+    pub fn unless(ok: bool, otherwise: ClaimVerdict) -> ClaimVerdict {
+        if ok {
+            ClaimVerdict::Consistent
+        } else {
+            otherwise
+        }
     }
 }
 
@@ -41,7 +45,7 @@ pub struct Finding {
     pub check: String,
     pub claim: String,
     pub computation: String,
-    pub verdict: Verdict,
+    pub verdict: ClaimVerdict,
     pub question: String,
 }
 
@@ -49,7 +53,7 @@ fn finding(
     check: &str,
     claim: String,
     computation: String,
-    verdict: Verdict,
+    verdict: ClaimVerdict,
     question: &str,
 ) -> Finding {
     Finding {
@@ -57,7 +61,7 @@ fn finding(
         claim,
         computation,
         verdict,
-        question: if verdict == Verdict::Consistent {
+        question: if verdict == ClaimVerdict::Consistent {
             String::new()
         } else {
             question.into()
@@ -77,7 +81,7 @@ pub fn show(r: &Reported) -> String {
 /// Positives + negatives = total.
 pub fn counts(total: u64, positives: u64, negatives: u64) -> Finding {
     let sum = positives + negatives;
-    let verdict = Verdict::unless(sum == total, Verdict::Impossible);
+    let verdict = ClaimVerdict::unless(sum == total, ClaimVerdict::Impossible);
     finding(
         "counts add up",
         format!("{total} patients: {positives} positive, {negatives} negative"),
@@ -106,7 +110,7 @@ pub fn partition(
         "subsets add up",
         format!("{} split the {total} patients", parts.len()),
         computation,
-        Verdict::unless(ok, Verdict::Impossible),
+        ClaimVerdict::unless(ok, ClaimVerdict::Impossible),
         "The data sets do not add up to the study's sample: were patients excluded or counted twice, and where is that reported?",
     )
 }
@@ -138,7 +142,7 @@ pub fn proportion(name: &str, r: &Reported, n: Option<u64>, count: Option<(u64, 
                 &format!("{name}: count"),
                 claim,
                 format!("{k} of {m}"),
-                Verdict::Impossible,
+                ClaimVerdict::Impossible,
                 "The count exceeds its denominator: which numbers are right?",
             );
         }
@@ -147,7 +151,7 @@ pub fn proportion(name: &str, r: &Reported, n: Option<u64>, count: Option<(u64, 
                 &format!("{name}: count"),
                 claim,
                 format!("the count's denominator {m} is not the set's {n}"),
-                Verdict::Impossible,
+                ClaimVerdict::Impossible,
                 "The denominator of this proportion differs from the set's size: were some patients left out, and why?",
             );
         }
@@ -156,7 +160,7 @@ pub fn proportion(name: &str, r: &Reported, n: Option<u64>, count: Option<(u64, 
             &format!("{name}: count"),
             claim,
             format!("{k}/{m} = {x:.5}, reported {}", show(r)),
-            Verdict::unless(r.admits(x), Verdict::Impossible),
+            ClaimVerdict::unless(r.admits(x), ClaimVerdict::Impossible),
             "The count does not give the reported percentage: which is right?",
         );
     }
@@ -165,7 +169,7 @@ pub fn proportion(name: &str, r: &Reported, n: Option<u64>, count: Option<(u64, 
             &format!("{name}: whole counts"),
             claim,
             "no denominator is stated".into(),
-            Verdict::CannotCheck,
+            ClaimVerdict::CannotCheck,
             "How many patients is this proportion of?",
         );
     };
@@ -198,7 +202,7 @@ pub fn proportion(name: &str, r: &Reported, n: Option<u64>, count: Option<(u64, 
         &format!("{name}: whole counts"),
         claim,
         computation,
-        Verdict::unless(!fits.is_empty(), Verdict::Impossible),
+        ClaimVerdict::unless(!fits.is_empty(), ClaimVerdict::Impossible),
         question,
     )
 }
@@ -316,7 +320,7 @@ pub fn confusion(total: u64, positives: Option<u64>, rates: &Rates) -> Option<Fi
             check,
             claim,
             "too many candidate matrices to search".into(),
-            Verdict::CannotCheck,
+            ClaimVerdict::CannotCheck,
             "",
         ));
     };
@@ -342,7 +346,7 @@ pub fn confusion(total: u64, positives: Option<u64>, rates: &Rates) -> Option<Fi
                 if found.len() == 1 { "s" } else { "" },
                 show_matrix(first)
             ),
-            Verdict::Consistent,
+            ClaimVerdict::Consistent,
             "",
         ));
     }
@@ -365,7 +369,7 @@ pub fn confusion(total: u64, positives: Option<u64>, rates: &Rates) -> Option<Fi
         check,
         claim,
         computation,
-        Verdict::Impossible,
+        ClaimVerdict::Impossible,
         "No whole numbers of true and false positives and negatives give these values together: please give the confusion matrix (and say whether values were rounded or truncated).",
     ))
 }
@@ -403,7 +407,7 @@ pub fn auc(
             "AUC in 0-1",
             claim.clone(),
             format!("{} is outside 0 to 1", show(a)),
-            Verdict::Impossible,
+            ClaimVerdict::Impossible,
             "An AUC lies between 0 and 1: what was reported?",
         ));
         return out;
@@ -414,7 +418,7 @@ pub fn auc(
             "AUC CI contains the AUC",
             claim.clone(),
             format!("{} <= {} <= {}, within 0 to 1", show(&lo), show(a), show(&hi)),
-            Verdict::unless(ok, Verdict::Impossible),
+            ClaimVerdict::unless(ok, ClaimVerdict::Impossible),
             "The confidence interval does not contain its estimate (or leaves 0 to 1): which numbers are right?",
         ));
     }
@@ -435,7 +439,7 @@ pub fn auc(
                             hanley_mcneil_se(a.value, p, n),
                             hi.value - lo.value
                         ),
-                        Verdict::unless(ratio >= 0.6, Verdict::Implausible),
+                        ClaimVerdict::unless(ratio >= 0.6, ClaimVerdict::Implausible),
                         question_narrow,
                     ));
                 }
@@ -446,7 +450,7 @@ pub fn auc(
                         "no CI reported; for {p} positive and {n} negative the Hanley-McNeil 95% CI is {l:.3}-{h:.3} (SE {:.4})",
                         hanley_mcneil_se(a.value, p, n)
                     ),
-                    Verdict::CannotCheck,
+                    ClaimVerdict::CannotCheck,
                     "Please report the AUC's confidence interval: with this few patients it is wide.",
                 )),
             }
@@ -463,7 +467,7 @@ pub fn auc(
                     Some(k) => format!("{k}/{pairs} half-pairs = {:.5}", k as f64 / pairs as f64),
                     None => format!("no k/{pairs} (half-pairs of {p} x {n}) prints as {}", show(a)),
                 },
-                Verdict::unless(hit.is_some(), Verdict::Impossible),
+                ClaimVerdict::unless(hit.is_some(), ClaimVerdict::Impossible),
                 "No AUC of this many positives and negatives prints as the reported value: which set was it computed on?",
             ));
         }
@@ -484,7 +488,7 @@ pub fn auc(
                         "the split of {t} patients is not stated; the narrowest Hanley-McNeil 95% CI any split allows is {best:.3} wide ({best_p} positive); reported {:.3}, {ratio:.2} of it",
                         hi.value - lo.value
                     ),
-                    Verdict::unless(ratio >= 0.6, Verdict::Implausible),
+                    ClaimVerdict::unless(ratio >= 0.6, ClaimVerdict::Implausible),
                     question_narrow,
                 ));
             }
@@ -492,7 +496,7 @@ pub fn auc(
                 check,
                 claim,
                 "the numbers of positives and negatives are not stated".into(),
-                Verdict::CannotCheck,
+                ClaimVerdict::CannotCheck,
                 "How many patients with and without the outcome was the AUC computed on?",
             )),
         },
@@ -516,9 +520,9 @@ pub fn operating_point(a: &Reported, sens: &Reported, spec: &Reported) -> Findin
         "a ROC curve through this point has AUC {lower:.3} to {upper:.3}; a concave one at least (sens + spec) / 2 = {balanced:.3}"
     );
     let verdict = if a.high < lower - 1e-12 || a.low > upper + 1e-12 {
-        Verdict::Impossible
+        ClaimVerdict::Impossible
     } else {
-        Verdict::unless(a.high >= balanced - 1e-12, Verdict::Implausible)
+        ClaimVerdict::unless(a.high >= balanced - 1e-12, ClaimVerdict::Implausible)
     };
     finding(
         "operating point against AUC",
@@ -587,7 +591,7 @@ pub fn p_value(
             "p-value against its statistic",
             claim,
             format!("cannot compute a p-value for test {test:?} with these degrees of freedom"),
-            Verdict::CannotCheck,
+            ClaimVerdict::CannotCheck,
             "Which test, and with how many degrees of freedom?",
         );
     };
@@ -606,7 +610,7 @@ pub fn p_value(
                 ""
             }
         ),
-        Verdict::unless(ok, Verdict::Impossible),
+        ClaimVerdict::unless(ok, ClaimVerdict::Impossible),
         "The p-value does not follow from the reported statistic and degrees of freedom: which is right?",
     )
 }
@@ -657,7 +661,7 @@ pub fn icc(
             "ICC in range",
             claim,
             format!("an ICC of {n} subjects and {k} raters lies in [{floor:.3}, 1)"),
-            Verdict::Impossible,
+            ClaimVerdict::Impossible,
             "The ICC or its design is impossible as reported: how many subjects and raters, and which ICC?",
         ));
         return out;
@@ -668,7 +672,7 @@ pub fn icc(
             "ICC CI against subjects and raters",
             claim,
             format!("no CI reported; the F-based 95% CI is {l:.3}-{h:.3}"),
-            Verdict::CannotCheck,
+            ClaimVerdict::CannotCheck,
             "Please report the ICC's confidence interval.",
         ));
         return out;
@@ -678,7 +682,7 @@ pub fn icc(
         "ICC CI contains the ICC",
         claim.clone(),
         format!("{} <= {} <= {}", show(&lo), show(r), show(&hi)),
-        Verdict::unless(inside, Verdict::Impossible),
+        ClaimVerdict::unless(inside, ClaimVerdict::Impossible),
         "The confidence interval does not contain its estimate: which numbers are right?",
     ));
     let ratio = (hi.value - lo.value) / (h - l);
@@ -695,7 +699,7 @@ pub fn icc(
             },
             hi.value - lo.value
         ),
-        Verdict::unless((0.5..=2.0).contains(&ratio), Verdict::Implausible),
+        ClaimVerdict::unless((0.5..=2.0).contains(&ratio), ClaimVerdict::Implausible),
         "The ICC's CI is far from what this many subjects and raters give: which ICC form and how many subjects were used?",
     ));
     out
@@ -717,7 +721,7 @@ pub fn events_per_feature(
             &format!("events per {what} feature"),
             format!("{events} events (smaller class), {f} {what} features"),
             format!("{epv:.2} events per {what} feature (at least 10 is the usual minimum)"),
-            Verdict::unless(epv >= 10.0, Verdict::Implausible),
+            ClaimVerdict::unless(epv >= 10.0, ClaimVerdict::Implausible),
             "There are far fewer events than features the model could choose from: how was overfitting prevented, and does the performance hold on external data?",
         ));
     }
@@ -745,8 +749,8 @@ mod tests {
 
     #[test]
     fn counts_and_subsets() {
-        assert_eq!(counts(160, 86, 74).verdict, Verdict::Consistent);
-        assert_eq!(counts(160, 86, 75).verdict, Verdict::Impossible);
+        assert_eq!(counts(160, 86, 74).verdict, ClaimVerdict::Consistent);
+        assert_eq!(counts(160, 86, 75).verdict, ClaimVerdict::Impossible);
         let parts = |a, b| {
             vec![
                 ("training".to_string(), a, Some(30)),
@@ -755,15 +759,15 @@ mod tests {
         };
         assert_eq!(
             partition(164, Some(42), &parts(114, 50)).verdict,
-            Verdict::Consistent
+            ClaimVerdict::Consistent
         );
         assert_eq!(
             partition(164, Some(42), &parts(114, 49)).verdict,
-            Verdict::Impossible
+            ClaimVerdict::Impossible
         );
         assert_eq!(
             partition(164, Some(43), &parts(114, 50)).verdict,
-            Verdict::Impossible
+            ClaimVerdict::Impossible
         );
     }
 
@@ -772,27 +776,27 @@ mod tests {
         // 66/74 = 89.19% prints as 89%; 3/143 = 2.10% as 2%.
         assert_eq!(
             proportion("sensitivity", &rep("89%"), Some(74), Some((66, 74))).verdict,
-            Verdict::Consistent
+            ClaimVerdict::Consistent
         );
         assert_eq!(
             proportion("FPR", &rep("2%"), Some(143), None).verdict,
-            Verdict::Consistent
+            ClaimVerdict::Consistent
         );
         // 65/74 = 87.8%: not 89%. And no k of 7 gives 50%.
         assert_eq!(
             proportion("sensitivity", &rep("89%"), Some(74), Some((65, 74))).verdict,
-            Verdict::Impossible
+            ClaimVerdict::Impossible
         );
         let f = proportion("sensitivity", &rep("50%"), Some(7), None);
-        assert_eq!(f.verdict, Verdict::Impossible);
+        assert_eq!(f.verdict, ClaimVerdict::Impossible);
         assert!(f.computation.contains("no k of 7"), "{}", f.computation);
         assert_eq!(
             proportion("sensitivity", &rep("89%"), Some(70), Some((66, 74))).verdict,
-            Verdict::Impossible
+            ClaimVerdict::Impossible
         );
         assert_eq!(
             proportion("x", &rep("89%"), None, None).verdict,
-            Verdict::CannotCheck
+            ClaimVerdict::CannotCheck
         );
     }
 
@@ -807,7 +811,7 @@ mod tests {
         };
         assert_eq!(
             confusion(50, Some(20), &rates).unwrap().verdict,
-            Verdict::Consistent
+            ClaimVerdict::Consistent
         );
         // Accuracy 0.90 cannot come with sensitivity and specificity of 0.80.
         let bad = Rates {
@@ -816,12 +820,12 @@ mod tests {
         };
         assert_eq!(
             confusion(50, Some(20), &bad).unwrap().verdict,
-            Verdict::Impossible
+            ClaimVerdict::Impossible
         );
         // Unknown split: searched over all of them.
         assert_eq!(
             confusion(50, None, &rates).unwrap().verdict,
-            Verdict::Consistent
+            ClaimVerdict::Consistent
         );
         assert!(
             confusion(
@@ -850,7 +854,7 @@ mod tests {
             None,
         );
         assert!(
-            ok.iter().all(|f| f.verdict == Verdict::Consistent),
+            ok.iter().all(|f| f.verdict == ClaimVerdict::Consistent),
             "{ok:?}"
         );
         let narrow = auc(
@@ -860,7 +864,11 @@ mod tests {
             Some(50),
             None,
         );
-        assert!(narrow.iter().any(|f| f.verdict == Verdict::Implausible));
+        assert!(
+            narrow
+                .iter()
+                .any(|f| f.verdict == ClaimVerdict::Implausible)
+        );
         let outside = auc(
             &a,
             Some((rep("0.91"), rep("0.96"))),
@@ -868,13 +876,17 @@ mod tests {
             Some(50),
             None,
         );
-        assert!(outside.iter().any(|f| f.verdict == Verdict::Impossible));
+        assert!(
+            outside
+                .iter()
+                .any(|f| f.verdict == ClaimVerdict::Impossible)
+        );
         // AUC 0.5 of 1 x 1 cannot print as 0.3.
         let pairs = auc(&rep("0.3"), None, Some(1), Some(1), None);
         assert!(
             pairs
                 .iter()
-                .any(|f| f.check == "AUC from whole pairs" && f.verdict == Verdict::Impossible)
+                .any(|f| f.check == "AUC from whole pairs" && f.verdict == ClaimVerdict::Impossible)
         );
     }
 
@@ -883,19 +895,19 @@ mod tests {
         // (sens 0.8, spec 0.8): monotone curves give 0.64 to 0.96, concave ones >= 0.8.
         assert_eq!(
             operating_point(&rep("0.85"), &rep("0.80"), &rep("0.80")).verdict,
-            Verdict::Consistent
+            ClaimVerdict::Consistent
         );
         assert_eq!(
             operating_point(&rep("0.70"), &rep("0.80"), &rep("0.80")).verdict,
-            Verdict::Implausible
+            ClaimVerdict::Implausible
         );
         assert_eq!(
             operating_point(&rep("0.99"), &rep("0.80"), &rep("0.80")).verdict,
-            Verdict::Impossible
+            ClaimVerdict::Impossible
         );
         assert_eq!(
             operating_point(&rep("0.60"), &rep("0.80"), &rep("0.80")).verdict,
-            Verdict::Impossible
+            ClaimVerdict::Impossible
         );
     }
 
@@ -913,15 +925,15 @@ mod tests {
                 false
             )
             .verdict,
-            Verdict::Consistent
+            ClaimVerdict::Consistent
         );
         assert_eq!(
             p_value("", "t", &rep("2.20"), Some(28.0), None, &rep("0.01"), false).verdict,
-            Verdict::Impossible
+            ClaimVerdict::Impossible
         );
         assert_eq!(
             p_value("", "z", &rep("1.96"), None, None, &rep("0.05"), false).verdict,
-            Verdict::Consistent
+            ClaimVerdict::Consistent
         );
         assert_eq!(
             p_value(
@@ -934,7 +946,7 @@ mod tests {
                 false
             )
             .verdict,
-            Verdict::Consistent
+            ClaimVerdict::Consistent
         );
         assert_eq!(
             p_value(
@@ -947,7 +959,7 @@ mod tests {
                 false
             )
             .verdict,
-            Verdict::Impossible
+            ClaimVerdict::Impossible
         );
         assert_eq!(
             p_value(
@@ -960,11 +972,11 @@ mod tests {
                 false
             )
             .verdict,
-            Verdict::Consistent
+            ClaimVerdict::Consistent
         );
         assert_eq!(
             p_value("", "t", &rep("2.2"), None, None, &rep("0.04"), false).verdict,
-            Verdict::CannotCheck
+            ClaimVerdict::CannotCheck
         );
     }
 
@@ -980,7 +992,7 @@ mod tests {
             "icc1",
         );
         assert!(
-            fine.iter().all(|f| f.verdict == Verdict::Consistent),
+            fine.iter().all(|f| f.verdict == ClaimVerdict::Consistent),
             "{fine:?}"
         );
         let narrow = icc(
@@ -990,7 +1002,11 @@ mod tests {
             3,
             "icc1",
         );
-        assert!(narrow.iter().any(|f| f.verdict == Verdict::Implausible));
+        assert!(
+            narrow
+                .iter()
+                .any(|f| f.verdict == ClaimVerdict::Implausible)
+        );
         let outside = icc(
             &rep("0.80"),
             Some((rep("0.82"), rep("0.90"))),
@@ -998,10 +1014,14 @@ mod tests {
             3,
             "icc1",
         );
-        assert!(outside.iter().any(|f| f.verdict == Verdict::Impossible));
+        assert!(
+            outside
+                .iter()
+                .any(|f| f.verdict == ClaimVerdict::Impossible)
+        );
         assert_eq!(
             icc(&rep("-0.9"), None, 30, 3, "icc1")[0].verdict,
-            Verdict::Impossible
+            ClaimVerdict::Impossible
         );
     }
 
@@ -1029,11 +1049,11 @@ mod tests {
     fn events_per_feature() {
         assert_eq!(
             super::events_per_feature(30, Some(107), None)[0].verdict,
-            Verdict::Implausible
+            ClaimVerdict::Implausible
         );
         assert_eq!(
             super::events_per_feature(300, Some(20), None)[0].verdict,
-            Verdict::Consistent
+            ClaimVerdict::Consistent
         );
     }
 }

@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::output::{Tool, write_json};
-use checks::{Finding, Rates, Verdict};
+use checks::{ClaimVerdict, Finding, Rates};
 use spec::{ClaimsFile, DataSet, Proportion, Reported, Study, Written};
 
 /// What `radaudit claims` was asked to do.
@@ -54,7 +54,7 @@ pub struct Tally {
 }
 
 /// The outcome of a run: the results and lines for the terminal.
-pub struct Outcome {
+pub struct ClaimsChecked {
     pub results: ClaimsResults,
     pub summary: String,
 }
@@ -216,7 +216,7 @@ fn check_set(file: &Path, study: &Study, set: &DataSet) -> Result<Vec<Finding>> 
                 check: format!("{field} CI contains it"),
                 claim: format!("{field} {} ({}-{})", checks::show(&v), checks::show(&lo), checks::show(&hi)),
                 computation: format!("{} <= {} <= {}", checks::show(&lo), checks::show(&v), checks::show(&hi)),
-                verdict: Verdict::unless(lo.value <= v.value && v.value <= hi.value, Verdict::Impossible),
+                verdict: ClaimVerdict::unless(lo.value <= v.value && v.value <= hi.value, ClaimVerdict::Impossible),
                 question: "The confidence interval does not contain its estimate: which numbers are right?".into(),
             });
         }
@@ -361,18 +361,18 @@ pub fn load(path: &Path) -> Result<ClaimsFile> {
 }
 
 /// Runs every check and writes DIR/claims.json (the report is the command's).
-pub fn run(args: &ClaimsArgs) -> Result<Outcome> {
+pub fn run(args: &ClaimsArgs) -> Result<ClaimsChecked> {
     let file = load(&args.file)?;
     let mut findings = Vec::new();
     for study in &file.studies {
         findings.extend(check_study(&args.file, study)?);
     }
-    let count = |v: Verdict| findings.iter().filter(|f| f.finding.verdict == v).count();
+    let count = |v: ClaimVerdict| findings.iter().filter(|f| f.finding.verdict == v).count();
     let tally = Tally {
-        consistent: count(Verdict::Consistent),
-        implausible: count(Verdict::Implausible),
-        impossible: count(Verdict::Impossible),
-        cannot_check: count(Verdict::CannotCheck),
+        consistent: count(ClaimVerdict::Consistent),
+        implausible: count(ClaimVerdict::Implausible),
+        impossible: count(ClaimVerdict::Impossible),
+        cannot_check: count(ClaimVerdict::CannotCheck),
     };
     let summary = format!(
         "wrote {}: {} checks, {} consistent, {} implausible, {} impossible, {} cannot be checked\n",
@@ -392,5 +392,5 @@ pub fn run(args: &ClaimsArgs) -> Result<Outcome> {
     };
     std::fs::create_dir_all(&args.out).map_err(|e| Error::output(&args.out, e.to_string()))?;
     write_json(&args.out.join("claims.json"), &results)?;
-    Ok(Outcome { results, summary })
+    Ok(ClaimsChecked { results, summary })
 }

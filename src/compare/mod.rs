@@ -192,7 +192,7 @@ impl Evaluation {
 }
 
 /// A finished comparison: what was written, typed, for the report and the terminal.
-pub struct Outcome {
+pub struct Compared {
     pub protocol: CompareProtocol,
     /// The protocol's text (or the protocol made from flags, as JSON).
     pub protocol_text: String,
@@ -311,7 +311,7 @@ fn analyse_outcome(
 /// Runs the comparison and writes DIR/{auc,roc_bands,paired,thresholds,calibration,dca,
 /// reclassification,agreement}.csv (t_scores.csv when T-scores were derived), results.json and
 /// manifest.json (the report is the command's).
-pub fn run(args: &CompareArgs) -> Result<Outcome> {
+pub fn run(args: &CompareArgs) -> Result<Compared> {
     let started = Instant::now();
     let (p, text, base) = load(args)?;
     let cohort = match (&p.cohort, &p.synthetic) {
@@ -401,7 +401,7 @@ pub fn run(args: &CompareArgs) -> Result<Outcome> {
             );
         }
     }
-    Ok(Outcome {
+    Ok(Compared {
         protocol: p,
         protocol_text: text,
         outcomes,

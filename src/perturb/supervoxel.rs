@@ -34,7 +34,7 @@ pub struct Settings {
 /// What a randomisation did: the supervoxel of every voxel of the grid (u32::MAX outside the
 /// region considered), each supervoxel's overlap with the ROI, and which were kept.
 #[derive(Debug, Clone)]
-pub struct Outcome {
+pub struct Randomised {
     pub labels: Array3<u32>,
     pub overlaps: Vec<f64>,
     pub kept: Vec<bool>,
@@ -220,7 +220,7 @@ pub fn randomise(
     case: &mut Case,
     settings: &Settings,
     rng: &mut ChaCha8Rng,
-) -> Result<Outcome, String> {
+) -> Result<Randomised, String> {
     let g = &case.image.geometry;
     let spacing = g.spacing;
     let volume = case.roi.iter().filter(|&&v| v).count();
@@ -261,7 +261,7 @@ pub fn randomise(
         return Err("no supervoxel was kept, the ROI would be empty".into());
     }
     case.roi = closed;
-    Ok(Outcome {
+    Ok(Randomised {
         labels,
         overlaps,
         kept,

@@ -8,7 +8,7 @@ use tera::{Context, Tera};
 
 use super::svg;
 use crate::compare::results::OutcomeResults;
-use crate::compare::{Analysed, Outcome};
+use crate::compare::{Analysed, Compared};
 use crate::error::{Error, Result};
 use crate::output::sorted_json;
 use crate::stats::roc_band::roc_points;
@@ -127,7 +127,7 @@ fn section(a: &Analysed) -> Section<'_> {
 }
 
 /// Renders the report.
-pub fn render(c: &Outcome) -> Result<String> {
+pub fn render(c: &Compared) -> Result<String> {
     let (p, protocol_text, results) = (&c.protocol, &c.protocol_text, &c.results);
     let sections: Vec<Section> = c.outcomes.iter().map(section).collect();
     let manifest_text = sorted_json(&c.manifest)?;

@@ -244,10 +244,118 @@ pub fn fit(data: &CombatData, options: &CombatOptions) -> Result<CombatFit, Stri
         .map(|b| fits.iter().map(|f| f.batch_ss[b]).collect())
         .collect();
 
+    let mut notes = Vec::new();
+    let shrunk = shrink(
+        options,
+        &batches,
+        reference,
+        &counts,
+        Estimates {
+            gamma_hat: &gamma_hat,
+            delta_hat: &delta_hat,
+            batch_mean: &batch_mean,
+            batch_ss: &batch_ss,
+        },
+        &mut notes,
+    )?;
+    let (priors, iterations, gamma_star) = (shrunk.priors, shrunk.iterations, shrunk.gamma_star);
+    let mut delta_star = shrunk.delta_star;
+    keep_constant_batches(
+        data,
+        &layout,
+        &fits,
+        &batches,
+        reference,
+        &mut delta_star,
+        &mut notes,
+    );
+    handling_notes(data, &fits, &mut notes);
+
+    let model = CombatModel {
+        format: model::MODEL_FORMAT.to_string(),
+        version: model::MODEL_VERSION,
+        options: options.clone(),
+        features: data.feature_names.to_vec(),
+        batches: batches.clone(),
+        batch_sizes: counts,
+        covariates: covariate_encodings,
+        design_columns: design_columns.clone(),
+        covariate_betas: fits.iter().map(|st| st.beta[nb..].to_vec()).collect(),
+        stand_mean: fits.iter().map(|st| st.stand_mean).collect(),
+        var_pooled: fits.iter().map(|st| st.var_pooled).collect(),
+        gamma_star: gamma_star.clone(),
+        delta_star: delta_star.clone(),
+        handling: fits.iter().map(|st| st.handling).collect(),
+    };
+    let harmonized: Vec<Vec<f64>> = (0..features)
+        .into_par_iter()
+        .map(|f| {
+            let mut out = vec![0.0; n];
+            model.adjust_into(f, &layout, &data.values[f], &mut out);
+            out
+        })
+        .collect();
+    if let Some((f, _)) = harmonized
+        .iter()
+        .enumerate()
+        .find(|(_, r)| !r.iter().fold(true, |all, v| all & v.is_finite()))
+    {
+        return Err(format!(
+            "harmonizing feature {} gave a non-finite value; its batch variances are degenerate",
+            data.feature_names[f]
+        ));
+    }
+    Ok(CombatFit {
+        harmonized,
+        estimates: CombatEstimates {
+            design_columns,
+            stand_mean: model.stand_mean.clone(),
+            var_pooled: model.var_pooled.clone(),
+            gamma_hat,
+            delta_hat,
+            priors,
+            gamma_star,
+            delta_star,
+            iterations,
+        },
+        model,
+        notes,
+    })
+}
+
+/// The per-batch location and scale estimates, over features, that empirical Bayes shrinks.
+struct Estimates<'a> {
+    gamma_hat: &'a [Vec<f64>],
+    delta_hat: &'a [Vec<f64>],
+    batch_mean: &'a [Vec<f64>],
+    batch_ss: &'a [Vec<f64>],
+}
+
+/// The batch effects after empirical Bayes (or as estimated, without it), with each batch's
+/// priors and iteration count; the reference batch's effects are 0 and 1.
+struct Shrunk {
+    priors: Vec<Option<eb::Priors>>,
+    iterations: Vec<usize>,
+    gamma_star: Vec<Vec<f64>>,
+    delta_star: Vec<Vec<f64>>,
+}
+
+/// Empirical Bayes per batch (parametric, non-parametric or mean-only, as `options` say).
+fn shrink(
+    options: &CombatOptions,
+    batches: &[String],
+    reference: Option<usize>,
+    counts: &[usize],
+    e: Estimates,
+    notes: &mut Vec<String>,
+) -> Result<Shrunk, String> {
+    let (gamma_hat, delta_hat, batch_mean, batch_ss) =
+        (e.gamma_hat, e.delta_hat, e.batch_mean, e.batch_ss);
+    let nb = batches.len();
+    let features = gamma_hat.first().map_or(0, Vec::len);
     let mut priors = vec![None; nb];
     let mut iterations = vec![0; nb];
-    let mut notes = Vec::new();
-    let (mut gamma_star, mut delta_star) = (gamma_hat.clone(), delta_hat.clone());
+    let (mut gamma_star, mut delta_star) = (gamma_hat.to_vec(), delta_hat.to_vec());
     if options.eb {
         for b in 0..nb {
             let pr = eb::priors(&gamma_hat[b], &delta_hat[b], options.mean_only);
@@ -301,7 +409,26 @@ pub fn fit(data: &CombatData, options: &CombatOptions) -> Result<CombatFit, Stri
         delta_star[r] = vec![1.0; features];
     }
 
-    // A feature constant inside a batch keeps one value there: its scale is not estimable.
+    Ok(Shrunk {
+        priors,
+        iterations,
+        gamma_star,
+        delta_star,
+    })
+}
+
+/// A feature constant inside a batch keeps one value there: its scale is not estimable, so
+/// only its location is adjusted (delta* = 1), with a note.
+fn keep_constant_batches(
+    data: &CombatData,
+    layout: &Layout,
+    fits: &[Standardized],
+    batches: &[String],
+    reference: Option<usize>,
+    delta_star: &mut [Vec<f64>],
+    notes: &mut Vec<String>,
+) {
+    let (nb, features) = (batches.len(), fits.len());
     for b in 0..nb {
         if Some(b) == reference {
             continue;
@@ -324,6 +451,10 @@ pub fn fit(data: &CombatData, options: &CombatOptions) -> Result<CombatFit, Stri
             }
         }
     }
+}
+
+/// A note for each feature left unchanged or set to its fitted value.
+fn handling_notes(data: &CombatData, fits: &[Standardized], notes: &mut Vec<String>) {
     for (f, st) in fits.iter().enumerate() {
         match st.handling {
             FeatureHandling::Constant => notes.push(format!(
@@ -337,55 +468,4 @@ pub fn fit(data: &CombatData, options: &CombatOptions) -> Result<CombatFit, Stri
             FeatureHandling::Harmonized => {}
         }
     }
-
-    let model = CombatModel {
-        format: model::MODEL_FORMAT.to_string(),
-        version: model::MODEL_VERSION,
-        options: options.clone(),
-        features: data.feature_names.to_vec(),
-        batches: batches.clone(),
-        batch_sizes: counts,
-        covariates: covariate_encodings,
-        design_columns: design_columns.clone(),
-        covariate_betas: fits.iter().map(|st| st.beta[nb..].to_vec()).collect(),
-        stand_mean: fits.iter().map(|st| st.stand_mean).collect(),
-        var_pooled: fits.iter().map(|st| st.var_pooled).collect(),
-        gamma_star: gamma_star.clone(),
-        delta_star: delta_star.clone(),
-        handling: fits.iter().map(|st| st.handling).collect(),
-    };
-    let harmonized: Vec<Vec<f64>> = (0..features)
-        .into_par_iter()
-        .map(|f| {
-            let mut out = vec![0.0; n];
-            model.adjust_into(f, &layout, &data.values[f], &mut out);
-            out
-        })
-        .collect();
-    if let Some((f, _)) = harmonized
-        .iter()
-        .enumerate()
-        .find(|(_, r)| !r.iter().fold(true, |all, v| all & v.is_finite()))
-    {
-        return Err(format!(
-            "harmonizing feature {} gave a non-finite value; its batch variances are degenerate",
-            data.feature_names[f]
-        ));
-    }
-    Ok(CombatFit {
-        harmonized,
-        estimates: CombatEstimates {
-            design_columns,
-            stand_mean: model.stand_mean.clone(),
-            var_pooled: model.var_pooled.clone(),
-            gamma_hat,
-            delta_hat,
-            priors,
-            gamma_star,
-            delta_star,
-            iterations,
-        },
-        model,
-        notes,
-    })
 }
