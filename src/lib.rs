@@ -17,27 +17,35 @@
 //!
 //! The binary (`src/main.rs`) stands above `commands`: it declares the subcommands,
 //! dispatches, and maps each [`commands::Outcome`] or [`Error`] to the exit code.
+//!
+//! The public API is what callers outside the crate use (the tests, the timing examples, a
+//! future Python binding): [`volume`] (volumes, masks, geometry, reading and writing),
+//! [`table`], [`features`] (the feature set, extraction from files or memory, each engine's
+//! entry points), [`stats`], [`perturb`] (chains, seeded streams, the kV model),
+//! [`phantom::vertebra`], [`audit`]'s protocol, plan, journal, outputs and shards,
+//! [`ibsi_check`] and [`commands`]. Everything else, the reports, the comparison, the
+//! claims and calibration pipelines and each engine's internals, is `pub(crate)`.
 
 // 3x3 geometry reads best as index loops over rows and columns.
 #![allow(clippy::needless_range_loop)]
 
 pub mod audit;
-pub mod calibrate;
-pub mod claims;
+pub(crate) mod calibrate;
+pub(crate) mod claims;
 pub mod commands;
-pub mod compare;
+pub(crate) mod compare;
 pub mod error;
-pub mod extract;
+pub(crate) mod extract;
 pub mod features;
 pub mod ibsi_check;
-pub mod output;
+pub(crate) mod output;
 pub mod perturb;
 pub mod phantom;
-pub mod report;
+pub(crate) mod report;
 pub mod stats;
 pub mod table;
 pub mod volume;
-pub mod yaml;
+pub(crate) mod yaml;
 
 pub use error::{Error, Result};
 

@@ -5,16 +5,16 @@
 //! manifest.json. The finished audit ([`Audited`]) is returned typed; `radaudit audit`
 //! renders report.html from it.
 
-pub mod execute;
-pub mod harmonized;
+pub(crate) mod execute;
+pub(crate) mod harmonized;
 pub mod journal;
-pub mod manifest;
+pub(crate) mod manifest;
 pub mod outputs;
 pub mod plan;
 pub mod protocol;
 pub mod shard;
-pub mod stability;
-pub mod verdict;
+pub(crate) mod stability;
+pub(crate) mod verdict;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;

@@ -431,11 +431,3 @@ fn compare(path: &Path, line: &Line, phantom: &QctPhantom) -> Result<Comparison>
         passed,
     })
 }
-
-/// The pose a synthetic scan was made with is the truth a test compares `locate` against.
-pub fn pose_error(found: Pose, truth: Pose) -> (f64, f64) {
-    (
-        ((found.x - truth.x).powi(2) + (found.y - truth.y).powi(2)).sqrt(),
-        (found.angle - truth.angle).abs(),
-    )
-}

@@ -35,10 +35,8 @@ pub struct CompareArgs {
 #[derive(Debug, Clone)]
 pub struct Predictor {
     pub name: String,
-    pub column: String,
     pub values: Vec<f64>,
     pub direction: Direction,
-    pub scale: Scale,
     pub thresholds: Vec<f64>,
     /// Probabilities (for calibration, decision curves and reclassification), if it is one.
     pub probability: Option<Vec<f64>>,
@@ -52,14 +50,12 @@ impl Predictor {
         let values = column(table, &r.column, r.scale)?;
         Ok(Predictor {
             name: r.name.clone(),
-            column: r.column.clone(),
             probability: r
                 .scale
                 .to_probability()
                 .map(|f| values.iter().map(|v| v * f).collect()),
             values,
             direction: r.direction,
-            scale: r.scale,
             thresholds: r.thresholds.clone(),
             classification: None,
         })

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use super::results::ModelInfo;
 
-use super::spec::{CompareProtocol, Direction, Model, Reference, Scale};
+use super::spec::{CompareProtocol, Direction, Model, Reference};
 use super::{Evaluation, Predictor};
 use crate::error::{Error, Result};
 use crate::stats::cv::{CvOptions, fit_and_predict, nested_cv};
@@ -157,10 +157,8 @@ pub fn model_predictor(
     };
     let pr = Predictor {
         name: m.name.clone(),
-        column: String::new(),
         values: predictions.clone(),
         direction: Direction::Higher,
-        scale: Scale::Probability,
         thresholds: Vec::new(),
         probability: Some(predictions),
         classification: Some(positive),

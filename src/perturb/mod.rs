@@ -9,16 +9,16 @@
 //! slice thickness, reconstruction grid, noise (on the reconstructed grid), then the
 //! segmentation changes (translation, rotation, erosion/dilation/volume, supervoxels).
 
-pub mod distance;
+pub(crate) mod distance;
 pub mod kvp;
 pub mod random;
-pub mod scanner;
+pub(crate) mod scanner;
 pub mod segmentation;
-pub mod spec;
-pub mod spectral;
+pub(crate) mod spec;
+pub(crate) mod spectral;
 pub mod supervoxel;
-pub mod voxel;
-pub mod warp;
+pub(crate) mod voxel;
+pub(crate) mod warp;
 
 use ndarray::Array3;
 

@@ -124,11 +124,6 @@ impl QctPhantom {
         Ok(p)
     }
 
-    /// The calibration inserts.
-    pub fn calibration(&self) -> impl Iterator<Item = &Insert> {
-        self.inserts.iter().filter(|i| i.role == "calibration")
-    }
-
     fn validate(&self) -> std::result::Result<(), String> {
         if !["hydroxyapatite", "k2hpo4"].contains(&self.material.as_str()) {
             return Err(format!(

@@ -13,8 +13,8 @@ pub mod cv;
 pub mod dca;
 pub mod icc;
 pub mod logistic;
-pub mod proportion;
-pub mod reclassification;
+pub(crate) mod proportion;
+pub(crate) mod reclassification;
 pub mod roc;
 pub mod roc_band;
 

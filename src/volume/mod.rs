@@ -7,11 +7,11 @@
 
 pub mod builtin;
 pub mod geometry;
-pub mod info;
+pub(crate) mod info;
 pub mod io;
 pub mod mask;
 pub mod pixel;
-pub mod resample;
+pub(crate) mod resample;
 
 pub use geometry::{Geometry, GeometryTolerance};
 pub use mask::{BoundingBox, Mask, crop_to_label, label_bounding_box};

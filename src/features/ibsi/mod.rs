@@ -14,14 +14,14 @@
 //! is interpolated linearly with a partial-volume threshold, not nearest-neighbour; kurtosis
 //! is excess kurtosis; energy has no shift; GLCM features come in six aggregations.
 
-pub mod autocorrelation;
-pub mod hull;
-pub mod intensity;
-pub mod interpolate;
-pub mod morphology;
-pub mod prepare;
+pub(crate) mod autocorrelation;
+pub(crate) mod hull;
+pub(crate) mod intensity;
+pub(crate) mod interpolate;
+pub(crate) mod morphology;
+pub(crate) mod prepare;
 pub mod settings;
-pub mod texture;
+pub(crate) mod texture;
 
 use self::intensity::IvhAxis;
 use self::prepare::{Region, discretise, prepare};

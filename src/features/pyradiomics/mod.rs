@@ -7,21 +7,21 @@
 //! and each family is one module returning named values. This module is the registry: the
 //! class list, feature names, and `extract`, which runs the enabled classes.
 
-pub mod angles;
-pub mod discretise;
-pub mod firstorder;
-pub mod glcm;
-pub mod gldm;
-pub mod glrlm;
-pub mod glszm;
+pub(crate) mod angles;
+pub(crate) mod discretise;
+pub(crate) mod firstorder;
+pub(crate) mod glcm;
+pub(crate) mod gldm;
+pub(crate) mod glrlm;
+pub(crate) mod glszm;
 mod mesh_table;
-pub mod ngtdm;
+pub(crate) mod ngtdm;
 pub mod prepare;
-pub mod roi;
+pub(crate) mod roi;
 pub mod settings;
 pub mod shape;
-pub mod size_matrix;
-pub mod texture;
+pub(crate) mod size_matrix;
+pub(crate) mod texture;
 
 use std::time::Instant;
 

@@ -26,9 +26,9 @@
 //!   `neuroCombatFromTraining` uses the training mean of the covariate effects).
 
 pub mod design;
-pub mod eb;
+pub(crate) mod eb;
 pub mod model;
-pub mod standardize;
+pub(crate) mod standardize;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
