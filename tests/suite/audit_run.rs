@@ -416,3 +416,41 @@ fn bad_protocols_are_refused_with_the_yaml_path() {
     );
     assert!(!out.join("features.csv").exists());
 }
+
+/// features.parquet reads in pandas (pyarrow) and polars with the schema and values of
+/// features.csv (tests/data/read_parquet.py). Needs a Python with pandas, pyarrow and polars:
+/// `$RADAUDIT_PYTHON` (as `.ci/run` sets it, which makes a missing one a failure) or python3.
+#[test]
+fn features_parquet_reads_in_pandas_and_polars() {
+    let required = std::env::var_os("RADAUDIT_PYTHON").is_some();
+    let python = std::env::var("RADAUDIT_PYTHON").unwrap_or_else(|_| "python3".into());
+    let has_readers = Command::new(&python)
+        .args(["-c", "import pandas, pyarrow, polars"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_readers {
+        assert!(
+            !required,
+            "RADAUDIT_PYTHON={python} lacks pandas, pyarrow or polars"
+        );
+        println!("skipped: {python} lacks pandas, pyarrow or polars");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let protocol = reduced_protocol(dir.path(), 3, "parquet");
+    let out = dir.path().join("run");
+    let run = audit(&protocol, &out, &[]);
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/read_parquet.py");
+    let read = Command::new(&python)
+        .arg(&script)
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&read.stdout);
+    assert!(
+        read.status.success() && stdout.starts_with("ok "),
+        "{stdout}{}",
+        String::from_utf8_lossy(&read.stderr)
+    );
+}
