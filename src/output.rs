@@ -86,6 +86,23 @@ impl Tool {
     }
 }
 
+/// A protocol file as a manifest names it: its path (absent when the settings came from flags)
+/// and the SHA-256 of its text.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ProtocolFile {
+    pub path: Option<String>,
+    pub sha256: String,
+}
+
+/// One input file of a run, by role; its digest is absent when it could not be read (a case
+/// that failed).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Input {
+    pub role: String,
+    pub path: String,
+    pub sha256: Option<String>,
+}
+
 /// A progress bar on standard error (done/total, rate, ETA) when it is a terminal; `None`
 /// otherwise, so logs and pipes get no control characters.
 pub fn progress_bar(total: u64, unit: &str) -> Option<indicatif::ProgressBar> {

@@ -11,7 +11,7 @@ use super::outputs;
 use super::plan::{Plan, Source};
 use super::protocol::{Loaded, Protocol, baseline_chain};
 use crate::error::Result;
-use crate::output::Tool;
+use crate::output::{Input, ProtocolFile, Tool};
 use crate::perturb::kvp::KvFactors;
 use crate::phantom::vertebra::VertebraSpec;
 use crate::yaml::resolve;
@@ -26,21 +26,6 @@ pub struct Manifest {
     pub settings: Settings,
     pub run: RunCounts,
     pub timings: Timings,
-}
-
-/// The protocol file and the SHA-256 of its text.
-#[derive(Debug, Clone, Serialize)]
-pub struct ProtocolFile {
-    pub path: String,
-    pub sha256: String,
-}
-
-/// One input file; its digest is absent when it could not be read (a case that failed).
-#[derive(Debug, Clone, Serialize)]
-pub struct Input {
-    pub role: String,
-    pub path: String,
-    pub sha256: Option<String>,
 }
 
 /// The settings in force.
@@ -113,7 +98,7 @@ pub fn manifest(
     Ok(Manifest {
         tool: Tool::this(),
         protocol: ProtocolFile {
-            path: loaded.path.display().to_string(),
+            path: Some(loaded.path.display().to_string()),
             sha256: outputs::sha256_bytes(loaded.text.as_bytes()),
         },
         inputs,

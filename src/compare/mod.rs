@@ -368,14 +368,14 @@ pub fn run(args: &CompareArgs) -> Result<Compared> {
     write_json(&args.out.join("results.json"), &results)?;
     let manifest = Manifest {
         tool: Tool::this(),
-        protocol: results::ProtocolFile {
+        protocol: crate::output::ProtocolFile {
             path: args.protocol.as_ref().map(|p| p.display().to_string()),
             sha256: crate::audit::outputs::sha256_bytes(text.as_bytes()),
         },
-        inputs: vec![results::Input {
+        inputs: vec![crate::output::Input {
             role: "cohort".into(),
             path: cohort.display().to_string(),
-            sha256: crate::audit::outputs::sha256(&cohort)?,
+            sha256: Some(crate::audit::outputs::sha256(&cohort)?),
         }],
         seed: p.seed,
         settings: p.clone(),

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::spec::CompareProtocol;
 use super::tscore::TScoreSpec;
-use crate::output::Tool;
+use crate::output::{Input, ProtocolFile, Tool};
 
 /// results.json.
 #[derive(Debug, Clone, Serialize)]
@@ -199,19 +199,4 @@ pub struct Manifest {
     pub seed: u64,
     pub settings: CompareProtocol,
     pub seconds: f64,
-}
-
-/// The protocol file (absent when the comparison came from flags) and its text's SHA-256.
-#[derive(Debug, Clone, Serialize)]
-pub struct ProtocolFile {
-    pub path: Option<String>,
-    pub sha256: String,
-}
-
-/// One input file and its SHA-256.
-#[derive(Debug, Clone, Serialize)]
-pub struct Input {
-    pub role: String,
-    pub path: String,
-    pub sha256: String,
 }
