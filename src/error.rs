@@ -11,7 +11,12 @@ use std::path::{Path, PathBuf};
 pub enum Error {
     /// A file or folder the user gave cannot be used as asked.
     #[error("{}: {problem}", path.display())]
-    Input { path: PathBuf, problem: String },
+    Input {
+        /// The file or folder.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// Two inputs that must agree do not (e.g. image and mask grids).
     #[error("{0}")]
     Mismatch(String),
@@ -20,7 +25,12 @@ pub enum Error {
     Usage(String),
     /// An output could not be written.
     #[error("cannot write {}: {problem}", path.display())]
-    Output { path: PathBuf, problem: String },
+    Output {
+        /// The file or folder.
+        path: PathBuf,
+        /// Why it could not be written.
+        problem: String,
+    },
     /// A bug: something the code should have prevented.
     #[error("internal error: {0}")]
     Internal(String),

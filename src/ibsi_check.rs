@@ -86,26 +86,37 @@ pub fn config_settings(name: &str) -> Option<IbsiSettings> {
 /// One reference row and how radaudit did.
 #[derive(Debug, Clone, Serialize)]
 pub struct Row {
+    /// The IBSI family (`morphology`, `glcm`, ...).
     pub family: String,
+    /// The IBSI tag (`cm_joint_max_3D_comb`).
     pub tag: String,
+    /// The aggregation as the reference table writes it (`3D, merged`).
     pub aggregation: String,
+    /// The reference value.
     pub reference: f64,
+    /// Its tolerance (0: equal to 3 significant digits).
     pub tolerance: f64,
+    /// radaudit's value (absent when not computed).
     pub value: Option<f64>,
+    /// Whether it is within tolerance.
     pub pass: bool,
 }
 
 /// A data set's comparison.
 #[derive(Debug, Clone, Serialize)]
 pub struct ConfigResult {
+    /// `dig` or `A`..`E`.
     pub config: String,
     /// The settings, in words.
     pub settings: String,
+    /// Every reference row with radaudit's value.
     pub rows: Vec<Row>,
+    /// Time to compute the data set's features.
     pub seconds: f64,
 }
 
 impl ConfigResult {
+    /// Rows within tolerance.
     pub fn passed(&self) -> usize {
         self.rows.iter().filter(|r| r.pass).count()
     }
@@ -343,6 +354,7 @@ pub struct CheckArgs {
     pub config: String,
     /// The IBSI 1 reference folder (`digital_phantom/`, `ct_phantom/`, the tables).
     pub reference: PathBuf,
+    /// The output folder.
     pub out: PathBuf,
 }
 
@@ -350,19 +362,28 @@ pub struct CheckArgs {
 /// the PyRadiomics convention for comparison. The report reads this same value.
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckResults {
+    /// The program that wrote the file.
     pub tool: Tool,
+    /// The IBSI 1 reference folder.
     pub reference: String,
+    /// Pass counts per data set.
     pub summary: Vec<ConfigSummary>,
+    /// Every data set's rows.
     pub results: Vec<ConfigResult>,
+    /// The digital phantom in the PyRadiomics convention, mapped to IBSI tags (for comparison).
     pub pyradiomics_convention: Option<ConfigResult>,
 }
 
 /// One data set's counts.
 #[derive(Debug, Clone, Serialize)]
 pub struct ConfigSummary {
+    /// `dig` or `A`..`E`.
     pub config: String,
+    /// Rows checked.
     pub rows: usize,
+    /// Rows within tolerance.
     pub passed: usize,
+    /// Seconds spent.
     pub seconds: f64,
 }
 
@@ -375,7 +396,9 @@ impl CheckResults {
 
 /// The outcome: the results and a printable summary.
 pub struct IbsiChecked {
+    /// The results written to ibsi_check.json.
     pub results: CheckResults,
+    /// Lines for the terminal.
     pub summary: String,
 }
 

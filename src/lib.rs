@@ -28,6 +28,7 @@
 
 // 3x3 geometry reads best as index loops over rows and columns.
 #![allow(clippy::needless_range_loop)]
+#![warn(missing_docs)]
 
 pub mod audit;
 pub(crate) mod calibrate;

@@ -9,8 +9,11 @@ use crate::error::{Error, Result};
 /// A CSV table held as text (one buffer per row, so million-cell tables read quickly).
 #[derive(Debug, Clone)]
 pub struct Table {
+    /// The file it was read from (named in errors).
     pub path: PathBuf,
+    /// The header's column names.
     pub headers: Vec<String>,
+    /// The rows, as read.
     pub rows: Vec<csv::StringRecord>,
 }
 

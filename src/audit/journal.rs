@@ -18,16 +18,22 @@ use crate::error::{Error, Result};
 /// The journal's first line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Header {
+    /// The journal format's version.
     pub journal: u32,
+    /// The SHA-256 of the protocol's text (a resume with another protocol is refused).
     pub protocol_sha256: String,
+    /// The radaudit version that wrote it.
     pub tool_version: String,
 }
 
 /// One finished case: feature names, and per job (in plan order) its id and values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CaseRecord {
+    /// The case id.
     pub case: String,
+    /// Its job ids, in plan order.
     pub jobs: Vec<String>,
+    /// The feature names, in output order.
     pub features: Vec<String>,
     /// values[job][feature], as text (`nan` for a NaN).
     pub values: Vec<Vec<String>>,

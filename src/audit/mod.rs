@@ -31,7 +31,7 @@ use verdict::{Summary, Verdict};
 
 /// What `radaudit audit` was asked to do.
 #[derive(Debug, Clone)]
-pub struct AuditArgs {
+pub(crate) struct AuditArgs {
     pub protocol: PathBuf,
     pub out: Option<PathBuf>,
     pub resume: bool,
@@ -42,7 +42,7 @@ pub struct AuditArgs {
 
 /// A finished audit: what was written to the run folder, typed, for the report and the
 /// terminal.
-pub struct Audited {
+pub(crate) struct Audited {
     pub loaded: Loaded,
     pub plan: Plan,
     pub verdict: Verdict,
@@ -58,13 +58,13 @@ pub struct Audited {
 
 /// How [`run`] ended: a whole audit, or one shard of it (whose lines for the terminal are
 /// given).
-pub enum Finished {
+pub(crate) enum Finished {
     Audit(Box<Audited>),
     Shard(String),
 }
 
 /// The default run folder: `runs/<protocol file stem>`.
-pub fn default_run_dir(protocol: &Path) -> PathBuf {
+pub(crate) fn default_run_dir(protocol: &Path) -> PathBuf {
     let stem = protocol
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -73,14 +73,14 @@ pub fn default_run_dir(protocol: &Path) -> PathBuf {
 }
 
 /// `radaudit audit --plan`: the job count and the layout of `shards` shards.
-pub fn plan_text(protocol_path: &Path, shards: usize) -> Result<String> {
+pub(crate) fn plan_text(protocol_path: &Path, shards: usize) -> Result<String> {
     let loaded = protocol::load(protocol_path)?;
     let plan = Plan::new(&loaded)?;
     Ok(shard::describe(&loaded, &plan, shards))
 }
 
 /// Runs the audit.
-pub fn run(args: &AuditArgs) -> Result<Finished> {
+pub(crate) fn run(args: &AuditArgs) -> Result<Finished> {
     let started = Instant::now();
     let loaded = protocol::load(&args.protocol)?;
     let plan = Plan::new(&loaded)?;

@@ -25,10 +25,15 @@ use crate::table::csv_field;
 
 /// The long feature table's rows: case, job id, axis levels, feature, value.
 pub struct LongRow<'a> {
+    /// The case id.
     pub case: &'a str,
+    /// The job id.
     pub job: &'a str,
+    /// The job's level of each axis (empty where none).
     pub levels: &'a [String],
+    /// The feature name.
     pub feature: &'a str,
+    /// Its value.
     pub value: f64,
 }
 

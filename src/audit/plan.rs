@@ -15,19 +15,30 @@ use crate::yaml::resolve;
 /// Where a case's image and ROI come from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Source {
+    /// A user's image and mask, and the ROI label.
     Files {
+        /// The image file.
         image: PathBuf,
+        /// The mask file.
         mask: PathBuf,
+        /// The ROI label.
         label: u16,
     },
-    /// A synthetic vertebra with this vBMD (mg/cm3 HA) and body size factors (x, y, z).
-    Vertebra { vbmd: f64, scale: [f64; 3] },
+    /// A synthetic vertebra.
+    Vertebra {
+        /// Its vBMD, mg/cm3 HA.
+        vbmd: f64,
+        /// Its body size factors (x, y, z).
+        scale: [f64; 3],
+    },
 }
 
 /// One case of the audit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CaseInfo {
+    /// The case id.
     pub id: String,
+    /// Where its image and ROI come from.
     pub source: Source,
     /// Covariates by name (vbmd for the synthetic cohort; CSV columns otherwise).
     pub covariates: BTreeMap<String, f64>,
@@ -40,13 +51,16 @@ pub struct Job {
     pub id: String,
     /// The level of each axis this job applies ("" where it applies none).
     pub levels: Vec<String>,
+    /// The chain applied.
     pub chain: Chain,
 }
 
 /// The whole plan.
 #[derive(Debug, Clone)]
 pub struct Plan {
+    /// The axis names, in protocol order.
     pub axes: Vec<String>,
+    /// The cases, in plan order.
     pub cases: Vec<CaseInfo>,
     baseline: Chain,
     /// Every axis' levels, parsed.

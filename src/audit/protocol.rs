@@ -28,8 +28,10 @@ pub struct Protocol {
     pub name: String,
     /// Seed of every random stream (noise, supervoxels, phantoms, draws).
     pub seed: u64,
+    /// Where the cases come from.
     pub cases: Cases,
     #[serde(default)]
+    /// Which features, in which convention.
     pub features: FeatureSpec,
     /// A chain applied to every case before each level (the baseline acquisition). For the
     /// synthetic cohort it defaults to the cohort's scanner profile and kV.
@@ -38,12 +40,16 @@ pub struct Protocol {
     /// The perturbation axes, each with its levels.
     pub perturbations: Vec<Axis>,
     #[serde(default)]
+    /// Per-axis levels, or random combinations of every axis' levels.
     pub design: Design,
     #[serde(default)]
+    /// How robustness is judged.
     pub stability: Stability,
     #[serde(default)]
+    /// ComBat across one axis' levels, and stability again after it.
     pub harmonization: Option<Harmonization>,
     #[serde(default)]
+    /// Which optional outputs to write.
     pub outputs: Outputs,
     /// Tube-voltage factors relative to 120 kV (default: `perturb::kvp::DEFAULT_TABLE`).
     #[serde(default)]
@@ -73,6 +79,7 @@ pub struct Cases {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Cohort {
+    /// Number of phantoms (2 to 10000).
     pub count: usize,
     /// Lowest and highest vBMD, mg/cm3 HA.
     pub vbmd: [f64; 2],
@@ -83,6 +90,7 @@ pub struct Cohort {
     #[serde(default = "default_scanner")]
     pub scanner: String,
     #[serde(default = "default_kvp")]
+    /// The baseline tube voltage, kV.
     pub kvp: f64,
     /// Each case's body width, depth and height are scaled by independent factors drawn
     /// uniformly from [1 - v, 1 + v] (vertebrae differ in size; shape features need it).
@@ -113,6 +121,7 @@ pub struct FeatureSpec {
     #[serde(default)]
     pub params: Option<Value>,
     #[serde(default)]
+    /// A parameter file (YAML or JSON), relative to the protocol's folder.
     pub params_file: Option<PathBuf>,
 }
 
@@ -139,10 +148,13 @@ pub enum DesignKind {
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// How the jobs of a case are laid out.
 pub struct Design {
     #[serde(rename = "type", default)]
+    /// `per_axis` (default) or `combined`.
     pub kind: DesignKind,
     #[serde(default)]
+    /// Random combinations per case, for the combined design (2 to 1000).
     pub draws: Option<usize>,
 }
 
@@ -150,8 +162,10 @@ pub struct Design {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Metric {
+    /// ICC(1,1).
     Icc1,
     #[default]
+    /// The lower end of ICC(1,1)'s 95% CI (the default; Koo & Li rate on it).
     Icc1CiLow,
     /// ICC(2,1), pingouin's ICC2 (`icc21` in protocols and tables).
     #[serde(rename = "icc21")]
@@ -159,10 +173,12 @@ pub enum Metric {
     /// ICC(3,1), pingouin's ICC3 (`icc31` in protocols and tables).
     #[serde(rename = "icc31")]
     Icc3,
+    /// Lin's concordance correlation of the baseline with the levels (every pair pooled).
     Ccc,
 }
 
 impl Metric {
+    /// The metric's name in protocols and tables.
     pub fn name(self) -> &'static str {
         match self {
             Metric::Icc1 => "icc1",
@@ -176,8 +192,10 @@ impl Metric {
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// Stability settings.
 pub struct Stability {
     #[serde(default)]
+    /// The rule a feature must meet to count as robust, and the audit to pass.
     pub acceptance: Acceptance,
 }
 
@@ -188,12 +206,16 @@ pub struct Stability {
 #[serde(deny_unknown_fields)]
 pub struct Acceptance {
     #[serde(default)]
+    /// The metric judged.
     pub metric: Metric,
     #[serde(default = "default_threshold")]
+    /// A feature is robust on an axis when the metric reaches this (default 0.75; at most 1).
     pub threshold: f64,
     #[serde(default)]
+    /// Features that must be robust on every axis for the audit to pass.
     pub required_features: Vec<String>,
     #[serde(default)]
+    /// The least share of robust features per axis for the audit to pass (0 to 1).
     pub min_robust_fraction: f64,
 }
 
@@ -216,6 +238,7 @@ impl Default for Acceptance {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Harmonization {
+    /// The axis whose levels are the batches.
     pub axis: String,
     /// Case covariates to preserve: `vbmd` for the synthetic cohort, CSV columns otherwise.
     #[serde(default)]
@@ -231,10 +254,13 @@ fn yes() -> bool {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// Optional outputs of the run folder.
 pub struct Outputs {
     #[serde(default = "yes")]
+    /// Write features.parquet beside features.csv (default true).
     pub parquet: bool,
     #[serde(default = "yes")]
+    /// Write report.html (default true).
     pub report: bool,
 }
 
@@ -250,8 +276,11 @@ impl Default for Outputs {
 /// A protocol read from a file, with its resolved paths and source text.
 #[derive(Debug, Clone)]
 pub struct Loaded {
+    /// The protocol as written.
     pub protocol: Protocol,
+    /// The protocol file.
     pub path: PathBuf,
+    /// Its text (hashed into manifests and journals).
     pub text: String,
     /// The features the protocol asks for, in its convention.
     pub features: FeatureSet,

@@ -25,7 +25,9 @@ use crate::output::write_json;
 /// Shard I of N.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ShardSpec {
+    /// I, from 0.
     pub index: usize,
+    /// N, the shard count.
     pub count: usize,
 }
 
@@ -58,7 +60,7 @@ pub fn cases_of(cases: usize, index: usize, count: usize) -> Range<usize> {
 }
 
 /// `radaudit audit --plan`: the job count and the shard layout.
-pub fn describe(loaded: &Loaded, plan: &Plan, shards: usize) -> String {
+pub(crate) fn describe(loaded: &Loaded, plan: &Plan, shards: usize) -> String {
     let per_case = plan.jobs_per_case();
     let mut text = format!(
         "{}: {} cases x {} jobs per case = {} jobs ({} features each)\n",
@@ -87,17 +89,29 @@ pub fn describe(loaded: &Loaded, plan: &Plan, shards: usize) -> String {
 /// A shard's manifest, `shards/I.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShardManifest {
+    /// This shard's index I.
     pub shard: usize,
+    /// The shard count N.
     pub of: usize,
+    /// The protocol the shard ran (absolute).
     pub protocol_path: PathBuf,
+    /// The SHA-256 of the protocol's text.
     pub protocol_sha256: String,
+    /// The radaudit version that ran it.
     pub tool_version: String,
+    /// Its cases, in plan order.
     pub cases: Vec<String>,
+    /// Its failures as (case, job, message).
     pub failures: Vec<(String, String, String)>,
+    /// Jobs computed by this shard's runs.
     pub computed_jobs: usize,
+    /// Cases taken from its journal on a resume.
     pub resumed_cases: usize,
+    /// Rows of its Parquet table.
     pub rows: usize,
+    /// The SHA-256 of its Parquet table (a cut or changed table is refused).
     pub parquet_sha256: String,
+    /// Seconds the shard took.
     pub seconds: f64,
 }
 
@@ -107,7 +121,7 @@ pub fn shards_dir(run_dir: &Path) -> PathBuf {
 }
 
 /// What one shard needs to run.
-pub struct ShardRun<'a> {
+pub(crate) struct ShardRun<'a> {
     pub protocol: &'a Path,
     pub loaded: &'a Loaded,
     pub plan: &'a Plan,
@@ -120,7 +134,7 @@ pub struct ShardRun<'a> {
 
 /// Runs one shard: its cases only (resumable through its own journal), then its Parquet file
 /// and manifest.
-pub fn run_shard(s: &ShardRun) -> Result<String> {
+pub(crate) fn run_shard(s: &ShardRun) -> Result<String> {
     let started = Instant::now();
     let ShardSpec { index, count } = s.spec;
     let range = cases_of(s.plan.cases.len(), index, count);
@@ -165,7 +179,7 @@ pub fn run_shard(s: &ShardRun) -> Result<String> {
 }
 
 /// The shards whose manifests are missing from a run folder of `count` shards.
-pub fn missing_shards(run_dir: &Path, count: usize) -> Vec<usize> {
+pub(crate) fn missing_shards(run_dir: &Path, count: usize) -> Vec<usize> {
     (0..count)
         .filter(|i| !shards_dir(run_dir).join(format!("{i}.json")).is_file())
         .collect()
@@ -221,7 +235,7 @@ fn read_shard(
 
 /// `radaudit merge RUN_DIR`: checks and joins the shards, then computes and writes everything
 /// a single run would.
-pub fn merge(run_dir: &Path, threads: Option<usize>) -> Result<Audited> {
+pub(crate) fn merge(run_dir: &Path, threads: Option<usize>) -> Result<Audited> {
     let started = Instant::now();
     let dir = shards_dir(run_dir);
     let mut manifests: Vec<(PathBuf, ShardManifest)> = Vec::new();

@@ -88,7 +88,7 @@ pub fn run(a: Args) -> Result<Outcome> {
 
 /// What the harmonization was asked, checked.
 #[derive(Debug, Clone, Default)]
-pub struct HarmonizeArgs {
+pub(crate) struct HarmonizeArgs {
     pub input: PathBuf,
     pub batch: String,
     pub covariates: Vec<String>,
@@ -106,7 +106,7 @@ pub struct HarmonizeArgs {
 
 /// What the command did, for the summary it prints.
 #[derive(Debug, Clone)]
-pub struct HarmonizeSummary {
+pub(crate) struct HarmonizeSummary {
     pub subjects: usize,
     pub features: Vec<String>,
     pub batches: Vec<String>,
@@ -145,7 +145,7 @@ impl HarmonizeSummary {
 }
 
 /// The batch-effect tests file next to `out`: `harmonized.csv` -> `harmonized.batch_effect.csv`.
-pub fn default_tests_path(out: &Path) -> PathBuf {
+pub(crate) fn default_tests_path(out: &Path) -> PathBuf {
     let stem = out
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -221,7 +221,7 @@ fn feature_columns(table: &Table, args: &HarmonizeArgs, reserved: &[&str]) -> Re
 }
 
 /// Reads the table, fits (or applies) ComBat and writes the harmonized table and the tests.
-pub fn harmonize(args: &HarmonizeArgs) -> Result<HarmonizeSummary> {
+pub(crate) fn harmonize(args: &HarmonizeArgs) -> Result<HarmonizeSummary> {
     let table = Table::read(&args.input)?;
     let path = &table.path;
     let batch = table.required_text(&args.batch)?;
@@ -403,7 +403,7 @@ fn show(p: &Option<PathBuf>) -> String {
 }
 
 /// Reads and checks a saved model.
-pub fn load_model(path: &Path) -> Result<CombatModel> {
+pub(crate) fn load_model(path: &Path) -> Result<CombatModel> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::input(path, format!("cannot read: {e}")))?;
     let model: CombatModel = serde_json::from_str(&text)

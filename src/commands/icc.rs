@@ -72,7 +72,7 @@ struct FeatureRatings {
 
 /// How one feature came out.
 #[derive(Debug, Clone)]
-pub struct FeatureIcc {
+pub(crate) struct FeatureIcc {
     pub feature: String,
     pub subjects_used: usize,
     pub dropped: Vec<String>,
@@ -82,7 +82,7 @@ pub struct FeatureIcc {
 
 /// What the command did, for the summary it prints.
 #[derive(Debug, Clone)]
-pub struct IccSummary {
+pub(crate) struct IccSummary {
     pub features: Vec<FeatureIcc>,
 }
 
@@ -241,7 +241,7 @@ fn analyse(g: &FeatureRatings) -> FeatureIcc {
 }
 
 /// Runs the command: reads, computes in parallel (results in input order), writes ICC.csv.
-pub fn compute(args: &Args) -> Result<IccSummary> {
+pub(crate) fn compute(args: &Args) -> Result<IccSummary> {
     let grids = read_long(args)?;
     let features: Vec<FeatureIcc> = grids.par_iter().map(analyse).collect();
     let mut rows = Vec::new();

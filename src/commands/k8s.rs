@@ -13,30 +13,30 @@ use crate::output::write_bytes;
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// The protocol's path as the pods see it (on the volume).
-    pub protocol: PathBuf,
+    protocol: PathBuf,
     #[arg(long)]
-    pub shards: usize,
+    shards: usize,
     /// The container image with radaudit on its PATH.
     #[arg(long)]
-    pub image: String,
+    image: String,
     /// The PersistentVolumeClaim holding the inputs and the run folder.
     #[arg(long)]
-    pub pvc: String,
+    pvc: String,
     /// Where the pods mount the volume.
     #[arg(long, default_value = "/data")]
-    pub mount: String,
+    mount: String,
     /// The run folder as the pods see it.
     #[arg(long, default_value = "/data/runs/audit")]
-    pub run_dir: String,
+    run_dir: String,
     /// CPUs per pod (and threads per shard).
     #[arg(long, default_value_t = 1)]
-    pub cpus: usize,
+    cpus: usize,
     /// Name prefix of the Jobs.
     #[arg(long, default_value = "radaudit")]
-    pub name: String,
+    name: String,
     /// The manifest file to write.
     #[arg(long, default_value = "radaudit-k8s.yaml")]
-    pub out: PathBuf,
+    out: PathBuf,
 }
 
 /// Runs `radaudit k8s`.

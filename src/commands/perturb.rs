@@ -49,7 +49,7 @@ pub fn run(a: Args) -> Result<Outcome> {
 }
 
 /// The case id a file gives by default: its name without the volume extensions.
-pub fn case_id_of(path: &Path) -> String {
+pub(crate) fn case_id_of(path: &Path) -> String {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_string())

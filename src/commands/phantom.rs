@@ -87,7 +87,7 @@ struct CohortArgs {
 
 /// `radaudit phantom vertebra`.
 #[derive(Debug, Clone, Default, clap::Args)]
-pub struct VertebraArgs {
+pub(crate) struct VertebraArgs {
     /// Output folder.
     #[arg(long)]
     pub out: PathBuf,

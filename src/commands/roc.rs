@@ -45,13 +45,13 @@ pub fn run(a: Args) -> Result<Outcome> {
 
 /// One score column and its direction.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ScoreSpec {
+pub(crate) struct ScoreSpec {
     pub column: String,
     pub lower_is_positive: bool,
 }
 
 /// Parses `name` / `name:lower` / `name:higher`.
-pub fn parse_score(spec: &str) -> Result<ScoreSpec> {
+pub(crate) fn parse_score(spec: &str) -> Result<ScoreSpec> {
     let (column, direction) = match spec.rsplit_once(':') {
         Some((c, d)) => (c, Some(d)),
         None => (spec, None),
@@ -76,7 +76,7 @@ pub fn parse_score(spec: &str) -> Result<ScoreSpec> {
 
 /// What the command did.
 #[derive(Debug, Clone)]
-pub struct RocSummary {
+pub(crate) struct RocSummary {
     pub subjects: usize,
     pub positives: usize,
     pub left_out: usize,
@@ -116,7 +116,7 @@ fn label_class(cell: &str) -> Option<bool> {
 }
 
 /// Reads the table, computes the AUCs and paired tests, and writes both tables.
-pub fn analyse(args: &Args) -> Result<RocSummary> {
+pub(crate) fn analyse(args: &Args) -> Result<RocSummary> {
     let table = Table::read(&args.input)?;
     let path = &table.path;
     let specs: Vec<ScoreSpec> = args

@@ -6,16 +6,16 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 
 /// `p` as an absolute path (the jobs run elsewhere).
-pub fn absolute(p: &Path) -> Result<PathBuf> {
+pub(crate) fn absolute(p: &Path) -> Result<PathBuf> {
     std::path::absolute(p).map_err(|e| Error::input(p, e.to_string()))
 }
 
 /// Quotes a word for a POSIX shell.
-pub fn quote(s: &str) -> String {
+pub(crate) fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
 /// A path quoted for a POSIX shell.
-pub fn path_text(p: &Path) -> String {
+pub(crate) fn path_text(p: &Path) -> String {
     quote(&p.display().to_string())
 }

@@ -17,26 +17,26 @@ use crate::output::write_bytes;
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// The audit protocol.
-    pub protocol: PathBuf,
+    protocol: PathBuf,
     /// The run folder (on a filesystem every node shares).
     #[arg(long)]
-    pub out: PathBuf,
+    out: PathBuf,
     /// Number of shards (array tasks).
     #[arg(long)]
-    pub shards: usize,
+    shards: usize,
     #[arg(long)]
-    pub partition: Option<String>,
+    partition: Option<String>,
     /// Time limit per task, HH:MM:SS.
     #[arg(long, default_value = "04:00:00")]
-    pub time: String,
+    time: String,
     #[arg(long, default_value_t = 1)]
-    pub cpus_per_task: usize,
+    cpus_per_task: usize,
     /// Submit with sbatch and print the job ids.
     #[arg(long)]
-    pub submit: bool,
+    submit: bool,
     /// Submit only the shards whose outputs are missing (after a failure), then the merge.
     #[arg(long)]
-    pub only_missing: bool,
+    only_missing: bool,
 }
 
 /// Runs `radaudit slurm`.

@@ -40,6 +40,7 @@ pub enum Convention {
 }
 
 impl Convention {
+    /// The convention's name in files and flags.
     pub fn name(self) -> &'static str {
         match self {
             Convention::Pyradiomics => "pyradiomics",
@@ -51,7 +52,9 @@ impl Convention {
 /// What to compute, in one convention or the other.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FeatureSet {
+    /// PyRadiomics parameters.
     Pyradiomics(Params),
+    /// IBSI settings.
     Ibsi(IbsiSettings),
 }
 
@@ -110,6 +113,7 @@ impl FeatureSet {
         Self::from_value(&doc, asked).map_err(|e| Error::input(path, e))
     }
 
+    /// The set's convention.
     pub fn convention(&self) -> Convention {
         match self {
             FeatureSet::Pyradiomics(_) => Convention::Pyradiomics,

@@ -11,13 +11,16 @@ use crate::error::Error;
 /// IBSI tag (`cm_joint_max_3D_comb`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeatureValue {
+    /// The feature's name.
     pub name: String,
+    /// Its value (NaN where it is not defined).
     pub value: f64,
 }
 
 /// Time spent per extraction stage.
 #[derive(Debug, Clone, Default)]
 pub struct Timings {
+    /// (stage, time) in the order the stages ran.
     pub stages: Vec<(String, Duration)>,
 }
 
@@ -32,7 +35,9 @@ impl Timings {
 /// ROI (the mask, its label, its size, its grid).
 #[derive(Debug, Clone, PartialEq)]
 pub enum PrepareError {
+    /// A problem of the image's intensities.
     Image(String),
+    /// A problem of the ROI: the mask, its label, its size or its grid.
     Roi(String),
 }
 
@@ -86,7 +91,10 @@ macro_rules! feature_values {
         #[allow(non_snake_case)]
         #[derive(Debug, Clone, Copy, PartialEq)]
         $svis struct $values {
-            $(pub $field: f64),*
+            $(
+                #[doc = concat!("`", $crate::features::value::feature_name!($field $(, $name)?), "`.")]
+                pub $field: f64
+            ),*
         }
 
         #[allow(dead_code)]

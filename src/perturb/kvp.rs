@@ -30,8 +30,11 @@ pub const REFERENCE_KV: f64 = 120.0;
 #[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct KvFactors {
+    /// Tube voltage, kV.
     pub kv: f64,
+    /// Bone-mineral HU factor relative to 120 kV.
     pub bone: f64,
+    /// Fat HU factor relative to 120 kV.
     pub fat: f64,
 }
 

@@ -30,7 +30,9 @@ use crate::volume::{GeometryTolerance, Mask, PixelType, Volume};
 /// An image and its ROI (a binary mask on the image's grid).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Case {
+    /// The image.
     pub image: Volume,
+    /// The ROI, shape (z, y, x) of the image's grid.
     pub roi: Array3<bool>,
 }
 
@@ -100,6 +102,7 @@ impl Case {
 /// identifies it (and seeds its random streams).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Chain {
+    /// The elements, in application order.
     pub elements: Vec<Perturbation>,
     /// Each element's text as written (whitespace removed); a scanner profile's blur and
     /// noise both carry the profile's text.

@@ -17,42 +17,71 @@ use super::warp::Interp;
 pub enum Perturbation {
     /// A named scanner profile: its blur and its noise.
     Scanner {
+        /// The profile (its MTF and noise power).
         profile: scanner::Profile,
+        /// The tube current-time product and its reference (mAs), scaling the noise.
         dose: Option<(f64, f64)>,
     },
+    /// Correlated noise.
     Noise(Noise),
+    /// Blur by a Gaussian point-spread function and slice profile.
     Blur(Blur),
+    /// A tube voltage, as factors of the two-material model.
     Kvp(KvFactors),
+    /// Resampling to another voxel size.
     Spacing {
+        /// The new spacing (x, y, z), mm.
         spacing: [f64; 3],
+        /// The image interpolator.
         interp: Interp,
+        /// How the ROI follows.
         mask: MaskRule,
     },
+    /// Thicker slices: averages under a box profile.
     Slice {
+        /// Slice thickness, mm.
         thickness: f64,
+        /// Distance between slice centres, mm.
         step: f64,
     },
+    /// ROI erosion.
     Erode {
+        /// By this distance between voxel centres, mm.
         mm: f64,
     },
+    /// ROI dilation.
     Dilate {
+        /// By this distance between voxel centres, mm.
         mm: f64,
     },
+    /// ROI volume change to round(fraction x voxels) by signed distance.
     Volume {
+        /// The new volume over the old.
         fraction: f64,
     },
+    /// Image translation under a fixed ROI.
     Translate {
+        /// The shift (x, y, z) in voxels.
         shift: [f64; 3],
+        /// The image interpolator.
         interp: Interp,
     },
+    /// Rotation of image and ROI about z.
     Rotate {
+        /// The angle, degrees (-360 to 360).
         degrees: f64,
+        /// The axis' position: the ROI's centroid or the grid's centre.
         centre: RotationCentre,
+        /// The image interpolator.
         interp: Interp,
     },
+    /// Supervoxel contour randomisation.
     Supervoxel {
+        /// Supervoxels over the ROI's neighbourhood.
         count: usize,
+        /// SLIC compactness.
         compactness: f64,
+        /// Repetition index (another random draw with the same settings).
         rep: u64,
     },
 }

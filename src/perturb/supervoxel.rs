@@ -35,8 +35,11 @@ pub struct Settings {
 /// region considered), each supervoxel's overlap with the ROI, and which were kept.
 #[derive(Debug, Clone)]
 pub struct Randomised {
+    /// The supervoxel of every voxel (u32::MAX outside the region considered).
     pub labels: Array3<u32>,
+    /// Each supervoxel's overlap with the ROI (fraction of its voxels).
     pub overlaps: Vec<f64>,
+    /// Which supervoxels were kept.
     pub kept: Vec<bool>,
 }
 

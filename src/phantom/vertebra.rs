@@ -38,8 +38,11 @@ use crate::volume::{Geometry, Mask, PixelType, Volume};
 pub struct HuModel {
     /// HU per mg/cm3 of hydroxyapatite.
     pub per_mg_ha: f64,
+    /// HU of red marrow.
     pub red_marrow: f64,
+    /// HU of fat.
     pub fat: f64,
+    /// HU of soft tissue (muscle).
     pub soft_tissue: f64,
 }
 
@@ -58,20 +61,35 @@ impl Default for HuModel {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct VertebraSpec {
+    /// Trabecular vBMD requested, mg/cm3 HA.
     pub vbmd: f64,
+    /// Plate-model trabecular thickness Tb.Th, mm.
     pub trabecular_thickness: f64,
+    /// Mineral density of trabecular bone tissue, mg/cm3 HA.
     pub tissue_density: f64,
+    /// Fat fraction of the marrow.
     pub marrow_fat_fraction: f64,
+    /// Vertebral body width (x), depth (y) and height (z), mm.
     pub body: [f64; 3],
+    /// Cortical shell thickness, mm.
     pub cortical_thickness: f64,
+    /// Apparent mineral density of the cortical shell, mg/cm3 HA.
     pub cortical_density: f64,
+    /// Soft tissue (muscle) around the body before fat, mm.
     pub soft_tissue_margin: f64,
+    /// Grid margin beyond the body, mm.
     pub grid_margin: f64,
+    /// Distance between the trabecular ROI and the cortex and endplates, mm.
     pub roi_margin: f64,
+    /// Clinical voxel size (x, y, z), mm.
     pub spacing: [f64; 3],
+    /// Lattice points per voxel along each axis (partial volume).
     pub supersampling: usize,
+    /// CT numbers of the materials at 120 kV.
     pub hu: HuModel,
+    /// Scanner profile: smooth, standard, sharp, or none for the ideal image.
     pub scanner: String,
+    /// Tube voltage, kV (80-140).
     pub kvp: f64,
 }
 
@@ -108,6 +126,7 @@ impl Default for VertebraSpec {
 /// What was built, measured on the phantom's own structure.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Truth {
+    /// The vBMD asked for, mg/cm3 HA.
     pub requested_vbmd: f64,
     /// BV/TV over the ROI (exact by construction).
     pub bone_volume_fraction: f64,
@@ -121,19 +140,26 @@ pub struct Truth {
     pub lattice_frequency: f64,
     /// Calibration at the acquisition kV: HU = intercept + slope * vBMD.
     pub calibration_intercept: f64,
+    /// HU per mg/cm3 HA at the acquisition kV.
     pub calibration_slope: f64,
     /// Mean HU over the trabecular ROI of the acquired image, and the vBMD it gives.
     pub roi_mean_hu: f64,
+    /// The vBMD the ROI mean gives through the calibration, mg/cm3 HA.
     pub measured_vbmd: f64,
+    /// Voxels in the trabecular ROI.
     pub roi_voxels: usize,
 }
 
 /// The acquired phantom: image, trabecular ROI (label 1), whole-body mask (label 1), truth.
 #[derive(Debug, Clone)]
 pub struct Vertebra {
+    /// The acquired image.
     pub image: Volume,
+    /// The trabecular ROI (label 1).
     pub trabecular: Mask,
+    /// The whole vertebral body (label 1).
     pub body: Mask,
+    /// What was built, measured.
     pub truth: Truth,
 }
 

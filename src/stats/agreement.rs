@@ -8,8 +8,11 @@ use super::mean_var;
 /// Lin's (1989) concordance correlation coefficient and its pieces.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Ccc {
+    /// Pairs used.
     pub n: usize,
+    /// The concordance correlation coefficient.
     pub ccc: f64,
+    /// Pearson's correlation r (precision).
     pub pearson_r: f64,
     /// Bias correction factor C_b = ccc / r (accuracy).
     pub bias_correction: f64,
@@ -19,6 +22,7 @@ pub struct Ccc {
     pub se: f64,
     /// 95% CI on the Fisher z scale (as R epiR::epi.ccc, ci = "z-transform").
     pub ci_low: f64,
+    /// Upper end of the 95% CI.
     pub ci_high: f64,
 }
 

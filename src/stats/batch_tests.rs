@@ -130,7 +130,9 @@ pub fn benjamini_hochberg(p: &[f64]) -> Vec<f64> {
 /// Batch-effect tests of one feature.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BatchEffect {
+    /// Kruskal-Wallis H across batches.
     pub kruskal_h: f64,
+    /// Its p value.
     pub kruskal_p: f64,
     /// The smallest pairwise KS p value (Bonferroni-adjusted over the pairs).
     pub ks_min_p: f64,

@@ -6,12 +6,17 @@
 /// Calibration summary of one risk score.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Calibration {
+    /// Brier score.
     pub brier: f64,
+    /// Calibration slope (logistic regression of the outcome on logit p).
     pub slope: f64,
+    /// The intercept of that regression.
     pub slope_intercept: f64,
+    /// Standard error of the slope.
     pub slope_se: f64,
     /// Calibration-in-the-large: the intercept with logit p as offset.
     pub intercept: f64,
+    /// Standard error of the calibration-in-the-large.
     pub intercept_se: f64,
 }
 

@@ -13,10 +13,13 @@ use crate::perturb::random;
 /// Settings of a nested cross-validation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CvOptions {
+    /// Outer folds (held-out predictions).
     pub outer_folds: usize,
+    /// Inner folds (the penalty's choice).
     pub inner_folds: usize,
     /// Candidate C values (inverse penalties).
     pub c_grid: Vec<f64>,
+    /// Seed of the fold assignment.
     pub seed: u64,
 }
 
@@ -41,13 +44,16 @@ impl Default for CvOptions {
 pub struct CvResult {
     /// One held-out probability per subject.
     pub predictions: Vec<f64>,
+    /// Each subject's outer fold.
     pub fold_of: Vec<usize>,
+    /// The C chosen in each outer fold.
     pub chosen_c: Vec<f64>,
     /// The features with a non-zero coefficient in each outer fold's model.
     pub selected: Vec<Vec<usize>>,
     /// Each outer fold's threshold, chosen on its training rows (Youden's J of the fold
     /// model's in-sample probabilities), and each subject's class by its fold's threshold.
     pub thresholds: Vec<f64>,
+    /// Each subject's class by its fold's threshold.
     pub positive: Vec<bool>,
 }
 
@@ -175,11 +181,15 @@ pub fn choose_c(
 /// One model fitted on `train` (C by inner cross-validation, threshold by Youden's J on its
 /// own training rows) and its predictions for `test`.
 pub struct FoldFit {
+    /// The C chosen by inner cross-validation.
     pub c: f64,
+    /// The threshold chosen on the training rows (Youden's J).
     pub threshold: f64,
+    /// The features with a non-zero coefficient.
     pub selected: Vec<usize>,
     /// Probabilities and classes of the `test` rows, in their order.
     pub predictions: Vec<f64>,
+    /// The classes of the `test` rows.
     pub positive: Vec<bool>,
 }
 

@@ -6,11 +6,17 @@
 /// Net benefit of one strategy at one threshold.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct NetBenefit {
+    /// The threshold probability.
     pub threshold: f64,
+    /// Share of subjects the strategy calls positive.
     pub test_pos_rate: f64,
+    /// True positives over all subjects.
     pub tp_rate: f64,
+    /// False positives over all subjects.
     pub fp_rate: f64,
+    /// Net benefit: tp_rate - fp_rate x pt / (1 - pt).
     pub net_benefit: f64,
+    /// Net interventions avoided per subject.
     pub net_intervention_avoided: f64,
 }
 

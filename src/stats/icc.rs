@@ -15,15 +15,22 @@ use statrs::distribution::{ContinuousCDF, FisherSnedecor};
 /// The six ICC forms, in pingouin's order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IccType {
+    /// ICC(1,1): one-way random effects, single rater.
     Icc1,
+    /// ICC(2,1), ICC(A,1): two-way random effects, absolute agreement, single rater.
     Icc2,
+    /// ICC(3,1), ICC(C,1): two-way mixed effects, consistency, single rater.
     Icc3,
+    /// ICC(1,k): one-way random effects, mean of k raters.
     Icc1k,
+    /// ICC(2,k), ICC(A,k): two-way random, absolute agreement, mean of k raters.
     Icc2k,
+    /// ICC(3,k), ICC(C,k): two-way mixed, consistency, mean of k raters.
     Icc3k,
 }
 
 impl IccType {
+    /// The six forms in pingouin's order.
     pub const ALL: [IccType; 6] = [
         IccType::Icc1,
         IccType::Icc2,
@@ -56,27 +63,44 @@ impl IccType {
 /// One ICC estimate with its test and interval.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Icc {
+    /// The form.
     pub kind: IccType,
+    /// The coefficient.
     pub icc: f64,
+    /// The F statistic of its test.
     pub f: f64,
+    /// Numerator degrees of freedom.
     pub df1: f64,
+    /// Denominator degrees of freedom.
     pub df2: f64,
+    /// The p-value of the F test.
     pub p: f64,
+    /// Lower end of the 95% CI.
     pub ci_low: f64,
+    /// Upper end of the 95% CI.
     pub ci_high: f64,
 }
 
 /// The two-way ANOVA of a complete subjects x raters table.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Anova {
+    /// Subjects (rows).
     pub n: usize,
+    /// Raters (columns).
     pub k: usize,
+    /// Sum of squares between subjects.
     pub ss_rows: f64,
+    /// Sum of squares between raters.
     pub ss_cols: f64,
+    /// Residual sum of squares.
     pub ss_err: f64,
+    /// Mean square between subjects.
     pub msr: f64,
+    /// Mean square between raters.
     pub msc: f64,
+    /// Residual mean square.
     pub mse: f64,
+    /// Mean square within subjects (raters and residual).
     pub msw: f64,
 }
 

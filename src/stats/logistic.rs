@@ -13,9 +13,13 @@
 /// A fitted model: intercept and coefficients on the (standardised) features it was given.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fit {
+    /// The intercept.
     pub intercept: f64,
+    /// One coefficient per feature, in input order.
     pub coef: Vec<f64>,
+    /// Coordinate-descent sweeps run.
     pub iterations: usize,
+    /// Whether the fit met its tolerance.
     pub converged: bool,
 }
 
@@ -357,11 +361,14 @@ pub fn fit_l1_from(x: &[Vec<f64>], y: &[f64], c: f64, start: Option<&Fit>) -> Re
 /// column, fitted on one set of rows (a training fold) and applied to any.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scaler {
+    /// Each column's mean.
     pub mean: Vec<f64>,
+    /// Each column's population SD (1 where it is 0).
     pub sd: Vec<f64>,
 }
 
 impl Scaler {
+    /// Fits the scaler on rows `x`.
     pub fn fit(x: &[Vec<f64>]) -> Scaler {
         let n = x.len().max(1) as f64;
         let p = x.first().map_or(0, Vec::len);
@@ -378,6 +385,7 @@ impl Scaler {
         Scaler { mean, sd }
     }
 
+    /// Standardises rows `x` with the fitted means and SDs.
     pub fn transform(&self, x: &[Vec<f64>]) -> Vec<Vec<f64>> {
         x.iter()
             .map(|r| {

@@ -32,6 +32,7 @@ fn midranks(values: &[f64]) -> Vec<f64> {
 /// DeLong placements of one score.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Placements {
+    /// The AUC (Mann-Whitney).
     pub auc: f64,
     /// One per case, in data order.
     pub v10: Vec<f64>,
@@ -122,9 +123,13 @@ pub fn delong_covariance(
 /// An AUC with its DeLong variance and 95% CI.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Auc {
+    /// The AUC.
     pub auc: f64,
+    /// Its DeLong variance.
     pub variance: f64,
+    /// Lower end of the 95% CI.
     pub ci_low: f64,
+    /// Upper end of the 95% CI.
     pub ci_high: f64,
 }
 
@@ -148,15 +153,25 @@ pub fn auc(scores: &[f64], labels: &[bool]) -> Result<Auc, String> {
 /// A paired DeLong test of two AUCs on the same subjects.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PairedTest {
+    /// The first score's AUC.
     pub auc1: f64,
+    /// The second score's AUC.
     pub auc2: f64,
+    /// DeLong covariance of the two AUCs.
     pub covariance: f64,
+    /// AUC difference, first minus second.
     pub diff: f64,
+    /// The z statistic.
     pub z: f64,
+    /// Two-sided p-value.
     pub p_two_sided: f64,
+    /// One-sided p-value, first AUC greater.
     pub p_greater: f64,
+    /// One-sided p-value, first AUC less.
     pub p_less: f64,
+    /// Lower end of the difference's 95% CI.
     pub ci_low: f64,
+    /// Upper end of the difference's 95% CI.
     pub ci_high: f64,
 }
 
@@ -184,10 +199,15 @@ pub fn paired_test(a: &[f64], b: &[f64], labels: &[bool]) -> Result<PairedTest, 
 /// pROC's test of two AUCs from independent samples.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct UnpairedTest {
+    /// The AUC difference over its standard error.
     pub d: f64,
+    /// Degrees of freedom (Welch-Satterthwaite, as pROC).
     pub df: f64,
+    /// Two-sided p-value.
     pub p_two_sided: f64,
+    /// One-sided p-value, first AUC greater.
     pub p_greater: f64,
+    /// One-sided p-value, first AUC less.
     pub p_less: f64,
 }
 

@@ -53,8 +53,11 @@ pub fn sensitivity_at(points: &[(f64, f64)], fpr: f64) -> f64 {
 /// One point of the band.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BandPoint {
+    /// The specificity.
     pub specificity: f64,
+    /// Lower end of the sensitivity's 95% band.
     pub low: f64,
+    /// Upper end of the sensitivity's 95% band.
     pub high: f64,
 }
 

@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 /// A label map: 0 is background, every other value a label.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mask {
+    /// The grid.
     pub geometry: Geometry,
     /// Labels, shape (z, y, x).
     pub labels: Array3<u16>,
@@ -19,7 +20,9 @@ pub struct Mask {
 /// An inclusive box of voxel indices (i, j, k).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BoundingBox {
+    /// The lowest index on each axis.
     pub min: [usize; 3],
+    /// The highest index on each axis.
     pub max: [usize; 3],
 }
 

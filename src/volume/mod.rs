@@ -22,6 +22,7 @@ use ndarray::Array3;
 /// An image: f32 voxels on a grid, with the sample type it was stored as.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Volume {
+    /// The grid.
     pub geometry: Geometry,
     /// Voxels, shape (z, y, x).
     pub voxels: Array3<f32>,

@@ -14,29 +14,43 @@ const CHUNK_SAMPLES: usize = 1 << 20;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PixelType {
+    /// 8-bit unsigned.
     U8,
+    /// 8-bit signed.
     I8,
+    /// 16-bit unsigned.
     U16,
+    /// 16-bit signed.
     I16,
+    /// 32-bit unsigned.
     U32,
+    /// 32-bit signed.
     I32,
+    /// 64-bit unsigned.
     U64,
+    /// 64-bit signed.
     I64,
+    /// 32-bit float.
     F32,
+    /// 64-bit float.
     F64,
 }
 
 /// Byte order of multi-byte samples.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endian {
+    /// Least significant byte first.
     Little,
+    /// Most significant byte first.
     Big,
 }
 
 /// A linear map `stored * slope + intercept` applied in f64 (NIfTI scl_*, DICOM Rescale*).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Rescale {
+    /// The factor.
     pub slope: f64,
+    /// The offset.
     pub intercept: f64,
 }
 

@@ -45,6 +45,7 @@ pub enum Interpolator {
 pub struct Interpolation {
     /// New spacing (x, y, z) in mm; `None` keeps an axis.
     pub spacing: [Option<f64>; 3],
+    /// The image interpolator.
     pub image: Interpolator,
     /// The ROI is interpolated linearly and voxels at or above this fraction kept.
     pub roi_threshold: f64,
@@ -53,8 +54,11 @@ pub struct Interpolation {
 /// A texture dimensionality: 2-D slices (features per slice), 2.5-D (slices merged), 3-D.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Dimension {
+    /// Per slice, averaged over slices.
     D2,
+    /// Slices merged (2.5-D).
     D25,
+    /// The volume.
     D3,
 }
 
@@ -72,8 +76,11 @@ impl Dimension {
 /// Everything an IBSI-mode extraction needs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IbsiSettings {
+    /// The ROI label.
     pub label: u16,
+    /// Round intensities on loading and after interpolation (CT).
     pub round_intensities: bool,
+    /// Interpolation to a new grid, if any.
     pub interpolation: Option<Interpolation>,
     /// Keep ROI voxels within [lo, hi] (either may be infinite).
     pub resegment_range: Option<[f64; 2]>,
@@ -83,6 +90,7 @@ pub struct IbsiSettings {
     pub discretisation: Discretisation,
     /// Intensity-volume histogram discretisation.
     pub ivh: Discretisation,
+    /// The texture aggregations computed.
     pub dimensions: Vec<Dimension>,
     /// Families or tags asked for; `None` = all.
     pub features: Option<Vec<String>>,

@@ -33,12 +33,19 @@ use crate::features::value::{FeatureValue, Timings};
 /// A feature class (PyRadiomics' name in parentheses).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum FeatureClass {
+    /// Shape (`shape`).
     Shape,
+    /// First order (`firstorder`).
     FirstOrder,
+    /// Grey level co-occurrence matrix (`glcm`).
     Glcm,
+    /// Grey level run length matrix (`glrlm`).
     Glrlm,
+    /// Grey level size zone matrix (`glszm`).
     Glszm,
+    /// Grey level dependence matrix (`gldm`).
     Gldm,
+    /// Neighbouring grey tone difference matrix (`ngtdm`).
     Ngtdm,
 }
 

@@ -26,7 +26,9 @@ const BSPLINE_MARGIN: usize = 32;
 /// used for shape (PyRadiomics computes shape before re-segmentation, unless `resegmentShape`).
 #[derive(Debug, Clone)]
 pub struct Prepared {
+    /// The ROI the texture and first-order classes use.
     pub roi: Roi,
+    /// The mask shape is computed on.
     pub shape_mask: Array3<bool>,
 }
 

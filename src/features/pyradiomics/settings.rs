@@ -96,6 +96,7 @@ impl Default for Settings {
 pub struct Params {
     /// Enabled classes; `None` = every feature of the class.
     pub classes: BTreeMap<FeatureClass, Option<Vec<String>>>,
+    /// The `setting` section.
     pub settings: Settings,
 }
 

@@ -11,18 +11,30 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq)]
 pub enum Covariate {
     /// A numeric covariate entered as is (e.g. age).
-    Continuous { name: String, values: Vec<f64> },
+    Continuous {
+        /// Its name (a column of the table).
+        name: String,
+        /// One value per subject.
+        values: Vec<f64>,
+    },
     /// A categorical covariate entered as dummies for all levels but the first (e.g. sex).
-    Categorical { name: String, values: Vec<String> },
+    Categorical {
+        /// Its name (a column of the table).
+        name: String,
+        /// One level per subject.
+        values: Vec<String>,
+    },
 }
 
 impl Covariate {
+    /// The covariate's name.
     pub fn name(&self) -> &str {
         match self {
             Covariate::Continuous { name, .. } | Covariate::Categorical { name, .. } => name,
         }
     }
 
+    /// Subjects it has values for.
     pub fn len(&self) -> usize {
         match self {
             Covariate::Continuous { values, .. } => values.len(),
@@ -30,6 +42,7 @@ impl Covariate {
         }
     }
 
+    /// Whether it has no values.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -40,17 +53,22 @@ impl Covariate {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum CovariateEncoding {
+    /// A numeric covariate, one column.
     Continuous {
+        /// Its name.
         name: String,
     },
     /// `levels` in sorted order; the first is the baseline and has no column.
     Categorical {
+        /// Its name.
         name: String,
+        /// Its levels, sorted.
         levels: Vec<String>,
     },
 }
 
 impl CovariateEncoding {
+    /// The covariate's name.
     pub fn name(&self) -> &str {
         match self {
             CovariateEncoding::Continuous { name }

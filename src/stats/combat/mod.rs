@@ -69,11 +69,15 @@ impl Default for CombatOptions {
 /// Features of the subjects to harmonize: `values[f][i]` is feature f of subject i.
 #[derive(Debug, Clone, Copy)]
 pub struct CombatData<'a> {
+    /// Feature names, for messages and the model.
     pub feature_names: &'a [String],
+    /// `values[f][i]`: feature f of subject i.
     pub values: &'a [Vec<f64>],
     /// Subject identifiers, for messages.
     pub subjects: &'a [String],
+    /// Each subject's batch.
     pub batch: &'a [String],
+    /// Covariates to preserve.
     pub covariates: &'a [Covariate],
 }
 
@@ -92,13 +96,21 @@ pub enum FeatureHandling {
 /// Everything the fit estimated, batches in sorted order, features in input order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CombatEstimates {
+    /// The design's column names.
     pub design_columns: Vec<String>,
+    /// Per feature, the standardisation mean.
     pub stand_mean: Vec<f64>,
+    /// Per feature, the pooled residual variance.
     pub var_pooled: Vec<f64>,
+    /// `gamma_hat[b][f]`: the additive batch effect as estimated.
     pub gamma_hat: Vec<Vec<f64>>,
+    /// `delta_hat[b][f]`: the multiplicative batch effect as estimated.
     pub delta_hat: Vec<Vec<f64>>,
+    /// Each batch's empirical Bayes priors (none without EB).
     pub priors: Vec<Option<eb::Priors>>,
+    /// `gamma_star[b][f]`: the additive batch effect after empirical Bayes.
     pub gamma_star: Vec<Vec<f64>>,
+    /// `delta_star[b][f]`: the multiplicative batch effect after empirical Bayes.
     pub delta_star: Vec<Vec<f64>>,
     /// Fixed-point iterations per batch (parametric EB only).
     pub iterations: Vec<usize>,
@@ -109,7 +121,9 @@ pub struct CombatEstimates {
 pub struct CombatFit {
     /// `harmonized[f][i]`, same layout as the input.
     pub harmonized: Vec<Vec<f64>>,
+    /// The fitted model, to harmonize new subjects with.
     pub model: CombatModel,
+    /// Everything the fit estimated.
     pub estimates: CombatEstimates,
     /// Edge cases met and how they were handled, one line each.
     pub notes: Vec<String>,

@@ -16,20 +16,33 @@ pub const MODEL_VERSION: u32 = 1;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CombatModel {
+    /// The file format's name (`radaudit-combat-model`).
     pub format: String,
+    /// The format's version.
     pub version: u32,
+    /// The options it was fitted with.
     pub options: CombatOptions,
+    /// Feature names, in input order.
     pub features: Vec<String>,
+    /// Batch names, sorted.
     pub batches: Vec<String>,
+    /// Subjects per batch at the fit.
     pub batch_sizes: Vec<usize>,
+    /// How each covariate was encoded.
     pub covariates: Vec<CovariateEncoding>,
+    /// The design's column names.
     pub design_columns: Vec<String>,
     /// Per feature, the coefficients of the covariate columns of the design.
     pub covariate_betas: Vec<Vec<f64>>,
+    /// Per feature, the pooled mean of the reference (or the batch-weighted grand mean).
     pub stand_mean: Vec<f64>,
+    /// Per feature, the pooled residual variance.
     pub var_pooled: Vec<f64>,
+    /// `gamma_star[b][f]`: the additive batch effect after empirical Bayes.
     pub gamma_star: Vec<Vec<f64>>,
+    /// `delta_star[b][f]`: the multiplicative batch effect after empirical Bayes.
     pub delta_star: Vec<Vec<f64>>,
+    /// How each feature was handled.
     pub handling: Vec<FeatureHandling>,
 }
 
@@ -51,9 +64,13 @@ fn harmonize_value(
 /// New subjects to harmonize with a saved model; `values[f]` follows the model's feature order.
 #[derive(Debug, Clone, Copy)]
 pub struct NewSubjects<'a> {
+    /// `values[f][i]`: feature f of subject i.
     pub values: &'a [Vec<f64>],
+    /// Subject identifiers, for messages.
     pub subjects: &'a [String],
+    /// Each subject's batch (one the model knows).
     pub batch: &'a [String],
+    /// Each subject's covariates, as at the fit.
     pub covariates: &'a [Covariate],
 }
 

@@ -20,9 +20,13 @@ pub use crate::volume::builtin::BUILTIN_PREFIX;
 /// File formats radaudit reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// NIfTI-1 (`.nii`, `.nii.gz`).
     Nifti,
+    /// NRRD (`.nrrd`, `.nhdr`).
     Nrrd,
+    /// A folder of DICOM files.
     Dicom,
+    /// A built-in volume (`builtin:NAME`).
     Builtin,
 }
 

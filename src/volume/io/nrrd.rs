@@ -24,7 +24,9 @@ use crate::volume::{Geometry, Mask, Volume};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Encoding {
     #[default]
+    /// gzip-compressed voxels.
     Gzip,
+    /// Raw voxels.
     Raw,
 }
 
