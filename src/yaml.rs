@@ -18,13 +18,20 @@ pub fn error_at(path: &Path, key: &str, problem: impl std::fmt::Display) -> Erro
     Error::input(path, format!("{key}: {problem}"))
 }
 
-/// The YAML path serde_path_to_error reports, with an unknown field's own name appended.
+/// The YAML path serde_path_to_error reports, ending in an unknown field's own name (which
+/// the path already holds in current versions; it is appended only where it does not).
 fn key_path(path: &serde_path_to_error::Path, message: &str) -> String {
-    let base = path.to_string();
-    let base = if base == "." { String::new() } else { base };
+    key_path_text(&path.to_string(), message)
+}
+
+fn key_path_text(base: &str, message: &str) -> String {
+    let base = if base == "." { "" } else { base };
     if let Some(rest) = message.strip_prefix("unknown field `")
         && let Some(name) = rest.split('`').next()
     {
+        if base == name || base.ends_with(&format!(".{name}")) {
+            return base.to_string();
+        }
         return if base.is_empty() {
             name.to_string()
         } else {
@@ -34,7 +41,7 @@ fn key_path(path: &serde_path_to_error::Path, message: &str) -> String {
     if base.is_empty() {
         "(top level)".into()
     } else {
-        base
+        base.to_string()
     }
 }
 
@@ -87,5 +94,55 @@ pub fn read_document(path: &Path) -> Result<Value> {
     } else {
         serde_saphyr::from_str(&text)
             .map_err(|e| Error::input(path, format!("invalid YAML: {}", first_line(&e))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_key_is_named_once() {
+        let unknown = "unknown field `sd`, expected `axis` or `levels`";
+        assert_eq!(
+            key_path_text("perturbations[1].sd", unknown),
+            "perturbations[1].sd"
+        );
+        assert_eq!(
+            key_path_text("perturbations[1]", unknown),
+            "perturbations[1].sd"
+        );
+        assert_eq!(key_path_text("sd", unknown), "sd");
+        assert_eq!(key_path_text(".", unknown), "sd");
+        assert_eq!(key_path_text("seed", "invalid type"), "seed");
+        assert_eq!(key_path_text(".", "invalid type"), "(top level)");
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Axis {
+        axis: String,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Doc {
+        perturbations: Vec<Axis>,
+    }
+
+    #[test]
+    fn a_parse_error_names_the_yaml_path_of_the_unknown_key() {
+        let e = parse::<Doc>(
+            Path::new("p.yaml"),
+            "perturbations:\n  - axis: a\n  - axis: b\n    sd: 3\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("p.yaml: perturbations[1].sd: unknown field `sd`"),
+            "{e}"
+        );
     }
 }

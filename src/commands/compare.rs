@@ -32,7 +32,7 @@ pub struct Args {
     /// A 0/1 outcome column (repeat for several outcomes).
     #[arg(long = "outcome")]
     outcomes: Vec<String>,
-    /// A column holding the model's score (higher means the outcome).
+    /// A column holding the model's score: COL (higher means the outcome) or COL:lower.
     #[arg(long)]
     score: Option<String>,
     /// Fit LASSO-logistic on every column starting with this prefix.

@@ -35,7 +35,8 @@ pub struct Args {
     /// with the parameter file's `convention:`.
     #[arg(long, value_enum)]
     convention: Option<Convention>,
-    /// The ROI label (overrides the parameter file's `label`).
+    /// The ROI label (overrides the parameter file's `label`; in batch mode, for every case
+    /// whose row gives no label).
     #[arg(long)]
     label: Option<u16>,
     /// Output file (standard output when absent, single case only).
@@ -82,7 +83,11 @@ pub fn run(a: Args) -> Result<Outcome> {
             .out
             .as_deref()
             .ok_or_else(|| Error::Usage("--cases needs --out".into()))?;
-        let cases = extract::read_cases(cases_path)?;
+        let mut cases = extract::read_cases(cases_path)?;
+        // A label on the command line applies to every case whose row gives none.
+        for case in cases.iter_mut().filter(|c| c.label.is_none()) {
+            case.label = a.label;
+        }
         let summary = extract::run_batch(&cases, &params, &read, out, format)?;
         eprintln!(
             "{} of {} cases extracted to {}",

@@ -51,6 +51,19 @@ fn write_manifest(a: &Args) -> Result<String> {
     if a.shards == 0 {
         return Err(Error::Usage("--shards must be at least 1".into()));
     }
+    // The pods run elsewhere: a relative path would be read from their working folder.
+    for (flag, path) in [
+        ("PROTOCOL", a.protocol.as_path()),
+        ("--run-dir", std::path::Path::new(&a.run_dir)),
+    ] {
+        if !path.is_absolute() {
+            return Err(Error::Usage(format!(
+                "{flag} {}: give the absolute path the pods see (under --mount {})",
+                path.display(),
+                a.mount
+            )));
+        }
+    }
     let yaml = |s: &str| serde_json::to_string(s).unwrap_or_default();
     let protocol = a.protocol.display().to_string();
     let pod = |container: &str, command: String| {

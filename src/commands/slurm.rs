@@ -69,6 +69,12 @@ fn write_and_submit(a: &Args) -> Result<String> {
     if a.shards == 0 {
         return Err(Error::Usage("--shards must be at least 1".into()));
     }
+    if !is_slurm_time(&a.time) {
+        return Err(Error::Usage(format!(
+            "--time {}: not a SLURM time limit (MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS)",
+            a.time
+        )));
+    }
     // Checks the protocol before anything is written or submitted.
     crate::audit::protocol::load(&a.protocol)?;
     let protocol = absolute(&a.protocol)?;
@@ -142,4 +148,40 @@ fn write_and_submit(a: &Args) -> Result<String> {
     );
     print_stdout(&format!("{array_id} {merge_id}\n"))?;
     Ok(text)
+}
+
+/// Whether `text` is a time limit sbatch accepts: `MM`, `MM:SS`, `HH:MM:SS`, `D-HH`,
+/// `D-HH:MM` or `D-HH:MM:SS` (sbatch(1), --time), every part digits.
+fn is_slurm_time(text: &str) -> bool {
+    let digits = |p: &str| !p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_digit());
+    let (days, rest) = match text.split_once('-') {
+        Some((d, r)) => (Some(d), r),
+        None => (None, text),
+    };
+    let parts: Vec<&str> = rest.split(':').collect();
+    days.is_none_or(digits) && (1..=3).contains(&parts.len()) && parts.iter().all(|p| digits(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_slurm_time;
+
+    #[test]
+    fn time_limits_follow_sbatch() {
+        for ok in ["30", "30:00", "04:00:00", "2-12", "2-12:30", "2-12:30:00"] {
+            assert!(is_slurm_time(ok), "{ok}");
+        }
+        for bad in [
+            "banana",
+            "",
+            "1:2:3:4",
+            "-4",
+            "2-",
+            "4h",
+            "04:00:00 ",
+            "1-2:3:4:5",
+        ] {
+            assert!(!is_slurm_time(bad), "{bad}");
+        }
+    }
 }

@@ -261,13 +261,32 @@ impl CompareProtocol {
             [one] => Outcomes::One(one.clone()),
             many => Outcomes::Many(many.to_vec()),
         };
-        let model = match (&f.score, &f.feature_prefix) {
+        // `COL` (higher means the outcome) or `COL:lower`, as `radaudit roc` reads scores.
+        let (score, direction) = match f
+            .score
+            .as_deref()
+            .map(|s| s.rsplit_once(':').unwrap_or((s, "")))
+        {
+            None => (None, Direction::Higher),
+            Some((column, "" | "higher")) => (Some(column.to_string()), Direction::Higher),
+            Some((column, "lower")) => (Some(column.to_string()), Direction::Lower),
+            Some((_, other)) => {
+                return Err(usage(&format!(
+                    "--score {}: the direction `{other}` is not lower or higher",
+                    f.score.as_deref().unwrap_or("")
+                )));
+            }
+        };
+        if score.as_deref() == Some("") {
+            return Err(usage("--score needs a column name"));
+        }
+        let model = match (&score, &f.feature_prefix) {
             (Some(_), Some(_)) => return Err(usage("give --score or --feature-prefix, not both")),
             (None, None) => None,
             (score, prefix) => Some(Model {
                 name: model_name(),
                 score: score.clone(),
-                direction: Direction::Higher,
+                direction,
                 scale: Scale::Score,
                 thresholds: Vec::new(),
                 features: Vec::new(),

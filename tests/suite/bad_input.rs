@@ -393,3 +393,48 @@ mod dicom {
         refuses(&["info", s(dir.path())], "DCM_IMG_00002.dcm", "DICOM");
     }
 }
+
+/// An unknown key is named once, with its YAML path (`perturbations[1].sd`, not
+/// `perturbations[1].sd.sd`), in audit protocols, comparison protocols and claims files.
+#[test]
+fn an_unknown_yaml_key_is_named_once_with_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "audit",
+            "name: x\nseed: 1\ncases:\n  synthetic_vertebra:\n    count: 3\n    vbmd: [60, 200]\nperturbations:\n  - axis: a\n    levels: [\"kvp:80\"]\n  - axis: b\n    levels: [\"kvp:100\"]\n    sd: 3\n",
+            "perturbations[1].sd",
+        ),
+        (
+            "compare",
+            "name: x\nmodel:\n  name: m\n  inner_fold: 3\n",
+            "model.inner_fold",
+        ),
+        (
+            "claims",
+            "name: x\nstudies:\n  - study: s\n    totl: 5\n",
+            "studies[0].totl",
+        ),
+    ];
+    for (command, text, key) in cases {
+        let file = dir.path().join(format!("{command}.yaml"));
+        std::fs::write(&file, text).unwrap();
+        let mut args = vec![command, file.to_str().unwrap()];
+        let out = dir.path().join(command);
+        if command == "compare" {
+            args.extend(["--out", out.to_str().unwrap()]);
+        }
+        let run = common::radaudit(&args);
+        assert_eq!(run.code, 2, "{command}: {}", run.stderr);
+        let line = run.stderr.trim_end();
+        let last = key.rsplit(['.', ']']).next().unwrap();
+        assert!(
+            line.contains(&format!("{key}: unknown field `{last}`")),
+            "{command}: {line}"
+        );
+        assert!(
+            !line.contains(&format!("{key}.{last}")),
+            "{command}: {line}"
+        );
+    }
+}

@@ -283,3 +283,80 @@ fn the_common_case_runs_from_flags_and_renders_in_a_browser() {
     );
     assert!(ink > 0.01, "the screenshot is blank");
 }
+
+/// `compare --score COL:lower` reads the score as `roc` does: its AUC equals `roc`'s for the
+/// same column and direction, and without `:lower` it is the complement.
+#[test]
+fn a_score_column_can_say_lower_means_the_outcome_as_roc_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let cohort = dir.path().join("cohort");
+    let built = common::radaudit(["phantom", "cohort", "--n", "30", "--out", &s(&cohort)]);
+    assert_eq!(built.code, 0, "{}", built.stderr);
+    let table = cohort.join("cohort.csv");
+    let roc = common::radaudit([
+        "roc",
+        "--input",
+        &s(&table),
+        "--label",
+        "osteoporosis_true",
+        "--score",
+        "l1_hu:lower",
+        "--out-dir",
+        &s(&dir.path().join("roc")),
+    ]);
+    assert_eq!(roc.code, 0, "{}", roc.stderr);
+    let roc_auc = |p: &Path| -> f64 {
+        let text = std::fs::read_to_string(p).unwrap();
+        let row = text.lines().nth(1).unwrap();
+        row.split(',').nth(1).unwrap().parse().unwrap()
+    };
+    let want = roc_auc(&dir.path().join("roc/auc.csv"));
+    let compare_auc = |score: &str, out: &str| -> f64 {
+        let out = dir.path().join(out);
+        let run = common::radaudit([
+            "compare",
+            "--cohort",
+            &s(&table),
+            "--outcome",
+            "osteoporosis_true",
+            "--score",
+            score,
+            "--out",
+            &s(&out),
+        ]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        // auc.csv: outcome,predictor,auc,... with the model first.
+        let text = std::fs::read_to_string(out.join("auc.csv")).unwrap();
+        text.lines()
+            .nth(1)
+            .unwrap()
+            .split(',')
+            .nth(2)
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let lower = compare_auc("l1_hu:lower", "lower");
+    assert!((lower - want).abs() < 1e-12, "{lower} vs roc {want}");
+    let higher = compare_auc("l1_hu", "higher");
+    assert!(
+        (higher - (1.0 - want)).abs() < 1e-12,
+        "{higher} vs 1 - {want}"
+    );
+    common::refuses(
+        &[
+            "compare",
+            "--cohort",
+            &s(&table),
+            "--outcome",
+            "osteoporosis_true",
+            "--score",
+            "l1_hu:down",
+            "--out",
+            &s(&dir.path().join("bad")),
+        ],
+        "--score l1_hu:down",
+        "not lower or higher",
+    );
+}

@@ -330,3 +330,68 @@ fn bad_parameter_files_are_refused() {
         "no such file",
     );
 }
+
+/// `--label` in batch mode applies to every case whose row gives no label: a case whose mask
+/// holds that label gets the same features as a single-case extraction with `--label`, a case
+/// whose mask lacks it fails (named in the errors file, exit code 2).
+#[test]
+fn batch_label_from_the_command_line_applies_to_every_case() {
+    let py = reference_or_skip!().join("pyradiomics/data");
+    let dir = tempfile::tempdir().unwrap();
+    let (image, mask) = (
+        py.join("prostate_phantom_subvolume.nrrd"),
+        py.join("prostate_phantom_subvolume-label.nrrd"),
+    );
+    let cases = dir.path().join("cases.csv");
+    std::fs::write(
+        &cases,
+        format!(
+            "case,image,mask\nprostate,{},{}\nbrain1,{},{}\n",
+            image.display(),
+            mask.display(),
+            py.join("brain1_image.nrrd").display(),
+            py.join("brain1_label.nrrd").display()
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("batch.csv");
+    let s = |p: &std::path::Path| p.to_str().unwrap().to_string();
+    let batch = common::radaudit([
+        "extract",
+        "--cases",
+        &s(&cases),
+        "--out",
+        &s(&out),
+        "--label",
+        "7",
+    ]);
+    assert_eq!(batch.code, 2, "{}", batch.stderr);
+    let errors = std::fs::read_to_string(dir.path().join("batch.errors.csv")).unwrap();
+    assert!(
+        errors.contains("brain1,") && errors.contains("label 7 is not present"),
+        "{errors}"
+    );
+    assert!(!errors.contains("prostate"), "{errors}");
+    let single = common::radaudit([
+        "extract",
+        "--image",
+        &s(&image),
+        "--mask",
+        &s(&mask),
+        "--label",
+        "7",
+    ]);
+    assert_eq!(single.code, 0, "{}", single.stderr);
+    let batch_rows: Vec<String> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.strip_prefix("prostate,").unwrap().to_string())
+        .collect();
+    let single_rows: Vec<String> = single.stdout.lines().skip(1).map(String::from).collect();
+    assert_eq!(batch_rows.len(), 107);
+    assert_eq!(batch_rows, single_rows);
+    // And label 7 is not label 1: the command line's label was applied.
+    let label1 = common::radaudit(["extract", "--image", &s(&image), "--mask", &s(&mask)]);
+    assert_ne!(label1.stdout, single.stdout);
+}

@@ -174,3 +174,45 @@ fn the_kubernetes_manifest_is_an_indexed_job_and_a_merge_job() {
             .contains("radaudit merge '/data/runs/site-a'")
     );
 }
+
+/// The scheduler scripts refuse what the scheduler would refuse or misread: a time limit
+/// sbatch does not take, and a relative path the pods would read from their own folder.
+#[test]
+fn slurm_time_limits_and_k8s_paths_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let protocol = audit_common::reduced_protocol(dir.path(), 3, "checked");
+    let run = dir.path().join("run");
+    common::refuses(
+        &[
+            "slurm",
+            s(&protocol),
+            "--out",
+            s(&run),
+            "--shards",
+            "2",
+            "--time",
+            "banana",
+        ],
+        "--time banana",
+        "not a SLURM time limit",
+    );
+    assert!(!run.join("slurm").exists(), "nothing written");
+    let out = dir.path().join("k8s.yaml");
+    common::refuses(
+        &[
+            "k8s",
+            "protocols/vertebra-ct.yaml",
+            "--shards",
+            "2",
+            "--image",
+            "radaudit:1",
+            "--pvc",
+            "data",
+            "--out",
+            s(&out),
+        ],
+        "PROTOCOL protocols/vertebra-ct.yaml",
+        "give the absolute path the pods see",
+    );
+    assert!(!out.exists());
+}
