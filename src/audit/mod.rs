@@ -38,6 +38,8 @@ pub(crate) struct AuditArgs {
     pub threads: Option<usize>,
     /// Run only this shard (`I/N`) and write shards/I.parquet and shards/I.json.
     pub shard: Option<shard::ShardSpec>,
+    /// Overrides the protocol's `stability.acceptance.max_failed_cases`.
+    pub max_failed_cases: Option<usize>,
 }
 
 /// A finished audit: what was written to the run folder, typed, for the report and the
@@ -82,7 +84,10 @@ pub(crate) fn plan_text(protocol_path: &Path, shards: usize) -> Result<String> {
 /// Runs the audit.
 pub(crate) fn run(args: &AuditArgs) -> Result<Finished> {
     let started = Instant::now();
-    let loaded = protocol::load(&args.protocol)?;
+    let mut loaded = protocol::load(&args.protocol)?;
+    if let Some(n) = args.max_failed_cases {
+        loaded.protocol.stability.acceptance.max_failed_cases = n;
+    }
     let plan = Plan::new(&loaded)?;
     let run_dir = args
         .out
@@ -196,11 +201,16 @@ fn finish(
         };
         harmonized::across_axis(h, &input, rule, &mut notes)
     });
+    let failed_cases: Vec<&str> = (0..plan.cases.len())
+        .filter(|&c| executed.records[c].is_none())
+        .map(|c| plan.cases[c].id.as_str())
+        .collect();
     let verdict = verdict::judge(
         loaded,
         &axis_jobs,
         &stability_rows,
         harmonized_rows.as_deref(),
+        &failed_cases,
     );
     let stats_seconds = stats_started.elapsed().as_secs_f64();
 

@@ -217,6 +217,9 @@ pub struct Acceptance {
     #[serde(default)]
     /// The least share of robust features per axis for the audit to pass (0 to 1).
     pub min_robust_fraction: f64,
+    /// The most cases that may fail (and be left out) for the audit to pass (default 0).
+    #[serde(default)]
+    pub max_failed_cases: usize,
 }
 
 fn default_threshold() -> f64 {
@@ -230,6 +233,7 @@ impl Default for Acceptance {
             threshold: default_threshold(),
             required_features: Vec::new(),
             min_robust_fraction: 0.0,
+            max_failed_cases: 0,
         }
     }
 }

@@ -235,7 +235,12 @@ fn read_shard(
 
 /// `radaudit merge RUN_DIR`: checks and joins the shards, then computes and writes everything
 /// a single run would.
-pub(crate) fn merge(run_dir: &Path, threads: Option<usize>) -> Result<Audited> {
+/// `max_failed_cases` overrides the protocol's `stability.acceptance.max_failed_cases`.
+pub(crate) fn merge(
+    run_dir: &Path,
+    threads: Option<usize>,
+    max_failed_cases: Option<usize>,
+) -> Result<Audited> {
     let started = Instant::now();
     let dir = shards_dir(run_dir);
     let mut manifests: Vec<(PathBuf, ShardManifest)> = Vec::new();
@@ -266,7 +271,10 @@ pub(crate) fn merge(run_dir: &Path, threads: Option<usize>) -> Result<Audited> {
             ),
         ));
     }
-    let loaded = protocol::load(&first.protocol_path)?;
+    let mut loaded = protocol::load(&first.protocol_path)?;
+    if let Some(n) = max_failed_cases {
+        loaded.protocol.stability.acceptance.max_failed_cases = n;
+    }
     let sha = outputs::sha256_bytes(loaded.text.as_bytes());
     manifests.sort_by_key(|(_, m)| m.shard);
     for (path, m) in &manifests {

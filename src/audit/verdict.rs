@@ -114,9 +114,19 @@ pub fn judge(
     axis_jobs: &[(String, Vec<usize>)],
     rows: &[Row],
     harmonized: Option<&[HarmonizedRow]>,
+    failed_cases: &[&str],
 ) -> Verdict {
     let rule = &loaded.protocol.stability.acceptance;
     let mut reasons = Vec::new();
+    // A dropped case is a failed audit unless the rule allows it (a CI gate must see it).
+    if failed_cases.len() > rule.max_failed_cases {
+        reasons.push(format!(
+            "{} case(s) failed ({}), more than the {} allowed (max_failed_cases; see errors.csv)",
+            failed_cases.len(),
+            failed_cases.join(", "),
+            rule.max_failed_cases
+        ));
+    }
     let mut axes = Vec::new();
     for (axis, idx) in axis_jobs {
         let on_axis: Vec<&Row> = rows.iter().filter(|r| &r.axis == axis).collect();

@@ -36,6 +36,10 @@ pub struct Args {
     /// the run folder; `radaudit merge` joins them.
     #[arg(long)]
     shard: Option<audit::shard::ShardSpec>,
+    /// The most cases that may fail (listed in errors.csv) for the audit to pass; overrides
+    /// the protocol's stability.acceptance.max_failed_cases (default 0).
+    #[arg(long)]
+    max_failed_cases: Option<usize>,
 }
 
 /// Runs `radaudit audit`.
@@ -50,6 +54,7 @@ pub fn run(a: Args) -> Result<Outcome> {
         resume: a.resume,
         threads: a.threads,
         shard: a.shard,
+        max_failed_cases: a.max_failed_cases,
     })?;
     match finished {
         Finished::Shard(text) => {

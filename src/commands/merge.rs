@@ -15,10 +15,14 @@ pub struct Args {
     /// Worker threads for the statistics.
     #[arg(long)]
     threads: Option<usize>,
+    /// The most cases that may fail for the audit to pass; overrides the protocol's
+    /// stability.acceptance.max_failed_cases (default 0).
+    #[arg(long)]
+    max_failed_cases: Option<usize>,
 }
 
 /// Runs `radaudit merge`.
 pub fn run(a: Args) -> Result<Outcome> {
-    let audited = crate::audit::shard::merge(&a.run_dir, a.threads)?;
+    let audited = crate::audit::shard::merge(&a.run_dir, a.threads, a.max_failed_cases)?;
     super::audit::finish(&audited)
 }

@@ -366,3 +366,58 @@ fn the_comparison_report_prints_what_auc_and_paired_csv_hold() {
         assert_eq!(printed(&shown[4]), round(num(&row[9]), 4));
     }
 }
+
+/// A case that fails is left out of the statistics, and the audit fails unless the rule
+/// allows it: `max_failed_cases` (default 0) in the protocol, or `--max-failed-cases N`.
+#[test]
+fn a_failed_case_fails_the_audit_unless_allowed() {
+    let py = reference_or_skip!().join("pyradiomics");
+    let dir = tempfile::tempdir().unwrap();
+    let data = py.join("data");
+    let row = |case: &str, label: u16| {
+        format!(
+            "{case},{},{},{label}\n",
+            data.join(format!("{case}_image.nrrd")).display(),
+            data.join(format!("{case}_label.nrrd")).display()
+        )
+    };
+    // breast1's mask has no label 9: that case fails.
+    let csv = format!(
+        "case,image,mask,label\n{}{}{}",
+        row("brain1", 1),
+        row("brain2", 1),
+        row("breast1", 9)
+    );
+    std::fs::write(dir.path().join("cases.csv"), csv).unwrap();
+    let protocol = dir.path().join("files.yaml");
+    std::fs::write(
+        &protocol,
+        "name: \"one case fails\"\nseed: 3\ncases:\n  csv: cases.csv\nperturbations:\n  - axis: segmentation\n    levels: [\"volume:fraction=0.9\"]\nstability:\n  acceptance:\n    metric: icc1\n    threshold: -1\noutputs:\n  report: false\n",
+    )
+    .unwrap();
+    let out = dir.path().join("run");
+    let strict = common::radaudit(["audit", s(&protocol), "--out", s(&out)]);
+    assert_eq!(strict.code, 1, "{}", strict.stderr);
+    assert!(
+        strict
+            .stderr
+            .contains("1 case(s) failed (breast1), more than the 0 allowed"),
+        "{}",
+        strict.stderr
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["verdict"], "fail");
+    assert_eq!(summary["cases"]["failed"][0], "breast1");
+    let (_, errors) = read_csv(&out.join("errors.csv"));
+    assert!(errors.iter().all(|e| e[0] == "breast1") && !errors.is_empty());
+    let allowed = common::radaudit([
+        "audit",
+        s(&protocol),
+        "--out",
+        s(&dir.path().join("allowed")),
+        "--max-failed-cases",
+        "1",
+    ]);
+    assert_eq!(allowed.code, 0, "{}", allowed.stderr);
+}
