@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use super::Outcome;
 use crate::error::{Error, Result};
 use crate::output::write_bytes;
-use crate::stats::roc::{auc, paired_test};
+use crate::stats::roc::{ScoreSpec, auc, paired_test, parse_score};
 use crate::table::{Table, format_number, is_missing, to_csv};
 
 /// ROC analysis: AUC, DeLong variance and 95% CI per score, and paired DeLong tests
@@ -41,37 +41,6 @@ pub fn run(a: Args) -> Result<Outcome> {
     let summary = analyse(&a)?;
     eprint!("{}", summary.describe(&a.out_dir));
     Ok(Outcome::Done)
-}
-
-/// One score column and its direction.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct ScoreSpec {
-    pub column: String,
-    pub lower_is_positive: bool,
-}
-
-/// Parses `name` / `name:lower` / `name:higher`.
-pub(crate) fn parse_score(spec: &str) -> Result<ScoreSpec> {
-    let (column, direction) = match spec.rsplit_once(':') {
-        Some((c, d)) => (c, Some(d)),
-        None => (spec, None),
-    };
-    let lower_is_positive = match direction {
-        None | Some("higher") => false,
-        Some("lower") => true,
-        Some(other) => {
-            return Err(Error::Usage(format!(
-                "score {spec:?}: the direction {other:?} is not 'lower' or 'higher'"
-            )));
-        }
-    };
-    if column.is_empty() {
-        return Err(Error::Usage(format!("score {spec:?} has no column name")));
-    }
-    Ok(ScoreSpec {
-        column: column.to_string(),
-        lower_is_positive,
-    })
 }
 
 /// What the command did.
@@ -122,7 +91,7 @@ pub(crate) fn analyse(args: &Args) -> Result<RocSummary> {
     let specs: Vec<ScoreSpec> = args
         .scores
         .iter()
-        .map(|s| parse_score(s))
+        .map(|s| parse_score(s).map_err(Error::Usage))
         .collect::<Result<_>>()?;
     if specs.is_empty() {
         return Err(Error::Usage("give at least one score column".into()));

@@ -262,24 +262,15 @@ impl CompareProtocol {
             many => Outcomes::Many(many.to_vec()),
         };
         // `COL` (higher means the outcome) or `COL:lower`, as `radaudit roc` reads scores.
-        let (score, direction) = match f
-            .score
-            .as_deref()
-            .map(|s| s.rsplit_once(':').unwrap_or((s, "")))
-        {
-            None => (None, Direction::Higher),
-            Some((column, "" | "higher")) => (Some(column.to_string()), Direction::Higher),
-            Some((column, "lower")) => (Some(column.to_string()), Direction::Lower),
-            Some((_, other)) => {
-                return Err(usage(&format!(
-                    "--score {}: the direction `{other}` is not lower or higher",
-                    f.score.as_deref().unwrap_or("")
-                )));
-            }
+        let score = match f.score.as_deref().map(crate::stats::roc::parse_score) {
+            None => None,
+            Some(parsed) => Some(parsed.map_err(|e| usage(&format!("--{e}")))?),
         };
-        if score.as_deref() == Some("") {
-            return Err(usage("--score needs a column name"));
-        }
+        let direction = match &score {
+            Some(s) if s.lower_is_positive => Direction::Lower,
+            _ => Direction::Higher,
+        };
+        let score = score.map(|s| s.column);
         let model = match (&score, &f.feature_prefix) {
             (Some(_), Some(_)) => return Err(usage("give --score or --feature-prefix, not both")),
             (None, None) => None,

@@ -234,3 +234,37 @@ pub fn unpaired_test(
         p_less: t.cdf(d),
     })
 }
+
+/// One score column and its direction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoreSpec {
+    /// The column.
+    pub column: String,
+    /// Lower values mean the positive class (`name:lower`).
+    pub lower_is_positive: bool,
+}
+
+/// Parses a score column as `roc` and `compare` take it: `name`, `name:lower` or
+/// `name:higher`.
+pub fn parse_score(spec: &str) -> Result<ScoreSpec, String> {
+    let (column, direction) = match spec.rsplit_once(':') {
+        Some((c, d)) => (c, Some(d)),
+        None => (spec, None),
+    };
+    let lower_is_positive = match direction {
+        None | Some("higher") => false,
+        Some("lower") => true,
+        Some(other) => {
+            return Err(format!(
+                "score {spec:?}: the direction {other:?} is not 'lower' or 'higher'"
+            ));
+        }
+    };
+    if column.is_empty() {
+        return Err(format!("score {spec:?} has no column name"));
+    }
+    Ok(ScoreSpec {
+        column: column.to_string(),
+        lower_is_positive,
+    })
+}

@@ -356,7 +356,7 @@ fn a_score_column_can_say_lower_means_the_outcome_as_roc_does() {
             "--out",
             &s(&dir.path().join("bad")),
         ],
-        "--score l1_hu:down",
-        "not lower or higher",
+        "--score \"l1_hu:down\"",
+        "not 'lower' or 'higher'",
     );
 }
