@@ -224,7 +224,7 @@ fn finish(
     if let Some(rows) = &harmonized_rows {
         outputs::write_harmonized(&run_dir.join("harmonized_stability.csv"), rows)?;
     }
-    let summary = verdict.summary(loaded, plan, &executed, &notes);
+    let summary = verdict.summary(loaded, plan, &executed, &failed_cases, &notes);
     write_json(&run_dir.join("summary.json"), &summary)?;
     let timings = manifest::Timings {
         run_seconds,

@@ -214,23 +214,18 @@ pub fn judge(
 }
 
 impl Verdict {
-    /// summary.json's contents.
+    /// summary.json's contents; `failed_cases` as [`judge`] was given them.
     pub fn summary(
         &self,
         loaded: &Loaded,
         plan: &Plan,
         executed: &Executed,
+        failed_cases: &[&str],
         notes: &[String],
     ) -> Summary {
         let rule = &loaded.protocol.stability.acceptance;
-        let completed = executed.records.iter().filter(|r| r.is_some()).count();
-        let failed: Vec<String> = plan
-            .cases
-            .iter()
-            .zip(&executed.records)
-            .filter(|(_, r)| r.is_none())
-            .map(|(c, _)| c.id.clone())
-            .collect();
+        let completed = plan.cases.len() - failed_cases.len();
+        let failed: Vec<String> = failed_cases.iter().map(|c| c.to_string()).collect();
         Summary {
             protocol: loaded.protocol.name.clone(),
             verdict: if self.passed { "pass" } else { "fail" }.into(),
