@@ -36,9 +36,10 @@ pub struct Args {
     /// the run folder; `radaudit merge` joins them.
     #[arg(long)]
     shard: Option<audit::shard::ShardSpec>,
-    /// The most cases that may fail (listed in errors.csv) for the audit to pass; overrides
-    /// the protocol's stability.acceptance.max_failed_cases (default 0).
-    #[arg(long)]
+    /// The most cases that may fail (listed in errors.csv) for the audit to pass, a whole
+    /// number from 0; overrides the protocol's stability.acceptance.max_failed_cases
+    /// (default 0).
+    #[arg(long, allow_negative_numbers = true)]
     max_failed_cases: Option<usize>,
 }
 

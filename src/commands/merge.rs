@@ -15,9 +15,9 @@ pub struct Args {
     /// Worker threads for the statistics.
     #[arg(long)]
     threads: Option<usize>,
-    /// The most cases that may fail for the audit to pass; overrides the protocol's
-    /// stability.acceptance.max_failed_cases (default 0).
-    #[arg(long)]
+    /// The most cases that may fail for the audit to pass (a whole number from 0); overrides
+    /// the protocol's stability.acceptance.max_failed_cases (default 0).
+    #[arg(long, allow_negative_numbers = true)]
     max_failed_cases: Option<usize>,
 }
 

@@ -420,4 +420,28 @@ fn a_failed_case_fails_the_audit_unless_allowed() {
         "1",
     ]);
     assert_eq!(allowed.code, 0, "{}", allowed.stderr);
+    // A count is a whole number from 0: anything else is refused, naming the flag or the key.
+    for bad in ["-1", "1.5", "1e9", "nan"] {
+        let run = common::radaudit(["audit", s(&protocol), "--max-failed-cases", bad]);
+        assert_eq!(run.code, 2, "{bad}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("--max-failed-cases"),
+            "{bad}: {}",
+            run.stderr
+        );
+    }
+    let text = std::fs::read_to_string(&protocol).unwrap();
+    std::fs::write(
+        &protocol,
+        text.replace(
+            "threshold: -1\n",
+            "threshold: -1\n    max_failed_cases: -3\n",
+        ),
+    )
+    .unwrap();
+    common::refuses(
+        &["audit", s(&protocol), "--out", s(&out)],
+        "stability.acceptance.max_failed_cases",
+        "invalid value",
+    );
 }
