@@ -11,7 +11,8 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
 use crate::features::{FeatureSet, FeatureValue, extract_files};
-use crate::output::{progress_bar, write_bytes};
+use crate::output::write_bytes;
+use crate::progress::Progress;
 use crate::table::csv_field;
 use crate::volume::io::ReadOptions;
 
@@ -162,22 +163,18 @@ pub fn run_batch(
     out: &Path,
     format: Format,
 ) -> Result<BatchSummary> {
-    let bar = progress_bar(cases.len() as u64, "cases");
+    let progress = Progress::new("extract", cases.len() as u64, "cases");
     let results: Vec<std::result::Result<Vec<FeatureValue>, String>> = cases
         .par_iter()
         .map(|c| {
             let r = extract_files(&c.image, &c.mask, features, c.label, read)
                 .map(|(v, _)| v)
                 .map_err(|e| e.to_string());
-            if let Some(b) = &bar {
-                b.inc(1);
-            }
+            progress.inc(1);
             r
         })
         .collect();
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
+    progress.finish();
     let mut failed = Vec::new();
     let mut csv = String::from("case,feature,value\n");
     let mut json = Map::new();

@@ -452,18 +452,29 @@ pub fn run(args: &CheckArgs) -> Result<IbsiChecked> {
     if !args.reference.is_dir() {
         return Err(Error::input(
             &args.reference,
-            "not a folder; give the IBSI 1 reference folder with --reference",
+            "not a folder; give the IBSI 1 reference folder with --reference or set RADAUDIT_REFERENCE to the folder holding ibsi1/",
         ));
     }
+    let with_dig = configs.contains(&"dig");
+    let progress = crate::progress::Progress::new(
+        "ibsi-check",
+        (configs.len() + usize::from(with_dig)) as u64,
+        "data sets",
+    );
     let mut results = Vec::new();
     for c in configs {
         results.push(run_config(&args.reference, c)?);
+        progress.inc(1);
     }
-    let pyradiomics = if results.iter().any(|r| r.config == "dig") {
-        Some(pyradiomics_convention(&args.reference)?)
+    // The digital phantom once more in the PyRadiomics convention, for comparison.
+    let pyradiomics = if with_dig {
+        let r = pyradiomics_convention(&args.reference)?;
+        progress.inc(1);
+        Some(r)
     } else {
         None
     };
+    progress.finish();
     let mut csv =
         String::from("config,family,aggregation,ibsi_tag,reference,tolerance,value,pass\n");
     for r in &results {
@@ -506,7 +517,6 @@ pub fn run(args: &CheckArgs) -> Result<IbsiChecked> {
             p.rows.len()
         ));
     }
-    summary.push_str(&format!("wrote {}\n", args.out.display()));
     let results = CheckResults {
         tool: Tool::this(),
         reference: args.reference.display().to_string(),

@@ -103,21 +103,6 @@ pub struct Input {
     pub sha256: Option<String>,
 }
 
-/// A progress bar on standard error (done/total, rate, ETA) when it is a terminal; `None`
-/// otherwise, so logs and pipes get no control characters.
-pub fn progress_bar(total: u64, unit: &str) -> Option<indicatif::ProgressBar> {
-    use std::io::IsTerminal;
-    std::io::stderr().is_terminal().then(|| {
-        let bar = indicatif::ProgressBar::new(total);
-        let template = format!("{{bar:40}} {{pos}}/{{len}} {unit}  {{per_sec}}  ETA {{eta}}");
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(&template)
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,9 +13,9 @@ use crate::audit::protocol::Loaded;
 use crate::error::{Error, Result};
 use crate::features::FeatureSet;
 use crate::features::pyradiomics::prepare::PrepareError;
-use crate::output::progress_bar;
 use crate::perturb::Case;
 use crate::phantom::vertebra::{self, VertebraSpec};
+use crate::progress::Progress;
 use crate::volume::io::{ReadOptions, read_mask, read_volume};
 
 /// A case that could not be completed: which job (or `load`) and why.
@@ -106,10 +106,8 @@ pub fn execute(
     let resumed = finished.len();
     let per_case = plan.jobs_per_case();
     let total = (plan.cases.len() * per_case) as u64;
-    let bar = progress_bar(total, "jobs");
-    if let Some(b) = &bar {
-        b.set_position((resumed * per_case) as u64);
-    }
+    let progress = Progress::new("audit", total, "jobs");
+    progress.set_done((resumed * per_case) as u64);
     let journal = Mutex::new(journal);
     let failures = Mutex::new(Vec::new());
     let seed = loaded.protocol.seed;
@@ -139,9 +137,7 @@ pub fn execute(
                     Ok(c) => c,
                     Err(e) => {
                         fail("load", &e);
-                        if let Some(b) = &bar {
-                            b.inc(jobs.len() as u64);
-                        }
+                        progress.inc(jobs.len() as u64);
                         return (info.id.clone(), None, 0);
                     }
                 };
@@ -149,9 +145,7 @@ pub fn execute(
                     .par_iter()
                     .map(|job| {
                         let r = run_job(&case, info, job, seed, &loaded.features);
-                        if let Some(b) = &bar {
-                            b.inc(1);
-                        }
+                        progress.inc(1);
                         r
                     })
                     .collect();
@@ -208,9 +202,7 @@ pub fn execute(
             results.insert(id, record);
         }
     }
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
+    progress.finish();
     for c in &plan.cases {
         records.push(match finished.remove(&c.id) {
             Some(r) => Some(r),

@@ -234,13 +234,14 @@ fn finish(
     let manifest = manifest::manifest(loaded, plan, &executed, threads, timings)?;
     write_json(&run_dir.join("manifest.json"), &manifest)?;
     let text = format!(
-        "{}: {} ({} of {} cases, {} jobs computed, {} resumed); outputs in {}\n{}",
+        "{}: {}\ncases completed {} / {}; jobs computed {}, resumed {} (of {}); outputs in {}\n{}",
         if verdict.passed { "PASS" } else { "FAIL" },
         loaded.protocol.name,
         complete.len(),
         plan.cases.len(),
         executed.computed_jobs,
-        executed.resumed,
+        summary.jobs.resumed,
+        summary.jobs.total,
         run_dir.display(),
         verdict.lines()
     );

@@ -31,6 +31,9 @@ pub struct ShardSpec {
     pub count: usize,
 }
 
+/// The most shards a run may have (Kubernetes' limit on an Indexed Job's completions).
+pub const MAX_SHARDS: usize = 100_000;
+
 impl FromStr for ShardSpec {
     type Err = String;
 
@@ -46,8 +49,8 @@ impl FromStr for ShardSpec {
             .trim()
             .parse()
             .map_err(|_| format!("{s:?}: N is not a number"))?;
-        if count == 0 || index >= count {
-            return Err(format!("{s:?}: I must be 0 to N-1 and N at least 1"));
+        if count == 0 || count > MAX_SHARDS || index >= count {
+            return Err(format!("{s:?}: N must be 1 to {MAX_SHARDS} and I 0 to N-1"));
         }
         Ok(ShardSpec { index, count })
     }
@@ -169,6 +172,8 @@ pub(crate) fn run_shard(s: &ShardRun) -> Result<String> {
         seconds: started.elapsed().as_secs_f64(),
     };
     write_json(&dir.join(format!("{index}.json")), &manifest)?;
+    // The journal only serves to resume this shard; complete, it is not needed any more.
+    std::fs::remove_dir_all(&work).map_err(|e| Error::output(&work, e.to_string()))?;
     Ok(format!(
         "shard {index}/{count}: {} cases, {} jobs computed, {} failures; wrote {}\n",
         range.len(),
@@ -319,6 +324,7 @@ pub(crate) fn merge(
     let mut records = Vec::with_capacity(plan.cases.len());
     let mut failures = Vec::new();
     let (mut computed_jobs, mut resumed) = (0, 0);
+    let progress = crate::progress::Progress::new("merge", count as u64, "shards read");
     for (path, m) in &manifests {
         let range = cases_of(plan.cases.len(), m.shard, count);
         let expected: Vec<&str> = plan.cases[range.clone()]
@@ -351,7 +357,9 @@ pub(crate) fn merge(
         }));
         computed_jobs += m.computed_jobs;
         resumed += m.resumed_cases;
+        progress.inc(1);
     }
+    progress.finish();
     let executed = Executed {
         records,
         failures,

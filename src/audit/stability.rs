@@ -173,7 +173,7 @@ pub fn csv_line(r: &Row) -> String {
         number(r.ccc),
         number(r.cov),
         csv_field(&r.koo_li),
-        if r.robust { "yes" } else { "no" }.to_string(),
+        r.robust.to_string(),
         csv_field(&r.note),
     ]
     .join(",")

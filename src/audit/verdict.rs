@@ -79,11 +79,13 @@ pub struct CaseCounts {
     pub resumed: usize,
 }
 
-/// Jobs per case, and jobs computed in this run.
+/// Jobs planned in all and per case, computed in this run, and taken from the journal.
 #[derive(Debug, Clone, Serialize)]
 pub struct JobCounts {
+    pub total: usize,
     pub per_case: usize,
     pub computed: usize,
+    pub resumed: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -243,8 +245,10 @@ impl Verdict {
                 resumed: executed.resumed,
             },
             jobs: JobCounts {
+                total: plan.cases.len() * plan.jobs_per_case(),
                 per_case: plan.jobs_per_case(),
                 computed: executed.computed_jobs,
+                resumed: executed.resumed * plan.jobs_per_case(),
             },
             axes: self.axes.clone(),
             families: self.families.clone(),

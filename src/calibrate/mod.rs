@@ -19,6 +19,7 @@ use statrs::distribution::{ContinuousCDF, StudentsT};
 use crate::error::{Error, Result};
 use crate::output::{Tool, write_json};
 use crate::phantom::qct::{Pose, QctPhantom};
+use crate::table::format_short;
 use crate::volume::io::{ReadOptions, read_mask, read_volume};
 
 /// What `radaudit calibrate` was asked to do.
@@ -352,14 +353,14 @@ pub fn run(a: &CalibrateArgs) -> Result<Calibrated> {
     };
     write_json(&a.out.join("calibration.json"), &result)?;
     let mut summary = format!(
-        "{}: HU = {:.2} + {:.4} x density (R^2 {:.5}); phantom at x {:.1}, y {:.1} mm, {:.1} deg\n",
+        "{}: HU = {:.2} + {:.4} x density (R^2 {:.5}); phantom at x {}, y {} mm, {} deg\n",
         if passed { "PASS" } else { "FAIL" },
         line.intercept,
         line.slope,
         line.r_squared,
-        pose.x,
-        pose.y,
-        pose.angle
+        format_short(pose.x, 1),
+        format_short(pose.y, 1),
+        format_short(pose.angle, 1)
     );
     if let Some(f) = &result.feature_check {
         summary += &format!(

@@ -374,7 +374,7 @@ pub fn run(args: &ClaimsArgs) -> Result<ClaimsChecked> {
         impossible: count(ClaimVerdict::Impossible),
         cannot_check: count(ClaimVerdict::CannotCheck),
     };
-    let summary = format!(
+    let mut summary = format!(
         "wrote {}: {} checks, {} consistent, {} implausible, {} impossible, {} cannot be checked\n",
         args.out.display(),
         findings.len(),
@@ -383,6 +383,18 @@ pub fn run(args: &ClaimsArgs) -> Result<ClaimsChecked> {
         tally.impossible,
         tally.cannot_check
     );
+    // Name what a reviewer has to raise: every impossible, then implausible, finding.
+    for (wanted, word) in [
+        (ClaimVerdict::Impossible, "impossible"),
+        (ClaimVerdict::Implausible, "implausible"),
+    ] {
+        for f in findings.iter().filter(|f| f.finding.verdict == wanted) {
+            summary += &format!(
+                "  {word}: {} ({}, {}): {}\n",
+                f.study, f.set, f.finding.check, f.finding.claim
+            );
+        }
+    }
     let results = ClaimsResults {
         name: file.name,
         file: args.file.display().to_string(),

@@ -17,8 +17,8 @@ use crate::output::write_bytes;
 pub struct Args {
     /// The protocol (YAML), e.g. protocols/vertebra-ct.yaml.
     protocol: PathBuf,
-    /// The run folder (default: runs/<protocol name>).
-    #[arg(long)]
+    /// The run folder [default: runs/<protocol file name without .yaml>].
+    #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Continue an interrupted run in the same folder, skipping finished cases.
     #[arg(long)]
@@ -26,12 +26,13 @@ pub struct Args {
     /// Worker threads (default: all cores). Results do not depend on it.
     #[arg(long)]
     threads: Option<usize>,
-    /// Print the job count and the shard layout (for --shards N) and stop.
-    #[arg(long)]
+    /// Print the job count and the shard layout (for --shards N) to stdout and stop; runs
+    /// nothing, so it takes none of the flags that shape a run.
+    #[arg(long, conflicts_with_all = ["out", "resume", "threads", "shard", "max_failed_cases"])]
     plan: bool,
-    /// Shards for --plan.
-    #[arg(long, default_value_t = 1)]
-    shards: usize,
+    /// Shards for --plan, 1 to 100000 [default: 1].
+    #[arg(long, requires = "plan", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    shards: Option<u32>,
     /// Run only shard I of N (e.g. 0/4): writes shards/I.parquet and shards/I.json into
     /// the run folder; `radaudit merge` joins them.
     #[arg(long)]
@@ -46,7 +47,10 @@ pub struct Args {
 /// Runs `radaudit audit`.
 pub fn run(a: Args) -> Result<Outcome> {
     if a.plan {
-        print_stdout(&audit::plan_text(&a.protocol, a.shards)?)?;
+        print_stdout(&audit::plan_text(
+            &a.protocol,
+            a.shards.unwrap_or(1) as usize,
+        )?)?;
         return Ok(Outcome::Done);
     }
     let finished = audit::run(&AuditArgs {

@@ -30,7 +30,7 @@ pub struct Args {
     #[arg(long)]
     features: Vec<PathBuf>,
     /// The output folder.
-    #[arg(long, default_value = "calibration")]
+    #[arg(long, value_name = "DIR", default_value = "calibration")]
     out: PathBuf,
 }
 

@@ -18,7 +18,7 @@ pub struct Args {
     /// The claims file (YAML), e.g. protocols/claims/osteoporosis-review.yaml.
     file: PathBuf,
     /// The output folder.
-    #[arg(long, default_value = "claims")]
+    #[arg(long, value_name = "DIR", default_value = "claims")]
     out: PathBuf,
 }
 

@@ -14,14 +14,14 @@ use crate::output::write_bytes;
 /// kappa. A model fitted here (LASSO-logistic, nested cross-validation or a declared
 /// split) is judged on held-out predictions only. Writes CSV tables, results.json,
 /// manifest.json and report.html to DIR. Give a protocol, or the common case as flags:
-/// `--cohort C.csv --outcome osteoporosis --feature-prefix original_ --t-score t_score`.
+/// `--cohort C.csv --outcome osteoporosis_true --feature-prefix original_ --t-score t_score`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// The comparison protocol (YAML); or use --cohort and the flags below.
     #[arg(required_unless_present = "cohort", conflicts_with = "cohort")]
     protocol: Option<PathBuf>,
     /// The output folder.
-    #[arg(long)]
+    #[arg(long, value_name = "DIR")]
     out: PathBuf,
     /// The cohort CSV (one row per patient), instead of a protocol.
     #[arg(long)]

@@ -40,7 +40,7 @@ pub struct Args {
     #[arg(long)]
     label: Option<u16>,
     /// Output file (standard output when absent, single case only).
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Csv)]

@@ -58,7 +58,7 @@ pub struct Args {
     #[arg(long)]
     apply: Option<PathBuf>,
     /// Output CSV.
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     out: PathBuf,
 }
 
@@ -220,6 +220,24 @@ fn feature_columns(table: &Table, args: &HarmonizeArgs, reserved: &[&str]) -> Re
     Ok(picked)
 }
 
+/// Says which columns were taken as features when `--features` was not given.
+fn picked_note(features: &[String]) -> String {
+    const SHOWN: usize = 8;
+    let mut names = features
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if features.len() > SHOWN {
+        names += &format!(" and {} more", features.len() - SHOWN);
+    }
+    format!(
+        "no --features given: harmonized every column holding numbers but the batch, id and covariates ({} columns: {names}); give --features to choose",
+        features.len()
+    )
+}
+
 /// Reads the table, fits (or applies) ComBat and writes the harmonized table and the tests.
 pub(crate) fn harmonize(args: &HarmonizeArgs) -> Result<HarmonizeSummary> {
     let table = Table::read(&args.input)?;
@@ -308,6 +326,10 @@ pub(crate) fn harmonize(args: &HarmonizeArgs) -> Result<HarmonizeSummary> {
             (fit.harmonized, fit.model, fit.notes)
         }
     };
+    let mut notes = notes;
+    if args.features.is_none() && model_in.is_none() {
+        notes.insert(0, picked_note(&features));
+    }
 
     write_bytes(&args.out, &harmonized_csv(&table, &features, &harmonized)?)?;
     if let Some(m) = &args.save_model {
@@ -346,15 +368,7 @@ pub(crate) fn harmonize(args: &HarmonizeArgs) -> Result<HarmonizeSummary> {
             }
         }
         let headers = [
-            "feature",
-            "stage",
-            "kruskal_h",
-            "kruskal_p",
-            "kruskal_q",
-            "ks_max_d",
-            "ks_min_p",
-            "ks_q",
-            "note",
+            "feature", "stage", "kw_h", "kw_p", "kw_q", "ks_max_d", "ks_min_p", "ks_q", "note",
         ];
         write_bytes(&target, to_csv(&headers, &out_rows).as_bytes())?;
         tests_path = Some(target);

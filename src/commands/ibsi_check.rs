@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::Outcome;
+use super::{Outcome, print_stdout};
 use crate::error::Result;
 use crate::ibsi_check::{self, CheckArgs};
 use crate::output::write_bytes;
@@ -16,23 +16,37 @@ pub struct Args {
     /// Data set: dig, A, B, C, D, E or all.
     #[arg(long, default_value = "all")]
     config: String,
-    /// The IBSI 1 reference folder (digital_phantom/, ct_phantom/, the reference tables).
-    #[arg(long, default_value = "../shared/reference/ibsi1")]
-    reference: PathBuf,
+    /// The IBSI 1 reference folder (digital_phantom/, ct_phantom/, the reference tables)
+    /// [default: $RADAUDIT_REFERENCE/ibsi1, else ../shared/reference/ibsi1].
+    #[arg(long)]
+    reference: Option<PathBuf>,
     /// The output folder.
-    #[arg(long, default_value = "ibsi-check")]
+    #[arg(long, value_name = "DIR", default_value = "ibsi-check")]
     out: PathBuf,
 }
 
-/// Runs `radaudit ibsi-check`.
+/// The reference folder when `--reference` is not given.
+fn default_reference() -> PathBuf {
+    match std::env::var_os("RADAUDIT_REFERENCE") {
+        Some(dir) => PathBuf::from(dir).join("ibsi1"),
+        None => PathBuf::from("../shared/reference/ibsi1"),
+    }
+}
+
+/// Runs `radaudit ibsi-check`. The pass table is the result (stdout); where the files went is
+/// said on stderr.
 pub fn run(a: Args) -> Result<Outcome> {
     let outcome = ibsi_check::run(&CheckArgs {
         config: a.config,
-        reference: a.reference,
+        reference: a.reference.unwrap_or_else(default_reference),
         out: a.out.clone(),
     })?;
     let html = crate::report::ibsi::render(&outcome.results)?;
     write_bytes(&a.out.join("report.html"), html.as_bytes())?;
-    eprint!("{}", outcome.summary);
+    print_stdout(&outcome.summary)?;
+    eprintln!(
+        "wrote {}/ibsi_check.csv, ibsi_check.json and report.html",
+        a.out.display()
+    );
     Ok(Outcome::checked(outcome.results.passed()))
 }

@@ -37,7 +37,7 @@ pub struct Args {
     #[arg(long)]
     pub feature: Option<String>,
     /// Output CSV: feature,type,icc,f,df1,df2,p,ci_low,ci_high,class.
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
 }
 
@@ -116,10 +116,13 @@ impl IccSummary {
 
 fn column(headers: &csv::StringRecord, name: &str, path: &Path) -> Result<usize> {
     headers.iter().position(|h| h == name).ok_or_else(|| {
-        let all: Vec<&str> = headers.iter().collect();
+        let all: Vec<String> = headers.iter().map(str::to_string).collect();
         Error::input(
             path,
-            format!("no column {name:?}; the columns are {}", all.join(", ")),
+            format!(
+                "no column {name:?}; {}",
+                crate::table::columns_hint(&all, name)
+            ),
         )
     })
 }

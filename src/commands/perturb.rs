@@ -82,13 +82,15 @@ fn apply(a: &Args) -> Result<String> {
     }
     let g = &case.image.geometry;
     Ok(format!(
-        "applied `{}` (seed {}, case `{case_id}`): grid {} x {} x {} at {:?} mm, ROI {} -> {} voxels\n",
+        "applied `{}` (seed {}, case `{case_id}`): grid {} x {} x {} at {} mm, ROI {} -> {} voxels\n",
         chain.id,
         a.seed,
         g.size[0],
         g.size[1],
         g.size[2],
-        g.spacing,
+        g.spacing
+            .map(|s| crate::table::format_short(s, 6))
+            .join(" x "),
         before,
         case.roi_voxels()
     ))

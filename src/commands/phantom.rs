@@ -50,7 +50,7 @@ struct QctArgs {
     #[arg(long, default_value_t = 120.0)]
     kvp: f64,
     /// The scan to write (.nii.gz, .nrrd, ...).
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     out: PathBuf,
     /// The phantom's centre, mm from the scan centre.
     #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
@@ -74,8 +74,8 @@ struct CohortArgs {
     /// Patients (10-5000).
     #[arg(long)]
     n: usize,
-    /// Output folder.
-    #[arg(long)]
+    /// The output folder (created if missing).
+    #[arg(long, value_name = "DIR")]
     out: PathBuf,
     /// Seed of every draw.
     #[arg(long, default_value_t = 1)]
@@ -88,8 +88,8 @@ struct CohortArgs {
 /// `radaudit phantom vertebra`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub(crate) struct VertebraArgs {
-    /// Output folder.
-    #[arg(long)]
+    /// The output folder (created if missing).
+    #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// A phantom definition (YAML); missing keys take the defaults.
     #[arg(long)]

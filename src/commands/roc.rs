@@ -31,8 +31,8 @@ pub struct Args {
         required = true
     )]
     pub scores: Vec<String>,
-    /// Output folder.
-    #[arg(long)]
+    /// The output folder (created if missing); `--out-dir` is the old spelling.
+    #[arg(long = "out", visible_alias = "out-dir", value_name = "DIR")]
     pub out_dir: PathBuf,
 }
 
@@ -179,14 +179,14 @@ pub(crate) fn analyse(args: &Args) -> Result<RocSummary> {
     write_bytes(
         &args.out_dir.join("auc.csv"),
         to_csv(
-            &["score", "auc", "variance", "ci_low", "ci_high"],
+            &["predictor", "auc", "variance", "ci_low", "ci_high"],
             &auc_rows,
         )
         .as_bytes(),
     )?;
     write_bytes(
         &args.out_dir.join("delong_paired.csv"),
-        to_csv(&["score_a", "score_b", "z", "p"], &pair_rows).as_bytes(),
+        to_csv(&["predictor_a", "predictor_b", "z", "p"], &pair_rows).as_bytes(),
     )?;
     Ok(RocSummary {
         subjects: labels.len(),

@@ -15,6 +15,15 @@ pub(crate) fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
+/// A word for a POSIX shell: as it is when it holds only characters the shell takes
+/// literally, else quoted.
+pub(crate) fn shell_word(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/._-+=:,@".contains(&b));
+    if plain { s.to_string() } else { quote(s) }
+}
+
 /// A path quoted for a POSIX shell.
 pub(crate) fn path_text(p: &Path) -> String {
     quote(&p.display().to_string())

@@ -19,22 +19,30 @@ pub struct Args {
     /// The audit protocol.
     protocol: PathBuf,
     /// The run folder (on a filesystem every node shares).
-    #[arg(long)]
+    #[arg(long, value_name = "DIR")]
     out: PathBuf,
-    /// Number of shards (array tasks).
-    #[arg(long)]
-    shards: usize,
+    /// Number of shards (array tasks), 1 to 100000.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    shards: u32,
+    /// The SLURM partition (sbatch --partition) [default: the cluster's default].
     #[arg(long)]
     partition: Option<String>,
-    /// Time limit per task, HH:MM:SS.
+    /// Time limit per task as sbatch takes it: MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM or
+    /// D-HH:MM:SS.
     #[arg(long, default_value = "04:00:00")]
     time: String,
-    #[arg(long, default_value_t = 1)]
-    cpus_per_task: usize,
-    /// Submit with sbatch and print the job ids.
+    /// CPUs per task, also the shard's worker threads (1 to 1024).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    cpus_per_task: u16,
+    /// The radaudit binary the nodes run, a path every node sees [default: this binary's
+    /// absolute path].
+    #[arg(long)]
+    bin: Option<PathBuf>,
+    /// Submit with sbatch and print the two job ids (array, merge) to stdout.
     #[arg(long)]
     submit: bool,
-    /// Submit only the shards whose outputs are missing (after a failure), then the merge.
+    /// Only the shards whose outputs are missing (after a failure): the array script lists
+    /// just those, and --submit submits them, then the merge.
     #[arg(long)]
     only_missing: bool,
 }
@@ -66,9 +74,6 @@ fn sbatch(args: &[String]) -> Result<String> {
 
 /// Writes RUN_DIR/slurm/{shards,merge}.sbatch and, with `submit`, submits them.
 fn write_and_submit(a: &Args) -> Result<String> {
-    if a.shards == 0 {
-        return Err(Error::Usage("--shards must be at least 1".into()));
-    }
     if !is_slurm_time(&a.time) {
         return Err(Error::Usage(format!(
             "--time {}: not a SLURM time limit (MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS)",
@@ -80,10 +85,24 @@ fn write_and_submit(a: &Args) -> Result<String> {
     let protocol = absolute(&a.protocol)?;
     let run_dir = absolute(&a.out)?;
     let dir = run_dir.join("slurm");
+    let exe = match &a.bin {
+        Some(bin) => absolute(bin)?,
+        None => std::env::current_exe().map_err(|e| Error::Internal(e.to_string()))?,
+    };
+    let n = a.shards as usize;
+    let todo: Vec<usize> = if a.only_missing {
+        missing_shards(&run_dir, n)
+    } else {
+        (0..n).collect()
+    };
+    if todo.is_empty() {
+        return Ok(format!(
+            "no shard of {n} is missing in {}: nothing written; run the merge (radaudit merge) if it has not run\n",
+            run_dir.display()
+        ));
+    }
     std::fs::create_dir_all(&dir).map_err(|e| Error::output(&dir, e.to_string()))?;
-    let exe = std::env::current_exe().map_err(|e| Error::Internal(e.to_string()))?;
-    let n = a.shards;
-    let c = a.cpus_per_task.max(1);
+    let c = a.cpus_per_task;
     let partition = a
         .partition
         .as_ref()
@@ -96,9 +115,9 @@ fn write_and_submit(a: &Args) -> Result<String> {
         )
     };
     let shards = format!(
-        "{}#SBATCH --array=0-{}\n# One shard per array task; --resume continues a shard that was killed.\nexec {} audit {} --out {} --shard \"${{SLURM_ARRAY_TASK_ID}}/{n}\" --threads {c} --resume\n",
+        "{}#SBATCH --array={}\n# One shard per array task; --resume continues a shard that was killed.\nexec {} audit {} --out {} --shard \"${{SLURM_ARRAY_TASK_ID}}/{n}\" --threads {c} --resume\n",
         header("radaudit-shards", "shard-%a.log"),
-        n - 1,
+        array_spec(&todo),
         path_text(&exe),
         path_text(&protocol),
         path_text(&run_dir)
@@ -113,19 +132,12 @@ fn write_and_submit(a: &Args) -> Result<String> {
     let merge_path = dir.join("merge.sbatch");
     write_bytes(&shards_path, shards.as_bytes())?;
     write_bytes(&merge_path, merge.as_bytes())?;
-    let todo: Vec<usize> = if a.only_missing {
-        missing_shards(&run_dir, n)
-    } else {
-        (0..n).collect()
-    };
     let mut text = format!(
-        "wrote {} and {}\n",
+        "wrote {} (array {}) and {}\n",
         shards_path.display(),
+        array_spec(&todo),
         merge_path.display()
     );
-    if a.only_missing && todo.is_empty() {
-        return Ok(text + "no shard is missing\n");
-    }
     if !a.submit {
         return Ok(text
             + &format!(
@@ -133,21 +145,30 @@ fn write_and_submit(a: &Args) -> Result<String> {
                 dir.display()
             ));
     }
-    let array: Vec<String> = todo.iter().map(usize::to_string).collect();
-    let array_id = sbatch(&[
-        format!("--array={}", array.join(",")),
-        shards_path.display().to_string(),
-    ])?;
+    let array_id = sbatch(&[shards_path.display().to_string()])?;
     let merge_id = sbatch(&[
         format!("--dependency=afterok:{array_id}"),
         merge_path.display().to_string(),
     ])?;
     text += &format!(
         "submitted shards {} as job {array_id}; merge as job {merge_id} (after the array succeeds)\n",
-        array.join(",")
+        array_spec(&todo)
     );
     print_stdout(&format!("{array_id} {merge_id}\n"))?;
     Ok(text)
+}
+
+/// The array indices as sbatch's --array takes them: `0-7` for all, else `1,4,5`.
+fn array_spec(indices: &[usize]) -> String {
+    let contiguous = indices.windows(2).all(|w| w[1] == w[0] + 1);
+    match (indices.first(), indices.last()) {
+        (Some(first), Some(last)) if contiguous && indices.len() > 1 => format!("{first}-{last}"),
+        _ => indices
+            .iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join(","),
+    }
 }
 
 /// Whether `text` is a time limit sbatch accepts: `MM`, `MM:SS`, `HH:MM:SS`, `D-HH`,

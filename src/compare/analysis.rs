@@ -101,8 +101,8 @@ pub fn analyse(
             let t = paired_test(&predictors[i].oriented(), &predictors[j].oriented(), labels)
                 .map_err(|e| fail("paired DeLong", e))?;
             paired.push(PairedRow {
-                a: predictors[i].name.clone(),
-                b: predictors[j].name.clone(),
+                predictor_a: predictors[i].name.clone(),
+                predictor_b: predictors[j].name.clone(),
                 auc_a: t.auc1,
                 auc_b: t.auc2,
                 difference: t.diff,

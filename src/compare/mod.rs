@@ -18,6 +18,7 @@ use std::time::Instant;
 
 use crate::error::{Error, Result};
 use crate::output::{Tool, write_bytes, write_json};
+use crate::progress::Progress;
 use crate::table::{Table, format_number};
 use crate::yaml::{parse as parse_yaml, resolve};
 use results::{Manifest, OutcomeResults, Results};
@@ -267,6 +268,7 @@ fn analyse_outcome(
     table: &Table,
     name: &str,
     evaluation: &Evaluation,
+    progress: &Progress,
 ) -> Result<Analysed> {
     let y_all = outcome(table, name)?;
     match &evaluation.train {
@@ -285,6 +287,7 @@ fn analyse_outcome(
         predictors.push(pr);
         model_info = info;
     }
+    progress.inc(1);
     for r in &p.references {
         predictors.push(Predictor::from_column(table, r)?.subset(&evaluation.rows));
     }
@@ -297,6 +300,7 @@ fn analyse_outcome(
     let y: Vec<f64> = evaluation.rows.iter().map(|&i| y_all[i]).collect();
     let labels: Vec<bool> = y.iter().map(|&v| v == 1.0).collect();
     let results = analysis::analyse(p, name, &predictors, &y, &labels, warnings, model_info)?;
+    progress.inc(1);
     Ok(Analysed {
         predictors,
         labels,
@@ -328,12 +332,14 @@ pub fn run(args: &CompareArgs) -> Result<Compared> {
     let ids = check_unique_ids(&table, &p.id)?;
     let derived = tscore::add_columns(&mut table, &p.t_scores)?;
     let evaluation = Evaluation::of(&table, p.split.as_ref())?;
-    let outcomes: Vec<Analysed> = p
-        .outcome
-        .names()
+    let names = p.outcome.names();
+    // Two steps per outcome: the model (nested cross-validation), then the statistics.
+    let progress = Progress::new("compare", 2 * names.len() as u64, "steps");
+    let outcomes: Vec<Analysed> = names
         .iter()
-        .map(|name| analyse_outcome(&p, &base, &table, name, &evaluation))
+        .map(|name| analyse_outcome(&p, &base, &table, name, &evaluation, &progress))
         .collect::<Result<_>>()?;
+    progress.finish();
     std::fs::create_dir_all(&args.out).map_err(|e| Error::output(&args.out, e.to_string()))?;
     let per_outcome: Vec<OutcomeResults> = outcomes.iter().map(|a| a.results.clone()).collect();
     tables::write_tables(&args.out, &per_outcome)?;

@@ -15,6 +15,11 @@ use crate::stats::cv::{CvOptions, fit_and_predict, nested_cv};
 use crate::table::Table;
 use crate::yaml::resolve;
 
+/// A stability.csv `robust` cell: `true`, or `yes` as audits wrote it before booleans became true/false.
+fn is_true(cell: &str) -> bool {
+    cell == "true" || cell == "yes"
+}
+
 /// Features robust on every axis of an audit's stability.csv.
 fn robust_features(path: &Path) -> Result<Vec<String>> {
     let t = Table::read(path)?;
@@ -23,8 +28,8 @@ fn robust_features(path: &Path) -> Result<Vec<String>> {
     let mut verdict: Vec<(String, bool)> = Vec::new();
     for (f, r) in features.into_iter().zip(robust) {
         match verdict.iter_mut().find(|(g, _)| *g == f) {
-            Some(entry) => entry.1 &= r == "yes",
-            None => verdict.push((f, r == "yes")),
+            Some(entry) => entry.1 &= is_true(&r),
+            None => verdict.push((f, is_true(&r))),
         }
     }
     Ok(verdict

@@ -78,8 +78,8 @@ pub struct BandRow {
 /// A paired DeLong test of two predictors.
 #[derive(Debug, Clone, Serialize)]
 pub struct PairedRow {
-    pub a: String,
-    pub b: String,
+    pub predictor_a: String,
+    pub predictor_b: String,
     pub auc_a: f64,
     pub auc_b: f64,
     pub difference: f64,

@@ -24,7 +24,9 @@ pub fn write_tables(dir: &Path, outcomes: &[OutcomeResults]) -> Result<()> {
         other => crate::table::csv_field(&other.to_string()),
     };
     let table = |file: &str, key: &str, columns: &[&str]| -> Result<()> {
-        let mut out = format!("outcome,{}\n", columns.join(","));
+        // A nested cell's column is written name_part (the `__` only tells nesting apart).
+        let header: Vec<String> = columns.iter().map(|c| c.replace("__", "_")).collect();
+        let mut out = format!("outcome,{}\n", header.join(","));
         for (r, row) in outcomes.iter().flat_map(|r| {
             r[key]
                 .as_array()
@@ -69,8 +71,8 @@ pub fn write_tables(dir: &Path, outcomes: &[OutcomeResults]) -> Result<()> {
         "paired.csv",
         "paired",
         &[
-            "a",
-            "b",
+            "predictor_a",
+            "predictor_b",
             "auc_a",
             "auc_b",
             "difference",

@@ -129,6 +129,7 @@ pub fn build(n: usize, seed: u64, dir: &Path, images: bool) -> Result<usize> {
     std::fs::create_dir_all(dir).map_err(|e| Error::output(dir, e.to_string()))?;
     let params = Params::default();
     let names = params.feature_names();
+    let progress = crate::progress::Progress::new("cohort", n as u64, "patients");
     let rows: Vec<Result<(Patient, f64, Vec<f64>)>> = (0..n)
         .into_par_iter()
         .map(|i| {
@@ -158,9 +159,11 @@ pub fn build(n: usize, seed: u64, dir: &Path, images: bool) -> Result<usize> {
                     .into_iter()
                     .map(|f| f.value)
                     .collect();
+            progress.inc(1);
             Ok((p, v.truth.roi_mean_hu, values))
         })
         .collect();
+    progress.finish();
     let mut text = String::from(
         "id,age,sex,bmi,vbmd_true,osteoporosis_true,fracture_simulated,abmd,t_score,frax_mof_simulated,frax_hip_simulated,l1_hu",
     );

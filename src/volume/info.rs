@@ -93,9 +93,7 @@ pub fn describe(path: &Path, format: &str, volume: &Volume, mask: Option<&Mask>)
 
 /// A number with at most 6 decimals, trailing zeros dropped.
 fn num(v: f64) -> String {
-    let s = format!("{v:.6}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".into() } else { s.into() }
+    crate::table::format_short(v, 6)
 }
 
 impl VolumeInfo {

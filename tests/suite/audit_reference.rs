@@ -281,7 +281,10 @@ fn the_audit_report_prints_what_stability_csv_holds() {
     assert_eq!(axes.len(), 2);
     for a in &axes {
         let on_axis: Vec<&Vec<String>> = rows.iter().filter(|r| r[col("axis")] == a[0]).collect();
-        let robust = on_axis.iter().filter(|r| r[col("robust")] == "yes").count();
+        let robust = on_axis
+            .iter()
+            .filter(|r| r[col("robust")] == "true")
+            .count();
         assert_eq!(a[2], on_axis.len().to_string(), "{a:?}");
         assert_eq!(a[3], robust.to_string(), "{a:?}");
         let share = 100.0 * robust as f64 / on_axis.len() as f64;
@@ -308,7 +311,10 @@ fn the_audit_report_prints_what_stability_csv_holds() {
                 .iter()
                 .filter(|r| r[col("family")] == f[0] && r[col("axis")] == *axis)
                 .collect();
-            let robust = in_cell.iter().filter(|r| r[col("robust")] == "yes").count();
+            let robust = in_cell
+                .iter()
+                .filter(|r| r[col("robust")] == "true")
+                .count();
             assert_eq!(f[k + 1], format!("{robust} / {}", in_cell.len()), "{f:?}");
         }
     }
@@ -357,7 +363,7 @@ fn the_comparison_report_prints_what_auc_and_paired_csv_hold() {
     let table = html_table(&html, "A");
     assert_eq!(table.len(), paired.len());
     for (shown, row) in table.iter().zip(&paired) {
-        // paired.csv: outcome,a,b,auc_a,auc_b,difference,ci_low,ci_high,z,p
+        // paired.csv: outcome,predictor_a,predictor_b,auc_a,auc_b,difference,ci_low,ci_high,z,p
         assert_eq!(
             (shown[0].as_str(), shown[1].as_str()),
             (row[1].as_str(), row[2].as_str())

@@ -324,6 +324,21 @@ fn a_killed_run_resumes_to_the_same_outputs_without_recomputing_finished_cases()
         (cases - skipped) * per_case,
         "finished cases were not recomputed"
     );
+    assert_eq!(
+        summary["jobs"]["resumed"].as_u64().unwrap() as usize,
+        skipped * per_case
+    );
+    assert_eq!(
+        summary["jobs"]["total"].as_u64().unwrap() as usize,
+        cases * per_case
+    );
+    let said = format!(
+        "cases completed {cases} / {cases}; jobs computed {}, resumed {} (of {})",
+        (cases - skipped) * per_case,
+        skipped * per_case,
+        cases * per_case
+    );
+    assert!(resumed.stderr.contains(&said), "{}", resumed.stderr);
 
     let fresh = dir.path().join("fresh");
     let run = audit(&protocol, &fresh, &[]);

@@ -72,7 +72,7 @@ fn asah_through_compare_equals_proc() {
             0.048870606422809403,
         ),
     ] {
-        let r = row(&paired, &[("a", x), ("b", y)]);
+        let r = row(&paired, &[("predictor_a", x), ("predictor_b", y)]);
         for (c, want) in [("z", z), ("p", p), ("ci_low", lo), ("ci_high", hi)] {
             assert!(
                 (num(&paired, r, c) - want).abs() < 1e-9,

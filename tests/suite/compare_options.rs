@@ -302,7 +302,7 @@ fn a_score_column_can_say_lower_means_the_outcome_as_roc_does() {
         "osteoporosis_true",
         "--score",
         "l1_hu:lower",
-        "--out-dir",
+        "--out",
         &s(&dir.path().join("roc")),
     ]);
     assert_eq!(roc.code, 0, "{}", roc.stderr);

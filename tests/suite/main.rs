@@ -15,6 +15,7 @@ mod bad_input;
 mod calibrate;
 mod claims;
 mod cli;
+mod cli_grammar;
 mod compare;
 mod compare_options;
 mod extract_cli;

@@ -57,6 +57,13 @@ fn shards_merge_into_the_single_run_byte_for_byte_and_bad_shards_are_refused() {
     let merged = common::radaudit(["merge", s(&run)]);
     assert_eq!(merged.code, r.code, "{}", merged.stderr);
     same(&single, &run, &TABLES);
+    // A finished shard leaves its table and manifest, not its resume journal.
+    let left: Vec<String> = std::fs::read_dir(run.join("shards"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".work"))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
 
     // A shard whose manifest is missing (killed before it finished, or deleted).
     let shards = run.join("shards");
@@ -102,7 +109,7 @@ fn shards_merge_into_the_single_run_byte_for_byte_and_bad_shards_are_refused() {
     // A bad shard spec (clap's usage error: exit 2 with the reason).
     let bad = common::radaudit(["audit", s(&protocol), "--out", s(&run), "--shard", "3/3"]);
     assert_eq!(bad.code, 2);
-    assert!(bad.stderr.contains("I must be 0 to N-1"), "{}", bad.stderr);
+    assert!(bad.stderr.contains("I 0 to N-1"), "{}", bad.stderr);
 }
 
 #[test]
@@ -215,4 +222,107 @@ fn slurm_time_limits_and_k8s_paths_are_checked() {
         "give the absolute path the pods see",
     );
     assert!(!out.exists());
+}
+
+/// Kubernetes' own rules: a Job name it would refuse, a volume mount the run folder follows,
+/// paths off the volume, and the binary inside the image.
+#[test]
+fn k8s_names_mounts_and_binary_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("k8s.yaml");
+    // The manifest of a protocol on a volume mounted at `mount`, with more flags.
+    let on = |mount: &str, extra: &[&str]| {
+        let protocol = format!("{mount}/p.yaml");
+        let mut args = vec![
+            "k8s",
+            &protocol,
+            "--shards",
+            "3",
+            "--image",
+            "radaudit:1",
+            "--pvc",
+            "data",
+            "--mount",
+            mount,
+            "--out",
+            s(&out),
+        ];
+        args.extend_from_slice(extra);
+        args.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let k8s = |extra: &[&str]| on("/mnt/vol", extra);
+    let refuse = |extra: &[&str], needle: &str, reason: &str| {
+        let args = k8s(extra);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        common::refuses(&args, needle, reason);
+        assert!(!out.exists(), "nothing written for {extra:?}");
+    };
+    refuse(
+        &["--name", "Foo_Bar"],
+        "--name Foo_Bar",
+        "lowercase letters",
+    );
+    refuse(&["--name", "a-"], "--name a-", "starting and ending");
+    let long = "a".repeat(60);
+    refuse(&["--name", &long], "--name", "63");
+    refuse(
+        &["--run-dir", "/data/runs/x"],
+        "--run-dir /data/runs/x",
+        "under --mount /mnt/vol",
+    );
+    let relative = on("vol", &[]);
+    let relative: Vec<&str> = relative.iter().map(String::as_str).collect();
+    common::refuses(&relative, "--mount vol", "absolute");
+    for shards in ["0", "100001", "1e9", "-1"] {
+        let r = common::radaudit(k8s(&["--shards", shards]));
+        assert_eq!(r.code, 2, "--shards {shards}: {}", r.stderr);
+        assert!(r.stderr.contains("--shards"), "{}", r.stderr);
+    }
+
+    let r = common::radaudit(k8s(&["--bin", "/opt/radaudit/bin/radaudit"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        text.contains("exec /opt/radaudit/bin/radaudit merge '/mnt/vol/runs/audit'"),
+        "the run folder follows --mount: {text}"
+    );
+    assert!(text.contains(
+        "exec /opt/radaudit/bin/radaudit audit '/mnt/vol/p.yaml' --out '/mnt/vol/runs/audit'"
+    ));
+}
+
+/// `--only-missing` without `--submit` writes an array of the missing shards only, and
+/// `--bin` is the binary the nodes run.
+#[test]
+fn slurm_only_missing_writes_the_missing_shards_and_bin_is_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let protocol = audit_common::reduced_protocol(dir.path(), 4, "missing");
+    let run = dir.path().join("run");
+    let slurm = |extra: &[&str]| {
+        let mut args = vec!["slurm", s(&protocol), "--out", s(&run), "--shards", "4"];
+        args.extend_from_slice(extra);
+        let r = common::radaudit(args);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let script = std::fs::read_to_string(run.join("slurm/shards.sbatch")).unwrap();
+        (r, script)
+    };
+    let (_, script) = slurm(&["--bin", "/shared/bin/radaudit"]);
+    assert!(script.contains("#SBATCH --array=0-3\n"), "{script}");
+    assert!(
+        script.contains("exec '/shared/bin/radaudit' audit"),
+        "{script}"
+    );
+    shard(&protocol, &run, "1/4");
+    shard(&protocol, &run, "2/4");
+    let (r, script) = slurm(&["--only-missing"]);
+    assert!(script.contains("#SBATCH --array=0,3\n"), "{script}");
+    assert!(r.stderr.contains("(array 0,3)"), "{}", r.stderr);
+    shard(&protocol, &run, "0/4");
+    shard(&protocol, &run, "3/4");
+    let (r, _) = slurm(&["--only-missing"]);
+    assert!(
+        r.stderr.contains("no shard of 4 is missing"),
+        "{}",
+        r.stderr
+    );
 }

@@ -95,7 +95,7 @@ fn harmonize_reproduces_neurocombat_and_applies_a_saved_model() {
     // The batch effect is there before and gone after.
     let tests = Table::read(&dir.path().join("harmonized.batch_effect.csv")).unwrap();
     let stage = tests.text("stage").unwrap();
-    let q = tests.numbers("kruskal_q").unwrap();
+    let q = tests.numbers("kw_q").unwrap();
     let before = (0..q.len())
         .filter(|&k| stage[k] == "before" && q[k] < 0.05)
         .count();
@@ -634,14 +634,14 @@ fn roc_command_matches_proc_on_asah() {
         "y_poor",
         "--score",
         "wfns,s100b,ndka",
-        "--out-dir",
+        "--out",
         path_str(dir.path()),
     ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let auc = Table::read(&dir.path().join("auc.csv")).unwrap();
     assert_eq!(
         auc.headers,
-        ["score", "auc", "variance", "ci_low", "ci_high"]
+        ["predictor", "auc", "variance", "ci_low", "ci_high"]
     );
     // pROC test-auc.R / test-var.R / test-ci.auc.R.
     let a = auc.numbers("auc").unwrap();
@@ -649,7 +649,7 @@ fn roc_command_matches_proc_on_asah() {
     assert!((auc.numbers("variance").unwrap()[2] - 0.0031908105493912999).abs() < 1e-9);
     assert!((auc.numbers("ci_low").unwrap()[2] - 0.50124499927170296).abs() < 1e-9);
     let paired = Table::read(&dir.path().join("delong_paired.csv")).unwrap();
-    assert_eq!(paired.headers, ["score_a", "score_b", "z", "p"]);
+    assert_eq!(paired.headers, ["predictor_a", "predictor_b", "z", "p"]);
     // test-roc.test.R: wfns vs s100b Z 2.2089835914409099, p 0.027175782229188199.
     assert!((paired.numbers("z").unwrap()[0] - 2.2089835914409099).abs() < 1e-9);
     assert!((paired.numbers("p").unwrap()[0] - 0.027175782229188199).abs() < 1e-9);
@@ -663,13 +663,13 @@ fn roc_command_matches_proc_on_asah() {
         "y_poor",
         "--score",
         "ndka:lower",
-        "--out-dir",
+        "--out",
         path_str(dir.path()),
     ]);
     assert_eq!(run.code, 0);
     let auc = Table::read(&dir.path().join("auc.csv")).unwrap();
     assert!((auc.numbers("auc").unwrap()[0] - (1.0 - 0.61195799457994604)).abs() < 1e-9);
-    assert_eq!(auc.text("score").unwrap()[0], "ndka:lower");
+    assert_eq!(auc.text("predictor").unwrap()[0], "ndka:lower");
 
     // A label with one class.
     let one = csv(dir.path(), "one.csv", "y,s\n1,0.3\n1,0.5\n1,0.2\n");
@@ -682,7 +682,7 @@ fn roc_command_matches_proc_on_asah() {
             "y",
             "--score",
             "s",
-            "--out-dir",
+            "--out",
             path_str(dir.path()),
         ],
         "column y",
@@ -698,7 +698,7 @@ fn roc_command_matches_proc_on_asah() {
             "y",
             "--score",
             "s",
-            "--out-dir",
+            "--out",
             path_str(dir.path()),
         ],
         "row 3, column y",
@@ -713,7 +713,7 @@ fn roc_command_matches_proc_on_asah() {
             "y",
             "--score",
             "s:sideways",
-            "--out-dir",
+            "--out",
             path_str(dir.path()),
         ],
         "s:sideways",
