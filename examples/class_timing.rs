@@ -27,7 +27,7 @@ fn main() {
         let mut per_stage: Vec<(String, Vec<f64>)> = Vec::new();
         for _ in 0..repeats {
             let mut t = Timings::default();
-            std::hint::black_box(extract(&prepared, &params, &mut t));
+            std::hint::black_box(extract(&prepared, &params, &mut t).expect("features"));
             for (k, (stage, d)) in t.stages.iter().enumerate() {
                 if per_stage.len() <= k {
                     per_stage.push((stage.clone(), Vec::new()));

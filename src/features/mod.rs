@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use self::ibsi::settings::IbsiSettings;
-use self::pyradiomics::prepare::prepare;
+use self::pyradiomics::prepare::prepare_with;
 use self::pyradiomics::settings::Params;
 pub use self::value::{FeatureValue, PrepareError, Timings};
 use crate::error::{Error, Result};
@@ -142,7 +142,12 @@ impl FeatureSet {
     pub fn with_label(&self, label: u16) -> FeatureSet {
         let mut out = self.clone();
         match &mut out {
-            FeatureSet::Pyradiomics(p) => p.settings.label = label,
+            FeatureSet::Pyradiomics(p) => {
+                p.settings.label = label;
+                for (_, s) in &mut p.image_types {
+                    s.label = label;
+                }
+            }
             FeatureSet::Ibsi(s) => s.label = label,
         }
         out
@@ -172,12 +177,8 @@ pub fn pyradiomics_in_memory(
 ) -> std::result::Result<Vec<FeatureValue>, PrepareError> {
     let mut settings = params.settings.clone();
     settings.label = label;
-    let prepared = prepare(image, mask, &settings)?;
-    Ok(pyradiomics::extract(
-        &prepared,
-        params,
-        &mut Timings::default(),
-    ))
+    let prepared = prepare_with(image, mask, &settings, params.filters())?;
+    pyradiomics::extract(&prepared, params, &mut Timings::default())
 }
 
 /// Extracts the features of one image and mask file. `label` overrides the parameter file's.
@@ -210,9 +211,10 @@ pub fn extract_files(
         }
     };
     let start = Instant::now();
-    let prepared =
-        prepare(&image, &mask, &params.settings).map_err(|e| e.naming(image_path, mask_path))?;
+    let prepared = prepare_with(&image, &mask, &params.settings, params.filters())
+        .map_err(|e| e.naming(image_path, mask_path))?;
     timings.record("prepare", start);
-    let values = pyradiomics::extract(&prepared, &params, &mut timings);
+    let values = pyradiomics::extract(&prepared, &params, &mut timings)
+        .map_err(|e| e.naming(image_path, mask_path))?;
     Ok((values, timings))
 }

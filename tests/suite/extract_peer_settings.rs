@@ -44,6 +44,7 @@ fn peer_extractions_match_pyradiomics() {
         let prepared =
             prepare(&image, &mask, &params.settings).unwrap_or_else(|e| panic!("{name}: {e}"));
         let ours: BTreeMap<String, f64> = extract(&prepared, &params, &mut Timings::default())
+            .unwrap()
             .into_iter()
             .map(|v| (v.name, v.value))
             .collect();

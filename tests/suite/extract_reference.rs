@@ -50,6 +50,7 @@ fn run(image: &Volume, mask: &Mask, params: &Params) -> BTreeMap<String, f64> {
     let prepared =
         prepare(image, mask, &params.settings).unwrap_or_else(|e| panic!("prepare: {e}"));
     extract(&prepared, params, &mut Timings::default())
+        .unwrap()
         .into_iter()
         .map(|v| (v.name, v.value))
         .collect()

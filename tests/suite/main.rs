@@ -19,6 +19,7 @@ mod cli_grammar;
 mod compare;
 mod compare_options;
 mod extract_cli;
+mod extract_filters;
 mod extract_peer_settings;
 mod extract_reference;
 mod ibsi;

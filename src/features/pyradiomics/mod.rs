@@ -1,14 +1,17 @@
 //! Radiomic features, computed exactly as PyRadiomics 3.1 computes them: the seven classes of
 //! its default extraction (shape, first order, GLCM, GLRLM, GLSZM, GLDM, NGTDM; 107 features)
-//! from its own parameter files.
+//! on the original image and its filtered image types, from its own parameter files.
 //!
 //! `settings` reads parameter files, `prepare` turns an image and mask into the region every
-//! family works on (normalisation, resampling, re-segmentation, cropping), `discretise` bins it,
-//! and each family is one module returning named values. This module is the registry: the
-//! class list, feature names, and `extract`, which runs the enabled classes.
+//! family works on (normalisation, resampling, re-segmentation, cropping), `filters` derives
+//! PyRadiomics' filtered image types (Wavelet, Square, Gradient, ...) from the loaded image,
+//! `discretise` bins a region, and each family is one module returning named values. This
+//! module is the registry: the class list, feature names, and `extract`, which runs the enabled
+//! classes on every image type.
 
 pub(crate) mod angles;
 pub(crate) mod discretise;
+pub mod filters;
 pub(crate) mod firstorder;
 pub(crate) mod glcm;
 pub(crate) mod gldm;
@@ -25,9 +28,13 @@ pub(crate) mod texture;
 
 use std::time::Instant;
 
+use ndarray::Array3;
+
 use self::discretise::discretise;
-use self::prepare::Prepared;
-use self::settings::Params;
+use self::filters::ImageType;
+use self::prepare::{PrepareError, Prepared};
+use self::roi::Roi;
+use self::settings::{Params, Settings};
 use crate::features::value::{FeatureValue, Timings};
 
 /// A feature class (PyRadiomics' name in parentheses).
@@ -133,13 +140,114 @@ impl FeatureClass {
     }
 }
 
-/// Computes the enabled classes on a prepared ROI, in PyRadiomics' output order.
-pub fn extract(prepared: &Prepared, params: &Params, timings: &mut Timings) -> Vec<FeatureValue> {
-    let s = &params.settings;
-    let roi = &prepared.roi;
+/// Computes the enabled classes on a prepared ROI, in PyRadiomics' output order: shape (on
+/// the original image), then for each image type every other class on each image it yields
+/// (`wavelet-LLH_glcm_Contrast`). The filters need `prepared.loaded` (see
+/// [`prepare::prepare_with`]); an image type whose filtered ROI holds a NaN or infinity (e.g.
+/// `square` of an all-zero image) is an error naming it.
+pub fn extract(
+    prepared: &Prepared,
+    params: &Params,
+    timings: &mut Timings,
+) -> Result<Vec<FeatureValue>, PrepareError> {
+    let mut out = Vec::new();
+    if let Some(selection) = params.classes.get(&FeatureClass::Shape) {
+        let start = Instant::now();
+        let values = shape::features(&prepared.shape_mask, prepared.roi.spacing);
+        timings.record("shape", start);
+        push_selected(&mut out, "original", FeatureClass::Shape, selection, values);
+    }
+    for (kind, settings) in &params.image_types {
+        if *kind == ImageType::Original {
+            out.extend(classes_on(
+                &prepared.roi,
+                "original",
+                settings,
+                params,
+                timings,
+            ));
+            continue;
+        }
+        let loaded = prepared.loaded.as_ref().ok_or_else(|| {
+            PrepareError::Image(format!(
+                "the {} image type needs the loaded image, which was not kept",
+                kind.name()
+            ))
+        })?;
+        let start = Instant::now();
+        let image = filters::Loaded {
+            values: &loaded.values,
+            spacing: loaded.spacing,
+        };
+        let mut emit = |name: &str, filtered: Array3<f64>| -> Result<(), PrepareError> {
+            let roi = Roi {
+                image: loaded.crop(&filtered),
+                mask: prepared.roi.mask.clone(),
+                spacing: prepared.roi.spacing,
+            };
+            drop(filtered);
+            let bad = roi
+                .image
+                .iter()
+                .zip(roi.mask.iter())
+                .filter(|(v, m)| **m && !v.is_finite())
+                .count();
+            if bad > 0 {
+                return Err(PrepareError::Image(format!(
+                    "the {name} image holds {bad} NaN or infinite value(s) inside the ROI"
+                )));
+            }
+            timings.record("filters", start);
+            out.extend(classes_on(&roi, name, settings, params, timings));
+            Ok(())
+        };
+        filters::apply(
+            *kind,
+            &image,
+            &settings.filter,
+            settings.texture.plane_axis,
+            &mut emit,
+        )?;
+    }
+    Ok(out)
+}
+
+/// Appends the selected features of one class, named `<image>_<class>_<feature>`.
+fn push_selected(
+    out: &mut Vec<FeatureValue>,
+    image: &str,
+    class: FeatureClass,
+    selection: &Option<Vec<String>>,
+    values: Vec<f64>,
+) {
+    for (&name, value) in class.feature_names().iter().zip(values) {
+        if selection
+            .as_ref()
+            .is_none_or(|wanted| wanted.iter().any(|w| w == name))
+        {
+            out.push(FeatureValue {
+                name: format!("{image}_{}_{}", class.name(), name),
+                value,
+            });
+        }
+    }
+}
+
+/// Every enabled class but shape on one image's ROI, with that image type's settings.
+fn classes_on(
+    roi: &Roi,
+    image: &str,
+    s: &Settings,
+    params: &Params,
+    timings: &mut Timings,
+) -> Vec<FeatureValue> {
+    let mut out = Vec::new();
     let texture_needed = params.classes.keys().any(|c| *c != FeatureClass::Shape);
+    if !texture_needed {
+        return out;
+    }
     let start = Instant::now();
-    let disc = texture_needed.then(|| discretise(&roi.image, &roi.mask, s.binning));
+    let disc = discretise(&roi.image, &roi.mask, s.binning);
     let pad = s
         .texture
         .distances
@@ -148,43 +256,25 @@ pub fn extract(prepared: &Prepared, params: &Params, timings: &mut Timings) -> V
         .max()
         .unwrap_or(1)
         .max(1);
-    let lattice = disc
-        .as_ref()
-        .map(|d| texture::Lattice::new(&roi.mask, &d.levels, &d.gray_levels, pad));
-    if texture_needed {
-        timings.record("discretise", start);
-    }
-    let mut out = Vec::new();
+    let lattice = texture::Lattice::new(&roi.mask, &disc.levels, &disc.gray_levels, pad);
+    timings.record("discretise", start);
+    let t = &s.texture;
     for class in FeatureClass::ALL {
         let Some(selection) = params.classes.get(&class) else {
             continue;
         };
         let start = Instant::now();
-        let t = &s.texture;
-        let values = match (class, disc.as_ref(), lattice.as_ref()) {
-            (FeatureClass::Shape, _, _) => shape::features(&prepared.shape_mask, roi.spacing),
-            (FeatureClass::FirstOrder, Some(d), _) => {
-                firstorder::features(roi, d, s.voxel_array_shift)
-            }
-            (FeatureClass::Glcm, Some(d), Some(l)) => glcm::features(roi, d, l, t),
-            (FeatureClass::Glrlm, Some(d), Some(l)) => glrlm::features(roi, d, l, t),
-            (FeatureClass::Glszm, Some(d), Some(l)) => glszm::features(roi, d, l, t),
-            (FeatureClass::Gldm, Some(d), Some(l)) => gldm::features(roi, d, l, t),
-            (FeatureClass::Ngtdm, Some(d), Some(l)) => ngtdm::features(roi, d, l, t),
-            _ => Vec::new(),
+        let values = match class {
+            FeatureClass::Shape => continue,
+            FeatureClass::FirstOrder => firstorder::features(roi, &disc, s.voxel_array_shift),
+            FeatureClass::Glcm => glcm::features(roi, &disc, &lattice, t),
+            FeatureClass::Glrlm => glrlm::features(roi, &disc, &lattice, t),
+            FeatureClass::Glszm => glszm::features(roi, &disc, &lattice, t),
+            FeatureClass::Gldm => gldm::features(roi, &disc, &lattice, t),
+            FeatureClass::Ngtdm => ngtdm::features(roi, &disc, &lattice, t),
         };
         timings.record(class.name(), start);
-        for (&name, value) in class.feature_names().iter().zip(values) {
-            if selection
-                .as_ref()
-                .is_none_or(|wanted| wanted.iter().any(|w| w == name))
-            {
-                out.push(FeatureValue {
-                    name: format!("original_{}_{}", class.name(), name),
-                    value,
-                });
-            }
-        }
+        push_selected(&mut out, image, class, selection, values);
     }
     out
 }

@@ -30,6 +30,30 @@ pub struct Prepared {
     pub roi: Roi,
     /// The mask shape is computed on.
     pub shape_mask: Array3<bool>,
+    /// The image as PyRadiomics loads it, for the filters (kept only when asked for).
+    pub loaded: Option<LoadedImage>,
+}
+
+/// The image as PyRadiomics' `loadImage` returns it (normalised, resampled or pre-cropped), and
+/// where the ROI's bounding box lies in it: the filters run on the whole of it, then their
+/// output is cropped to the box.
+#[derive(Debug, Clone)]
+pub struct LoadedImage {
+    /// Intensities, shape (z, y, x).
+    pub values: Array3<f64>,
+    /// Voxel spacing (x, y, z) in mm.
+    pub spacing: [f64; 3],
+    /// The ROI's bounding box in it, inclusive (x, y, z).
+    pub lo: [usize; 3],
+    /// The box's upper corner, inclusive (x, y, z).
+    pub hi: [usize; 3],
+}
+
+impl LoadedImage {
+    /// A filtered image's ROI box.
+    pub fn crop(&self, filtered: &Array3<f64>) -> Array3<f64> {
+        crop(filtered, self.lo, self.hi)
+    }
 }
 
 /// An image region in the working pixel type (what SimpleITK would hold), as f64.
@@ -328,6 +352,17 @@ fn resegment(
 
 /// Prepares the ROI of `s.label` in `mask` over `image`.
 pub fn prepare(image: &Volume, mask: &Mask, s: &Settings) -> Result<Prepared, PrepareError> {
+    prepare_with(image, mask, s, false)
+}
+
+/// Prepares the ROI, and with `keep_loaded` also keeps the loaded image for the filters: the
+/// whole image (or, with `preCrop`, the ROI's box plus `padDistance`) when it is not resampled.
+pub fn prepare_with(
+    image: &Volume,
+    mask: &Mask,
+    s: &Settings,
+    keep_loaded: bool,
+) -> Result<Prepared, PrepareError> {
     let counts = mask.label_counts();
     if counts.is_empty() {
         return Err(PrepareError::Roi(
@@ -372,6 +407,15 @@ pub fn prepare(image: &Volume, mask: &Mask, s: &Settings) -> Result<Prepared, Pr
                     s.label
                 )
             })?;
+            let size = image.geometry.size;
+            let (lo, hi) = match (keep_loaded, s.pre_crop) {
+                (false, _) => (lo, hi),
+                (true, true) => (
+                    lo.map(|v| v.saturating_sub(s.pad_distance)),
+                    [0, 1, 2].map(|a| (hi[a] + s.pad_distance).min(size[a] - 1)),
+                ),
+                (true, false) => ([0; 3], size.map(|n| n - 1)),
+            };
             (intensity.region(image, lo, hi), crop(labels, lo, hi))
         }
     };
@@ -411,5 +455,11 @@ pub fn prepare(image: &Volume, mask: &Mask, s: &Settings) -> Result<Prepared, Pr
             spacing: grid.geometry.spacing,
         },
         shape_mask: crop(shape_source, lo, hi),
+        loaded: keep_loaded.then(|| LoadedImage {
+            spacing: grid.geometry.spacing,
+            values: grid.values,
+            lo,
+            hi,
+        }),
     })
 }

@@ -1,9 +1,11 @@
 //! PyRadiomics parameter files (YAML or JSON) and the extraction settings they hold.
 //!
-//! The file has PyRadiomics' layout: `imageType` (only `Original` is supported), `featureClass`
-//! (classes, each with an optional list of feature names) and `setting`. Every key is checked:
-//! an unknown or unsupported key, or a value of the wrong type, is an error naming the key and
-//! what was expected, never silently ignored. Defaults are PyRadiomics 3.1's.
+//! The file has PyRadiomics' layout: `imageType` (the image types, each with optional settings
+//! of its own that override `setting` for it), `featureClass` (classes, each with an optional
+//! list of feature names) and `setting`. Every key is checked: an unknown or unsupported key, a
+//! value of the wrong type or out of range, or an image type setting given to a type it does
+//! not configure, is an error naming the key and what was expected, never silently ignored.
+//! Defaults are PyRadiomics 3.1's.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -12,6 +14,7 @@ use serde_json::Value;
 
 use super::FeatureClass;
 use super::discretise::Binning;
+use super::filters::{FilterSettings, ImageType, image_names};
 use super::texture::{TextureSettings, WeightingNorm};
 use crate::error::{Error, Result};
 use crate::volume::resample::Interpolator;
@@ -62,9 +65,14 @@ pub struct Settings {
     pub geometry_tolerance: Option<f64>,
     /// `correctMask` (false): resample a mask on another grid onto the image's.
     pub correct_mask: bool,
+    /// `preCrop` (false): crop the image to the ROI's box plus `padDistance` before the filters
+    /// (without resampling; changes filtered values near the crop, never Original's).
+    pub pre_crop: bool,
     /// Texture settings: `distances`, `force2D`/`force2Ddimension`, `weightingNorm`,
     /// `symmetricalGLCM`, `gldm_a`.
     pub texture: TextureSettings,
+    /// The filters' settings (`sigma`, `wavelet`, `level`, ...).
+    pub filter: FilterSettings,
 }
 
 impl Default for Settings {
@@ -86,18 +94,24 @@ impl Default for Settings {
             minimum_roi_size: None,
             geometry_tolerance: None,
             correct_mask: false,
+            pre_crop: false,
             texture: TextureSettings::default(),
+            filter: FilterSettings::default(),
         }
     }
 }
 
-/// A parameter file: which classes (and features) to compute, and the settings.
+/// A parameter file: which classes (and features) to compute, on which image types, and the
+/// settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Params {
     /// Enabled classes; `None` = every feature of the class.
     pub classes: BTreeMap<FeatureClass, Option<Vec<String>>>,
     /// The `setting` section.
     pub settings: Settings,
+    /// The image types, in the order of [`ImageType::ALL`] (Original first), each with its
+    /// settings (`setting` with the type's own overrides).
+    pub image_types: Vec<(ImageType, Settings)>,
 }
 
 impl Default for Params {
@@ -106,29 +120,38 @@ impl Default for Params {
         Params {
             classes: FeatureClass::ALL.iter().map(|c| (*c, None)).collect(),
             settings: Settings::default(),
+            image_types: vec![(ImageType::Original, Settings::default())],
         }
     }
 }
 
-/// Settings radaudit accepts and ignores, because they only change diagnostics or
-/// PyRadiomics' memory use, never a feature value.
-const HARMLESS: [&str; 2] = ["additionalInfo", "preCrop"];
-
-/// Settings PyRadiomics has that radaudit does not implement (filters, vector masks).
-const UNSUPPORTED: [&str; 12] = [
-    "label_channel",
-    "sigma",
-    "start_level",
-    "level",
-    "wavelet",
-    "gradientUseSpacing",
-    "lbp2DRadius",
-    "lbp2DSamples",
-    "lbp2DMethod",
-    "lbp3DLevels",
-    "lbp3DIcosphereRadius",
-    "lbp3DIcosphereSubdivision",
+/// Settings that shape how the image and mask are loaded, once per case before any filter:
+/// PyRadiomics reads them from `setting` only, so an image type may not override them.
+const LOADING: [&str; 16] = [
+    "label",
+    "resampledPixelSpacing",
+    "interpolator",
+    "padDistance",
+    "normalize",
+    "normalizeScale",
+    "removeOutliers",
+    "resegmentRange",
+    "resegmentMode",
+    "resegmentShape",
+    "minimumROIDimensions",
+    "minimumROISize",
+    "geometryTolerance",
+    "correctMask",
+    "preCrop",
+    "additionalInfo",
 ];
+
+/// Settings radaudit accepts and ignores, because they only change diagnostics, never a
+/// feature value.
+const HARMLESS: [&str; 1] = ["additionalInfo"];
+
+/// Settings PyRadiomics has that radaudit does not implement (vector masks).
+const UNSUPPORTED: [&str; 1] = ["label_channel"];
 
 fn kind(v: &Value) -> String {
     match v {
@@ -143,6 +166,8 @@ fn kind(v: &Value) -> String {
 
 /// A typed reader for one `setting` entry, producing errors that name it.
 struct Field<'a> {
+    /// `setting`, or `imageType.LoG` for a type's own settings.
+    section: &'a str,
     key: &'a str,
     value: &'a Value,
 }
@@ -150,7 +175,8 @@ struct Field<'a> {
 impl Field<'_> {
     fn err(&self, expected: &str) -> String {
         format!(
-            "setting.{}: expected {expected}, got {}",
+            "{}.{}: expected {expected}, got {}",
+            self.section,
             self.key,
             kind(self.value)
         )
@@ -210,20 +236,39 @@ impl Params {
     /// The output names of the enabled features, in output order (`original_glcm_Contrast`).
     pub fn feature_names(&self) -> Vec<String> {
         let mut names = Vec::new();
-        for class in crate::features::pyradiomics::FeatureClass::ALL {
+        // Shape once, on the original image, before every image type (as PyRadiomics).
+        let mut add = |prefix: &str, class: FeatureClass| {
             let Some(selection) = self.classes.get(&class) else {
-                continue;
+                return;
             };
             for &name in class.feature_names() {
                 if selection
                     .as_ref()
                     .is_none_or(|w| w.iter().any(|x| x == name))
                 {
-                    names.push(format!("original_{}_{}", class.name(), name));
+                    names.push(format!("{prefix}_{}_{}", class.name(), name));
+                }
+            }
+        };
+        add("original", FeatureClass::Shape);
+        for (kind, s) in &self.image_types {
+            for image in image_names(*kind, &s.filter, s.texture.plane_axis) {
+                for class in FeatureClass::ALL {
+                    if class != FeatureClass::Shape {
+                        add(&image, class);
+                    }
                 }
             }
         }
         names
+    }
+
+    /// Whether an image type other than Original is enabled (the filters need the whole
+    /// loaded image, not only the ROI's box).
+    pub fn filters(&self) -> bool {
+        self.image_types
+            .iter()
+            .any(|(t, _)| *t != ImageType::Original)
     }
 
     /// Reads a parameter file (YAML, or JSON when it ends in `.json`).
@@ -263,22 +308,31 @@ impl Params {
                 "convention: {c} in a PyRadiomics parameter file (an IBSI file says convention: ibsi and has IBSI keys)"
             ));
         }
-        if let Some(types) = top.get("imageType") {
-            parse_image_types(types)?;
-        }
         if let Some(classes) = top.get("featureClass") {
             params.classes = parse_classes(classes)?;
         }
-        if let Some(settings) = top.get("setting") {
-            params.settings = parse_settings(settings)?;
-        }
+        let global = top.get("setting").cloned().unwrap_or(Value::Null);
+        params.settings = parse_settings(&global, "setting")?;
+        params.image_types = match top.get("imageType") {
+            Some(types) => parse_image_types(types, &global)?,
+            None => vec![(ImageType::Original, params.settings.clone())],
+        };
         Ok(params)
     }
 }
 
-fn parse_image_types(v: &Value) -> std::result::Result<(), String> {
+/// The image types in the file's order, each with `setting` overridden by its own entries.
+fn parse_image_types(
+    v: &Value,
+    global: &Value,
+) -> std::result::Result<Vec<(ImageType, Settings)>, String> {
     let map = match v {
-        Value::Null => return Ok(()),
+        Value::Null => {
+            return Ok(vec![(
+                ImageType::Original,
+                parse_settings(global, "setting")?,
+            )]);
+        }
         Value::Object(m) => m,
         other => {
             return Err(format!(
@@ -287,26 +341,59 @@ fn parse_image_types(v: &Value) -> std::result::Result<(), String> {
             ));
         }
     };
-    let unsupported: Vec<&str> = map
-        .keys()
-        .map(String::as_str)
-        .filter(|k| *k != "Original")
-        .collect();
-    if !unsupported.is_empty() {
-        return Err(format!(
-            "imageType: {} not supported; radaudit computes features on the Original image only",
-            unsupported.join(", ")
-        ));
+    if map.is_empty() {
+        return Err(
+            "imageType: no image type given (Original is PyRadiomics' usual one)".to_string(),
+        );
     }
-    match map.get("Original") {
-        None | Some(Value::Null) => Ok(()),
-        Some(Value::Object(m)) if m.is_empty() => Ok(()),
-        Some(other) => Err(format!(
-            "imageType.Original: per-image-type settings are not supported (got {}); put them \
-             under setting",
-            kind(other)
-        )),
+    let mut out = Vec::new();
+    for (name, own) in map {
+        let section = format!("imageType.{name}");
+        let kind_ = ImageType::from_name(name).ok_or_else(|| {
+            format!(
+                "{section}: unknown image type; PyRadiomics' are {}",
+                ImageType::ALL.map(ImageType::name).join(", ")
+            )
+        })?;
+        let own = match own {
+            Value::Null => serde_json::Map::new(),
+            Value::Object(m) => m.clone(),
+            other => {
+                return Err(format!(
+                    "{section}: expected a mapping of settings, got {}",
+                    kind(other)
+                ));
+            }
+        };
+        for key in own.keys() {
+            if LOADING.contains(&key.as_str()) {
+                return Err(format!(
+                    "{section}.{key}: shapes how the image is loaded, once for every image type; put it under setting"
+                ));
+            }
+            if let Some(owner) = ImageType::ALL
+                .into_iter()
+                .find(|t| *t != kind_ && t.own_settings().contains(&key.as_str()))
+            {
+                return Err(format!(
+                    "{section}.{key}: a setting of {}, not of {name}",
+                    owner.name()
+                ));
+            }
+        }
+        // The type's own entries are checked under their own name, then merged over `setting`.
+        parse_settings(&Value::Object(own.clone()), &section)?;
+        if let Some(why) = kind_.not_implemented() {
+            return Err(format!("{section}: {why}"));
+        }
+        let mut merged = global.as_object().cloned().unwrap_or_default();
+        merged.extend(own);
+        let settings = parse_settings(&Value::Object(merged), &section)?;
+        out.push((kind_, settings));
     }
+    // One fixed order (the document's key order is not kept): Original, Wavelet, LoG, ...
+    out.sort_by_key(|(t, _)| ImageType::ALL.iter().position(|a| a == t));
+    Ok(out)
 }
 
 fn parse_classes(
@@ -368,11 +455,16 @@ fn parse_classes(
     Ok(out)
 }
 
-fn parse_settings(v: &Value) -> std::result::Result<Settings, String> {
+fn parse_settings(v: &Value, section: &str) -> std::result::Result<Settings, String> {
     let map = match v {
         Value::Null => return Ok(Settings::default()),
         Value::Object(m) => m,
-        other => return Err(format!("setting: expected a mapping, got {}", kind(other))),
+        other => {
+            return Err(format!(
+                "{section}: expected a mapping, got {}",
+                kind(other)
+            ));
+        }
     };
     let mut s = Settings::default();
     let mut unknown = Vec::new();
@@ -381,7 +473,11 @@ fn parse_settings(v: &Value) -> std::result::Result<Settings, String> {
     let mut force2d = false;
     let mut force2d_dim = 0usize;
     for (key, value) in map {
-        let f = Field { key, value };
+        let f = Field {
+            section,
+            key,
+            value,
+        };
         match key.as_str() {
             "binWidth" => bin_width = Some(f.number(Some(0.0), None)?),
             "binCount" => bin_count = Some(f.integer(1, i64::from(u32::MAX))? as usize),
@@ -463,6 +559,53 @@ fn parse_settings(v: &Value) -> std::result::Result<Settings, String> {
             }
             "symmetricalGLCM" => s.texture.symmetrical_glcm = f.boolean()?,
             "gldm_a" => s.texture.gldm_alpha = f.integer(0, i64::MAX)? as f64,
+            "preCrop" => s.pre_crop = f.boolean()?,
+            "sigma" => {
+                let v = f.numbers()?;
+                if v.is_empty() || v.len() > 64 || v.iter().any(|x| !(*x > 0.0 && *x <= 1000.0)) {
+                    return Err(f.err("a list of 1 to 64 widths in mm, each > 0 and <= 1000"));
+                }
+                s.filter.sigma = v;
+            }
+            "wavelet" => {
+                s.filter.wavelet = match value.as_str() {
+                    Some(w) if super::filters::is_wavelet(w) => w.to_string(),
+                    _ => {
+                        return Err(f.err(&format!(
+                            "a PyWavelets discrete wavelet ({})",
+                            super::filters::wavelet_families()
+                        )));
+                    }
+                }
+            }
+            "start_level" => s.filter.start_level = f.integer(0, 8)? as usize,
+            "level" => s.filter.level = f.integer(1, 8)? as usize,
+            "gradientUseSpacing" => s.filter.gradient_use_spacing = f.boolean()?,
+            // Local binary patterns are refused as image types (not implemented), but their
+            // settings are still checked, so a file's mistakes are all named.
+            "lbp2DRadius" | "lbp3DIcosphereRadius" => {
+                let r = f.number(Some(0.0), None)?;
+                if r > 100.0 {
+                    return Err(f.err("a radius in voxels > 0 and <= 100"));
+                }
+            }
+            "lbp2DSamples" => {
+                f.integer(1, 32)?;
+            }
+            "lbp3DLevels" => {
+                f.integer(1, 10)?;
+            }
+            "lbp3DIcosphereSubdivision" => {
+                f.integer(0, 5)?;
+            }
+            "lbp2DMethod" => {
+                if !matches!(
+                    value.as_str(),
+                    Some("default" | "ror" | "uniform" | "nri_uniform" | "var")
+                ) {
+                    return Err(f.err("default, ror, uniform, nri_uniform or var"));
+                }
+            }
             k if HARMLESS.contains(&k) => {
                 f.boolean()?;
             }
@@ -472,12 +615,12 @@ fn parse_settings(v: &Value) -> std::result::Result<Settings, String> {
     }
     if !unsupported.is_empty() {
         return Err(format!(
-            "setting: {} not supported (filtered image types and vector masks are not implemented)",
+            "{section}: {} not supported (vector masks are not implemented)",
             unsupported.join(", ")
         ));
     }
     if !unknown.is_empty() {
-        return Err(format!("setting: unknown key(s) {}", unknown.join(", ")));
+        return Err(format!("{section}: unknown key(s) {}", unknown.join(", ")));
     }
     s.binning = match (bin_width, bin_count) {
         // PyRadiomics: a bin count, when given, wins over the bin width.
@@ -541,11 +684,13 @@ mod tests {
             e,
             "setting.binWidth: expected a number, got the string \"25\""
         );
-        let e = parse("imageType:\n  Wavelet: {}\n  LoG: {sigma: [1.0]}\n").unwrap_err();
+        let e = parse("imageType:\n  Wavelett: {}\n").unwrap_err();
         assert!(
-            e.contains("Wavelet, LoG") || e.contains("LoG, Wavelet"),
+            e.starts_with("imageType.Wavelett: unknown image type"),
             "{e}"
         );
+        let e = parse("imageType:\n  LoG: {wavelet: haar}\n").unwrap_err();
+        assert_eq!(e, "imageType.LoG.wavelet: a setting of Wavelet, not of LoG");
         let e = parse("setting:\n  binwidth: 25\n").unwrap_err();
         assert!(e.contains("unknown key(s) binwidth"), "{e}");
         let e = parse("featureClass:\n  glcm: [Contrastt]\n").unwrap_err();

@@ -1,0 +1,214 @@
+//! PyRadiomics' image types: the Original image and the filtered images derived from it
+//! (`imageoperations.get<Type>Image` in PyRadiomics 3.1), each yielding one or more images
+//! named as PyRadiomics names them (`wavelet-LLH`, `square`, ...). Every feature class but
+//! shape is computed on each of them.
+//!
+//! A filter works on the image as PyRadiomics loads it (after normalisation and resampling,
+//! before re-segmentation and cropping), and yields images one at a time, so a case never
+//! holds all its filtered images at once.
+
+mod gradient;
+mod pointwise;
+mod wavelet;
+#[rustfmt::skip]
+mod wavelet_banks;
+
+use ndarray::Array3;
+
+pub use wavelet::wavelet_names;
+
+/// One of PyRadiomics' image types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ImageType {
+    /// The image itself (`original`).
+    Original,
+    /// Undecimated wavelet decompositions (`wavelet-LLH`, ..., `wavelet-LLL`).
+    Wavelet,
+    /// Laplacian of Gaussian per sigma (`log-sigma-1-0-mm-3D`).
+    LoG,
+    /// `square`: (x / sqrt(max |x|))^2.
+    Square,
+    /// `squareroot`: sign(x) sqrt(|x| max |x|).
+    SquareRoot,
+    /// `logarithm`: sign(x) log(|x| + 1), rescaled to the original maximum.
+    Logarithm,
+    /// `exponential`: exp(x log(max |x|) / max |x|).
+    Exponential,
+    /// `gradient`: the gradient magnitude.
+    Gradient,
+    /// Local binary pattern per slice (`lbp-2D`).
+    Lbp2D,
+    /// Local binary pattern in 3D (`lbp-3D-m1`, ...).
+    Lbp3D,
+}
+
+impl ImageType {
+    /// Every image type, in PyRadiomics' documentation order.
+    pub const ALL: [ImageType; 10] = [
+        ImageType::Original,
+        ImageType::Wavelet,
+        ImageType::LoG,
+        ImageType::Square,
+        ImageType::SquareRoot,
+        ImageType::Logarithm,
+        ImageType::Exponential,
+        ImageType::Gradient,
+        ImageType::Lbp2D,
+        ImageType::Lbp3D,
+    ];
+
+    /// The name in a parameter file's `imageType` (`Wavelet`, `LoG`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            ImageType::Original => "Original",
+            ImageType::Wavelet => "Wavelet",
+            ImageType::LoG => "LoG",
+            ImageType::Square => "Square",
+            ImageType::SquareRoot => "SquareRoot",
+            ImageType::Logarithm => "Logarithm",
+            ImageType::Exponential => "Exponential",
+            ImageType::Gradient => "Gradient",
+            ImageType::Lbp2D => "LBP2D",
+            ImageType::Lbp3D => "LBP3D",
+        }
+    }
+
+    /// The type of this `imageType` name.
+    pub fn from_name(name: &str) -> Option<ImageType> {
+        ImageType::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    /// The settings that configure this type's filter (and no other type's).
+    pub fn own_settings(self) -> &'static [&'static str] {
+        match self {
+            ImageType::Wavelet => &["wavelet", "start_level", "level"],
+            ImageType::LoG => &["sigma"],
+            ImageType::Gradient => &["gradientUseSpacing"],
+            ImageType::Lbp2D => &["lbp2DRadius", "lbp2DSamples", "lbp2DMethod"],
+            ImageType::Lbp3D => &[
+                "lbp3DLevels",
+                "lbp3DIcosphereRadius",
+                "lbp3DIcosphereSubdivision",
+            ],
+            _ => &[],
+        }
+    }
+
+    /// Why radaudit does not compute this type yet, if it does not.
+    pub fn not_implemented(self) -> Option<&'static str> {
+        match self {
+            ImageType::LoG => Some(
+                "LoG (SimpleITK's LaplacianRecursiveGaussian) is not implemented yet in radaudit",
+            ),
+            ImageType::Lbp2D | ImageType::Lbp3D => {
+                Some("local binary patterns (LBP2D, LBP3D) are not implemented yet in radaudit")
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The settings of the filters (PyRadiomics' defaults).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FilterSettings {
+    /// `sigma` (none): LoG widths in mm.
+    pub sigma: Vec<f64>,
+    /// `wavelet` (coif1): a PyWavelets discrete wavelet name.
+    pub wavelet: String,
+    /// `start_level` (0): decompositions computed and discarded before the first kept level.
+    pub start_level: usize,
+    /// `level` (1): decomposition levels kept.
+    pub level: usize,
+    /// `gradientUseSpacing` (true): derivatives per mm rather than per voxel.
+    pub gradient_use_spacing: bool,
+}
+
+impl Default for FilterSettings {
+    fn default() -> Self {
+        FilterSettings {
+            sigma: Vec::new(),
+            wavelet: "coif1".into(),
+            start_level: 0,
+            level: 1,
+            gradient_use_spacing: true,
+        }
+    }
+}
+
+/// Whether `name` is a wavelet PyRadiomics accepts (PyWavelets' discrete wavelets).
+pub fn is_wavelet(name: &str) -> bool {
+    wavelet_banks::BANKS.iter().any(|(n, _, _)| *n == name)
+}
+
+/// The wavelet names radaudit knows, for error messages.
+pub fn wavelet_families() -> &'static str {
+    "haar, db1-db38, sym2-sym20, coif1-coif17, bior1.1-bior6.8, rbio1.1-rbio6.8, dmey"
+}
+
+/// Receives each filtered image with its name (`wavelet-LLH`).
+pub type Emit<'a, E> = dyn FnMut(&str, Array3<f64>) -> Result<(), E> + 'a;
+
+/// The image as PyRadiomics loaded it: values (z, y, x) and spacing (x, y, z) in mm.
+pub struct Loaded<'a> {
+    /// Intensities, shape (z, y, x).
+    pub values: &'a Array3<f64>,
+    /// Voxel spacing (x, y, z).
+    pub spacing: [f64; 3],
+}
+
+/// The names (`wavelet-LLH`, `square`) of the images a type yields with these settings, in
+/// the order it yields them.
+pub fn image_names(kind: ImageType, s: &FilterSettings, force2d: Option<usize>) -> Vec<String> {
+    match kind {
+        ImageType::Original => vec!["original".into()],
+        ImageType::Wavelet => wavelet_names(s.level, force2d),
+        ImageType::LoG => s
+            .sigma
+            .iter()
+            .map(|sigma| format!("log-sigma-{}-mm-3D", python_float(*sigma).replace('.', "-")))
+            .collect(),
+        ImageType::Square => vec!["square".into()],
+        ImageType::SquareRoot => vec!["squareroot".into()],
+        ImageType::Logarithm => vec!["logarithm".into()],
+        ImageType::Exponential => vec!["exponential".into()],
+        ImageType::Gradient => vec!["gradient".into()],
+        ImageType::Lbp2D => vec!["lbp-2D".into()],
+        ImageType::Lbp3D => vec!["lbp-3D-k".into()],
+    }
+}
+
+/// A number as Python's `str(float)` writes it for the values a setting takes (`1.0`, `0.5`):
+/// PyRadiomics builds LoG image names from it.
+fn python_float(v: f64) -> String {
+    let s = format!("{v:?}");
+    if s.contains('.') || s.contains('e') || s.contains("inf") || s.contains("NaN") {
+        s
+    } else {
+        format!("{s}.0")
+    }
+}
+
+/// Runs the filter of `kind` on the loaded image and hands each image it yields, with its
+/// name, to `emit` (the Original image is not a filter: callers use the image itself).
+pub fn apply<E>(
+    kind: ImageType,
+    image: &Loaded,
+    s: &FilterSettings,
+    force2d: Option<usize>,
+    emit: &mut Emit<E>,
+) -> Result<(), E> {
+    match kind {
+        ImageType::Original => emit("original", image.values.clone()),
+        ImageType::Square => emit("square", pointwise::square(image.values)),
+        ImageType::SquareRoot => emit("squareroot", pointwise::square_root(image.values)),
+        ImageType::Logarithm => emit("logarithm", pointwise::logarithm(image.values)),
+        ImageType::Exponential => emit("exponential", pointwise::exponential(image.values)),
+        ImageType::Gradient => emit(
+            "gradient",
+            gradient::magnitude(image.values, image.spacing, s.gradient_use_spacing),
+        ),
+        ImageType::Wavelet => wavelet::decompose(image.values, s, force2d, emit),
+        // Refused when the parameter file is read.
+        ImageType::LoG | ImageType::Lbp2D | ImageType::Lbp3D => Ok(()),
+    }
+}

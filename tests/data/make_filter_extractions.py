@@ -1,0 +1,100 @@
+#!/usr/bin/env python
+"""PyRadiomics 3.1 outputs on its filtered image types, the oracle of
+`tests/suite/extract_filters.rs`. For every PyRadiomics test case it writes
+filter_extractions/defaults_<case>.{yaml,csv}: each implemented image type with its default
+settings (Wavelet: coif1, one level). Then settings combinations (CASES below): other wavelets,
+start_level and level, B-spline resampling and normalisation before the filters, binCount,
+per-image-type overrides, force2D, preCrop, re-segmentation, and a NIfTI whose x axis runs the
+other way (same physical image, its index order reversed).
+
+Run with the peer venv (../../../shared/peers/setup.sh):
+  $PEERS/bin/python tests/data/make_filter_extractions.py
+"""
+import json
+import logging
+import os
+
+import numpy
+import SimpleITK as sitk
+from radiomics import featureextractor
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, 'filter_extractions')
+DATA = os.path.join(HERE, '..', '..', '..', 'shared', 'reference', 'pyradiomics', 'data')
+CASES_DATA = ['brain1', 'brain2', 'breast1', 'lung1', 'lung2']
+DEFAULT_TYPES = {'Original': {}, 'Wavelet': {}, 'Square': {}, 'SquareRoot': {}, 'Logarithm': {},
+                 'Exponential': {}, 'Gradient': {}}
+
+# name: (case, imageType, setting)
+CASES = {
+    'wavelet_haar_level2': ('brain1', {'Wavelet': {'wavelet': 'haar', 'level': 2}}, {}),
+    'wavelet_db3_start1': ('breast1', {'Wavelet': {'wavelet': 'db3', 'start_level': 1}}, {}),
+    'wavelet_bior13_binwidth10': ('lung1', {'Wavelet': {'wavelet': 'bior1.3'}}, {'binWidth': 10}),
+    'wavelet_rbio31_start1_level2': ('brain2', {'Wavelet': {'wavelet': 'rbio3.1', 'start_level': 1, 'level': 2}}, {}),
+    'wavelet_dmey': ('brain1', {'Wavelet': {'wavelet': 'dmey'}}, {}),
+    'bspline_resampled_filters': ('breast1', {'Original': {}, 'Wavelet': {}, 'Square': {}},
+                                  {'resampledPixelSpacing': [1.0, 1.0, 1.0], 'interpolator': 'sitkBSpline'}),
+    'normalized_log_exp': ('brain2', {'Logarithm': {}, 'Exponential': {}, 'SquareRoot': {}},
+                           {'normalize': True, 'normalizeScale': 100}),
+    'bincount_gradient_voxels': ('lung1', {'Gradient': {'gradientUseSpacing': False}, 'Wavelet': {'wavelet': 'sym4'}},
+                                 {'binCount': 32}),
+    'per_type_overrides': ('lung2', {'Original': {}, 'Wavelet': {'binWidth': 5}, 'Square': {'binWidth': 100}},
+                           {'binWidth': 25}),
+    'force2d_wavelet': ('brain1', {'Wavelet': {}, 'Gradient': {}}, {'force2D': True, 'force2Ddimension': 0}),
+    'precrop_wavelet': ('lung2', {'Wavelet': {}, 'Square': {}}, {'preCrop': True, 'padDistance': 3}),
+    'resegmented_square': ('brain1', {'Square': {}, 'Wavelet': {}}, {'resegmentRange': [600, 1100]}),
+    'flipped_nifti': ('breast1', {'Wavelet': {}, 'Gradient': {}}, {}),
+}
+
+CLASSES = {c: None for c in ['shape', 'firstorder', 'glcm', 'glrlm', 'glszm', 'gldm', 'ngtdm']}
+
+
+def flipped(path, target):
+    """The same physical image with its x index reversed, as NIfTI."""
+    image = sitk.ReadImage(path)
+    array = sitk.GetArrayFromImage(image)[:, :, ::-1]
+    out = sitk.GetImageFromArray(numpy.ascontiguousarray(array))
+    out.SetSpacing(image.GetSpacing())
+    last = image.TransformIndexToPhysicalPoint((image.GetSize()[0] - 1, 0, 0))
+    out.SetOrigin(last)
+    d = numpy.array(image.GetDirection()).reshape(3, 3)
+    d[:, 0] = -d[:, 0]
+    out.SetDirection(d.flatten().tolist())
+    sitk.WriteImage(out, target, True)
+    return target
+
+
+def run(name, case, image_types, settings):
+    image = os.path.join(DATA, case + '_image.nrrd')
+    mask = os.path.join(DATA, case + '_label.nrrd')
+    if name == 'flipped_nifti':
+        image = flipped(image, os.path.join(OUT, 'flipped_image.nii.gz'))
+        mask = flipped(mask, os.path.join(OUT, 'flipped_label.nii.gz'))
+    params = {'imageType': image_types, 'featureClass': CLASSES, 'setting': settings}
+    with open(os.path.join(OUT, name + '.yaml'), 'w') as f:
+        json.dump(params, f)  # JSON is YAML
+    extractor = featureextractor.RadiomicsFeatureExtractor(os.path.join(OUT, name + '.yaml'))
+    result = extractor.execute(image, mask)
+    with open(os.path.join(OUT, name + '.csv'), 'w') as f:
+        f.write('feature,value\n')
+        for key, value in result.items():
+            if not key.startswith('diagnostics_'):
+                f.write('%s,%r\n' % (key, float(value)))
+    return {'case': case, 'flipped': name == 'flipped_nifti'}
+
+
+def main():
+    logging.getLogger('radiomics').setLevel(logging.ERROR)
+    os.makedirs(OUT, exist_ok=True)
+    manifest = {}
+    for case in CASES_DATA:
+        manifest['defaults_' + case] = run('defaults_' + case, case, DEFAULT_TYPES, {})
+    for name, (case, image_types, settings) in CASES.items():
+        manifest[name] = run(name, case, image_types, settings)
+    with open(os.path.join(OUT, 'manifest.json'), 'w') as f:
+        json.dump(manifest, f, indent=1, sort_keys=True)
+    print('wrote', len(manifest), 'filter extractions')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,151 @@
+//! PyRadiomics' filtered image types against PyRadiomics 3.1 itself, outputs made by
+//! `tests/data/make_filter_extractions.py`: every test case with every implemented image type
+//! at its defaults, then settings combinations (wavelets haar, db3, bior1.3, rbio3.1, sym4,
+//! dmey; start_level and level; B-spline resampling and normalisation before the filters;
+//! binCount; per-image-type overrides; force2D; preCrop; re-segmentation; a NIfTI with its x
+//! axis reversed). Every feature within relative 1e-6 (absolute 1e-9 near zero), and the same
+//! feature names as PyRadiomics in the same order.
+
+use crate::common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use radaudit::features::pyradiomics::settings::Params;
+use radaudit::features::{FeatureSet, extract_files};
+use radaudit::volume::io::ReadOptions;
+
+/// Whether `got` equals PyRadiomics' `want` within the tolerance.
+fn close(got: f64, want: f64) -> bool {
+    (got.is_nan() && want.is_nan())
+        || if want.abs() <= 1e-9 {
+            (got - want).abs() <= 1e-9
+        } else {
+            ((got - want) / want).abs() <= 1e-6
+        }
+}
+
+#[test]
+fn filtered_image_types_match_pyradiomics() {
+    let r = reference_or_skip!();
+    let data = r.join("pyradiomics/data");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/filter_extractions");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    let mut bad = Vec::new();
+    let mut checked = 0;
+    for (name, entry) in manifest.as_object().unwrap() {
+        let case = entry["case"].as_str().unwrap();
+        let (image, mask) = if entry["flipped"].as_bool().unwrap() {
+            (
+                dir.join("flipped_image.nii.gz"),
+                dir.join("flipped_label.nii.gz"),
+            )
+        } else {
+            (
+                data.join(format!("{case}_image.nrrd")),
+                data.join(format!("{case}_label.nrrd")),
+            )
+        };
+        let params = Params::from_file(&dir.join(format!("{name}.yaml"))).unwrap();
+        let expected_names = params.feature_names();
+        let (values, _) = extract_files(
+            &image,
+            &mask,
+            &FeatureSet::Pyradiomics(params),
+            None,
+            &ReadOptions::default(),
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let names: Vec<&str> = values.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(names, expected_names, "{name}: names promised up front");
+        let ours: BTreeMap<&str, f64> = values.iter().map(|v| (v.name.as_str(), v.value)).collect();
+        let mut reader = csv::Reader::from_path(dir.join(format!("{name}.csv"))).unwrap();
+        let mut theirs = Vec::new();
+        for rec in reader.records() {
+            let rec = rec.unwrap();
+            let want: f64 = rec[1].parse().unwrap();
+            theirs.push(rec[0].to_string());
+            let got = ours.get(&rec[0]).copied().unwrap_or(f64::NAN);
+            checked += 1;
+            if !close(got, want) {
+                bad.push(format!("{name}: {} = {got} vs PyRadiomics {want}", &rec[0]));
+            }
+        }
+        let mut sorted_theirs = theirs.clone();
+        sorted_theirs.sort();
+        let mut sorted_ours: Vec<&str> = names.clone();
+        sorted_ours.sort();
+        assert_eq!(sorted_ours, sorted_theirs, "{name}: the same features");
+    }
+    println!("{checked} filtered-image feature values checked");
+    assert!(manifest.as_object().unwrap().len() >= 18);
+    assert!(
+        bad.is_empty(),
+        "{} mismatches:\n{}",
+        bad.len(),
+        bad.iter().take(60).cloned().collect::<Vec<_>>().join("\n")
+    );
+}
+
+/// A parameter file's image type mistakes are refused (exit 2) naming the key.
+#[test]
+fn bad_image_type_settings_are_refused_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&str, &str, &str); 9] = [
+        (
+            "imageType: {Wavelett: {}}",
+            "imageType.Wavelett",
+            "unknown image type",
+        ),
+        (
+            "imageType: {Wavelet: {wavelet: db99}}",
+            "imageType.Wavelet.wavelet",
+            "a PyWavelets discrete wavelet",
+        ),
+        (
+            "imageType: {Wavelet: {level: 0}}",
+            "imageType.Wavelet.level",
+            "an integer from 1 to 8",
+        ),
+        ("setting: {sigma: [1.0, -2.0]}", "setting.sigma", "each > 0"),
+        ("setting: {sigma: [0]}", "setting.sigma", "each > 0"),
+        (
+            "setting: {lbp2DSamples: 1000}",
+            "setting.lbp2DSamples",
+            "an integer from 1 to 32",
+        ),
+        (
+            "setting: {lbp2DRadius: 1e308}",
+            "setting.lbp2DRadius",
+            "<= 100",
+        ),
+        (
+            "imageType: {Square: {wavelet: haar}}",
+            "imageType.Square.wavelet",
+            "a setting of Wavelet, not of Square",
+        ),
+        (
+            "imageType: {Wavelet: {resampledPixelSpacing: [1, 1, 1]}}",
+            "imageType.Wavelet.resampledPixelSpacing",
+            "put it under setting",
+        ),
+    ];
+    for (k, (yaml, key, why)) in cases.iter().enumerate() {
+        let params = dir.path().join(format!("p{k}.yaml"));
+        std::fs::write(&params, yaml).unwrap();
+        common::refuses(
+            &[
+                "extract",
+                "--image",
+                "builtin:ibsi-digital",
+                "--mask",
+                "builtin:ibsi-digital-mask",
+                "--params",
+                params.to_str().unwrap(),
+            ],
+            key,
+            why,
+        );
+    }
+}
