@@ -2,10 +2,11 @@
 """PyRadiomics 3.1 outputs on its filtered image types, the oracle of
 `tests/suite/extract_filters.rs`. For every PyRadiomics test case it writes
 filter_extractions/defaults_<case>.{yaml,csv}: each implemented image type with its default
-settings (Wavelet: coif1, one level). Then settings combinations (CASES below): other wavelets,
+settings (Wavelet: coif1, one level; LoG: sigma 1 and 3 mm, since it has no default). Then settings combinations (CASES below): other wavelets,
 start_level and level, B-spline resampling and normalisation before the filters, binCount,
-per-image-type overrides, force2D, preCrop, re-segmentation, and a NIfTI whose x axis runs the
-other way (same physical image, its index order reversed).
+per-image-type overrides, force2D, preCrop, re-segmentation, a LoG sigma too large for the
+(resampled, cropped) image, which PyRadiomics skips, and a NIfTI whose x axis runs the other
+way (same physical image, its index order reversed).
 
 Run with the peer venv (../../../shared/peers/setup.sh):
   $PEERS/bin/python tests/data/make_filter_extractions.py
@@ -22,8 +23,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, 'filter_extractions')
 DATA = os.path.join(HERE, '..', '..', '..', 'shared', 'reference', 'pyradiomics', 'data')
 CASES_DATA = ['brain1', 'brain2', 'breast1', 'lung1', 'lung2']
-DEFAULT_TYPES = {'Original': {}, 'Wavelet': {}, 'Square': {}, 'SquareRoot': {}, 'Logarithm': {},
-                 'Exponential': {}, 'Gradient': {}}
+# LoG has no default sigma (no image without one): 1 and 3 mm, the usual choice.
+DEFAULT_TYPES = {'Original': {}, 'Wavelet': {}, 'LoG': {'sigma': [1.0, 3.0]}, 'Square': {}, 'SquareRoot': {},
+                 'Logarithm': {}, 'Exponential': {}, 'Gradient': {}}
 
 # name: (case, imageType, setting)
 CASES = {
@@ -43,7 +45,11 @@ CASES = {
     'force2d_wavelet': ('brain1', {'Wavelet': {}, 'Gradient': {}}, {'force2D': True, 'force2Ddimension': 0}),
     'precrop_wavelet': ('lung2', {'Wavelet': {}, 'Square': {}}, {'preCrop': True, 'padDistance': 3}),
     'resegmented_square': ('brain1', {'Square': {}, 'Wavelet': {}}, {'resegmentRange': [600, 1100]}),
-    'flipped_nifti': ('breast1', {'Wavelet': {}, 'Gradient': {}}, {}),
+    'flipped_nifti': ('breast1', {'Wavelet': {}, 'Gradient': {}, 'LoG': {'sigma': [2.0]}}, {}),
+    'log_sigma_too_large': ('brain1', {'LoG': {'sigma': [0.5, 2.5, 60.0]}},
+                            {'resampledPixelSpacing': [2.0, 2.0, 2.0], 'interpolator': 'sitkLinear', 'padDistance': 1}),
+    'log_normalized_bincount': ('lung1', {'LoG': {'sigma': [1.5], 'binCount': 20}, 'Original': {}},
+                                {'normalize': True}),
 }
 
 CLASSES = {c: None for c in ['shape', 'firstorder', 'glcm', 'glrlm', 'glszm', 'gldm', 'ngtdm']}

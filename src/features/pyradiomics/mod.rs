@@ -180,6 +180,18 @@ pub fn extract(
             spacing: loaded.spacing,
         };
         let mut emit = |name: &str, filtered: Array3<f64>| -> Result<(), PrepareError> {
+            if filtered.is_empty() {
+                // Skipped (a LoG sigma too large for the image): its features are missing.
+                for class in FeatureClass::ALL {
+                    if let (Some(selection), false) =
+                        (params.classes.get(&class), class == FeatureClass::Shape)
+                    {
+                        let missing = vec![f64::NAN; class.feature_names().len()];
+                        push_selected(&mut out, name, class, selection, missing);
+                    }
+                }
+                return Ok(());
+            }
             let roi = Roi {
                 image: loaded.crop(&filtered),
                 mask: prepared.roi.mask.clone(),

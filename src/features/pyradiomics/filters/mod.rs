@@ -8,6 +8,7 @@
 //! holds all its filtered images at once.
 
 mod gradient;
+mod log;
 mod pointwise;
 mod wavelet;
 #[rustfmt::skip]
@@ -97,9 +98,6 @@ impl ImageType {
     /// Why radaudit does not compute this type yet, if it does not.
     pub fn not_implemented(self) -> Option<&'static str> {
         match self {
-            ImageType::LoG => Some(
-                "LoG (SimpleITK's LaplacianRecursiveGaussian) is not implemented yet in radaudit",
-            ),
             ImageType::Lbp2D | ImageType::Lbp3D => {
                 Some("local binary patterns (LBP2D, LBP3D) are not implemented yet in radaudit")
             }
@@ -189,7 +187,9 @@ fn python_float(v: f64) -> String {
 }
 
 /// Runs the filter of `kind` on the loaded image and hands each image it yields, with its
-/// name, to `emit` (the Original image is not a filter: callers use the image itself).
+/// name, to `emit` (the Original image is not a filter: callers use the image itself). A LoG
+/// sigma PyRadiomics would skip (too large for the image) is handed over as an empty image,
+/// after a warning on stderr, so that its features can be reported as missing.
 pub fn apply<E>(
     kind: ImageType,
     image: &Loaded,
@@ -208,7 +208,25 @@ pub fn apply<E>(
             gradient::magnitude(image.values, image.spacing, s.gradient_use_spacing),
         ),
         ImageType::Wavelet => wavelet::decompose(image.values, s, force2d, emit),
+        ImageType::LoG => {
+            let (z, y, x) = image.values.dim();
+            let names = image_names(kind, s, force2d);
+            for (sigma, name) in s.sigma.iter().zip(&names) {
+                match log::skipped(*sigma, [z, y, x], image.spacing) {
+                    // PyRadiomics skips it with a warning: an empty image says so.
+                    Some(why) => {
+                        eprintln!("warning: {name} skipped, as PyRadiomics skips it: {why}");
+                        emit(name, Array3::zeros((0, 0, 0)))?;
+                    }
+                    None => emit(
+                        name,
+                        log::laplacian_of_gaussian(image.values, image.spacing, *sigma),
+                    )?,
+                }
+            }
+            Ok(())
+        }
         // Refused when the parameter file is read.
-        ImageType::LoG | ImageType::Lbp2D | ImageType::Lbp3D => Ok(()),
+        ImageType::Lbp2D | ImageType::Lbp3D => Ok(()),
     }
 }
