@@ -5,8 +5,9 @@ filter_extractions/defaults_<case>.{yaml,csv}: each implemented image type with 
 settings (Wavelet: coif1, one level; LoG: sigma 1 and 3 mm, since it has no default). Then settings combinations (CASES below): other wavelets,
 start_level and level, B-spline resampling and normalisation before the filters, binCount,
 per-image-type overrides, force2D, preCrop, re-segmentation, a LoG sigma too large for the
-(resampled, cropped) image, which PyRadiomics skips, and a NIfTI whose x axis runs the other
-way (same physical image, its index order reversed).
+(resampled, cropped) image, which PyRadiomics skips, a float32 image (PyWavelets then
+computes in float32), and a NIfTI whose x axis runs the other way (same physical image, its
+index order reversed).
 
 Run with the peer venv (../../../shared/peers/setup.sh):
   $PEERS/bin/python tests/data/make_filter_extractions.py
@@ -46,6 +47,7 @@ CASES = {
     'precrop_wavelet': ('lung2', {'Wavelet': {}, 'Square': {}}, {'preCrop': True, 'padDistance': 3}),
     'resegmented_square': ('brain1', {'Square': {}, 'Wavelet': {}}, {'resegmentRange': [600, 1100]}),
     'flipped_nifti': ('breast1', {'Wavelet': {}, 'Gradient': {}, 'LoG': {'sigma': [2.0]}}, {}),
+    'float32_image': ('brain2', {'Wavelet': {'wavelet': 'coif2'}, 'LoG': {'sigma': [2.0]}, 'Square': {}}, {'binWidth': 10}),
     'log_sigma_too_large': ('brain1', {'LoG': {'sigma': [0.5, 2.5, 60.0]}},
                             {'resampledPixelSpacing': [2.0, 2.0, 2.0], 'interpolator': 'sitkLinear', 'padDistance': 1}),
     'log_normalized_bincount': ('lung1', {'LoG': {'sigma': [1.5], 'binCount': 20}, 'Original': {}},
@@ -70,12 +72,31 @@ def flipped(path, target):
     return target
 
 
+def float32(path, mask_path, target, mask_target):
+    """The image times 0.37 in float32 (PyWavelets then computes in float32), cropped to the
+    ROI's box plus 8 voxels (to keep the file small), and its mask likewise, as NIfTI."""
+    image, mask = sitk.ReadImage(path), sitk.ReadImage(mask_path)
+    stats = sitk.LabelShapeStatisticsImageFilter()
+    stats.Execute(mask)
+    box = stats.GetBoundingBox(1)
+    lo = [max(0, box[a] - 8) for a in range(3)]
+    hi = [min(image.GetSize()[a], box[a] + box[a + 3] + 8) for a in range(3)]
+    size = [hi[a] - lo[a] for a in range(3)]
+    crop = lambda im: sitk.RegionOfInterest(im, size, lo)
+    sitk.WriteImage(sitk.Cast(crop(image), sitk.sitkFloat32) * 0.37, target, True)
+    sitk.WriteImage(crop(mask), mask_target, True)
+    return target, mask_target
+
+
 def run(name, case, image_types, settings):
     image = os.path.join(DATA, case + '_image.nrrd')
     mask = os.path.join(DATA, case + '_label.nrrd')
     if name == 'flipped_nifti':
         image = flipped(image, os.path.join(OUT, 'flipped_image.nii.gz'))
         mask = flipped(mask, os.path.join(OUT, 'flipped_label.nii.gz'))
+    if name == 'float32_image':
+        image, mask = float32(image, mask, os.path.join(OUT, 'float32_image.nii.gz'),
+                              os.path.join(OUT, 'float32_label.nii.gz'))
     params = {'imageType': image_types, 'featureClass': CLASSES, 'setting': settings}
     with open(os.path.join(OUT, name + '.yaml'), 'w') as f:
         json.dump(params, f)  # JSON is YAML
@@ -86,7 +107,8 @@ def run(name, case, image_types, settings):
         for key, value in result.items():
             if not key.startswith('diagnostics_'):
                 f.write('%s,%r\n' % (key, float(value)))
-    return {'case': case, 'flipped': name == 'flipped_nifti'}
+    return {'case': case, 'image': os.path.basename(image) if name in ('flipped_nifti', 'float32_image') else None,
+            'mask': os.path.basename(mask) if name in ('flipped_nifti', 'float32_image') else None}
 
 
 def main():

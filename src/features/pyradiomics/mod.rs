@@ -29,6 +29,7 @@ pub(crate) mod texture;
 use std::time::Instant;
 
 use ndarray::Array3;
+use rayon::prelude::*;
 
 use self::discretise::discretise;
 use self::filters::ImageType;
@@ -157,70 +158,98 @@ pub fn extract(
         timings.record("shape", start);
         push_selected(&mut out, "original", FeatureClass::Shape, selection, values);
     }
-    for (kind, settings) in &params.image_types {
-        if *kind == ImageType::Original {
-            out.extend(classes_on(
-                &prepared.roi,
-                "original",
-                settings,
-                params,
-                timings,
-            ));
-            continue;
-        }
-        let loaded = prepared.loaded.as_ref().ok_or_else(|| {
-            PrepareError::Image(format!(
-                "the {} image type needs the loaded image, which was not kept",
-                kind.name()
-            ))
-        })?;
-        let start = Instant::now();
-        let image = filters::Loaded {
-            values: &loaded.values,
-            spacing: loaded.spacing,
-        };
-        let mut emit = |name: &str, filtered: Array3<f64>| -> Result<(), PrepareError> {
-            if filtered.is_empty() {
-                // Skipped (a LoG sigma too large for the image): its features are missing.
-                for class in FeatureClass::ALL {
-                    if let (Some(selection), false) =
-                        (params.classes.get(&class), class == FeatureClass::Shape)
-                    {
-                        let missing = vec![f64::NAN; class.feature_names().len()];
-                        push_selected(&mut out, name, class, selection, missing);
-                    }
-                }
-                return Ok(());
-            }
-            let roi = Roi {
-                image: loaded.crop(&filtered),
-                mask: prepared.roi.mask.clone(),
-                spacing: prepared.roi.spacing,
-            };
-            drop(filtered);
-            let bad = roi
-                .image
-                .iter()
-                .zip(roi.mask.iter())
-                .filter(|(v, m)| **m && !v.is_finite())
-                .count();
-            if bad > 0 {
-                return Err(PrepareError::Image(format!(
-                    "the {name} image holds {bad} NaN or infinite value(s) inside the ROI"
-                )));
-            }
-            timings.record("filters", start);
-            out.extend(classes_on(&roi, name, settings, params, timings));
-            Ok(())
-        };
-        filters::apply(
-            *kind,
-            &image,
-            &settings.filter,
-            settings.texture.plane_axis,
-            &mut emit,
-        )?;
+    // The image types run side by side (each streams its own images); their features keep
+    // the types' order.
+    let per_type: Vec<Result<(Vec<FeatureValue>, Timings), PrepareError>> = params
+        .image_types
+        .par_iter()
+        .map(|(kind, settings)| {
+            let mut t = Timings::default();
+            image_type_features(prepared, *kind, settings, params, &mut t).map(|v| (v, t))
+        })
+        .collect();
+    for result in per_type {
+        let (values, t) = result?;
+        out.extend(values);
+        timings.stages.extend(t.stages);
     }
+    Ok(out)
+}
+
+/// The features of every image one image type yields (all classes but shape).
+fn image_type_features(
+    prepared: &Prepared,
+    kind: ImageType,
+    settings: &Settings,
+    params: &Params,
+    timings: &mut Timings,
+) -> Result<Vec<FeatureValue>, PrepareError> {
+    if kind == ImageType::Original {
+        return Ok(classes_on(
+            &prepared.roi,
+            "original",
+            settings,
+            params,
+            timings,
+        ));
+    }
+    let loaded = prepared.loaded.as_ref().ok_or_else(|| {
+        PrepareError::Image(format!(
+            "the {} image type needs the loaded image, which was not kept",
+            kind.name()
+        ))
+    })?;
+    let image = filters::Loaded {
+        values: &loaded.values,
+        spacing: loaded.spacing,
+        lo: loaded.lo,
+        hi: loaded.hi,
+        single: loaded.pixel == crate::volume::pixel::PixelType::F32,
+    };
+    let mut out = Vec::new();
+    let mut start = Instant::now();
+    let mut emit = |name: &str, filtered: Array3<f64>| -> Result<(), PrepareError> {
+        timings.record(&format!("filter {name}"), start);
+        if filtered.is_empty() {
+            // Skipped (a LoG sigma too large for the image): its features are missing.
+            for class in FeatureClass::ALL {
+                if let (Some(selection), false) =
+                    (params.classes.get(&class), class == FeatureClass::Shape)
+                {
+                    let missing = vec![f64::NAN; class.feature_names().len()];
+                    push_selected(&mut out, name, class, selection, missing);
+                }
+            }
+            start = Instant::now();
+            return Ok(());
+        }
+        let roi = Roi {
+            image: filtered,
+            mask: prepared.roi.mask.clone(),
+            spacing: prepared.roi.spacing,
+        };
+        let bad = roi
+            .image
+            .iter()
+            .zip(roi.mask.iter())
+            .filter(|(v, m)| **m && !v.is_finite())
+            .count();
+        if bad > 0 {
+            return Err(PrepareError::Image(format!(
+                "the {name} image holds {bad} NaN or infinite value(s) inside the ROI"
+            )));
+        }
+        out.extend(classes_on(&roi, name, settings, params, timings));
+        start = Instant::now();
+        Ok(())
+    };
+    filters::apply(
+        kind,
+        &image,
+        &settings.filter,
+        settings.texture.plane_axis,
+        &mut emit,
+    )?;
     Ok(out)
 }
 

@@ -47,13 +47,8 @@ pub struct LoadedImage {
     pub lo: [usize; 3],
     /// The box's upper corner, inclusive (x, y, z).
     pub hi: [usize; 3],
-}
-
-impl LoadedImage {
-    /// A filtered image's ROI box.
-    pub fn crop(&self, filtered: &Array3<f64>) -> Array3<f64> {
-        crop(filtered, self.lo, self.hi)
-    }
+    /// Its pixel type as SimpleITK would hold it.
+    pub pixel: PixelType,
 }
 
 /// An image region in the working pixel type (what SimpleITK would hold), as f64.
@@ -456,6 +451,7 @@ pub fn prepare_with(
         },
         shape_mask: crop(shape_source, lo, hi),
         loaded: keep_loaded.then(|| LoadedImage {
+            pixel: grid.pixel,
             spacing: grid.geometry.spacing,
             values: grid.values,
             lo,

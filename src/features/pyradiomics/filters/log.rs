@@ -16,6 +16,7 @@
 //! voxels; a sigma is skipped unless every axis has at least ceil(sigma / spacing) + 1 voxels.
 
 use ndarray::{Array3, Axis, Zip};
+use rayon::prelude::*;
 
 /// Deriche's constants for the Gaussian (index 0) and its second derivative (index 2): the
 /// amplitudes a, b, frequencies w and decays l of the two exponential-cosine terms.
@@ -132,41 +133,57 @@ impl Pass {
         }
     }
 
-    /// Filters one line (at least 4 values): causal plus anti-causal recursion, the border
-    /// values held constant beyond the ends.
-    fn line(&self, x: &[f64], out: &mut [f64], scratch: &mut [f64]) {
+    /// Filters `width` interleaved lines of `len` (at least 4) values at once, value k of line
+    /// w at `k * width + w`: causal plus anti-causal recursion, the border values held
+    /// constant beyond the ends. Every line gets exactly the operations of a single line.
+    fn lines(&self, x: &[f64], y: &mut [f64], z: &mut [f64], len: usize, width: usize) {
         let (n, d, m, bn, bm) = (&self.n, &self.d, &self.m, &self.bn, &self.bm);
-        let len = x.len();
         // Sums are written left to right, as the reference implementation adds them.
         let dot = |a: [f64; 4], b: &[f64; 4]| a[0] * b[0] + a[1] * b[1] + a[2] * b[2] + a[3] * b[3];
-        let y = out;
-        let first = x[0];
-        y[0] = dot([first; 4], n);
-        y[1] = dot([x[1], first, first, first], n);
-        y[2] = dot([x[2], x[1], first, first], n);
-        y[3] = dot([x[3], x[2], x[1], first], n);
-        y[0] -= dot([first; 4], bn);
-        y[1] -= dot([y[0], first, first, first], &[d[0], bn[1], bn[2], bn[3]]);
-        y[2] -= dot([y[1], y[0], first, first], &[d[0], d[1], bn[2], bn[3]]);
-        y[3] -= dot([y[2], y[1], y[0], first], &[d[0], d[1], d[2], bn[3]]);
-        for i in 4..len {
-            y[i] = dot([x[i], x[i - 1], x[i - 2], x[i - 3]], n);
-            y[i] -= dot([y[i - 1], y[i - 2], y[i - 3], y[i - 4]], d);
-        }
-        let z = scratch;
-        let last = x[len - 1];
         let e = len - 1;
-        z[e] = dot([last; 4], m);
-        z[e - 1] = dot([x[e], last, last, last], m);
-        z[e - 2] = dot([x[e - 1], x[e], last, last], m);
-        z[e - 3] = dot([x[e - 2], x[e - 1], x[e], last], m);
-        z[e] -= dot([last; 4], bm);
-        z[e - 1] -= dot([z[e], last, last, last], &[d[0], bm[1], bm[2], bm[3]]);
-        z[e - 2] -= dot([z[e - 1], z[e], last, last], &[d[0], d[1], bm[2], bm[3]]);
-        z[e - 3] -= dot([z[e - 2], z[e - 1], z[e], last], &[d[0], d[1], d[2], bm[3]]);
+        for w in 0..width {
+            let at = |k: usize| k * width + w;
+            let first = x[at(0)];
+            let (x1, x2, x3) = (x[at(1)], x[at(2)], x[at(3)]);
+            let y0 = dot([first; 4], n) - dot([first; 4], bn);
+            let y1 = dot([x1, first, first, first], n)
+                - dot([y0, first, first, first], &[d[0], bn[1], bn[2], bn[3]]);
+            let y2 = dot([x2, x1, first, first], n)
+                - dot([y1, y0, first, first], &[d[0], d[1], bn[2], bn[3]]);
+            let y3 =
+                dot([x3, x2, x1, first], n) - dot([y2, y1, y0, first], &[d[0], d[1], d[2], bn[3]]);
+            y[at(0)] = y0;
+            y[at(1)] = y1;
+            y[at(2)] = y2;
+            y[at(3)] = y3;
+            let last = x[at(e)];
+            let (xe1, xe2) = (x[at(e - 1)], x[at(e - 2)]);
+            let z0 = dot([last; 4], m) - dot([last; 4], bm);
+            let z1 = dot([last, last, last, last], m)
+                - dot([z0, last, last, last], &[d[0], bm[1], bm[2], bm[3]]);
+            let z2 = dot([xe1, last, last, last], m)
+                - dot([z1, z0, last, last], &[d[0], d[1], bm[2], bm[3]]);
+            let z3 = dot([xe2, xe1, last, last], m)
+                - dot([z2, z1, z0, last], &[d[0], d[1], d[2], bm[3]]);
+            z[at(e)] = z0;
+            z[at(e - 1)] = z1;
+            z[at(e - 2)] = z2;
+            z[at(e - 3)] = z3;
+        }
+        // The recursions proper, all lines side by side (the inner loop runs along memory).
+        for i in 4..len {
+            for w in 0..width {
+                let at = |k: usize| k * width + w;
+                let v = dot([x[at(i)], x[at(i - 1)], x[at(i - 2)], x[at(i - 3)]], n);
+                y[at(i)] = v - dot([y[at(i - 1)], y[at(i - 2)], y[at(i - 3)], y[at(i - 4)]], d);
+            }
+        }
         for i in (1..=len - 4).rev() {
-            z[i - 1] = dot([x[i], x[i + 1], x[i + 2], x[i + 3]], m);
-            z[i - 1] -= dot([z[i], z[i + 1], z[i + 2], z[i + 3]], d);
+            for w in 0..width {
+                let at = |k: usize| k * width + w;
+                let v = dot([x[at(i)], x[at(i + 1)], x[at(i + 2)], x[at(i + 3)]], m);
+                z[at(i - 1)] = v - dot([z[at(i)], z[at(i + 1)], z[at(i + 2)], z[at(i + 3)]], d);
+            }
         }
         for (y, z) in y.iter_mut().zip(z.iter()) {
             *y += *z;
@@ -174,19 +191,79 @@ impl Pass {
     }
 }
 
-/// One pass along array `axis`, in place, each value stored as float32.
-fn run_pass(image: &mut Array3<f64>, axis: usize, pass: &Pass) {
+/// One pass along array `axis` over every line of `image`, keeping only the outputs at
+/// `keep` along that axis, each stored as float32. Slabs of lines run in parallel; every line
+/// gets the same operations whatever the thread count.
+fn run_pass(
+    image: &Array3<f64>,
+    axis: usize,
+    pass: &Pass,
+    keep: std::ops::RangeInclusive<usize>,
+) -> Array3<f64> {
     let len = image.len_of(Axis(axis));
-    let (mut x, mut out, mut scratch) = (vec![0.0; len], vec![0.0; len], vec![0.0; len]);
-    Zip::from(image.lanes_mut(Axis(axis))).for_each(|mut lane| {
-        for (v, l) in x.iter_mut().zip(lane.iter()) {
-            *v = *l;
-        }
-        pass.line(&x, &mut out, &mut scratch);
-        for (l, v) in lane.iter_mut().zip(&out) {
-            *l = *v as f32 as f64;
+    let mut shape = [image.dim().0, image.dim().1, image.dim().2];
+    shape[axis] = keep.end() - keep.start() + 1;
+    let mut out = Array3::<f64>::zeros(shape);
+    // A slab: for the x axis one z slice, its rows filtered one at a time (contiguous);
+    // otherwise the x lines of one slab side by side (their values contiguous in memory), the
+    // pass axis first.
+    let slab_axis = if axis == 0 { 1 } else { 0 };
+    let slabs: Vec<(ndarray::ArrayView2<f64>, ndarray::ArrayViewMut2<f64>)> = image
+        .axis_iter(Axis(slab_axis))
+        .zip(out.axis_iter_mut(Axis(slab_axis)))
+        .collect();
+    // Rows of a z slice are filtered 8 at a time, interleaved, so that their independent
+    // recursions overlap.
+    const ROWS: usize = 8;
+    slabs.into_par_iter().for_each(|(source, mut target)| {
+        let groups: Vec<(usize, usize)> = if axis == 2 {
+            let rows = source.dim().0;
+            (0..rows)
+                .step_by(ROWS)
+                .map(|r| (r, (r + ROWS).min(rows)))
+                .collect()
+        } else {
+            vec![(0, 0)]
+        };
+        let width_max = if axis == 2 { ROWS } else { source.dim().1 };
+        let (mut x, mut y, mut z) = (
+            vec![0.0; len * width_max],
+            vec![0.0; len * width_max],
+            vec![0.0; len * width_max],
+        );
+        for (first, last) in groups {
+            let width = if axis == 2 { last - first } else { width_max };
+            if axis == 2 {
+                // Transpose rows first..last into (len, width).
+                for (w, row) in source.outer_iter().skip(first).take(width).enumerate() {
+                    for (i, v) in row.iter().enumerate() {
+                        x[i * width + w] = *v;
+                    }
+                }
+            } else {
+                for (slot, v) in x.iter_mut().zip(source.iter()) {
+                    *slot = *v;
+                }
+            }
+            pass.lines(&x, &mut y, &mut z, len, width);
+            let kept = keep.end() - keep.start() + 1;
+            if axis == 2 {
+                for (w, mut row) in target.outer_iter_mut().skip(first).take(width).enumerate() {
+                    for (k, v) in row.iter_mut().enumerate().take(kept) {
+                        *v = y[(keep.start() + k) * width + w] as f32 as f64;
+                    }
+                }
+            } else {
+                for (k, mut row) in target.outer_iter_mut().enumerate() {
+                    let i = keep.start() + k;
+                    for (w, v) in row.iter_mut().enumerate() {
+                        *v = y[i * width + w] as f32 as f64;
+                    }
+                }
+            }
         }
     });
+    out
 }
 
 /// Whether PyRadiomics computes LoG at `sigma` on an image of `size` (z, y, x) voxels with
@@ -208,23 +285,33 @@ pub fn skipped(sigma: f64, size: [usize; 3], spacing: [f64; 3]) -> Option<String
     })
 }
 
-/// The Laplacian of Gaussian of `image` (z, y, x) at `sigma` mm, normalised across scales.
-pub fn laplacian_of_gaussian(image: &Array3<f64>, spacing: [f64; 3], sigma: f64) -> Array3<f64> {
-    let mut sum = Array3::<f64>::zeros(image.raw_dim());
-    // Axes in ITK order x, y, z: array axes 2, 1, 0.
+/// The Laplacian of Gaussian of `image` (z, y, x) at `sigma` mm, normalised across scales, on
+/// the box `lo..=hi` (x, y, z, inclusive) only: each axis' term filters whole lines along its
+/// first axis, then only the lines through the box along the next ones.
+pub fn laplacian_of_gaussian(
+    image: &Array3<f64>,
+    spacing: [f64; 3],
+    sigma: f64,
+    lo: [usize; 3],
+    hi: [usize; 3],
+) -> Array3<f64> {
+    // ITK axis (x, y, z) to array axis (z, y, x).
+    let axis_of = |itk: usize| 2 - itk;
+    let box_shape = (hi[2] - lo[2] + 1, hi[1] - lo[1] + 1, hi[0] - lo[0] + 1);
+    let mut sum = Array3::<f64>::zeros(box_shape);
     for direction in 0..3 {
-        let axis_of = |itk: usize| 2 - itk;
-        let mut term = image.clone();
-        run_pass(
-            &mut term,
+        let mut term = run_pass(
+            image,
             axis_of(direction),
             &Pass::new(Order::SecondDerivative, sigma, spacing[direction]),
+            lo[direction]..=hi[direction],
         );
         for other in (0..3).filter(|o| *o != direction) {
-            run_pass(
-                &mut term,
+            term = run_pass(
+                &term,
                 axis_of(other),
                 &Pass::new(Order::Gaussian, sigma, spacing[other]),
+                lo[other]..=hi[other],
             );
         }
         let scale = 1.0 / (spacing[direction] * spacing[direction]);

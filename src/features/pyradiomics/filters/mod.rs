@@ -135,7 +135,7 @@ impl Default for FilterSettings {
 
 /// Whether `name` is a wavelet PyRadiomics accepts (PyWavelets' discrete wavelets).
 pub fn is_wavelet(name: &str) -> bool {
-    wavelet_banks::BANKS.iter().any(|(n, _, _)| *n == name)
+    wavelet_banks::BANKS.iter().any(|b| b.0 == name)
 }
 
 /// The wavelet names radaudit knows, for error messages.
@@ -146,12 +146,28 @@ pub fn wavelet_families() -> &'static str {
 /// Receives each filtered image with its name (`wavelet-LLH`).
 pub type Emit<'a, E> = dyn FnMut(&str, Array3<f64>) -> Result<(), E> + 'a;
 
-/// The image as PyRadiomics loaded it: values (z, y, x) and spacing (x, y, z) in mm.
+/// The image as PyRadiomics loaded it: values (z, y, x) and spacing (x, y, z) in mm, and the
+/// ROI's box in it, the only part of a filtered image the features use.
 pub struct Loaded<'a> {
     /// Intensities, shape (z, y, x).
     pub values: &'a Array3<f64>,
     /// Voxel spacing (x, y, z).
     pub spacing: [f64; 3],
+    /// The box's lower corner, inclusive (x, y, z).
+    pub lo: [usize; 3],
+    /// The box's upper corner, inclusive (x, y, z).
+    pub hi: [usize; 3],
+    /// Whether the image is float32 (PyWavelets then computes in float32).
+    pub single: bool,
+}
+
+impl Loaded<'_> {
+    /// The box of a whole-image array.
+    fn crop(&self, a: &Array3<f64>) -> Array3<f64> {
+        let (lo, hi) = (self.lo, self.hi);
+        a.slice(ndarray::s![lo[2]..=hi[2], lo[1]..=hi[1], lo[0]..=hi[0]])
+            .to_owned()
+    }
 }
 
 /// The names (`wavelet-LLH`, `square`) of the images a type yields with these settings, in
@@ -187,7 +203,8 @@ fn python_float(v: f64) -> String {
 }
 
 /// Runs the filter of `kind` on the loaded image and hands each image it yields, with its
-/// name, to `emit` (the Original image is not a filter: callers use the image itself). A LoG
+/// name and cropped to the ROI's box, to `emit` (the filter sees the whole image; only the box
+/// is computed where the filter allows). A LoG
 /// sigma PyRadiomics would skip (too large for the image) is handed over as an empty image,
 /// after a warning on stderr, so that its features can be reported as missing.
 pub fn apply<E>(
@@ -198,16 +215,42 @@ pub fn apply<E>(
     emit: &mut Emit<E>,
 ) -> Result<(), E> {
     match kind {
-        ImageType::Original => emit("original", image.values.clone()),
-        ImageType::Square => emit("square", pointwise::square(image.values)),
-        ImageType::SquareRoot => emit("squareroot", pointwise::square_root(image.values)),
-        ImageType::Logarithm => emit("logarithm", pointwise::logarithm(image.values)),
-        ImageType::Exponential => emit("exponential", pointwise::exponential(image.values)),
+        ImageType::Original => emit("original", image.crop(image.values)),
+        ImageType::Square => emit(
+            "square",
+            pointwise::square(image.values, image.crop(image.values)),
+        ),
+        ImageType::SquareRoot => emit(
+            "squareroot",
+            pointwise::square_root(image.values, image.crop(image.values)),
+        ),
+        ImageType::Logarithm => emit(
+            "logarithm",
+            pointwise::logarithm(image.values, image.crop(image.values)),
+        ),
+        ImageType::Exponential => emit(
+            "exponential",
+            pointwise::exponential(image.values, image.crop(image.values)),
+        ),
         ImageType::Gradient => emit(
             "gradient",
-            gradient::magnitude(image.values, image.spacing, s.gradient_use_spacing),
+            gradient::magnitude(
+                image.values,
+                image.spacing,
+                s.gradient_use_spacing,
+                image.lo,
+                image.hi,
+            ),
         ),
-        ImageType::Wavelet => wavelet::decompose(image.values, s, force2d, emit),
+        ImageType::Wavelet => wavelet::decompose(
+            image.values,
+            s,
+            force2d,
+            image.lo,
+            image.hi,
+            image.single,
+            emit,
+        ),
         ImageType::LoG => {
             let (z, y, x) = image.values.dim();
             let names = image_names(kind, s, force2d);
@@ -220,7 +263,13 @@ pub fn apply<E>(
                     }
                     None => emit(
                         name,
-                        log::laplacian_of_gaussian(image.values, image.spacing, *sigma),
+                        log::laplacian_of_gaussian(
+                            image.values,
+                            image.spacing,
+                            *sigma,
+                            image.lo,
+                            image.hi,
+                        ),
                     )?,
                 }
             }
