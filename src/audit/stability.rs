@@ -13,6 +13,8 @@ use crate::stats::icc::{IccType, icc, koo_li_class};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
     pub feature: String,
+    /// The image type (`original`, `wavelet-LLH`, ...).
+    pub image: String,
     pub family: String,
     pub axis: String,
     pub n_cases: usize,
@@ -29,13 +31,28 @@ pub struct Row {
     pub note: String,
 }
 
-/// The feature family of a PyRadiomics name (`original_glcm_Contrast` -> `glcm`) or an IBSI
+/// The image and class of a PyRadiomics name (`wavelet-LLH_glcm_Contrast` -> `wavelet-LLH`,
+/// `glcm`): image names hold no `_`, and the class is one of PyRadiomics'.
+fn pyradiomics_parts(feature: &str) -> Option<(&str, &str)> {
+    let mut parts = feature.splitn(3, '_');
+    let (image, class) = (parts.next()?, parts.next()?);
+    parts.next()?;
+    crate::features::pyradiomics::FeatureClass::from_name(class).map(|_| (image, class))
+}
+
+/// The feature family of a PyRadiomics name (`wavelet-LLH_glcm_Contrast` -> `glcm`) or an IBSI
 /// tag (`cm_joint_max_3D_comb` -> `glcm`).
 pub fn family(feature: &str) -> &str {
-    if let Some(rest) = feature.strip_prefix("original_") {
-        return rest.split('_').next().unwrap_or("");
+    match pyradiomics_parts(feature) {
+        Some((_, class)) => class,
+        None => crate::features::ibsi::family_of(feature).unwrap_or(""),
     }
-    crate::features::ibsi::family_of(feature).unwrap_or("")
+}
+
+/// The image type a feature was computed on (`original`, `wavelet-LLH`,
+/// `log-sigma-1-0-mm-3D`); `original` for IBSI tags.
+pub fn image(feature: &str) -> &str {
+    pyradiomics_parts(feature).map_or("original", |(image, _)| image)
 }
 
 impl Row {
@@ -91,6 +108,7 @@ pub fn assess(feature: &str, axis: &str, ratings: &[Vec<f64>], rule: &Acceptance
     let n_raters = ratings.first().map_or(0, Vec::len);
     let mut row = Row {
         feature: feature.to_string(),
+        image: image(feature).to_string(),
         family: family(feature).to_string(),
         axis: axis.to_string(),
         n_cases: ratings.len(),
@@ -150,7 +168,7 @@ pub fn assess(feature: &str, axis: &str, ratings: &[Vec<f64>], rule: &Acceptance
 }
 
 /// The CSV header of stability rows.
-pub const HEADER: &str = "feature,family,axis,n_cases,n_raters,icc1,icc1_ci_low,icc1_ci_high,icc21,icc31,ccc,cov,koo_li,robust,note";
+pub const HEADER: &str = "feature,image,family,axis,n_cases,n_raters,icc1,icc1_ci_low,icc1_ci_high,icc21,icc31,ccc,cov,koo_li,robust,note";
 
 fn number(v: Option<f64>) -> String {
     v.map(crate::table::format_number).unwrap_or_default()
@@ -161,6 +179,7 @@ pub fn csv_line(r: &Row) -> String {
     use crate::table::csv_field;
     [
         csv_field(&r.feature),
+        csv_field(&r.image),
         csv_field(&r.family),
         csv_field(&r.axis),
         r.n_cases.to_string(),

@@ -27,6 +27,8 @@ pub struct AxisSummary {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FamilySummary {
+    /// The image type (`original`, `wavelet-LLH`, ...).
+    pub image: String,
     pub family: String,
     pub axis: String,
     pub features: usize,
@@ -169,20 +171,23 @@ pub fn judge(
             median_icc1: median(on_axis.iter().filter_map(|r| r.icc1).collect()),
         });
     }
-    // Per axis (protocol order) and family (name order).
-    let mut families: BTreeMap<(usize, String), (usize, usize)> = BTreeMap::new();
+    // Per axis (protocol order), image type and family (name order).
+    let mut families: BTreeMap<(usize, String, String), (usize, usize)> = BTreeMap::new();
     for r in rows {
         let a = axis_jobs
             .iter()
             .position(|(axis, _)| *axis == r.axis)
             .unwrap_or(0);
-        let e = families.entry((a, r.family.clone())).or_default();
+        let e = families
+            .entry((a, r.image.clone(), r.family.clone()))
+            .or_default();
         e.0 += 1;
         e.1 += usize::from(r.robust);
     }
     let family_rows = families
         .into_iter()
-        .map(|((a, family), (features, robust))| FamilySummary {
+        .map(|((a, image, family), (features, robust))| FamilySummary {
+            image,
             family,
             axis: axis_jobs[a].0.clone(),
             features,

@@ -7,7 +7,7 @@ use tera::{Context, Tera};
 
 use super::svg::{self, ForestRow};
 use crate::audit::Audited;
-use crate::audit::stability::Row;
+use crate::audit::stability::{self, Row};
 use crate::error::{Error, Result};
 use crate::output::sorted_json;
 
@@ -58,24 +58,103 @@ fn forest_rows(stability: &[Row]) -> Vec<ForestRow> {
 /// Renders the report.
 pub fn render(input: &Audited) -> Result<String> {
     let axes: Vec<String> = input.verdict.axes.iter().map(|a| a.axis.clone()).collect();
+    // Rows by feature (stability order), each with its ICC(1,1) and verdict per axis.
     let mut features: Vec<String> = Vec::new();
+    let mut by_feature: std::collections::HashMap<(&str, &str), &Row> =
+        std::collections::HashMap::new();
     for r in &input.stability {
-        if !features.contains(&r.feature) {
+        if !by_feature.contains_key(&(r.feature.as_str(), "")) {
+            by_feature.insert((r.feature.as_str(), ""), r);
             features.push(r.feature.clone());
         }
+        by_feature.insert((r.feature.as_str(), r.axis.as_str()), r);
     }
     let find = |f: usize, a: usize| {
-        input
-            .stability
-            .iter()
-            .find(|r| r.feature == features[f] && r.axis == axes[a])
+        by_feature
+            .get(&(features[f].as_str(), axes[a].as_str()))
             .and_then(|r| r.icc1)
     };
-    let short: Vec<String> = features
-        .iter()
-        .map(|f| f.trim_start_matches("original_").to_string())
-        .collect();
-    let heatmap = svg::heatmap(&short, &axes, &find, "ICC(1,1) per feature and axis");
+    // The image types and (image, class) groups in feature order.
+    let mut groups: Vec<(String, String)> = Vec::new();
+    for f in &features {
+        let key = (
+            stability::image(f).to_string(),
+            stability::family(f).to_string(),
+        );
+        if !groups.contains(&key) {
+            groups.push(key);
+        }
+    }
+    let several_images = groups.iter().any(|(image, _)| image != "original");
+    let group_label = |(image, family): &(String, String)| {
+        if several_images {
+            format!("{image} · {family}")
+        } else {
+            family.clone()
+        }
+    };
+    let share = |g: usize, a: usize| {
+        let (image, family) = &groups[g];
+        input
+            .verdict
+            .families
+            .iter()
+            .find(|x| &x.image == image && &x.family == family && x.axis == axes[a])
+            .filter(|x| x.features > 0)
+            .map(|x| x.robust as f64 / x.features as f64)
+    };
+    let labels: Vec<String> = groups.iter().map(group_label).collect();
+    let grouped_heatmap = several_images.then(|| {
+        svg::heatmap(
+            &labels,
+            &axes,
+            &share,
+            "Share of robust features per image type, class and axis",
+        )
+    });
+    // One row per feature is readable up to a few hundred; beyond, the grouped map and a
+    // per-feature table (searchable with the browser's find) take its place.
+    let per_feature_limit = 250;
+    let heatmap = (features.len() <= per_feature_limit).then(|| {
+        let short: Vec<String> = features
+            .iter()
+            .map(|f| f.trim_start_matches("original_").to_string())
+            .collect();
+        svg::heatmap(&short, &axes, &find, "ICC(1,1) per feature and axis")
+    });
+    let feature_tables: Vec<Value> = if heatmap.is_some() {
+        Vec::new()
+    } else {
+        let mut images: Vec<&str> = Vec::new();
+        for (image, _) in &groups {
+            if !images.contains(&image.as_str()) {
+                images.push(image);
+            }
+        }
+        images
+            .iter()
+            .map(|image| {
+                let rows: Vec<Value> = features
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, f)| stability::image(f) == *image)
+                    .map(|(k, f)| {
+                        let cells: Vec<Value> = (0..axes.len())
+                            .map(|a| {
+                                let row = by_feature.get(&(f.as_str(), axes[a].as_str()));
+                                json!({
+                                    "icc": find(k, a).map_or("-".into(), |v| format!("{v:.3}")),
+                                    "robust": row.is_some_and(|r| r.robust),
+                                })
+                            })
+                            .collect();
+                        json!({"feature": f, "cells": cells})
+                    })
+                    .collect();
+                json!({"image": image, "count": rows.len(), "rows": rows})
+            })
+            .collect()
+    };
     let threshold = input.loaded.protocol.stability.acceptance.threshold;
     let forest = svg::forest(
         &forest_rows(&input.stability),
@@ -123,20 +202,9 @@ pub fn render(input: &Audited) -> Result<String> {
             }
             _ => (None, None),
         };
-    let families: Vec<String> = {
-        let mut f: Vec<String> = input
-            .verdict
-            .families
-            .iter()
-            .map(|x| x.family.clone())
-            .collect();
-        f.sort();
-        f.dedup();
-        f
-    };
-    let family_table: Vec<Value> = families
+    let family_table: Vec<Value> = groups
         .iter()
-        .map(|fam| {
+        .map(|group| {
             let cells: Vec<String> = axes
                 .iter()
                 .map(|a| {
@@ -144,11 +212,11 @@ pub fn render(input: &Audited) -> Result<String> {
                         .verdict
                         .families
                         .iter()
-                        .find(|x| &x.family == fam && &x.axis == a)
+                        .find(|x| x.image == group.0 && x.family == group.1 && &x.axis == a)
                         .map_or("-".into(), |x| format!("{} / {}", x.robust, x.features))
                 })
                 .collect();
-            json!({"family": fam, "cells": cells})
+            json!({"family": group_label(group), "cells": cells})
         })
         .collect();
     let mut ctx = Context::new();
@@ -163,6 +231,9 @@ pub fn render(input: &Audited) -> Result<String> {
     ctx.insert("jobs", &input.summary.jobs);
     ctx.insert("notes", &input.summary.notes);
     ctx.insert("heatmap", &heatmap);
+    ctx.insert("grouped_heatmap", &grouped_heatmap);
+    ctx.insert("feature_tables", &feature_tables);
+    ctx.insert("n_features", &features.len());
     ctx.insert("forest", &forest);
     ctx.insert("combat_bars", &combat_bars);
     ctx.insert("combat_scatter", &combat_scatter);

@@ -78,12 +78,12 @@ fn a_reduced_protocol_writes_every_output_and_its_stability_recomputes() {
     let (sh, srows) = read_csv(&out.join("stability.csv"));
     assert_eq!(
         sh.join(","),
-        "feature,family,axis,n_cases,n_raters,icc1,icc1_ci_low,icc1_ci_high,icc21,icc31,ccc,cov,koo_li,robust,note"
+        "feature,image,family,axis,n_cases,n_raters,icc1,icc1_ci_low,icc1_ci_high,icc21,icc31,ccc,cov,koo_li,robust,note"
     );
     assert_eq!(srows.len(), 107 * 2);
     let (hh, hrows) = read_csv(&out.join("harmonized_stability.csv"));
     assert_eq!(
-        &hh[15..],
+        &hh[16..],
         [
             "combat",
             "kw_h_before",

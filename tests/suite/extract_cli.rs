@@ -255,9 +255,9 @@ fn bad_parameter_files_are_refused() {
     let (image, mask) = phantom_files(dir.path());
     let cases = [
         (
-            "wavelet.yaml",
-            "imageType:\n  Original: {}\n  Wavelet: {}\n  LoG:\n    sigma: [1.0]\n",
-            "imageType: LoG, Wavelet not supported",
+            "lbp.yaml",
+            "imageType:\n  Original: {}\n  LBP2D: {}\n",
+            "imageType.LBP2D: local binary patterns (LBP2D, LBP3D) are not implemented yet",
         ),
         (
             "typo.yaml",

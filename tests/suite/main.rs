@@ -6,6 +6,7 @@
 #[macro_use]
 mod common;
 mod audit_common;
+mod audit_filters;
 mod compare_common;
 
 mod audit_reference;
