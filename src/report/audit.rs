@@ -63,8 +63,10 @@ pub fn render(input: &Audited) -> Result<String> {
     let mut by_feature: std::collections::HashMap<(&str, &str), &Row> =
         std::collections::HashMap::new();
     for r in &input.stability {
-        if !by_feature.contains_key(&(r.feature.as_str(), "")) {
-            by_feature.insert((r.feature.as_str(), ""), r);
+        if let std::collections::hash_map::Entry::Vacant(e) =
+            by_feature.entry((r.feature.as_str(), ""))
+        {
+            e.insert(r);
             features.push(r.feature.clone());
         }
         by_feature.insert((r.feature.as_str(), r.axis.as_str()), r);
