@@ -2,7 +2,8 @@
 """PyRadiomics 3.1 outputs on its filtered image types, the oracle of
 `tests/suite/extract_filters.rs`. For every PyRadiomics test case it writes
 filter_extractions/defaults_<case>.{yaml,csv}: each implemented image type with its default
-settings (Wavelet: coif1, one level; LoG: sigma 1 and 3 mm, since it has no default). Then settings combinations (CASES below): other wavelets,
+settings (Wavelet: coif1, one level; LoG: sigma 1 and 3 mm, since it has no default; LBP2D:
+uniform, 8 samples, radius 1), with LBP2D's other methods, radii and slice axes after. Then settings combinations (CASES below): other wavelets,
 start_level and level, B-spline resampling and normalisation before the filters, binCount,
 per-image-type overrides, force2D, preCrop, re-segmentation, a LoG sigma too large for the
 (resampled, cropped) image, which PyRadiomics skips, a float32 image (PyWavelets then
@@ -26,7 +27,7 @@ DATA = os.path.join(HERE, '..', '..', '..', 'shared', 'reference', 'pyradiomics'
 CASES_DATA = ['brain1', 'brain2', 'breast1', 'lung1', 'lung2']
 # LoG has no default sigma (no image without one): 1 and 3 mm, the usual choice.
 DEFAULT_TYPES = {'Original': {}, 'Wavelet': {}, 'LoG': {'sigma': [1.0, 3.0]}, 'Square': {}, 'SquareRoot': {},
-                 'Logarithm': {}, 'Exponential': {}, 'Gradient': {}}
+                 'Logarithm': {}, 'Exponential': {}, 'Gradient': {}, 'LBP2D': {}}
 
 # name: (case, imageType, setting)
 CASES = {
@@ -47,7 +48,13 @@ CASES = {
     'precrop_wavelet': ('lung2', {'Wavelet': {}, 'Square': {}}, {'preCrop': True, 'padDistance': 3}),
     'resegmented_square': ('brain1', {'Square': {}, 'Wavelet': {}}, {'resegmentRange': [600, 1100]}),
     'flipped_nifti': ('breast1', {'Wavelet': {}, 'Gradient': {}, 'LoG': {'sigma': [2.0]}}, {}),
-    'float32_image': ('brain2', {'Wavelet': {'wavelet': 'coif2'}, 'LoG': {'sigma': [2.0]}, 'Square': {}}, {'binWidth': 10}),
+    'lbp2d_force2d_default': ('brain1', {'LBP2D': {'lbp2DMethod': 'default', 'lbp2DRadius': 2, 'lbp2DSamples': 12}},
+                              {'force2D': True, 'force2Ddimension': 0}),
+    'lbp2d_ror_axis1': ('breast1', {'LBP2D': {'lbp2DMethod': 'ror', 'lbp2DSamples': 6}}, {'force2Ddimension': 1}),
+    'lbp2d_normalized_r15': ('lung1', {'LBP2D': {'lbp2DRadius': 1.5}, 'Original': {}},
+                      {'normalize': True}),
+    'float32_image': ('brain2', {'Wavelet': {'wavelet': 'coif2'}, 'LoG': {'sigma': [2.0]}, 'Square': {},
+                                 'LBP2D': {'lbp2DMethod': 'var'}}, {'binWidth': 10}),
     'log_sigma_too_large': ('brain1', {'LoG': {'sigma': [0.5, 2.5, 60.0]}},
                             {'resampledPixelSpacing': [2.0, 2.0, 2.0], 'interpolator': 'sitkLinear', 'padDistance': 1}),
     'log_normalized_bincount': ('lung1', {'LoG': {'sigma': [1.5], 'binCount': 20}, 'Original': {}},

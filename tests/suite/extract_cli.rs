@@ -256,8 +256,8 @@ fn bad_parameter_files_are_refused() {
     let cases = [
         (
             "lbp.yaml",
-            "imageType:\n  Original: {}\n  LBP2D: {}\n",
-            "imageType.LBP2D: local binary patterns (LBP2D, LBP3D) are not implemented yet",
+            "imageType:\n  Original: {}\n  LBP3D: {}\n",
+            "imageType.LBP3D: LBP3D is not implemented yet",
         ),
         (
             "typo.yaml",

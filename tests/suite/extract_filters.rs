@@ -1,9 +1,10 @@
 //! PyRadiomics' filtered image types against PyRadiomics 3.1 itself, outputs made by
 //! `tests/data/make_filter_extractions.py`: every test case with every implemented image type
-//! at its defaults (LoG at sigma 1 and 3 mm), then settings combinations (wavelets haar, db3,
+//! at its defaults (LoG at sigma 1 and 3 mm, LBP2D uniform), then settings combinations (wavelets haar, db3,
 //! bior1.3, rbio3.1, sym4, dmey; start_level and level; B-spline resampling and normalisation
 //! before the filters; binCount; per-image-type overrides; force2D; preCrop; re-segmentation;
-//! LoG sigmas on a resampled image, one too large, which PyRadiomics skips; a float32 image,
+//! LoG sigmas on a resampled image, one too large, which PyRadiomics skips; LBP2D's methods
+//! default, ror and var, other radii, sample counts and slice axes; a float32 image,
 //! whose wavelets PyWavelets computes in float32; a NIfTI with its x axis reversed). Every feature within relative 1e-6 (absolute 1e-9 near zero), and the same
 //! feature names as PyRadiomics in the same order.
 
@@ -101,7 +102,7 @@ fn filtered_image_types_match_pyradiomics() {
 #[test]
 fn bad_image_type_settings_are_refused_naming_the_key() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&str, &str, &str); 9] = [
+    let cases: [(&str, &str, &str); 11] = [
         (
             "imageType: {Wavelett: {}}",
             "imageType.Wavelett",
@@ -127,6 +128,16 @@ fn bad_image_type_settings_are_refused_naming_the_key() {
             "setting: {lbp2DSamples: 1000}",
             "setting.lbp2DSamples",
             "an integer from 1 to 32",
+        ),
+        (
+            "imageType: {LBP2D: {lbp2DMethod: nri_uniform}}",
+            "imageType.LBP2D.lbp2DMethod",
+            "default, ror, uniform or var",
+        ),
+        (
+            "imageType: {LBP2D: {lbp2DRadius: 0}}",
+            "imageType.LBP2D.lbp2DRadius",
+            "a number > 0",
         ),
         (
             "setting: {lbp2DRadius: 1e308}",

@@ -205,6 +205,8 @@ fn image_type_features(
         lo: loaded.lo,
         hi: loaded.hi,
         single: loaded.pixel == crate::volume::pixel::PixelType::F32,
+        pixel: loaded.pixel,
+        lbp_axis: settings.force2d_dimension,
     };
     let mut out = Vec::new();
     let mut start = Instant::now();

@@ -65,6 +65,8 @@ pub struct Settings {
     pub geometry_tolerance: Option<f64>,
     /// `correctMask` (false): resample a mask on another grid onto the image's.
     pub correct_mask: bool,
+    /// `force2Ddimension` (0): the array axis of 2-D slices (0 = z), also LBP2D's.
+    pub force2d_dimension: usize,
     /// `preCrop` (false): crop the image to the ROI's box plus `padDistance` before the filters
     /// (without resampling; changes filtered values near the crop, never Original's).
     pub pre_crop: bool,
@@ -95,6 +97,7 @@ impl Default for Settings {
             geometry_tolerance: None,
             correct_mask: false,
             pre_crop: false,
+            force2d_dimension: 0,
             texture: TextureSettings::default(),
             filter: FilterSettings::default(),
         }
@@ -581,16 +584,21 @@ fn parse_settings(v: &Value, section: &str) -> std::result::Result<Settings, Str
             "start_level" => s.filter.start_level = f.integer(0, 8)? as usize,
             "level" => s.filter.level = f.integer(1, 8)? as usize,
             "gradientUseSpacing" => s.filter.gradient_use_spacing = f.boolean()?,
-            // Local binary patterns are refused as image types (not implemented), but their
-            // settings are still checked, so a file's mistakes are all named.
-            "lbp2DRadius" | "lbp3DIcosphereRadius" => {
+            "lbp2DRadius" => {
                 let r = f.number(Some(0.0), None)?;
                 if r > 100.0 {
                     return Err(f.err("a radius in voxels > 0 and <= 100"));
                 }
+                s.filter.lbp2d_radius = r;
             }
-            "lbp2DSamples" => {
-                f.integer(1, 32)?;
+            "lbp2DSamples" => s.filter.lbp2d_samples = f.integer(1, 32)? as usize,
+            // LBP3D is refused as an image type (not implemented), but its settings are still
+            // checked, so a file's mistakes are all named.
+            "lbp3DIcosphereRadius" => {
+                let r = f.number(Some(0.0), None)?;
+                if r > 100.0 {
+                    return Err(f.err("a radius in voxels > 0 and <= 100"));
+                }
             }
             "lbp3DLevels" => {
                 f.integer(1, 10)?;
@@ -599,12 +607,10 @@ fn parse_settings(v: &Value, section: &str) -> std::result::Result<Settings, Str
                 f.integer(0, 5)?;
             }
             "lbp2DMethod" => {
-                if !matches!(
-                    value.as_str(),
-                    Some("default" | "ror" | "uniform" | "nri_uniform" | "var")
-                ) {
-                    return Err(f.err("default, ror, uniform, nri_uniform or var"));
-                }
+                s.filter.lbp2d_method = value
+                    .as_str()
+                    .and_then(super::filters::LbpMethod::from_name)
+                    .ok_or_else(|| f.err("default, ror, uniform or var"))?;
             }
             k if HARMLESS.contains(&k) => {
                 f.boolean()?;
@@ -629,6 +635,7 @@ fn parse_settings(v: &Value, section: &str) -> std::result::Result<Settings, Str
         (None, None) => Binning::Width(25.0),
     };
     s.texture.plane_axis = force2d.then_some(force2d_dim);
+    s.force2d_dimension = force2d_dim;
     Ok(s)
 }
 

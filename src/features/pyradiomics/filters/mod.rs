@@ -8,6 +8,7 @@
 //! holds all its filtered images at once.
 
 mod gradient;
+mod lbp;
 mod log;
 mod pointwise;
 mod wavelet;
@@ -16,6 +17,7 @@ mod wavelet_banks;
 
 use ndarray::Array3;
 
+pub use lbp::Method as LbpMethod;
 pub use wavelet::wavelet_names;
 
 /// One of PyRadiomics' image types.
@@ -98,9 +100,10 @@ impl ImageType {
     /// Why radaudit does not compute this type yet, if it does not.
     pub fn not_implemented(self) -> Option<&'static str> {
         match self {
-            ImageType::Lbp2D | ImageType::Lbp3D => {
-                Some("local binary patterns (LBP2D, LBP3D) are not implemented yet in radaudit")
-            }
+            ImageType::Lbp3D => Some(
+                "LBP3D is not implemented yet in radaudit (its reference needs PyRadiomics with \
+                 scipy < 1.15, whose sph_harm it calls)",
+            ),
             _ => None,
         }
     }
@@ -119,6 +122,12 @@ pub struct FilterSettings {
     pub level: usize,
     /// `gradientUseSpacing` (true): derivatives per mm rather than per voxel.
     pub gradient_use_spacing: bool,
+    /// `lbp2DRadius` (1): the LBP circle's radius in voxels.
+    pub lbp2d_radius: f64,
+    /// `lbp2DSamples` (8): points on the circle.
+    pub lbp2d_samples: usize,
+    /// `lbp2DMethod` (uniform).
+    pub lbp2d_method: LbpMethod,
 }
 
 impl Default for FilterSettings {
@@ -129,6 +138,9 @@ impl Default for FilterSettings {
             start_level: 0,
             level: 1,
             gradient_use_spacing: true,
+            lbp2d_radius: 1.0,
+            lbp2d_samples: 8,
+            lbp2d_method: LbpMethod::Uniform,
         }
     }
 }
@@ -159,6 +171,10 @@ pub struct Loaded<'a> {
     pub hi: [usize; 3],
     /// Whether the image is float32 (PyWavelets then computes in float32).
     pub single: bool,
+    /// Its pixel type (LBP codes are stored back into it).
+    pub pixel: crate::volume::pixel::PixelType,
+    /// The array axis LBP2D slices along (`force2Ddimension`, 0 = z).
+    pub lbp_axis: usize,
 }
 
 impl Loaded<'_> {
@@ -275,7 +291,20 @@ pub fn apply<E>(
             }
             Ok(())
         }
+        ImageType::Lbp2D => emit(
+            "lbp-2D",
+            lbp::lbp2d(
+                image.values,
+                image.pixel,
+                image.lbp_axis,
+                s.lbp2d_samples,
+                s.lbp2d_radius,
+                s.lbp2d_method,
+                image.lo,
+                image.hi,
+            ),
+        ),
         // Refused when the parameter file is read.
-        ImageType::Lbp2D | ImageType::Lbp3D => Ok(()),
+        ImageType::Lbp3D => Ok(()),
     }
 }
