@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Benchmark of `radaudit extract` against PyRadiomics 3.1 with every filtered image type
 radaudit computes (Original, Wavelet, LoG at 1 and 3 mm, Square, SquareRoot, Logarithm,
-Exponential, Gradient; 1,395 features), whole process, side by side in alternating rounds,
+Exponential, Gradient, LBP2D; 1,595 features), whole process, side by side in alternating rounds,
 on lung2 (512 x 512 x 61) and on the synthetic vertebra (a 20k-voxel trabecular ROI):
 single-threaded (both pinned to one core, RAYON_NUM_THREADS=1 and
 ITK_GLOBAL_DEFAULT_NUMBER_OF_THREADS=1) and on every core. Reports wall time, peak RSS and
@@ -25,7 +25,7 @@ RAD = os.path.join(ROOT, 'target', 'release', 'radaudit')
 ROUNDS = int(os.environ.get('ROUNDS', '3'))
 PARAMS = {
     'imageType': {'Original': {}, 'Wavelet': {}, 'LoG': {'sigma': [1.0, 3.0]}, 'Square': {},
-                  'SquareRoot': {}, 'Logarithm': {}, 'Exponential': {}, 'Gradient': {}},
+                  'SquareRoot': {}, 'Logarithm': {}, 'Exponential': {}, 'Gradient': {}, 'LBP2D': {}},
     'featureClass': {c: None for c in ['shape', 'firstorder', 'glcm', 'glrlm', 'glszm', 'gldm', 'ngtdm']},
 }
 

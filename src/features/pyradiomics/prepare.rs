@@ -414,10 +414,12 @@ pub fn prepare_with(
             (intensity.region(image, lo, hi), crop(labels, lo, hi))
         }
     };
-    let (lo, hi) = check_roi(&labels, s)?;
-    let original: Array3<bool> = labels.mapv(|l| l == s.label);
-    let non_finite = grid
-        .values
+    let (box_lo, box_hi) = check_roi(&labels, s)?;
+    // Everything below needs only the ROI's box (the grid may be the whole image, kept for the
+    // filters): masks, the finiteness check and re-segmentation work on the box.
+    let values = crop(&grid.values, box_lo, box_hi);
+    let original: Array3<bool> = crop(&labels, box_lo, box_hi).mapv(|l| l == s.label);
+    let non_finite = values
         .iter()
         .zip(original.iter())
         .filter(|(v, m)| **m && !v.is_finite())
@@ -429,23 +431,37 @@ pub fn prepare_with(
             s.label
         )));
     }
+    // The box of the ROI the texture classes use, within the ROI's box.
     let (texture_mask, (lo, hi)) = match &s.resegment_range {
         Some(range) => {
-            let reseg = resegment(&grid.values, &original, s, range)?;
+            let reseg = resegment(&values, &original, s, range)?;
             let as_labels = reseg.mapv(|m| if m { s.label } else { 0 });
             let bb = check_roi(&as_labels, s)?;
             (reseg, bb)
         }
-        None => (original.clone(), (lo, hi)),
+        None => {
+            let size = original.dim();
+            (
+                original.clone(),
+                ([0; 3], [size.2 - 1, size.1 - 1, size.0 - 1]),
+            )
+        }
     };
     let shape_source = if s.resegment_shape {
         &texture_mask
     } else {
         &original
     };
+    let image = crop(&values, lo, hi);
+    drop(values);
+    // The same box in the grid's coordinates.
+    let (lo_in_grid, hi_in_grid) = (
+        [0, 1, 2].map(|a| box_lo[a] + lo[a]),
+        [0, 1, 2].map(|a| box_lo[a] + hi[a]),
+    );
     Ok(Prepared {
         roi: Roi {
-            image: crop(&grid.values, lo, hi),
+            image,
             mask: crop(&texture_mask, lo, hi),
             spacing: grid.geometry.spacing,
         },
@@ -454,8 +470,8 @@ pub fn prepare_with(
             pixel: grid.pixel,
             spacing: grid.geometry.spacing,
             values: grid.values,
-            lo,
-            hi,
+            lo: lo_in_grid,
+            hi: hi_in_grid,
         }),
     })
 }

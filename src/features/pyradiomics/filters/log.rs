@@ -170,19 +170,48 @@ impl Pass {
             z[at(e - 2)] = z2;
             z[at(e - 3)] = z3;
         }
-        // The recursions proper, all lines side by side (the inner loop runs along memory).
+        // The recursions proper, all lines side by side: rows of `width` values, so the inner
+        // loop runs along memory (and vectorises).
+        fn row(a: &[f64], k: usize, width: usize) -> &[f64] {
+            &a[k * width..(k + 1) * width]
+        }
         for i in 4..len {
-            for w in 0..width {
-                let at = |k: usize| k * width + w;
-                let v = dot([x[at(i)], x[at(i - 1)], x[at(i - 2)], x[at(i - 3)]], n);
-                y[at(i)] = v - dot([y[at(i - 1)], y[at(i - 2)], y[at(i - 3)], y[at(i - 4)]], d);
+            let (done, rest) = y.split_at_mut(i * width);
+            let (y1, y2, y3, y4) = (
+                row(done, i - 1, width),
+                row(done, i - 2, width),
+                row(done, i - 3, width),
+                row(done, i - 4, width),
+            );
+            let (x0, x1, x2, x3) = (
+                row(x, i, width),
+                row(x, i - 1, width),
+                row(x, i - 2, width),
+                row(x, i - 3, width),
+            );
+            for (w, out) in rest[..width].iter_mut().enumerate() {
+                let v = dot([x0[w], x1[w], x2[w], x3[w]], n);
+                *out = v - dot([y1[w], y2[w], y3[w], y4[w]], d);
             }
         }
         for i in (1..=len - 4).rev() {
-            for w in 0..width {
-                let at = |k: usize| k * width + w;
-                let v = dot([x[at(i)], x[at(i + 1)], x[at(i + 2)], x[at(i + 3)]], m);
-                z[at(i - 1)] = v - dot([z[at(i)], z[at(i + 1)], z[at(i + 2)], z[at(i + 3)]], d);
+            let (before, done) = z.split_at_mut(i * width);
+            let target = &mut before[(i - 1) * width..];
+            let (z0, z1, z2, z3) = (
+                row(done, 0, width),
+                row(done, 1, width),
+                row(done, 2, width),
+                row(done, 3, width),
+            );
+            let (x0, x1, x2, x3) = (
+                row(x, i, width),
+                row(x, i + 1, width),
+                row(x, i + 2, width),
+                row(x, i + 3, width),
+            );
+            for (w, out) in target.iter_mut().enumerate() {
+                let v = dot([x0[w], x1[w], x2[w], x3[w]], m);
+                *out = v - dot([z0[w], z1[w], z2[w], z3[w]], d);
             }
         }
         for (y, z) in y.iter_mut().zip(z.iter()) {
