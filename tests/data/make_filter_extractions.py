@@ -7,8 +7,8 @@ uniform, 8 samples, radius 1), with LBP2D's other methods, radii and slice axes 
 start_level and level, B-spline resampling and normalisation before the filters, binCount,
 per-image-type overrides, force2D, preCrop, re-segmentation, a LoG sigma too large for the
 (resampled, cropped) image, which PyRadiomics skips, a float32 image (PyWavelets then
-computes in float32), and a NIfTI whose x axis runs the other way (same physical image, its
-index order reversed).
+computes in float32), a one-slice ROI with force2D and shape2D, and a NIfTI whose x axis runs
+the other way (same physical image, its index order reversed).
 
 Run with the peer venv (../../../shared/peers/setup.sh):
   $PEERS/bin/python tests/data/make_filter_extractions.py
@@ -53,6 +53,7 @@ CASES = {
     'lbp2d_ror_axis1': ('breast1', {'LBP2D': {'lbp2DMethod': 'ror', 'lbp2DSamples': 6}}, {'force2Ddimension': 1}),
     'lbp2d_normalized_r15': ('lung1', {'LBP2D': {'lbp2DRadius': 1.5}, 'Original': {}},
                       {'normalize': True}),
+    'shape2d_single_slice': ('brain1', {'Original': {}, 'LBP2D': {}}, {'force2D': True, 'force2Ddimension': 0}),
     'float32_image': ('brain2', {'Wavelet': {'wavelet': 'coif2'}, 'LoG': {'sigma': [2.0]}, 'Square': {},
                                  'LBP2D': {'lbp2DMethod': 'var'}}, {'binWidth': 10}),
     'log_sigma_too_large': ('brain1', {'LoG': {'sigma': [0.5, 2.5, 60.0]}},
@@ -95,6 +96,18 @@ def float32(path, mask_path, target, mask_target):
     return target, mask_target
 
 
+def single_slice(mask_path, target):
+    """The mask kept on its fullest axial slice only (a 2-D ROI, for shape2D)."""
+    mask = sitk.ReadImage(mask_path)
+    a = sitk.GetArrayFromImage(mask)
+    keep = int(numpy.argmax((a == 1).sum(axis=(1, 2))))
+    a[numpy.arange(a.shape[0]) != keep] = 0
+    out = sitk.GetImageFromArray(a)
+    out.CopyInformation(mask)
+    sitk.WriteImage(out, target, True)
+    return target
+
+
 def run(name, case, image_types, settings):
     image = os.path.join(DATA, case + '_image.nrrd')
     mask = os.path.join(DATA, case + '_label.nrrd')
@@ -104,7 +117,11 @@ def run(name, case, image_types, settings):
     if name == 'float32_image':
         image, mask = float32(image, mask, os.path.join(OUT, 'float32_image.nii.gz'),
                               os.path.join(OUT, 'float32_label.nii.gz'))
-    params = {'imageType': image_types, 'featureClass': CLASSES, 'setting': settings}
+    classes = dict(CLASSES)
+    if name == 'shape2d_single_slice':
+        mask = single_slice(mask, os.path.join(OUT, 'single_slice_label.nii.gz'))
+        classes['shape2D'] = None
+    params = {'imageType': image_types, 'featureClass': classes, 'setting': settings}
     with open(os.path.join(OUT, name + '.yaml'), 'w') as f:
         json.dump(params, f)  # JSON is YAML
     extractor = featureextractor.RadiomicsFeatureExtractor(os.path.join(OUT, name + '.yaml'))
@@ -115,7 +132,7 @@ def run(name, case, image_types, settings):
             if not key.startswith('diagnostics_'):
                 f.write('%s,%r\n' % (key, float(value)))
     return {'case': case, 'image': os.path.basename(image) if name in ('flipped_nifti', 'float32_image') else None,
-            'mask': os.path.basename(mask) if name in ('flipped_nifti', 'float32_image') else None}
+            'mask': os.path.basename(mask) if name in ('flipped_nifti', 'float32_image', 'shape2d_single_slice') else None}
 
 
 def main():

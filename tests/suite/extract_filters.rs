@@ -102,7 +102,17 @@ fn filtered_image_types_match_pyradiomics() {
 #[test]
 fn bad_image_type_settings_are_refused_naming_the_key() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&str, &str, &str); 11] = [
+    let cases: [(&str, &str, &str); 13] = [
+        (
+            "featureClass: {shape2D: }",
+            "ibsi-digital-mask",
+            "shape2D needs force2D: true",
+        ),
+        (
+            "featureClass: {shape2D: }\nsetting: {force2D: true}",
+            "ibsi-digital-mask",
+            "the ROI spans 4 slices along force2Ddimension 0",
+        ),
         (
             "imageType: {Wavelett: {}}",
             "imageType.Wavelett",

@@ -23,6 +23,7 @@ pub mod prepare;
 pub(crate) mod roi;
 pub mod settings;
 pub mod shape;
+pub(crate) mod shape2d;
 pub(crate) mod size_matrix;
 pub(crate) mod texture;
 
@@ -43,6 +44,8 @@ use crate::features::value::{FeatureValue, Timings};
 pub enum FeatureClass {
     /// Shape (`shape`).
     Shape,
+    /// 2-D shape of a single-slice ROI (`shape2D`, with `force2D`; not in the default set).
+    Shape2D,
     /// First order (`firstorder`).
     FirstOrder,
     /// Grey level co-occurrence matrix (`glcm`).
@@ -69,10 +72,28 @@ impl FeatureClass {
         FeatureClass::Ngtdm,
     ];
 
+    /// Every class a parameter file may name: [`FeatureClass::ALL`] and `shape2D`.
+    pub const KNOWN: [FeatureClass; 8] = [
+        FeatureClass::Shape,
+        FeatureClass::Shape2D,
+        FeatureClass::FirstOrder,
+        FeatureClass::Glcm,
+        FeatureClass::Glrlm,
+        FeatureClass::Glszm,
+        FeatureClass::Gldm,
+        FeatureClass::Ngtdm,
+    ];
+
+    /// Whether the class is a shape class, computed once on the original image's mask.
+    pub fn is_shape(self) -> bool {
+        matches!(self, FeatureClass::Shape | FeatureClass::Shape2D)
+    }
+
     /// PyRadiomics' class name (`glcm`, `firstorder`, ...).
     pub fn name(self) -> &'static str {
         match self {
             FeatureClass::Shape => "shape",
+            FeatureClass::Shape2D => "shape2D",
             FeatureClass::FirstOrder => "firstorder",
             FeatureClass::Glcm => "glcm",
             FeatureClass::Glrlm => "glrlm",
@@ -84,13 +105,14 @@ impl FeatureClass {
 
     /// The class with this PyRadiomics name.
     pub fn from_name(name: &str) -> Option<FeatureClass> {
-        FeatureClass::ALL.into_iter().find(|c| c.name() == name)
+        FeatureClass::KNOWN.into_iter().find(|c| c.name() == name)
     }
 
     /// The feature names of the class, in output order (each module owns its list).
     pub fn feature_names(self) -> &'static [&'static str] {
         match self {
             FeatureClass::Shape => shape::NAMES,
+            FeatureClass::Shape2D => shape2d::NAMES,
             FeatureClass::FirstOrder => firstorder::NAMES,
             FeatureClass::Glcm => glcm::NAMES,
             FeatureClass::Glrlm => glrlm::NAMES,
@@ -108,6 +130,7 @@ impl FeatureClass {
                 ("Compactness2", "Sphericity"),
                 ("SphericalDisproportion", "Sphericity"),
             ],
+            FeatureClass::Shape2D => &[("SphericalDisproportion", "1 / Sphericity")],
             FeatureClass::FirstOrder => &[("StandardDeviation", "Variance")],
             FeatureClass::Glcm => &[
                 ("Dissimilarity", "DifferenceAverage"),
@@ -157,6 +180,25 @@ pub fn extract(
         let values = shape::features(&prepared.shape_mask, prepared.roi.spacing);
         timings.record("shape", start);
         push_selected(&mut out, "original", FeatureClass::Shape, selection, values);
+    }
+    if let Some(selection) = params.classes.get(&FeatureClass::Shape2D) {
+        let start = Instant::now();
+        let plane = params.settings.texture.plane_axis.ok_or_else(|| {
+            PrepareError::Roi(
+                "shape2D needs force2D: true (PyRadiomics computes 2-D shape only with force2D)"
+                    .into(),
+            )
+        })?;
+        let values = shape2d::features(&prepared.shape_mask, prepared.roi.spacing, plane)
+            .map_err(PrepareError::Roi)?;
+        timings.record("shape2D", start);
+        push_selected(
+            &mut out,
+            "original",
+            FeatureClass::Shape2D,
+            selection,
+            values,
+        );
     }
     // The image types run side by side (each streams its own images); their features keep
     // the types' order.
@@ -215,9 +257,7 @@ fn image_type_features(
         if filtered.is_empty() {
             // Skipped (a LoG sigma too large for the image): its features are missing.
             for class in FeatureClass::ALL {
-                if let (Some(selection), false) =
-                    (params.classes.get(&class), class == FeatureClass::Shape)
-                {
+                if let (Some(selection), false) = (params.classes.get(&class), class.is_shape()) {
                     let missing = vec![f64::NAN; class.feature_names().len()];
                     push_selected(&mut out, name, class, selection, missing);
                 }
@@ -285,7 +325,7 @@ fn classes_on(
     timings: &mut Timings,
 ) -> Vec<FeatureValue> {
     let mut out = Vec::new();
-    let texture_needed = params.classes.keys().any(|c| *c != FeatureClass::Shape);
+    let texture_needed = params.classes.keys().any(|c| !c.is_shape());
     if !texture_needed {
         return out;
     }
@@ -308,7 +348,7 @@ fn classes_on(
         };
         let start = Instant::now();
         let values = match class {
-            FeatureClass::Shape => continue,
+            FeatureClass::Shape | FeatureClass::Shape2D => continue,
             FeatureClass::FirstOrder => firstorder::features(roi, &disc, s.voxel_array_shift),
             FeatureClass::Glcm => glcm::features(roi, &disc, &lattice, t),
             FeatureClass::Glrlm => glrlm::features(roi, &disc, &lattice, t),

@@ -447,10 +447,12 @@ pub fn prepare_with(
             )
         }
     };
-    let shape_source = if s.resegment_shape {
-        &texture_mask
+    // Shape sees the original ROI whole (PyRadiomics computes it before re-segmentation),
+    // unless resegmentShape asks for the re-segmented one.
+    let shape_mask = if s.resegment_shape {
+        crop(&texture_mask, lo, hi)
     } else {
-        &original
+        original.clone()
     };
     let image = crop(&values, lo, hi);
     drop(values);
@@ -465,7 +467,7 @@ pub fn prepare_with(
             mask: crop(&texture_mask, lo, hi),
             spacing: grid.geometry.spacing,
         },
-        shape_mask: crop(shape_source, lo, hi),
+        shape_mask,
         loaded: keep_loaded.then(|| LoadedImage {
             pixel: grid.pixel,
             spacing: grid.geometry.spacing,

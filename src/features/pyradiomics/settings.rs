@@ -254,10 +254,11 @@ impl Params {
             }
         };
         add("original", FeatureClass::Shape);
+        add("original", FeatureClass::Shape2D);
         for (kind, s) in &self.image_types {
             for image in image_names(*kind, &s.filter, s.texture.plane_axis) {
                 for class in FeatureClass::ALL {
-                    if class != FeatureClass::Shape {
+                    if !class.is_shape() {
                         add(&image, class);
                     }
                 }
@@ -420,7 +421,7 @@ fn parse_classes(
         let class = FeatureClass::from_name(name).ok_or_else(|| {
             format!(
                 "featureClass.{name}: unknown or unsupported class; radaudit computes {}",
-                FeatureClass::ALL
+                FeatureClass::KNOWN
                     .iter()
                     .map(|c| c.name())
                     .collect::<Vec<_>>()
