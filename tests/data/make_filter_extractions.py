@@ -46,6 +46,7 @@ CASES = {
                            {'binWidth': 25}),
     'force2d_wavelet': ('brain1', {'Wavelet': {}, 'Gradient': {}}, {'force2D': True, 'force2Ddimension': 0}),
     'precrop_wavelet': ('lung2', {'Wavelet': {}, 'Square': {}}, {'preCrop': True, 'padDistance': 3}),
+    'resegment_shrinks_box': ('brain1', {'Original': {}, 'Square': {}}, {'resegmentRange': [1000, 1300]}),
     'resegmented_square': ('brain1', {'Square': {}, 'Wavelet': {}}, {'resegmentRange': [600, 1100]}),
     'flipped_nifti': ('breast1', {'Wavelet': {}, 'Gradient': {}, 'LoG': {'sigma': [2.0]}}, {}),
     'lbp2d_force2d_default': ('brain1', {'LBP2D': {'lbp2DMethod': 'default', 'lbp2DRadius': 2, 'lbp2DSamples': 12}},

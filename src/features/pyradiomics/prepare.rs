@@ -447,12 +447,15 @@ pub fn prepare_with(
             )
         }
     };
-    // Shape sees the original ROI whole (PyRadiomics computes it before re-segmentation),
-    // unless resegmentShape asks for the re-segmented one.
+    // Shape uses the original mask (or with resegmentShape the re-segmented one), cropped to
+    // the re-segmented ROI's box: PyRadiomics crops with the box of the re-segmented mask
+    // even for the original one, so a re-segmentation that shrinks the box cuts the ROI whose
+    // shape is computed. radaudit reproduces that (tests/data/make_filter_extractions.py,
+    // `resegment_shrinks_box`).
     let shape_mask = if s.resegment_shape {
         crop(&texture_mask, lo, hi)
     } else {
-        original.clone()
+        crop(&original, lo, hi)
     };
     let image = crop(&values, lo, hi);
     drop(values);
