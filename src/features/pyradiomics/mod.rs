@@ -73,16 +73,9 @@ impl FeatureClass {
     ];
 
     /// Every class a parameter file may name: [`FeatureClass::ALL`] and `shape2D`.
-    pub const KNOWN: [FeatureClass; 8] = [
-        FeatureClass::Shape,
-        FeatureClass::Shape2D,
-        FeatureClass::FirstOrder,
-        FeatureClass::Glcm,
-        FeatureClass::Glrlm,
-        FeatureClass::Glszm,
-        FeatureClass::Gldm,
-        FeatureClass::Ngtdm,
-    ];
+    pub fn known() -> impl Iterator<Item = FeatureClass> {
+        FeatureClass::ALL.into_iter().chain([FeatureClass::Shape2D])
+    }
 
     /// Whether the class is a shape class, computed once on the original image's mask.
     pub fn is_shape(self) -> bool {
@@ -105,7 +98,7 @@ impl FeatureClass {
 
     /// The class with this PyRadiomics name.
     pub fn from_name(name: &str) -> Option<FeatureClass> {
-        FeatureClass::KNOWN.into_iter().find(|c| c.name() == name)
+        FeatureClass::known().find(|c| c.name() == name)
     }
 
     /// The feature names of the class, in output order (each module owns its list).
@@ -241,15 +234,6 @@ fn image_type_features(
             kind.name()
         ))
     })?;
-    let image = filters::Loaded {
-        values: &loaded.values,
-        spacing: loaded.spacing,
-        lo: loaded.lo,
-        hi: loaded.hi,
-        single: loaded.pixel == crate::volume::pixel::PixelType::F32,
-        pixel: loaded.pixel,
-        lbp_axis: settings.force2d_dimension,
-    };
     let mut out = Vec::new();
     let mut start = Instant::now();
     let mut emit = |name: &str, filtered: Array3<f64>| -> Result<(), PrepareError> {
@@ -285,13 +269,7 @@ fn image_type_features(
         start = Instant::now();
         Ok(())
     };
-    filters::apply(
-        kind,
-        &image,
-        &settings.filter,
-        settings.texture.plane_axis,
-        &mut emit,
-    )?;
+    filters::apply(kind, loaded, settings, &mut emit)?;
     Ok(out)
 }
 

@@ -51,6 +51,13 @@ pub struct LoadedImage {
     pub pixel: PixelType,
 }
 
+impl LoadedImage {
+    /// The ROI's box of a whole-image array.
+    pub fn crop(&self, a: &Array3<f64>) -> Array3<f64> {
+        crop(a, self.lo, self.hi)
+    }
+}
+
 /// An image region in the working pixel type (what SimpleITK would hold), as f64.
 struct Grid {
     geometry: Geometry,

@@ -421,8 +421,7 @@ fn parse_classes(
         let class = FeatureClass::from_name(name).ok_or_else(|| {
             format!(
                 "featureClass.{name}: unknown or unsupported class; radaudit computes {}",
-                FeatureClass::KNOWN
-                    .iter()
+                FeatureClass::known()
                     .map(|c| c.name())
                     .collect::<Vec<_>>()
                     .join(", ")

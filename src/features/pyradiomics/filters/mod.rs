@@ -3,9 +3,9 @@
 //! named as PyRadiomics names them (`wavelet-LLH`, `square`, ...). Every feature class but
 //! shape is computed on each of them.
 //!
-//! A filter works on the image as PyRadiomics loads it (after normalisation and resampling,
-//! before re-segmentation and cropping), and yields images one at a time, so a case never
-//! holds all its filtered images at once.
+//! A filter works on the image as PyRadiomics loads it ([`LoadedImage`]: after normalisation
+//! and resampling, before re-segmentation and cropping), and yields images one at a time, so a
+//! case never holds all its filtered images at once.
 
 mod gradient;
 mod lbp;
@@ -16,6 +16,10 @@ mod wavelet;
 mod wavelet_banks;
 
 use ndarray::Array3;
+
+use super::prepare::LoadedImage;
+use super::settings::Settings;
+use crate::volume::pixel::PixelType;
 
 pub use lbp::Method as LbpMethod;
 pub use wavelet::wavelet_names;
@@ -158,34 +162,6 @@ pub fn wavelet_families() -> &'static str {
 /// Receives each filtered image with its name (`wavelet-LLH`).
 pub type Emit<'a, E> = dyn FnMut(&str, Array3<f64>) -> Result<(), E> + 'a;
 
-/// The image as PyRadiomics loaded it: values (z, y, x) and spacing (x, y, z) in mm, and the
-/// ROI's box in it, the only part of a filtered image the features use.
-pub struct Loaded<'a> {
-    /// Intensities, shape (z, y, x).
-    pub values: &'a Array3<f64>,
-    /// Voxel spacing (x, y, z).
-    pub spacing: [f64; 3],
-    /// The box's lower corner, inclusive (x, y, z).
-    pub lo: [usize; 3],
-    /// The box's upper corner, inclusive (x, y, z).
-    pub hi: [usize; 3],
-    /// Whether the image is float32 (PyWavelets then computes in float32).
-    pub single: bool,
-    /// Its pixel type (LBP codes are stored back into it).
-    pub pixel: crate::volume::pixel::PixelType,
-    /// The array axis LBP2D slices along (`force2Ddimension`, 0 = z).
-    pub lbp_axis: usize,
-}
-
-impl Loaded<'_> {
-    /// The box of a whole-image array.
-    fn crop(&self, a: &Array3<f64>) -> Array3<f64> {
-        let (lo, hi) = (self.lo, self.hi);
-        a.slice(ndarray::s![lo[2]..=hi[2], lo[1]..=hi[1], lo[0]..=hi[0]])
-            .to_owned()
-    }
-}
-
 /// The names (`wavelet-LLH`, `square`) of the images a type yields with these settings, in
 /// the order it yields them.
 pub fn image_names(kind: ImageType, s: &FilterSettings, force2d: Option<usize>) -> Vec<String> {
@@ -225,46 +201,40 @@ fn python_float(v: f64) -> String {
 /// after a warning on stderr, so that its features can be reported as missing.
 pub fn apply<E>(
     kind: ImageType,
-    image: &Loaded,
-    s: &FilterSettings,
-    force2d: Option<usize>,
+    image: &LoadedImage,
+    settings: &Settings,
     emit: &mut Emit<E>,
 ) -> Result<(), E> {
+    let s = &settings.filter;
+    let force2d = settings.texture.plane_axis;
+    // The voxel-wise filters scale by the whole image, then map the box.
+    let pointwise = |f: fn(&Array3<f64>, Array3<f64>) -> Array3<f64>| {
+        f(&image.values, image.crop(&image.values))
+    };
     match kind {
-        ImageType::Original => emit("original", image.crop(image.values)),
-        ImageType::Square => emit(
-            "square",
-            pointwise::square(image.values, image.crop(image.values)),
-        ),
-        ImageType::SquareRoot => emit(
-            "squareroot",
-            pointwise::square_root(image.values, image.crop(image.values)),
-        ),
-        ImageType::Logarithm => emit(
-            "logarithm",
-            pointwise::logarithm(image.values, image.crop(image.values)),
-        ),
-        ImageType::Exponential => emit(
-            "exponential",
-            pointwise::exponential(image.values, image.crop(image.values)),
-        ),
+        ImageType::Original => emit("original", image.crop(&image.values)),
+        ImageType::Square => emit("square", pointwise(pointwise::square)),
+        ImageType::SquareRoot => emit("squareroot", pointwise(pointwise::square_root)),
+        ImageType::Logarithm => emit("logarithm", pointwise(pointwise::logarithm)),
+        ImageType::Exponential => emit("exponential", pointwise(pointwise::exponential)),
         ImageType::Gradient => emit(
             "gradient",
             gradient::magnitude(
-                image.values,
+                &image.values,
                 image.spacing,
                 s.gradient_use_spacing,
                 image.lo,
                 image.hi,
             ),
         ),
+        // PyWavelets computes a float32 image in float32.
         ImageType::Wavelet => wavelet::decompose(
-            image.values,
+            &image.values,
             s,
             force2d,
             image.lo,
             image.hi,
-            image.single,
+            image.pixel == PixelType::F32,
             emit,
         ),
         ImageType::LoG => {
@@ -280,7 +250,7 @@ pub fn apply<E>(
                     None => emit(
                         name,
                         log::laplacian_of_gaussian(
-                            image.values,
+                            &image.values,
                             image.spacing,
                             *sigma,
                             image.lo,
@@ -294,9 +264,9 @@ pub fn apply<E>(
         ImageType::Lbp2D => emit(
             "lbp-2D",
             lbp::lbp2d(
-                image.values,
+                &image.values,
                 image.pixel,
-                image.lbp_axis,
+                settings.force2d_dimension,
                 s.lbp2d_samples,
                 s.lbp2d_radius,
                 s.lbp2d_method,
