@@ -12,10 +12,27 @@ the other way (same physical image, its index order reversed).
 
 Run with the peer venv (../../../shared/peers/setup.sh):
   $PEERS/bin/python tests/data/make_filter_extractions.py
+
+LBP3D needs scipy.special.sph_harm (gone in scipy 1.15) and trimesh, so its cases
+(LBP3D_CASES: every test case with the defaults, then other levels, radii and subdivisions,
+float32, B-spline resampling, normalisation, preCrop with the sphere reaching past the image,
+re-segmentation) come from a second venv, and are added to the same manifest:
+  bash tests/data/setup_lbp3d_peer.sh $V
+  $V/bin/python tests/data/make_filter_extractions.py --lbp3d
+(lbp3DLevels: 1 is not among them: PyRadiomics 3.1 fails on it with an IndexError.)
 """
 import json
 import logging
 import os
+import sys
+
+if '--lbp3d' in sys.argv:
+    # numpy's SIMD paths round differently from one CPU to another (SVML arccos and arctan2 on
+    # AVX-512, fused complex products on AVX2), and LBP3D's level images tie voxels whose
+    # values then differ in the last bit; the oracle is PyRadiomics on numpy's portable
+    # (baseline) code, which radaudit reproduces bit for bit.
+    os.environ['NPY_DISABLE_CPU_FEATURES'] = ('SSSE3 SSE41 POPCNT SSE42 AVX F16C FMA3 AVX2 AVX512F AVX512CD '
+                                              'AVX512_KNL AVX512_KNM AVX512_SKX AVX512_CLX AVX512_CNL AVX512_ICL')
 
 import numpy
 import SimpleITK as sitk
@@ -62,6 +79,23 @@ CASES = {
     'log_normalized_bincount': ('lung1', {'LoG': {'sigma': [1.5], 'binCount': 20}, 'Original': {}},
                                 {'normalize': True}),
 }
+
+# name: (case, imageType, setting); run with --lbp3d (see above).
+LBP3D_CASES = dict(
+    [('lbp3d_defaults_' + case, (case, {'LBP3D': {}}, {})) for case in CASES_DATA] + [
+        ('lbp3d_levels3_sub2_r15', ('brain1', {'LBP3D': {'lbp3DLevels': 3, 'lbp3DIcosphereSubdivision': 2,
+                                                          'lbp3DIcosphereRadius': 1.5, 'binWidth': 0.5}}, {})),
+        ('lbp3d_float32_image', ('brain2', {'LBP3D': {'binWidth': 0.25}, 'Original': {}}, {'binWidth': 10})),
+        ('lbp3d_bspline_sub0', ('breast1', {'LBP3D': {'lbp3DIcosphereSubdivision': 0}},
+                                {'resampledPixelSpacing': [1.0, 1.0, 1.0], 'interpolator': 'sitkBSpline',
+                                 'binCount': 16})),
+        ('lbp3d_normalized_r2_force2d', ('lung1', {'LBP3D': {'lbp3DIcosphereRadius': 2, 'binWidth': 1}},
+                                         {'normalize': True, 'force2D': True})),
+        ('lbp3d_precrop_pad1_r2', ('lung2', {'LBP3D': {'lbp3DIcosphereRadius': 2, 'binWidth': 0.5}},
+                                   {'preCrop': True, 'padDistance': 1})),
+        ('lbp3d_resegmented', ('brain1', {'LBP3D': {'lbp3DLevels': 4, 'binWidth': 0.5}},
+                               {'resegmentRange': [600, 1100]})),
+    ])
 
 CLASSES = {c: None for c in ['shape', 'firstorder', 'glcm', 'glrlm', 'glszm', 'gldm', 'ngtdm']}
 
@@ -115,7 +149,7 @@ def run(name, case, image_types, settings):
     if name == 'flipped_nifti':
         image = flipped(image, os.path.join(OUT, 'flipped_image.nii.gz'))
         mask = flipped(mask, os.path.join(OUT, 'flipped_label.nii.gz'))
-    if name == 'float32_image':
+    if name.endswith('float32_image'):
         image, mask = float32(image, mask, os.path.join(OUT, 'float32_image.nii.gz'),
                               os.path.join(OUT, 'float32_label.nii.gz'))
     classes = dict(CLASSES)
@@ -132,19 +166,32 @@ def run(name, case, image_types, settings):
         for key, value in result.items():
             if not key.startswith('diagnostics_'):
                 f.write('%s,%r\n' % (key, float(value)))
-    return {'case': case, 'image': os.path.basename(image) if name in ('flipped_nifti', 'float32_image') else None,
-            'mask': os.path.basename(mask) if name in ('flipped_nifti', 'float32_image', 'shape2d_single_slice') else None}
+    return {'case': case, 'image': os.path.basename(image) if name in ('flipped_nifti', 'float32_image', 'lbp3d_float32_image') else None,
+            'mask': os.path.basename(mask) if name in ('flipped_nifti', 'float32_image', 'lbp3d_float32_image',
+                                                       'shape2d_single_slice') else None}
 
 
 def main():
     logging.getLogger('radiomics').setLevel(logging.ERROR)
     os.makedirs(OUT, exist_ok=True)
+    path = os.path.join(OUT, 'manifest.json')
     manifest = {}
-    for case in CASES_DATA:
-        manifest['defaults_' + case] = run('defaults_' + case, case, DEFAULT_TYPES, {})
-    for name, (case, image_types, settings) in CASES.items():
-        manifest[name] = run(name, case, image_types, settings)
-    with open(os.path.join(OUT, 'manifest.json'), 'w') as f:
+    if '--lbp3d' in sys.argv:
+        from scipy.special import sph_harm  # noqa: F401 (fails on scipy >= 1.15, which has none)
+        import trimesh  # noqa: F401
+        with open(path) as f:
+            manifest = {k: v for k, v in json.load(f).items() if not k.startswith('lbp3d_')}
+        for name, (case, image_types, settings) in LBP3D_CASES.items():
+            manifest[name] = run(name, case, image_types, settings)
+    else:
+        if os.path.exists(path):
+            with open(path) as f:
+                manifest = {k: v for k, v in json.load(f).items() if k.startswith('lbp3d_')}
+        for case in CASES_DATA:
+            manifest['defaults_' + case] = run('defaults_' + case, case, DEFAULT_TYPES, {})
+        for name, (case, image_types, settings) in CASES.items():
+            manifest[name] = run(name, case, image_types, settings)
+    with open(path, 'w') as f:
         json.dump(manifest, f, indent=1, sort_keys=True)
     print('wrote', len(manifest), 'filter extractions')
 

@@ -256,8 +256,8 @@ fn bad_parameter_files_are_refused() {
     let cases = [
         (
             "lbp.yaml",
-            "imageType:\n  Original: {}\n  LBP3D: {}\n",
-            "imageType.LBP3D: LBP3D is not implemented yet",
+            "imageType:\n  Original: {}\n  LBP3D: {lbp3DIcosphereSubdivision: 6}\n",
+            "imageType.LBP3D.lbp3DIcosphereSubdivision: expected an integer from 0 to 5",
         ),
         (
             "typo.yaml",

@@ -5,7 +5,11 @@
 //! before the filters; binCount; per-image-type overrides; force2D; preCrop; re-segmentation;
 //! LoG sigmas on a resampled image, one too large, which PyRadiomics skips; LBP2D's methods
 //! default, ror and var, other radii, sample counts and slice axes; a float32 image,
-//! whose wavelets PyWavelets computes in float32; a NIfTI with its x axis reversed). Every feature within relative 1e-6 (absolute 1e-9 near zero), and the same
+//! whose wavelets PyWavelets computes in float32; a NIfTI with its x axis reversed). LBP3D's
+//! oracle comes from a second peer venv (scipy < 1.15, `tests/data/setup_lbp3d_peer.sh`): every
+//! test case at its defaults, then other levels, radii and subdivisions, float32, B-spline
+//! resampling, normalisation with force2D, preCrop with the sphere reaching past the image, and
+//! re-segmentation. Every feature within relative 1e-6 (absolute 1e-9 near zero), and the same
 //! feature names as PyRadiomics in the same order.
 
 use crate::common;
@@ -98,11 +102,64 @@ fn filtered_image_types_match_pyradiomics() {
     );
 }
 
+/// `lbp3DLevels: 1` makes PyRadiomics 3.1 fail (an IndexError on its one-column harmonic
+/// table); radaudit yields `lbp-3D-m1` and `lbp-3D-k`, which do not depend on the higher
+/// degrees: they equal PyRadiomics' at its default of 2 levels.
+#[test]
+fn lbp3d_with_one_level_equals_the_first_level_and_kurtosis_of_two() {
+    let r = reference_or_skip!();
+    let data = r.join("pyradiomics/data");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/filter_extractions");
+    let tmp = tempfile::tempdir().unwrap();
+    let params = tmp.path().join("one_level.yaml");
+    std::fs::write(
+        &params,
+        "imageType: {LBP3D: {lbp3DLevels: 1}}\nfeatureClass: {firstorder: , glcm: , glszm: }\n",
+    )
+    .unwrap();
+    let params = Params::from_file(&params).unwrap();
+    let (values, _) = extract_files(
+        &data.join("breast1_image.nrrd"),
+        &data.join("breast1_label.nrrd"),
+        &FeatureSet::Pyradiomics(params),
+        None,
+        &ReadOptions::default(),
+    )
+    .unwrap();
+    let mut reader = csv::Reader::from_path(dir.join("lbp3d_defaults_breast1.csv")).unwrap();
+    let theirs: BTreeMap<String, f64> = reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[0].to_string(), r[1].parse().unwrap())
+        })
+        .collect();
+    assert!(values.iter().all(|v| !v.name.starts_with("lbp-3D-m2")));
+    let images: std::collections::BTreeSet<&str> = values
+        .iter()
+        .map(|v| v.name.split('_').next().unwrap())
+        .collect();
+    assert_eq!(
+        images.into_iter().collect::<Vec<_>>(),
+        ["lbp-3D-k", "lbp-3D-m1"]
+    );
+    for v in &values {
+        let want = theirs[&v.name];
+        assert!(
+            close(v.value, want),
+            "{} = {} vs PyRadiomics {want}",
+            v.name,
+            v.value
+        );
+    }
+    assert_eq!(values.len(), 2 * (18 + 24 + 16));
+}
+
 /// A parameter file's image type mistakes are refused (exit 2) naming the key.
 #[test]
 fn bad_image_type_settings_are_refused_naming_the_key() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&str, &str, &str); 13] = [
+    let cases: [(&str, &str, &str); 16] = [
         (
             "featureClass: {shape2D: }",
             "ibsi-digital-mask",
@@ -153,6 +210,21 @@ fn bad_image_type_settings_are_refused_naming_the_key() {
             "setting: {lbp2DRadius: 1e308}",
             "setting.lbp2DRadius",
             "<= 100",
+        ),
+        (
+            "imageType: {LBP3D: {lbp3DLevels: 0}}",
+            "imageType.LBP3D.lbp3DLevels",
+            "an integer from 1 to 10",
+        ),
+        (
+            "imageType: {LBP3D: {lbp3DIcosphereSubdivision: 1e9}}",
+            "imageType.LBP3D.lbp3DIcosphereSubdivision",
+            "an integer from 0 to 5",
+        ),
+        (
+            "setting: {lbp3DIcosphereRadius: -1}",
+            "setting.lbp3DIcosphereRadius",
+            "a number > 0",
         ),
         (
             "imageType: {Square: {wavelet: haar}}",

@@ -269,7 +269,7 @@ fn image_type_features(
         start = Instant::now();
         Ok(())
     };
-    filters::apply(kind, loaded, settings, &mut emit)?;
+    filters::apply(kind, loaded, &prepared.roi.mask, settings, &mut emit)?;
     Ok(out)
 }
 

@@ -387,9 +387,6 @@ fn parse_image_types(
         }
         // The type's own entries are checked under their own name, then merged over `setting`.
         parse_settings(&Value::Object(own.clone()), &section)?;
-        if let Some(why) = kind_.not_implemented() {
-            return Err(format!("{section}: {why}"));
-        }
         let mut merged = global.as_object().cloned().unwrap_or_default();
         merged.extend(own);
         let settings = parse_settings(&Value::Object(merged), &section)?;
@@ -592,19 +589,16 @@ fn parse_settings(v: &Value, section: &str) -> std::result::Result<Settings, Str
                 s.filter.lbp2d_radius = r;
             }
             "lbp2DSamples" => s.filter.lbp2d_samples = f.integer(1, 32)? as usize,
-            // LBP3D is refused as an image type (not implemented), but its settings are still
-            // checked, so a file's mistakes are all named.
             "lbp3DIcosphereRadius" => {
                 let r = f.number(Some(0.0), None)?;
                 if r > 100.0 {
                     return Err(f.err("a radius in voxels > 0 and <= 100"));
                 }
+                s.filter.lbp3d_radius = r;
             }
-            "lbp3DLevels" => {
-                f.integer(1, 10)?;
-            }
+            "lbp3DLevels" => s.filter.lbp3d_levels = f.integer(1, 10)? as usize,
             "lbp3DIcosphereSubdivision" => {
-                f.integer(0, 5)?;
+                s.filter.lbp3d_subdivision = f.integer(0, 5)? as usize;
             }
             "lbp2DMethod" => {
                 s.filter.lbp2d_method = value

@@ -9,6 +9,7 @@
 
 mod gradient;
 mod lbp;
+mod lbp3d;
 mod log;
 mod pointwise;
 mod wavelet;
@@ -100,17 +101,6 @@ impl ImageType {
             _ => &[],
         }
     }
-
-    /// Why radaudit does not compute this type yet, if it does not.
-    pub fn not_implemented(self) -> Option<&'static str> {
-        match self {
-            ImageType::Lbp3D => Some(
-                "LBP3D is not implemented yet in radaudit (its reference needs PyRadiomics with \
-                 scipy < 1.15, whose sph_harm it calls)",
-            ),
-            _ => None,
-        }
-    }
 }
 
 /// The settings of the filters (PyRadiomics' defaults).
@@ -132,6 +122,12 @@ pub struct FilterSettings {
     pub lbp2d_samples: usize,
     /// `lbp2DMethod` (uniform).
     pub lbp2d_method: LbpMethod,
+    /// `lbp3DLevels` (2): spherical harmonic degrees, one image each.
+    pub lbp3d_levels: usize,
+    /// `lbp3DIcosphereRadius` (1): the sampling sphere's radius in voxels.
+    pub lbp3d_radius: f64,
+    /// `lbp3DIcosphereSubdivision` (1): times the icosahedron's faces are split in four.
+    pub lbp3d_subdivision: usize,
 }
 
 impl Default for FilterSettings {
@@ -145,6 +141,9 @@ impl Default for FilterSettings {
             lbp2d_radius: 1.0,
             lbp2d_samples: 8,
             lbp2d_method: LbpMethod::Uniform,
+            lbp3d_levels: 2,
+            lbp3d_radius: 1.0,
+            lbp3d_subdivision: 1,
         }
     }
 }
@@ -179,7 +178,7 @@ pub fn image_names(kind: ImageType, s: &FilterSettings, force2d: Option<usize>) 
         ImageType::Exponential => vec!["exponential".into()],
         ImageType::Gradient => vec!["gradient".into()],
         ImageType::Lbp2D => vec!["lbp-2D".into()],
-        ImageType::Lbp3D => vec!["lbp-3D-k".into()],
+        ImageType::Lbp3D => lbp3d::Lbp3d::names(s.lbp3d_levels),
     }
 }
 
@@ -196,12 +195,14 @@ fn python_float(v: f64) -> String {
 
 /// Runs the filter of `kind` on the loaded image and hands each image it yields, with its
 /// name and cropped to the ROI's box, to `emit` (the filter sees the whole image; only the box
-/// is computed where the filter allows). A LoG
+/// is computed where the filter allows). `roi` is the mask over the box (LBP3D is computed
+/// on its voxels only). A LoG
 /// sigma PyRadiomics would skip (too large for the image) is handed over as an empty image,
 /// after a warning on stderr, so that its features can be reported as missing.
 pub fn apply<E>(
     kind: ImageType,
     image: &LoadedImage,
+    roi: &Array3<bool>,
     settings: &Settings,
     emit: &mut Emit<E>,
 ) -> Result<(), E> {
@@ -274,7 +275,14 @@ pub fn apply<E>(
                 image.hi,
             ),
         ),
-        // Refused when the parameter file is read.
-        ImageType::Lbp3D => Ok(()),
+        ImageType::Lbp3D => {
+            let lbp = lbp3d::Lbp3d::new(s.lbp3d_levels, s.lbp3d_radius, s.lbp3d_subdivision);
+            let images = lbp.images(&image.values, image.pixel, roi, image.lo, image.hi);
+            let names = image_names(kind, s, force2d);
+            for (name, filtered) in names.iter().zip(images) {
+                emit(name, filtered)?;
+            }
+            Ok(())
+        }
     }
 }
