@@ -160,48 +160,55 @@ impl Lbp3d {
             .map(|((z, y, x), _)| [z, y, x])
             .collect();
         let precision32 = pixel == PixelType::F32;
-        let per_voxel: Vec<Vec<f64>> = voxels
-            .par_iter()
-            .map_init(
-                || (Vec::with_capacity(nv), vec![0.0; nv]),
-                |(taps, samples), &[z, y, x]| {
+        let width = self.levels + 1;
+        let mut per_voxel = vec![0.0; voxels.len() * width];
+        per_voxel
+            .par_chunks_mut(width)
+            .zip(voxels.par_iter())
+            .for_each_init(
+                || {
+                    (
+                        Vec::with_capacity(nv),
+                        Scratch::new(nv, self.levels * self.levels),
+                    )
+                },
+                |(taps, scratch), (out, &[z, y, x])| {
                     let at = [blo[0] + z, blo[1] + y, blo[2] + x];
                     taps.clear();
                     taps.extend((0..nv).map(|v| {
                         let row = |a: usize, c: usize| &axis_taps[a][c * nv + v];
                         match (row(0, z), row(1, y), row(2, x)) {
-                            (Some(tz), Some(ty), Some(tx)) => Some(Tap {
-                                offsets: [tz.offsets, ty.offsets, tx.offsets],
-                                weights: [tz.weights, ty.weights, tx.weights],
-                            }),
+                            (Some(tz), Some(ty), Some(tx)) => Some(Tap { axes: [tz, ty, tx] }),
                             _ => None,
                         }
                     }));
-                    self.voxel(&spline, taps, samples, image[at], pixel, precision32)
+                    self.voxel(&spline, taps, scratch, image[at], pixel, precision32, out);
                 },
-            )
-            .collect();
+            );
         let shape = roi.dim();
-        let mut out = vec![Array3::<f64>::zeros(shape); self.levels + 1];
-        for (v, values) in voxels.iter().zip(per_voxel) {
+        let mut out = vec![Array3::<f64>::zeros(shape); width];
+        for (v, values) in voxels.iter().zip(per_voxel.chunks(width)) {
             for (img, value) in out.iter_mut().zip(values) {
-                img[*v] = value;
+                img[*v] = *value;
             }
         }
         out
     }
 
-    /// The level energies and the kurtosis at one voxel (`at`, array order, holding
-    /// `center`).
+    /// The level energies and the kurtosis, into `out`, at one voxel holding `center`, whose
+    /// samples are read at `taps`.
+    #[allow(clippy::too_many_arguments)]
     fn voxel(
         &self,
         spline: &Spline,
         taps: &[Option<Tap>],
-        samples: &mut [f64],
+        scratch: &mut Scratch,
         center: f64,
         pixel: PixelType,
         precision32: bool,
-    ) -> Vec<f64> {
+        out: &mut [f64],
+    ) {
+        let samples = &mut scratch.samples;
         spline.evaluate(taps, samples, |v, bound| {
             (v - center).abs() <= bound || stored(v - bound, pixel) != stored(v + bound, pixel)
         });
@@ -209,14 +216,15 @@ impl Lbp3d {
             *s = stored(*s, pixel);
         }
         let kurtosis = if precision32 {
-            let s: Vec<f32> = samples.iter().map(|v| *v as f32).collect();
-            kurtosis(&s)
+            scratch.narrow.clear();
+            scratch.narrow.extend(samples.iter().map(|v| *v as f32));
+            kurtosis(&scratch.narrow, &mut scratch.narrow_work)
         } else {
-            kurtosis(samples)
+            kurtosis(samples, &mut scratch.work)
         };
-        let columns = self.levels * self.levels;
         // c_j = sum over the vertices whose sample is >= the voxel of Y_j.
-        let mut c = vec![Complex::ZERO; columns];
+        let c = &mut scratch.coefficients;
+        c.fill(Complex::ZERO);
         for (sample, y) in samples.iter().zip(&self.harmonics) {
             if *sample >= center {
                 for (cj, yj) in c.iter_mut().zip(y) {
@@ -224,27 +232,48 @@ impl Lbp3d {
                 }
             }
         }
-        let mut out = Vec::with_capacity(self.levels + 1);
         let mut first = 0;
-        let mut terms = Vec::with_capacity(2 * self.levels);
-        for n in 0..self.levels {
+        // Degree n has 2n + 1 orders: at most 19 (lbp3DLevels <= 10).
+        let mut terms = [Complex::ZERO; 19];
+        for (n, slot) in out.iter_mut().take(self.levels).enumerate() {
             let width = 2 * n + 1;
             let mut energy = Complex::ZERO;
             for y in &self.harmonics {
-                terms.clear();
-                terms.extend((first..first + width).map(|j| c[j].mul(y[j])));
+                for (t, j) in terms.iter_mut().zip(first..first + width) {
+                    *t = c[j].mul(y[j]);
+                }
                 let f = if n == 0 {
                     terms[0]
                 } else {
-                    pairwise_complex(&terms)
+                    pairwise_complex(&terms[..width])
                 };
                 energy = energy.add(f.mul(f));
             }
-            out.push(energy.sqrt_re());
+            *slot = energy.sqrt_re();
             first += width;
         }
-        out.push(kurtosis);
-        out
+        out[self.levels] = kurtosis;
+    }
+}
+
+/// One thread's buffers for the voxels it computes.
+struct Scratch {
+    samples: Vec<f64>,
+    work: Vec<f64>,
+    narrow: Vec<f32>,
+    narrow_work: Vec<f32>,
+    coefficients: Vec<Complex>,
+}
+
+impl Scratch {
+    fn new(vertices: usize, columns: usize) -> Scratch {
+        Scratch {
+            samples: vec![0.0; vertices],
+            work: Vec::with_capacity(vertices),
+            narrow: Vec::with_capacity(vertices),
+            narrow_work: Vec::with_capacity(vertices),
+            coefficients: vec![Complex::ZERO; columns],
+        }
     }
 }
 
@@ -498,13 +527,16 @@ fn pairwise<T: Precision>(a: &[T]) -> T {
 
 /// scipy.stats.kurtosis (Fisher, biased) of the samples: m4 / m2^2 - 3, NaN when the
 /// samples are all equal (m2 <= (eps mean)^2).
-fn kurtosis<T: Precision>(a: &[T]) -> f64 {
+fn kurtosis<T: Precision>(a: &[T], work: &mut Vec<T>) -> f64 {
     let n = T::from_usize(a.len());
     let mean = pairwise(a) / n;
-    let d2: Vec<T> = a.iter().map(|v| (*v - mean) * (*v - mean)).collect();
-    let m2 = pairwise(&d2) / n;
-    let d4: Vec<T> = d2.iter().map(|v| *v * *v).collect();
-    let m4 = pairwise(&d4) / n;
+    work.clear();
+    work.extend(a.iter().map(|v| (*v - mean) * (*v - mean)));
+    let m2 = pairwise(work) / n;
+    for v in work.iter_mut() {
+        *v = *v * *v;
+    }
+    let m4 = pairwise(work) / n;
     let floor = T::EPSILON * mean;
     if m2 <= floor * floor {
         return f64::NAN;
@@ -595,14 +627,11 @@ impl Spline {
         })
     }
 
-    /// The tap of a point (array order), or `None` beyond the image.
+    /// The axis taps of a point (array order), or `None` beyond the image.
     #[cfg(test)]
-    fn tap(&self, p: [f64; 3]) -> Option<Tap> {
+    fn tap(&self, p: [f64; 3]) -> Option<[AxisTap; 3]> {
         let [z, y, x] = [0, 1, 2].map(|a| self.axis_tap(a, p[a]));
-        Some(Tap {
-            offsets: [z?.offsets, y?.offsets, x?.offsets],
-            weights: [z?.weights, y?.weights, x?.weights],
-        })
+        Some([z?, y?, x?])
     }
 
     /// The spline at one tap, summed separably (84 multiply-adds rather than scipy's 256
@@ -612,14 +641,14 @@ impl Spline {
         for i in 0..4 {
             let mut plane = 0.0;
             for j in 0..4 {
-                let row = &data[t.offsets[0][i] + t.offsets[1][j]..];
-                let line = t.weights[2][0] * row[t.offsets[2][0]]
-                    + t.weights[2][1] * row[t.offsets[2][1]]
-                    + t.weights[2][2] * row[t.offsets[2][2]]
-                    + t.weights[2][3] * row[t.offsets[2][3]];
-                plane += t.weights[1][j] * line;
+                let row = &data[t.axes[0].offsets[i] + t.axes[1].offsets[j]..];
+                let line = t.axes[2].weights[0] * row[t.axes[2].offsets[0]]
+                    + t.axes[2].weights[1] * row[t.axes[2].offsets[1]]
+                    + t.axes[2].weights[2] * row[t.axes[2].offsets[2]]
+                    + t.axes[2].weights[3] * row[t.axes[2].offsets[3]];
+                plane += t.axes[1].weights[j] * line;
             }
-            sum += t.weights[0][i] * plane;
+            sum += t.axes[0].weights[i] * plane;
         }
         sum
     }
@@ -630,10 +659,11 @@ impl Spline {
         for i in 0..4 {
             for j in 0..4 {
                 for k in 0..4 {
-                    let mut c = data[t.offsets[0][i] + t.offsets[1][j] + t.offsets[2][k]];
-                    c *= t.weights[0][i];
-                    c *= t.weights[1][j];
-                    c *= t.weights[2][k];
+                    let mut c =
+                        data[t.axes[0].offsets[i] + t.axes[1].offsets[j] + t.axes[2].offsets[k]];
+                    c *= t.axes[0].weights[i];
+                    c *= t.axes[1].weights[j];
+                    c *= t.axes[2].weights[k];
                     sum += c;
                 }
             }
@@ -680,9 +710,8 @@ struct AxisTap {
 
 /// The coefficient offsets and weights, per axis, of one point of the spline.
 #[derive(Clone, Copy)]
-struct Tap {
-    offsets: [[usize; 4]; 3],
-    weights: [[f64; 4]; 3],
+struct Tap<'a> {
+    axes: [&'a AxisTap; 3],
 }
 
 /// An index mirrored into 0..len without repeating the edge (scipy's 'mirror').
@@ -840,7 +869,11 @@ mod tests {
         let spline = Spline::new(&image, [0, 0, 0], [4, 5, 6]);
         let at = |p: [f64; 3]| {
             let mut out = [f64::NAN];
-            spline.evaluate(&[spline.tap(p)], &mut out, |_, _| false);
+            let axes = spline.tap(p);
+            let tap = axes.as_ref().map(|a| Tap {
+                axes: [&a[0], &a[1], &a[2]],
+            });
+            spline.evaluate(&[tap], &mut out, |_, _| false);
             out[0]
         };
         for ((z, y, x), v) in image.indexed_iter() {
