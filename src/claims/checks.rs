@@ -49,7 +49,7 @@ pub struct Finding {
     pub question: String,
 }
 
-fn finding(
+pub(super) fn finding(
     check: &str,
     claim: String,
     computation: String,
@@ -219,7 +219,8 @@ pub struct Rates {
 }
 
 impl Rates {
-    fn given(&self) -> Vec<(&'static str, Reported)> {
+    /// The rates reported, with their names.
+    pub(super) fn given(&self) -> Vec<(&'static str, Reported)> {
         [
             ("sensitivity", self.sensitivity),
             ("specificity", self.specificity),
@@ -236,7 +237,7 @@ impl Rates {
 
 /// Confusion matrices (positives, TP, TN) of `total` patients that print as every reported
 /// rate; at most `limit` of them, and None when the search would be too long.
-fn matrices(
+pub(super) fn matrices(
     total: u64,
     positives: Option<u64>,
     rates: &Rates,
@@ -504,6 +505,43 @@ pub fn auc(
     out
 }
 
+/// An AUC's reported p-value against 0.5, from the Mann-Whitney statistic's normal
+/// approximation: the AUC is U / (P N), whose SE under the null is sqrt((P + N + 1) / (12 P N))
+/// (Mann and Whitney, Ann Math Stat 1947; Hanley and McNeil 1982), over the AUC's rounding.
+pub fn auc_p_value(a: &Reported, p: &Reported, positives: u64, negatives: u64) -> Finding {
+    let (np, nn) = (positives as f64, negatives as f64);
+    let se = ((np + nn + 1.0) / (12.0 * np * nn)).sqrt();
+    let normal = Normal::new(0.0, 1.0).expect("the standard normal");
+    let two_sided = |auc: f64| 2.0 * normal.sf(((auc - 0.5) / se).abs());
+    let (at_low, at_high) = (two_sided(a.low), two_sided(a.high));
+    // The p-value falls from 1 at 0.5 on both sides: over a range across 0.5 it reaches 1.
+    let (least, most) = if a.low <= 0.5 && a.high >= 0.5 {
+        (at_low.min(at_high), 1.0)
+    } else {
+        (at_low.min(at_high), at_low.max(at_high))
+    };
+    let ok = least <= p.high + 1e-12 && most >= p.low - 1e-12;
+    finding(
+        "AUC p-value (Mann-Whitney)",
+        format!(
+            "AUC {} with p {}{}, {positives} positive and {negatives} negative",
+            show(a),
+            if p.high.is_finite() && p.low == f64::NEG_INFINITY {
+                "<"
+            } else {
+                ""
+            },
+            show(p)
+        ),
+        format!(
+            "SE under the null {se:.4}; z = {:.2}, two-sided p {least:.4} to {most:.4} over the AUC's rounding",
+            (a.value - 0.5) / se
+        ),
+        ClaimVerdict::unless(ok, ClaimVerdict::Implausible),
+        "The p-value does not follow from the AUC and the numbers of patients: which test, and on how many patients?",
+    )
+}
+
 /// One operating point (sensitivity, specificity) against the AUC of the same ROC curve.
 pub fn operating_point(a: &Reported, sens: &Reported, spec: &Reported) -> Finding {
     // The most lenient reading of each rounded value.
@@ -745,6 +783,17 @@ mod tests {
         assert_eq!(r.decimals, 2);
         assert!(rep("<0.001").admits(0.0002) && !rep("<0.001").admits(0.002));
         assert!(rep("0.764").admits_truncated(13.0 / 17.0) && !rep("0.764").admits(13.0 / 17.0));
+    }
+
+    #[test]
+    fn an_auc_p_value_follows_from_the_mann_whitney_statistic() {
+        // Martel et al.: AUC 0.751 with 15 fractures and 30 controls: SE0 = sqrt(46 / 5400)
+        // = 0.0923, z = 2.72, p = 0.0065: "p < 0.05" is consistent, "p = 0.30" is not.
+        let f = auc_p_value(&rep("0.751"), &rep("<0.05"), 15, 30);
+        assert_eq!(f.verdict, ClaimVerdict::Consistent, "{}", f.computation);
+        assert!(f.computation.contains("z = 2.72"), "{}", f.computation);
+        let f = auc_p_value(&rep("0.751"), &rep("0.30"), 15, 30);
+        assert_eq!(f.verdict, ClaimVerdict::Implausible);
     }
 
     #[test]

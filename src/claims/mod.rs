@@ -1,11 +1,16 @@
 //! `radaudit claims`: checks whether a study's reported numbers are consistent with each other
 //! and with its sample (GRIM-style), for reviewers: counts and subsets that must add up,
 //! percentages against whole counts, rates against one confusion matrix, AUC CIs against the
-//! Hanley-McNeil width, an operating point against its AUC, p-values against their statistics,
-//! ICC CIs against subjects and raters, events per feature. Writes claims.json and report.html;
+//! Hanley-McNeil width and their shape, an AUC's p-value, an operating point against its AUC,
+//! p-values against their statistics, ICC CIs against subjects and raters, events per feature
+//! (`checks`); a value reported twice, one rounding convention (`reporting`); a split or a
+//! set's positives inferred from the rates, negatives in subgroups (`design`). Each finding
+//! carries the file's `source:` for the numbers it checks. Writes claims.json and report.html;
 //! the exit code is 1 when any claim is impossible.
 
 pub mod checks;
+pub mod design;
+pub mod reporting;
 pub mod spec;
 
 use std::path::{Path, PathBuf};
@@ -16,6 +21,7 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::output::{Tool, write_json};
 use checks::{ClaimVerdict, Finding, Rates};
+use reporting::Conventions;
 use spec::{ClaimsFile, DataSet, Proportion, Reported, Study, Written};
 
 /// What `radaudit claims` was asked to do.
@@ -30,6 +36,8 @@ pub struct ClaimsArgs {
 pub struct Placed {
     pub study: String,
     pub set: String,
+    /// Where the publication gives the numbers checked (the file's `source:`), or empty.
+    pub source: String,
     #[serde(flatten)]
     pub finding: Finding,
 }
@@ -156,32 +164,82 @@ fn proportion(
     Ok(Some((value, count)))
 }
 
-/// Every check a data set's numbers allow.
-fn check_set(file: &Path, study: &Study, set: &DataSet) -> Result<Vec<Finding>> {
+/// A set's findings, each with the source of the numbers it checks, and which printing
+/// conventions fit its rates.
+struct SetChecked {
+    findings: Vec<(Finding, Option<String>)>,
+    conventions: Option<Conventions>,
+}
+
+/// The rates a data set reports, read (for the split search, before its checks).
+fn set_rates(place: &Place, set: &DataSet) -> Result<Rates> {
+    let value = |field: &str, p: &Option<Proportion>| -> Result<Option<Reported>> {
+        Ok(proportion(place, field, p)?.and_then(|(v, _)| v))
+    };
+    Ok(Rates {
+        sensitivity: value("sensitivity", &set.sensitivity)?,
+        specificity: value("specificity", &set.specificity)?,
+        accuracy: value("accuracy", &set.accuracy)?,
+        ppv: value("ppv", &set.ppv)?,
+        npv: value("npv", &set.npv)?,
+        false_positive_rate: value("false_positive_rate", &set.false_positive_rate)?,
+    })
+}
+
+/// Every check a data set's numbers allow; `inferred` is its (positives, negatives) when the
+/// study's split was recovered from the rates.
+fn check_set(
+    file: &Path,
+    study: &Study,
+    set: &DataSet,
+    inferred: Option<(u64, u64)>,
+) -> Result<SetChecked> {
     let place = Place {
         file,
         study: &study.study,
         set: Some(&set.name),
     };
-    let total = place.count("total", set.total)?;
-    let pos = place.count("positives", set.positives)?;
-    let neg = place.count("negatives", set.negatives)?;
-    let mut out = Vec::new();
+    let mut total = place.count("total", set.total)?;
+    let mut pos = place.count("positives", set.positives)?;
+    let mut neg = place.count("negatives", set.negatives)?;
+    let mut out: Vec<(Finding, Option<String>)> = Vec::new();
+    let mut push = |f: Finding, source: Option<&str>| out.push((f, source.map(str::to_string)));
     if let (Some(t), Some(p), Some(n)) = (total, pos, neg) {
-        out.push(checks::counts(t, p, n));
+        push(checks::counts(t, p, n), None);
+    }
+    if let (Some((p, n)), None, None) = (inferred, pos, neg) {
+        (pos, neg) = (Some(p), Some(n));
+        total = total.or(Some(p + n));
+    }
+    // Negatives given as subgroups are the negatives.
+    let mut groups = Vec::new();
+    for g in &set.negative_groups {
+        let t = place
+            .count("negative_groups.total", Some(g.total))?
+            .unwrap_or(0);
+        let fp = place.count("negative_groups.false_positives", g.false_positives)?;
+        groups.push((g, t, fp));
+    }
+    if !groups.is_empty() && neg.is_none() {
+        let sum: u64 = groups.iter().map(|g| g.1).sum();
+        neg = Some(sum);
+        if total.is_none() {
+            total = pos.map(|p| p + sum);
+        }
     }
     // A missing count follows from the other two (when they allow it).
-    let (pos, neg, total) = match (total, pos, neg) {
+    let (mut pos, mut neg, total) = match (total, pos, neg) {
         (Some(t), Some(p), None) if p <= t => (Some(p), Some(t - p), Some(t)),
         (Some(t), None, Some(n)) if n <= t => (Some(t - n), Some(n), Some(t)),
         (None, Some(p), Some(n)) => (Some(p), Some(n), Some(p + n)),
         (Some(t), Some(p), None) => {
-            out.push(checks::counts(t, p, 0));
+            push(checks::counts(t, p, 0), None);
             (None, None, Some(t))
         }
         (t, p, n) => (p, n, t),
     };
     let mut rates = Rates::default();
+    let mut true_positives = None;
     let fields: [(&str, &Option<Proportion>, Option<u64>); 6] = [
         ("sensitivity", &set.sensitivity, pos),
         ("specificity", &set.specificity, neg),
@@ -194,10 +252,14 @@ fn check_set(file: &Path, study: &Study, set: &DataSet) -> Result<Vec<Finding>> 
         let Some((value, count)) = proportion(&place, field, p)? else {
             continue;
         };
+        let source = p.as_ref().and_then(Proportion::source);
+        if field == "sensitivity" {
+            true_positives = count.map(|c| c.0);
+        }
         if let Some(v) = &value
             && (denominator.is_some() || count.is_some())
         {
-            out.push(checks::proportion(field, v, denominator, count));
+            push(checks::proportion(field, v, denominator, count), source);
         }
         let slot = match field {
             "sensitivity" => &mut rates.sensitivity,
@@ -212,28 +274,112 @@ fn check_set(file: &Path, study: &Study, set: &DataSet) -> Result<Vec<Finding>> 
             && let (Some(v), Some((lo, hi))) =
                 (value, place.interval(field, &Some(ci.clone()), true)?)
         {
-            out.push(Finding {
+            push(Finding {
                 check: format!("{field} CI contains it"),
                 claim: format!("{field} {} ({}-{})", checks::show(&v), checks::show(&lo), checks::show(&hi)),
                 computation: format!("{} <= {} <= {}", checks::show(&lo), checks::show(&v), checks::show(&hi)),
                 verdict: ClaimVerdict::unless(lo.value <= v.value && v.value <= hi.value, ClaimVerdict::Impossible),
                 question: "The confidence interval does not contain its estimate: which numbers are right?".into(),
-            });
+            }, source);
         }
     }
-    if let Some(t) = total
-        && let Some(f) = checks::confusion(t, pos, &rates)
-    {
-        out.push(f);
+    if !groups.is_empty() {
+        for (g, t, fp) in &groups {
+            if let Some((Some(v), count)) = proportion(
+                &place,
+                "negative_groups.false_positive_rate",
+                &g.false_positive_rate,
+            )? {
+                let count = count.or(fp.map(|f| (f, *t)));
+                push(
+                    checks::proportion(
+                        &format!("{} false-positive rate", g.name),
+                        &v,
+                        Some(*t),
+                        count,
+                    ),
+                    g.source.as_deref(),
+                );
+            }
+        }
+        let fp = place.count("false_positives", set.false_positives)?;
+        let list: Vec<design::Group> = groups
+            .iter()
+            .map(|(g, t, fp)| design::Group {
+                name: &g.name,
+                total: *t,
+                false_positives: *fp,
+            })
+            .collect();
+        push(
+            design::negative_groups(total, pos, true_positives, fp, &list),
+            None,
+        );
+    }
+    let mut conventions = None;
+    if let Some(t) = total {
+        if let Some(f) = checks::confusion(t, pos, &rates) {
+            push(f, None);
+        }
+        if let Some((c, counts)) = design::conventions(t, pos, &rates) {
+            conventions = Some(c);
+            // The rates leave one split: the AUC and event checks can use it.
+            if pos.is_none() && counts.len() == 1 {
+                let p = counts[0];
+                push(
+                    checks::finding(
+                        "split inferred from the rates",
+                        format!("{t} patients, split not stated"),
+                        format!(
+                            "only {p} positive and {} negative let the rates fit ({})",
+                            t - p,
+                            if c.rounded { "rounded" } else { "truncated" }
+                        ),
+                        ClaimVerdict::Consistent,
+                        "",
+                    ),
+                    None,
+                );
+                (pos, neg) = (Some(p), Some(t - p));
+            }
+        }
     }
     for a in &set.auc {
+        let source = a.source.as_deref();
         let value = place.number("auc", &a.value, false)?;
         let ci = place.interval("auc.ci", &a.ci, false)?;
-        out.extend(checks::auc(&value, ci, pos, neg, total));
+        for f in checks::auc(&value, ci, pos, neg, total) {
+            push(f, source);
+        }
+        if let Some((lo, hi)) = ci
+            && let Some(f) = reporting::ci_shape(&value, &lo, &hi)
+        {
+            push(f, source);
+        }
+        if let Some(p) = &a.p {
+            let p = place.number("auc.p", p, false)?;
+            match (pos, neg) {
+                (Some(np), Some(nn)) if np > 0 && nn > 0 => {
+                    push(checks::auc_p_value(&value, &p, np, nn), source)
+                }
+                _ => {}
+            }
+        }
+        for other in &a.also_reported {
+            let v = place.number("auc.also_reported", &other.value, false)?;
+            push(
+                reporting::conflicting_reports(
+                    "AUC",
+                    (&value, source.unwrap_or("as given first")),
+                    (&v, other.source.as_deref().unwrap_or("elsewhere")),
+                ),
+                other.source.as_deref(),
+            );
+        }
         if set.auc.len() == 1
             && let (Some(s), Some(sp)) = (rates.sensitivity, rates.specificity)
         {
-            out.push(checks::operating_point(&value, &s, &sp));
+            push(checks::operating_point(&value, &s, &sp), source);
         }
     }
     for icc in &set.icc {
@@ -250,7 +396,9 @@ fn check_set(file: &Path, study: &Study, set: &DataSet) -> Result<Vec<Finding>> 
                 format!("{:?}: use icc1, icc2 or icc3", icc.model),
             ));
         }
-        out.extend(checks::icc(&value, ci, n, k, &model));
+        for f in checks::icc(&value, ci, n, k, &model) {
+            push(f, None);
+        }
     }
     for pv in &set.p_values {
         let p = place.number("p_values.p", &pv.p, false)?;
@@ -262,22 +410,22 @@ fn check_set(file: &Path, study: &Study, set: &DataSet) -> Result<Vec<Finding>> 
             .label
             .as_ref()
             .map_or(String::new(), |l| format!("{l}: "));
-        out.push(checks::p_value(
-            &label,
-            &pv.test,
-            &s,
-            pv.df,
-            pv.df2,
-            &p,
-            pv.one_sided,
-        ));
+        push(
+            checks::p_value(&label, &pv.test, &s, pv.df, pv.df2, &p, pv.one_sided),
+            None,
+        );
     }
     let candidates = place.count("candidate_features", set.candidate_features)?;
     let selected = place.count("selected_features", set.selected_features)?;
     if let (Some(p), Some(n)) = (pos, neg) {
-        out.extend(checks::events_per_feature(p.min(n), candidates, selected));
+        for f in checks::events_per_feature(p.min(n), candidates, selected) {
+            push(f, None);
+        }
     }
-    Ok(out)
+    Ok(SetChecked {
+        findings: out,
+        conventions,
+    })
 }
 
 /// Every check of one study.
@@ -288,10 +436,11 @@ fn check_study(file: &Path, study: &Study) -> Result<Vec<Placed>> {
         set: None,
     };
     let mut placed = Vec::new();
-    let mut add = |set: &str, findings: Vec<Finding>| {
+    let mut add = |set: &str, source: Option<&str>, findings: Vec<Finding>| {
         placed.extend(findings.into_iter().map(|finding| Placed {
             study: study.study.clone(),
             set: set.to_string(),
+            source: source.or(study.source.as_deref()).unwrap_or("").to_string(),
             finding,
         }))
     };
@@ -299,32 +448,78 @@ fn check_study(file: &Path, study: &Study) -> Result<Vec<Placed>> {
     let pos = place.count("positives", study.positives)?;
     let neg = place.count("negatives", study.negatives)?;
     if let (Some(t), Some(p), Some(n)) = (total, pos, neg) {
-        add("whole study", vec![checks::counts(t, p, n)]);
+        add("whole study", None, vec![checks::counts(t, p, n)]);
     }
+    let mut inferred: Vec<(&str, (u64, u64))> = Vec::new();
     if !study.partition.is_empty() {
-        let mut parts = Vec::new();
+        let mut sets = Vec::new();
         for name in &study.partition {
             let set = study
                 .sets
                 .iter()
                 .find(|s| s.name == *name)
                 .ok_or_else(|| place.error("partition", format!("no set named {name:?}")))?;
-            let t = place
-                .count("total", set.total)?
-                .ok_or_else(|| place.error("partition", format!("set {name:?} states no total")))?;
-            parts.push((name.clone(), t, place.count("positives", set.positives)?));
+            sets.push(set);
         }
-        let (t, pos) = match place.count("partition_of", study.partition_of)? {
-            Some(of) => (of, None),
-            None => (
-                total.ok_or_else(|| place.error("partition", "the study states no total"))?,
-                pos,
-            ),
-        };
-        add("whole study", vec![checks::partition(t, pos, &parts)]);
+        let unsized_sets = sets.iter().filter(|s| s.total.is_none()).count();
+        if unsized_sets == 0 {
+            let mut parts = Vec::new();
+            for set in &sets {
+                let t = place.count("total", set.total)?.unwrap_or(0);
+                parts.push((
+                    set.name.clone(),
+                    t,
+                    place.count("positives", set.positives)?,
+                ));
+            }
+            let (t, pos) = match place.count("partition_of", study.partition_of)? {
+                Some(of) => (of, None),
+                None => (
+                    total.ok_or_else(|| place.error("partition", "the study states no total"))?,
+                    pos,
+                ),
+            };
+            add("whole study", None, vec![checks::partition(t, pos, &parts)]);
+        } else if let ([a, b], Some(p), Some(n)) = (sets.as_slice(), pos, neg)
+            && unsized_sets == 2
+            && study.partition_of.is_none()
+        {
+            // Neither set's size is stated: the split their rates allow.
+            let rates = [set_rates(&place, a)?, set_rates(&place, b)?];
+            let (f, split) =
+                design::infer_split(p, n, [(&a.name, &rates[0]), (&b.name, &rates[1])]);
+            add("whole study", None, vec![f]);
+            if let Some([x, y]) = split {
+                inferred.push((&a.name, x));
+                inferred.push((&b.name, y));
+            }
+        } else {
+            return Err(place.error(
+                "partition",
+                "every set of a partition needs its total, unless the partition is two sets of a study that states its positives and negatives (the split is then inferred from their rates)",
+            ));
+        }
     }
+    let mut conventions = Vec::new();
     for set in &study.sets {
-        add(&set.name, check_set(file, study, set)?);
+        let split = inferred
+            .iter()
+            .find(|(name, _)| *name == set.name)
+            .map(|(_, s)| *s);
+        let checked = check_set(file, study, set, split)?;
+        if let Some(c) = checked.conventions {
+            conventions.push((set.name.clone(), c));
+        }
+        for (finding, source) in checked.findings {
+            add(
+                &set.name,
+                source.as_deref().or(set.source.as_deref()),
+                vec![finding],
+            );
+        }
+    }
+    if let Some(f) = reporting::one_rounding_convention(&conventions) {
+        add("whole study", None, vec![f]);
     }
     Ok(placed)
 }

@@ -101,7 +101,20 @@ pub enum Proportion {
         count: Option<[i64; 2]>,
         #[serde(default)]
         ci: Option<[Written; 2]>,
+        /// Where the publication gives it (section, table), shown in the report.
+        #[serde(default)]
+        source: Option<String>,
     },
+}
+
+impl Proportion {
+    /// Where the publication gives it, if said.
+    pub fn source(&self) -> Option<&str> {
+        match self {
+            Proportion::Full { source, .. } => source.as_deref(),
+            Proportion::Value(_) => None,
+        }
+    }
 }
 
 /// A reported AUC.
@@ -114,6 +127,39 @@ pub struct Auc {
     /// The CI method if the study states it (delong, hanley-mcneil, bootstrap, ...).
     #[serde(default)]
     pub method: Option<String>,
+    /// The p-value of the AUC against 0.5, if reported (`"<0.05"`).
+    #[serde(default)]
+    pub p: Option<Written>,
+    /// Where the publication gives it (section, table), shown in the report.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// The same AUC as given elsewhere in the publication (another table, the abstract).
+    #[serde(default)]
+    pub also_reported: Vec<AlsoReported>,
+}
+
+/// A value reported a second time, elsewhere in the same publication.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlsoReported {
+    pub value: Written,
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+/// A subgroup of a set's negatives (e.g. osteopenia and normal BMD among the patients
+/// without osteoporosis), with the false positives it holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NegativeGroup {
+    pub name: String,
+    pub total: i64,
+    #[serde(default)]
+    pub false_positives: Option<i64>,
+    #[serde(default)]
+    pub false_positive_rate: Option<Proportion>,
+    #[serde(default)]
+    pub source: Option<String>,
 }
 
 /// A reported ICC with its design.
@@ -181,6 +227,12 @@ pub struct DataSet {
     /// False positives among the negatives (1 - specificity).
     #[serde(default)]
     pub false_positive_rate: Option<Proportion>,
+    /// The number of false positives, when reported as a count.
+    #[serde(default)]
+    pub false_positives: Option<i64>,
+    /// The negatives as subgroups (their totals add up to the negatives).
+    #[serde(default)]
+    pub negative_groups: Vec<NegativeGroup>,
     #[serde(default)]
     pub icc: Vec<Icc>,
     #[serde(default)]
@@ -193,6 +245,9 @@ pub struct DataSet {
     /// A free-text note, shown in the report.
     #[serde(default)]
     pub note: Option<String>,
+    /// Where the publication gives the set's numbers (section, table), shown in the report.
+    #[serde(default)]
+    pub source: Option<String>,
 }
 
 /// One study.
