@@ -2,6 +2,7 @@
 //! accessors whose errors name the file, the row (as numbered in the file, header = 1) and
 //! the column.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -15,6 +16,9 @@ pub struct Table {
     pub headers: Vec<String>,
     /// The rows, as read.
     pub rows: Vec<csv::StringRecord>,
+    /// Each column's index by name, so that looking up every column of a wide table takes
+    /// linear time.
+    index: HashMap<String, usize>,
 }
 
 impl Table {
@@ -25,9 +29,9 @@ impl Table {
         if headers.is_empty() || headers.iter().all(String::is_empty) {
             return Err(Error::input(path, "the header row is empty"));
         }
-        let mut seen = std::collections::BTreeSet::new();
-        for h in &headers {
-            if !seen.insert(h) {
+        let mut index = HashMap::with_capacity(headers.len());
+        for (k, h) in headers.iter().enumerate() {
+            if index.insert(h.clone(), k).is_some() {
                 return Err(Error::input(
                     path,
                     format!("column {h:?} appears twice in the header"),
@@ -58,13 +62,14 @@ impl Table {
             path: path.to_path_buf(),
             headers,
             rows,
+            index,
         })
     }
 
     /// The index of a column, or an error naming the columns there are (the closest ones
     /// first when there are many).
     pub fn column(&self, name: &str) -> Result<usize> {
-        self.headers.iter().position(|h| h == name).ok_or_else(|| {
+        self.index.get(name).copied().ok_or_else(|| {
             Error::input(
                 &self.path,
                 format!("no column {name:?}; {}", columns_hint(&self.headers, name)),
