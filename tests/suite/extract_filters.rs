@@ -255,3 +255,55 @@ fn bad_image_type_settings_are_refused_naming_the_key() {
         );
     }
 }
+
+/// Hostile numbers in a parameter file (issue 20): a bin width that asks for 5e300 bins or
+/// whose edges overflow, a billion bins, a distance of a billion voxels. Each is refused with
+/// exit 2 naming the key and its valid range; none panics or allocates terabytes.
+#[test]
+fn hostile_binning_and_distances_are_refused_naming_the_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&str, &str, &str); 5] = [
+        (
+            "setting: {binWidth: 1e-300}",
+            "binWidth 1e-300 makes 5.000e300 bins",
+            "at most 100000",
+        ),
+        (
+            "setting: {binWidth: 1e308}",
+            "binWidth 1e308 is too wide",
+            "overflow",
+        ),
+        (
+            "imageType: {Square: {binWidth: 1e-300}}",
+            "the square image: binWidth 1e-300",
+            "at most 100000",
+        ),
+        (
+            "setting: {binCount: 1000000000}",
+            "setting.binCount",
+            "an integer from 1 to 100000",
+        ),
+        (
+            "setting: {distances: [1000000000]}",
+            "setting.distances",
+            "from 1 to 1000 voxels",
+        ),
+    ];
+    for (k, (yaml, key, why)) in cases.iter().enumerate() {
+        let params = dir.path().join(format!("h{k}.yaml"));
+        std::fs::write(&params, yaml).unwrap();
+        common::refuses(
+            &[
+                "extract",
+                "--image",
+                "builtin:ibsi-digital",
+                "--mask",
+                "builtin:ibsi-digital-mask",
+                "--params",
+                params.to_str().unwrap(),
+            ],
+            key,
+            why,
+        );
+    }
+}

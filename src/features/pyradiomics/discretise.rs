@@ -17,6 +17,41 @@ pub enum Binning {
     Count(usize),
 }
 
+/// The most grey levels a discretisation may make: no texture matrix needs more, and a bin
+/// width tiny against the ROI's range would otherwise ask for more memory than there is.
+pub const MAX_BINS: f64 = 100_000.0;
+
+/// Why a bin width gives too many bins over the ROI's values (None when it does not).
+pub fn too_many_bins(image: &Array3<f64>, mask: &Array3<bool>, binning: Binning) -> Option<String> {
+    let Binning::Width(width) = binning else {
+        return None;
+    };
+    let (mut min, mut max) = (f64::INFINITY, f64::NEG_INFINITY);
+    Zip::from(image).and(mask).for_each(|&v, &m| {
+        if m {
+            min = min.min(v);
+            max = max.max(v);
+        }
+    });
+    let shown = if (1e-3..1e6).contains(&width) {
+        format!("{width}")
+    } else {
+        format!("{width:e}")
+    };
+    // bin_edges spans [min - (min mod w), max + 2w).
+    if !(max + 2.0 * width).is_finite() || !(min - width).is_finite() {
+        return Some(format!(
+            "binWidth {shown} is too wide: the bin edges past the ROI's values overflow"
+        ));
+    }
+    let bins = ((max - min) / width).ceil() + 3.0;
+    (bins.is_nan() || bins > MAX_BINS).then(|| {
+        format!(
+            "binWidth {shown} makes {bins:.3e} bins over the ROI's values {min} to {max}; at most {MAX_BINS} (raise binWidth or use binCount)"
+        )
+    })
+}
+
 /// A discretised ROI: levels 1.. inside the mask, 0 outside.
 #[derive(Debug, Clone)]
 pub struct Discretised {

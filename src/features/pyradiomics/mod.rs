@@ -220,6 +220,11 @@ fn image_type_features(
     timings: &mut Timings,
 ) -> Result<Vec<FeatureValue>, PrepareError> {
     if kind == ImageType::Original {
+        if let Some(why) =
+            discretise::too_many_bins(&prepared.roi.image, &prepared.roi.mask, settings.binning)
+        {
+            return Err(PrepareError::Roi(format!("the original image: {why}")));
+        }
         return Ok(classes_on(
             &prepared.roi,
             "original",
@@ -264,6 +269,9 @@ fn image_type_features(
             return Err(PrepareError::Image(format!(
                 "the {name} image holds {bad} NaN or infinite value(s) inside the ROI"
             )));
+        }
+        if let Some(why) = discretise::too_many_bins(&roi.image, &roi.mask, settings.binning) {
+            return Err(PrepareError::Roi(format!("the {name} image: {why}")));
         }
         out.extend(classes_on(&roi, name, settings, params, timings));
         start = Instant::now();

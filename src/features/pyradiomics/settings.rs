@@ -480,7 +480,8 @@ fn parse_settings(v: &Value, section: &str) -> std::result::Result<Settings, Str
         };
         match key.as_str() {
             "binWidth" => bin_width = Some(f.number(Some(0.0), None)?),
-            "binCount" => bin_count = Some(f.integer(1, i64::from(u32::MAX))? as usize),
+            // No texture matrix needs more than 1e5 grey levels.
+            "binCount" => bin_count = Some(f.integer(1, 100_000)? as usize),
             "label" => s.label = f.integer(1, i64::from(u16::MAX))? as u16,
             "resampledPixelSpacing" => {
                 s.resampled_spacing = match value {
@@ -537,8 +538,12 @@ fn parse_settings(v: &Value, section: &str) -> std::result::Result<Settings, Str
             "correctMask" => s.correct_mask = f.boolean()?,
             "distances" => {
                 let v = f.numbers()?;
-                if v.is_empty() || v.iter().any(|d| *d < 1.0 || d.fract() != 0.0) {
-                    return Err(f.err("a list of integer distances >= 1"));
+                // Beyond 1000 voxels a neighbour lies outside any image worth texture analysis.
+                if v.is_empty()
+                    || v.iter()
+                        .any(|d| !(1.0..=1000.0).contains(d) || d.fract() != 0.0)
+                {
+                    return Err(f.err("a list of integer distances from 1 to 1000 voxels"));
                 }
                 s.texture.distances = v.iter().map(|d| *d as usize).collect();
             }
