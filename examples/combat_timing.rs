@@ -20,7 +20,7 @@ fn main() {
         .position(|a| a == "--out")
         .map(|k| PathBuf::from(&args[k + 1]));
     let t = Table::read(&input).expect("table");
-    let features: Vec<String> = t.headers[4..].to_vec();
+    let features: Vec<String> = t.headers()[4..].to_vec();
     let values: Vec<Vec<f64>> = features
         .iter()
         .map(|f| t.numbers(f).expect("numbers"))

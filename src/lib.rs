@@ -7,7 +7,7 @@
 //!
 //! | layer | modules | what they are for |
 //! | --- | --- | --- |
-//! | ground | `error`, `output`, `progress`, `table`, `yaml` | the error type; atomic writes, JSON; progress on stderr; CSV tables; YAML documents with key paths |
+//! | ground | `error`, `limits`, `output`, `progress`, `table`, `yaml` | the error type; the limits on work an input may ask for; atomic writes, JSON; progress on stderr; CSV tables; YAML documents with key paths |
 //! | volume | `volume` | volumes and masks on ITK's LPS grid, resampling, NIfTI/NRRD/DICOM I/O, built-in volumes (`builtin:ibsi-digital`) |
 //! | engines | `features` | the two feature engines side by side, `features::pyradiomics` and `features::ibsi`, with the convention switch above both |
 //! | perturb, stats | `perturb`, `stats` | acquisition perturbations, one file per axis; ICC, CCC, ComBat, ROC, calibration, decision curves, ... |
@@ -39,6 +39,7 @@ pub mod error;
 pub(crate) mod extract;
 pub mod features;
 pub mod ibsi_check;
+pub mod limits;
 pub(crate) mod output;
 pub mod perturb;
 pub mod phantom;
@@ -54,7 +55,7 @@ pub use error::{Error, Result};
 /// The layers of the library, from the ground up, each with its top-level modules (see the
 /// table above). A module may use modules of its own layer or below, never above.
 pub const LAYERS: [&[&str]; 7] = [
-    &["error", "output", "progress", "table", "yaml"],
+    &["error", "limits", "output", "progress", "table", "yaml"],
     &["volume"],
     &["features"],
     &["perturb", "stats"],

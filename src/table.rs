@@ -12,8 +12,9 @@ use crate::error::{Error, Result};
 pub struct Table {
     /// The file it was read from (named in errors).
     pub path: PathBuf,
-    /// The header's column names.
-    pub headers: Vec<String>,
+    /// The header's column names (read with [`Table::headers`]; changed only through
+    /// [`Table::add_column`], which keeps the index).
+    headers: Vec<String>,
     /// The rows, as read.
     pub rows: Vec<csv::StringRecord>,
     /// Each column's index by name, so that looking up every column of a wide table takes
@@ -64,6 +65,34 @@ impl Table {
             rows,
             index,
         })
+    }
+
+    /// The header's column names, in order.
+    pub fn headers(&self) -> &[String] {
+        &self.headers
+    }
+
+    /// Appends a column of `cells`, one per row; a name already present is an error.
+    pub fn add_column(&mut self, name: &str, cells: &[String]) -> Result<()> {
+        if self.index.contains_key(name) {
+            return Err(Error::input(
+                &self.path,
+                format!("column {name:?} already exists"),
+            ));
+        }
+        if cells.len() != self.rows.len() {
+            return Err(Error::Internal(format!(
+                "column {name:?}: {} cells for {} rows",
+                cells.len(),
+                self.rows.len()
+            )));
+        }
+        self.index.insert(name.to_string(), self.headers.len());
+        self.headers.push(name.to_string());
+        for (row, cell) in self.rows.iter_mut().zip(cells) {
+            row.push_field(cell);
+        }
+        Ok(())
     }
 
     /// The index of a column, or an error naming the columns there are (the closest ones

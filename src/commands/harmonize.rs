@@ -199,7 +199,7 @@ fn feature_columns(table: &Table, args: &HarmonizeArgs, reserved: &[&str]) -> Re
         return Ok(list.clone());
     }
     let picked: Vec<String> = table
-        .headers
+        .headers()
         .iter()
         .enumerate()
         .filter(|(_, h)| !reserved.contains(&h.as_str()))
@@ -387,7 +387,7 @@ pub(crate) fn harmonize(args: &HarmonizeArgs) -> Result<HarmonizeSummary> {
 /// The output table: the input with the feature cells replaced by the harmonized values.
 fn harmonized_csv(table: &Table, features: &[String], harmonized: &[Vec<f64>]) -> Result<Vec<u8>> {
     // Which harmonized feature (if any) each column holds.
-    let mut feature_of = vec![None; table.headers.len()];
+    let mut feature_of = vec![None; table.headers().len()];
     for (f, name) in features.iter().enumerate() {
         feature_of[table.column(name)?] = Some(f);
     }
@@ -395,7 +395,7 @@ fn harmonized_csv(table: &Table, features: &[String], harmonized: &[Vec<f64>]) -
     let mut writer = csv::Writer::from_writer(&mut out);
     let mut buffer = ryu::Buffer::new();
     let failed = |e: csv::Error| Error::Internal(format!("formatting the output: {e}"));
-    writer.write_record(&table.headers).map_err(failed)?;
+    writer.write_record(table.headers()).map_err(failed)?;
     for (i, row) in table.rows.iter().enumerate() {
         for (c, cell) in row.iter().enumerate() {
             match feature_of[c] {

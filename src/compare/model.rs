@@ -45,7 +45,7 @@ fn candidates(m: &Model, table: &Table, base: &Path) -> Result<Vec<String>> {
     if let Some(prefix) = &m.feature_prefix {
         names.extend(
             table
-                .headers
+                .headers()
                 .iter()
                 .filter(|h| h.starts_with(prefix.as_str()))
                 .cloned(),

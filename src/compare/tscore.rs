@@ -166,7 +166,7 @@ impl TScoreSpec {
 pub fn add_columns(table: &mut Table, specs: &[TScoreSpec]) -> Result<Vec<(String, Vec<f64>)>> {
     let mut added = Vec::new();
     for spec in specs {
-        if table.headers.contains(&spec.column) {
+        if table.headers().contains(&spec.column) {
             return Err(Error::input(
                 &table.path,
                 format!(
@@ -176,10 +176,11 @@ pub fn add_columns(table: &mut Table, specs: &[TScoreSpec]) -> Result<Vec<(Strin
             ));
         }
         let values = spec.derive(table)?;
-        table.headers.push(spec.column.clone());
-        for (row, v) in table.rows.iter_mut().zip(&values) {
-            row.push_field(&crate::table::format_number(*v));
-        }
+        let cells: Vec<String> = values
+            .iter()
+            .map(|v| crate::table::format_number(*v))
+            .collect();
+        table.add_column(&spec.column, &cells)?;
         added.push((spec.column.clone(), values));
     }
     Ok(added)

@@ -223,10 +223,11 @@ impl Chain {
                     interp,
                     mask,
                 } => {
-                    voxel::resample_spacing(case, *spacing, *interp, *mask);
+                    voxel::resample_spacing(case, *spacing, *interp, *mask)
+                        .map_err(fail_on("spacing"))?;
                 }
                 Perturbation::Slice { thickness, step } => {
-                    voxel::thicken_slices(case, *thickness, *step)
+                    voxel::thicken_slices(case, *thickness, *step).map_err(fail_on("step"))?
                 }
                 Perturbation::Erode { mm } => {
                     segmentation::erode(case, *mm).map_err(fail_on("mm"))?

@@ -131,10 +131,15 @@ fn in_range(
     }
     let op = if min_inclusive { ">=" } else { ">" };
     let upper = max.map(|m| format!(" and <= {m}")).unwrap_or_default();
+    let shown = if value == 0.0 || (1e-4..1e9).contains(&value.abs()) {
+        format!("{value}")
+    } else {
+        format!("{value:e}")
+    };
     Err(bad(
         name,
         key,
-        format!("must be {op} {min}{upper}, got {value}"),
+        format!("must be {op} {min}{upper}, got {shown}"),
     ))
 }
 
@@ -153,8 +158,8 @@ fn dose(name: &str, params: &Params) -> Result<Option<(f64, f64)>, String> {
     ) {
         (None, None) => Ok(None),
         (Some(m), Some(r)) => Ok(Some((
-            in_range(name, "mas", m, 0.0, false, None)?,
-            in_range(name, "ref_mas", r, 0.0, false, None)?,
+            in_range(name, "mas", m, 0.0, false, Some(1e5))?,
+            in_range(name, "ref_mas", r, 0.0, false, Some(1e5))?,
         ))),
         _ => Err(bad(name, "mas", "mas and ref_mas go together")),
     }
@@ -343,8 +348,10 @@ fn parse_scanner(p: &Params, _: &[KvFactors]) -> Result<Perturbation, String> {
 fn parse_noise(p: &Params, _: &[KvFactors]) -> Result<Perturbation, String> {
     let n = "noise";
     Ok(Perturbation::Noise(Noise {
-        sd: in_range(n, "sd", required(n, p, "sd")?, 0.0, true, None)?,
-        peak: in_range(n, "peak", required(n, p, "peak")?, 0.0, false, None)?,
+        // Noise beyond 10,000 HU SD is no CT; an NPS peak beyond 10 mm^-1 is past any
+        // scanner's Nyquist frequency.
+        sd: in_range(n, "sd", required(n, p, "sd")?, 0.0, true, Some(1e4))?,
+        peak: in_range(n, "peak", required(n, p, "peak")?, 0.0, false, Some(10.0))?,
         dose: dose(n, p)?,
     }))
 }
@@ -352,12 +359,22 @@ fn parse_noise(p: &Params, _: &[KvFactors]) -> Result<Perturbation, String> {
 fn parse_blur(p: &Params, _: &[KvFactors]) -> Result<Perturbation, String> {
     let n = "blur";
     let fwhm_xy = match (number(n, p, "fwhm")?, number(n, p, "mtf50")?) {
-        (Some(f), None) => in_range(n, "fwhm", f, 0.0, true, None)?,
-        (None, Some(m)) => scanner::fwhm_from_mtf50(in_range(n, "mtf50", m, 0.0, false, None)?),
+        // A blur wider than 100 mm (or an MTF50 past 100 lp/cm) describes no scanner.
+        (Some(f), None) => in_range(n, "fwhm", f, 0.0, true, Some(100.0))?,
+        (None, Some(m)) => {
+            scanner::fwhm_from_mtf50(in_range(n, "mtf50", m, 0.01, true, Some(100.0))?)
+        }
         (None, None) => 0.0,
         (Some(_), Some(_)) => return Err(bad(n, "mtf50", "give fwhm or mtf50, not both")),
     };
-    let fwhm_z = in_range(n, "z", number(n, p, "z")?.unwrap_or(0.0), 0.0, true, None)?;
+    let fwhm_z = in_range(
+        n,
+        "z",
+        number(n, p, "z")?.unwrap_or(0.0),
+        0.0,
+        true,
+        Some(100.0),
+    )?;
     Ok(Perturbation::Blur(Blur { fwhm_xy, fwhm_z }))
 }
 
@@ -398,7 +415,8 @@ fn parse_spacing(p: &Params, _: &[KvFactors]) -> Result<Perturbation, String> {
     for (a, part) in parts.iter().enumerate() {
         let v = part.trim().parse::<f64>().ok().filter(|v| v.is_finite());
         let v = v.ok_or_else(|| bad(n, "spacing", format!("`{part}` is not a number")))?;
-        spacing[a] = in_range(n, "spacing", v, 0.0, false, None)?;
+        // 0.01 to 100 mm: beyond either no scanner; the grid is also held to the voxel budget.
+        spacing[a] = in_range(n, "spacing", v, 0.01, true, Some(100.0))?;
     }
     let mask = match p.get("mask").map(String::as_str) {
         None | Some("pv") => MaskRule::PartialVolume,
@@ -416,23 +434,32 @@ fn parse_spacing(p: &Params, _: &[KvFactors]) -> Result<Perturbation, String> {
 
 fn parse_slice(p: &Params, _: &[KvFactors]) -> Result<Perturbation, String> {
     let n = "slice";
+    // Slices of 0.01 to 100 mm, as the spacing.
     let thickness = in_range(
         n,
         "thickness",
         required(n, p, "thickness")?,
-        0.0,
-        false,
-        None,
+        0.01,
+        true,
+        Some(100.0),
     )?;
     let step = number(n, p, "step")?.unwrap_or(thickness);
     Ok(Perturbation::Slice {
         thickness,
-        step: in_range(n, "step", step, 0.0, false, None)?,
+        step: in_range(n, "step", step, 0.01, true, Some(100.0))?,
     })
 }
 
 fn parse_erode(p: &Params, _: &[KvFactors]) -> Result<Perturbation, String> {
-    let mm = in_range("erode", "mm", required("erode", p, "mm")?, 0.0, false, None)?;
+    // A margin beyond 100 mm removes or grows any ROI past the body.
+    let mm = in_range(
+        "erode",
+        "mm",
+        required("erode", p, "mm")?,
+        0.0,
+        false,
+        Some(100.0),
+    )?;
     Ok(Perturbation::Erode { mm })
 }
 
@@ -443,7 +470,7 @@ fn parse_dilate(p: &Params, _: &[KvFactors]) -> Result<Perturbation, String> {
         required("dilate", p, "mm")?,
         0.0,
         false,
-        None,
+        Some(100.0),
     )?;
     Ok(Perturbation::Dilate { mm })
 }
@@ -465,7 +492,15 @@ fn parse_translate(p: &Params, _: &[KvFactors]) -> Result<Perturbation, String> 
     let n = "translate";
     let mut shift = [0.0; 3];
     for (a, key) in ["x", "y", "z"].into_iter().enumerate() {
-        shift[a] = number(n, p, key)?.unwrap_or(0.0);
+        // A shift beyond a metre moves the ROI off any scan.
+        shift[a] = in_range(
+            n,
+            key,
+            number(n, p, key)?.unwrap_or(0.0),
+            -1000.0,
+            true,
+            Some(1000.0),
+        )?;
     }
     Ok(Perturbation::Translate {
         shift,
@@ -515,7 +550,7 @@ fn parse_supervoxel(p: &Params, _: &[KvFactors]) -> Result<Perturbation, String>
         number(n, p, "compactness")?.unwrap_or(1.0),
         0.0,
         false,
-        None,
+        Some(1e6),
     )?;
     let rep = whole(n, p, "rep", 0.0, 0.0, 1e9)?;
     Ok(Perturbation::Supervoxel {

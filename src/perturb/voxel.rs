@@ -45,8 +45,28 @@ pub fn centred_grid(g: &Geometry, spacing: [f64; 3]) -> Geometry {
     }
 }
 
+/// Refuses a new spacing whose grid over the image's extent would exceed the voxel budget.
+fn check_budget(g: &Geometry, spacing: [f64; 3]) -> Result<(), String> {
+    let extent = [0, 1, 2].map(|a| g.size[a] as f64 * g.spacing[a]);
+    let voxels = crate::limits::grid_voxels(extent, spacing);
+    if voxels <= crate::limits::MAX_VOXELS {
+        Ok(())
+    } else {
+        Err(format!(
+            "the new grid over the image would hold {voxels:.3e} voxels (at most {:e})",
+            crate::limits::MAX_VOXELS
+        ))
+    }
+}
+
 /// Resamples the case onto the centred grid with `spacing`.
-pub fn resample_spacing(case: &mut Case, spacing: [f64; 3], interp: Interp, rule: MaskRule) {
+pub fn resample_spacing(
+    case: &mut Case,
+    spacing: [f64; 3],
+    interp: Interp,
+    rule: MaskRule,
+) -> Result<(), String> {
+    check_budget(&case.image.geometry, spacing)?;
     let input = case.image.geometry.clone();
     let output = centred_grid(&input, spacing);
     let image = case.image.voxels.mapv(f64::from);
@@ -67,6 +87,7 @@ pub fn resample_spacing(case: &mut Case, spacing: [f64; 3], interp: Interp, rule
     case.image.voxels = values.mapv(|v| v as f32);
     case.image.geometry = output;
     case.roi = roi;
+    Ok(())
 }
 
 /// The weights of old slices (spacing `old`, `n` of them) under a box of `width` centred at
@@ -85,11 +106,12 @@ fn slab_weights(centre: f64, width: f64, old: f64, n: usize) -> Vec<(usize, f64)
 }
 
 /// Averages slices under a rectangular profile of `thickness` mm, new slices `step` mm apart.
-pub fn thicken_slices(case: &mut Case, thickness: f64, step: f64) {
+pub fn thicken_slices(case: &mut Case, thickness: f64, step: f64) -> Result<(), String> {
     let g = case.image.geometry.clone();
     let n = g.size[2];
     let mut spacing = g.spacing;
     spacing[2] = step;
+    check_budget(&g, spacing)?;
     let output = centred_grid(&g, spacing);
     let first = g.point_to_index(output.origin)[2];
     let ratio = step / g.spacing[2];
@@ -127,4 +149,5 @@ pub fn thicken_slices(case: &mut Case, thickness: f64, step: f64) {
     case.image.voxels = image;
     case.image.geometry = output;
     case.roi = roi;
+    Ok(())
 }

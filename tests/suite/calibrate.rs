@@ -322,7 +322,7 @@ fn the_feature_level_check_flags_a_different_scanner_and_not_the_same_one() {
             .iter()
             .position(|f| f == feature)
             .unwrap();
-        t.numbers(if t.headers.contains(&"value".to_string()) {
+        t.numbers(if t.headers().contains(&"value".to_string()) {
             "value"
         } else {
             "site"

@@ -256,13 +256,19 @@ fn bad_image_type_settings_are_refused_naming_the_key() {
     }
 }
 
-/// Hostile numbers in a parameter file (issue 20): a bin width that asks for 5e300 bins or
-/// whose edges overflow, a billion bins, a distance of a billion voxels. Each is refused with
+/// Hostile numbers in a parameter file (issue 20): a spacing in the wrong unit (a grid of 2e13
+/// voxels), a bin width that asks for 5e300 bins or whose edges overflow, a billion bins, a
+/// distance of a billion voxels. Each is refused with
 /// exit 2 naming the key and its valid range; none panics or allocates terabytes.
 #[test]
 fn hostile_binning_and_distances_are_refused_naming_the_range() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&str, &str, &str); 5] = [
+    let cases: [(&str, &str, &str); 6] = [
+        (
+            "setting: {resampledPixelSpacing: [0.001, 0.001, 0.001], interpolator: sitkLinear}",
+            "resampledPixelSpacing: the resampled grid around the ROI would hold",
+            "(at most 5e8)",
+        ),
         (
             "setting: {binWidth: 1e-300}",
             "binWidth 1e-300 makes 5.000e300 bins",

@@ -209,10 +209,50 @@ fn bad_perturbations_are_refused_naming_element_and_parameter() {
         "unknown perturbation `wobble`",
         "known: kvp",
     );
+    // Hostile numbers (issue 20): each refused with its valid range, none panics or aborts.
+    for (chain, names, problem) in [
+        (
+            "blur:fwhm=1e308",
+            "perturbation `blur`, parameter `fwhm`",
+            "must be >= 0 and <= 100, got 1e308",
+        ),
+        (
+            "slice:thickness=1e-300",
+            "perturbation `slice`, parameter `thickness`",
+            "must be >= 0.01 and <= 100, got 1e-300",
+        ),
+        (
+            "spacing:0.001x0.001x0.001",
+            "perturbation `spacing`, parameter `spacing`",
+            "must be >= 0.01 and <= 100, got 0.001",
+        ),
+        (
+            "spacing:0.01x0.01x0.01",
+            "perturbation `spacing`, parameter `spacing`",
+            "voxels (at most 5e8)",
+        ),
+        (
+            "noise:sd=1e308,peak=0.3",
+            "perturbation `noise`, parameter `sd`",
+            "<= 10000, got 1e308",
+        ),
+        (
+            "translate:x=1e308",
+            "perturbation `translate`, parameter `x`",
+            "must be >= -1000 and <= 1000",
+        ),
+        (
+            "noise:sd=20,peak=0.3,mas=1e300,ref_mas=100",
+            "perturbation `noise`, parameter `mas`",
+            "<= 100000",
+        ),
+    ] {
+        refuse(chain, names, problem);
+    }
     refuse(
         "noise:sd=-1,peak=0.3",
         "perturbation `noise`, parameter `sd`",
-        "must be >= 0, got -1",
+        "must be >= 0 and <= 10000, got -1",
     );
     refuse(
         "volume:fraction=0",
@@ -227,7 +267,7 @@ fn bad_perturbations_are_refused_naming_element_and_parameter() {
     refuse(
         "spacing:0.8x0x2",
         "perturbation `spacing`, parameter `spacing`",
-        "must be > 0",
+        "must be >= 0.01 and <= 100, got 0",
     );
     refuse(
         "spacing:0.8x0.8",

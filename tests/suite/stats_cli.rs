@@ -89,7 +89,7 @@ fn harmonize_reproduces_neurocombat_and_applies_a_saved_model() {
     // Non-feature columns are carried through unchanged.
     let ours = Table::read(&out).unwrap();
     let input = Table::read(&wide).unwrap();
-    assert_eq!(ours.headers, input.headers);
+    assert_eq!(ours.headers(), input.headers());
     assert_eq!(ours.text("batch").unwrap(), input.text("batch").unwrap());
     assert_eq!(ours.text("age").unwrap(), input.text("age").unwrap());
     // The batch effect is there before and gone after.
@@ -414,7 +414,7 @@ fn harmonize_reads_a_table_of_100000_columns_quickly() {
     ]);
     let seconds = start.elapsed().as_secs_f64();
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(Table::read(&out).unwrap().headers.len(), n + 2);
+    assert_eq!(Table::read(&out).unwrap().headers().len(), n + 2);
     // 0.44 s on 2 cores in a release build; the bound leaves room for a loaded machine.
     assert!(seconds < 3.0, "harmonize took {seconds:.2} s");
 }
@@ -525,7 +525,7 @@ fn icc_command_matches_pingouin_with_missing_ratings() {
     );
     let ours = Table::read(&out).unwrap();
     assert_eq!(
-        ours.headers,
+        ours.headers(),
         [
             "feature", "type", "icc", "f", "df1", "df2", "p", "ci_low", "ci_high", "class"
         ]
@@ -680,7 +680,7 @@ fn roc_command_matches_proc_on_asah() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let auc = Table::read(&dir.path().join("auc.csv")).unwrap();
     assert_eq!(
-        auc.headers,
+        auc.headers(),
         ["predictor", "auc", "variance", "ci_low", "ci_high"]
     );
     // pROC test-auc.R / test-var.R / test-ci.auc.R.
@@ -689,7 +689,7 @@ fn roc_command_matches_proc_on_asah() {
     assert!((auc.numbers("variance").unwrap()[2] - 0.0031908105493912999).abs() < 1e-9);
     assert!((auc.numbers("ci_low").unwrap()[2] - 0.50124499927170296).abs() < 1e-9);
     let paired = Table::read(&dir.path().join("delong_paired.csv")).unwrap();
-    assert_eq!(paired.headers, ["predictor_a", "predictor_b", "z", "p"]);
+    assert_eq!(paired.headers(), ["predictor_a", "predictor_b", "z", "p"]);
     // test-roc.test.R: wfns vs s100b Z 2.2089835914409099, p 0.027175782229188199.
     assert!((paired.numbers("z").unwrap()[0] - 2.2089835914409099).abs() < 1e-9);
     assert!((paired.numbers("p").unwrap()[0] - 0.027175782229188199).abs() < 1e-9);

@@ -14,7 +14,7 @@ use radaudit::table::Table;
 /// A features x subjects CSV: (feature names, subject names, values[f][i]).
 fn matrix(path: &Path) -> (Vec<String>, Vec<String>, Vec<Vec<f64>>) {
     let t = Table::read(path).unwrap();
-    let subjects = t.headers[1..].to_vec();
+    let subjects = t.headers()[1..].to_vec();
     let names = t.rows.iter().map(|r| r[0].to_string()).collect();
     let values = t
         .rows

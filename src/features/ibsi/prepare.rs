@@ -16,9 +16,6 @@ use crate::volume::{Mask, Volume, label_bounding_box};
 /// twice over, so that every sphere centred in the ROI lies inside it.
 const MARGIN_MM: f64 = 14.0;
 
-/// The largest interpolated neighbourhood accepted (voxels; 4 GB of f64 intensities).
-const MAX_VOXELS: f64 = 5e8;
-
 /// The ROI and its neighbourhood after IBSI image processing.
 #[derive(Debug, Clone)]
 pub struct Region {
@@ -73,9 +70,10 @@ pub fn prepare(image: &Volume, mask: &Mask, s: &IbsiSettings) -> Result<Region, 
                 interp.spacing[a].map_or((c_hi[a] - c_lo[a] + 1) as f64, |n| extent / n)
             })
             .product();
-        if voxels > MAX_VOXELS {
+        if voxels > crate::limits::MAX_VOXELS {
             return Err(PrepareError::Roi(format!(
-                "interpolation.spacing: the new grid would hold {voxels:.3e} voxels around the ROI (at most {MAX_VOXELS:e})"
+                "interpolation.spacing: the new grid would hold {voxels:.3e} voxels around the ROI (at most {:e})",
+                crate::limits::MAX_VOXELS
             )));
         }
         // Array axes are (z, y, x); settings are (x, y, z).

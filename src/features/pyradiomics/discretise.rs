@@ -17,10 +17,6 @@ pub enum Binning {
     Count(usize),
 }
 
-/// The most grey levels a discretisation may make: no texture matrix needs more, and a bin
-/// width tiny against the ROI's range would otherwise ask for more memory than there is.
-pub const MAX_BINS: f64 = 100_000.0;
-
 /// Why a bin width gives too many bins over the ROI's values (None when it does not).
 pub fn too_many_bins(image: &Array3<f64>, mask: &Array3<bool>, binning: Binning) -> Option<String> {
     let Binning::Width(width) = binning else {
@@ -45,9 +41,10 @@ pub fn too_many_bins(image: &Array3<f64>, mask: &Array3<bool>, binning: Binning)
         ));
     }
     let bins = ((max - min) / width).ceil() + 3.0;
-    (bins.is_nan() || bins > MAX_BINS).then(|| {
+    (bins.is_nan() || bins > crate::limits::MAX_BINS).then(|| {
         format!(
-            "binWidth {shown} makes {bins:.3e} bins over the ROI's values {min} to {max}; at most {MAX_BINS} (raise binWidth or use binCount)"
+            "binWidth {shown} makes {bins:.3e} bins over the ROI's values {min} to {max}; at most {} (raise binWidth or use binCount)",
+            crate::limits::MAX_BINS
         )
     })
 }

@@ -214,6 +214,16 @@ fn resample_roi(
         let phi = [0, 1, 2].map(|a| (bhi[a] + s.pad_distance).min(size[a] - 1));
         return Ok((intensity.region(image, plo, phi), crop(&labels, plo, phi)));
     }
+    // The new grid around the ROI must fit in memory (a spacing typed in the wrong unit would
+    // ask for billions of voxels).
+    let extent = [0, 1, 2].map(|a| (bb_size[a] + 2 * s.pad_distance) as f64 * mg.spacing[a]);
+    let voxels = crate::limits::grid_voxels(extent, new_spacing);
+    if voxels.is_nan() || voxels > crate::limits::MAX_VOXELS {
+        return Err(format!(
+            "resampledPixelSpacing: the resampled grid around the ROI would hold {voxels:.3e} voxels (at most {:e})",
+            crate::limits::MAX_VOXELS
+        ));
+    }
     let ratio = [0, 1, 2].map(|a| mg.spacing[a] / new_spacing[a]);
     let pad = s.pad_distance as f64;
     let mut new_lo = [0f64; 3];
