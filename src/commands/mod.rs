@@ -61,3 +61,21 @@ pub fn print_stdout(text: &str) -> crate::Result<()> {
         _ => Ok(()),
     }
 }
+
+/// A clap parser for a flag's number: finite and within `lo..=hi`, its stated range.
+pub(crate) fn number_in(
+    lo: f64,
+    hi: f64,
+) -> impl Fn(&str) -> std::result::Result<f64, String> + Clone + Send + Sync + 'static {
+    move |text| {
+        let v: f64 = text
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{text}` is not a number"))?;
+        if v.is_finite() && (lo..=hi).contains(&v) {
+            Ok(v)
+        } else {
+            Err(format!("must be a number from {lo} to {hi}, got {text}"))
+        }
+    }
+}

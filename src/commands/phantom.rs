@@ -47,21 +47,21 @@ struct QctArgs {
     #[arg(long, default_value = "standard")]
     scanner: String,
     /// Tube voltage, kV (80-140).
-    #[arg(long, default_value_t = 120.0)]
+    #[arg(long, default_value_t = 120.0, value_parser = super::number_in(80.0, 140.0))]
     kvp: f64,
     /// The scan to write (.nii.gz, .nrrd, ...).
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
-    /// The phantom's centre, mm from the scan centre.
-    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+    /// The phantom's centre, mm from the scan centre (-500 to 500).
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true, value_parser = super::number_in(-500.0, 500.0))]
     shift_x: f64,
-    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true, value_parser = super::number_in(-500.0, 500.0))]
     shift_y: f64,
-    /// Rotation about z, degrees.
-    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+    /// Rotation about z, degrees (-360 to 360).
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true, value_parser = super::number_in(-360.0, 360.0))]
     rotate: f64,
-    /// In-plane field of view, mm.
-    #[arg(long, default_value_t = 250.0)]
+    /// In-plane field of view, mm (10 to 1000).
+    #[arg(long, default_value_t = 250.0, value_parser = super::number_in(10.0, 1000.0))]
     fov: f64,
     /// Seed of the noise.
     #[arg(long, default_value_t = 1)]
@@ -94,17 +94,17 @@ pub(crate) struct VertebraArgs {
     /// A phantom definition (YAML); missing keys take the defaults.
     #[arg(long)]
     pub spec: Option<PathBuf>,
-    /// Trabecular vBMD, mg/cm3 hydroxyapatite.
-    #[arg(long)]
+    /// Trabecular vBMD, mg/cm3 hydroxyapatite (below the spec's tissue density).
+    #[arg(long, allow_hyphen_values = true)]
     pub vbmd: Option<f64>,
-    /// Trabecular thickness, mm.
-    #[arg(long)]
+    /// Trabecular thickness, mm (0.01 to 10).
+    #[arg(long, value_parser = super::number_in(0.01, 10.0))]
     pub trabecular_thickness: Option<f64>,
     /// Scanner profile (smooth, standard, sharp, or none for the ideal image).
     #[arg(long)]
     pub scanner: Option<String>,
     /// Tube voltage, kV (80-140).
-    #[arg(long)]
+    #[arg(long, value_parser = super::number_in(80.0, 140.0))]
     pub kvp: Option<f64>,
     /// Seed of the lattice and noise.
     #[arg(long, default_value_t = 1)]

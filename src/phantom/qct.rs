@@ -256,6 +256,14 @@ pub fn scan(
     let factors = kvp::factors(&kvp::DEFAULT_TABLE, kv)
         .ok_or_else(|| Error::Usage(format!("--kvp {kv}: outside the kV table (80-140)")))?;
     let sp = p.spacing;
+    let voxels = crate::limits::grid_voxels([fov, fov, p.body_length], sp);
+    if voxels.is_nan() || voxels > crate::limits::MAX_VOXELS {
+        return Err(Error::Usage(format!(
+            "--fov {fov} mm with the phantom's spacing {:?} mm would make a scan of {voxels:.3e} voxels (at most {:e})",
+            sp,
+            crate::limits::MAX_VOXELS
+        )));
+    }
     let nx = (fov / sp[0]).round().max(1.0) as usize;
     let ny = (fov / sp[1]).round().max(1.0) as usize;
     let nz = (p.body_length / sp[2]).floor().max(1.0) as usize;

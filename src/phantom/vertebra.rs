@@ -211,6 +211,23 @@ impl VertebraSpec {
                 return Err(field_error(name, format!("must be >= 0, got {v}")));
             }
         }
+        // The supersampled lattice over the grid must fit the voxel budget.
+        let extent =
+            [0, 1, 2].map(|a| self.body[a] + 2.0 * (self.soft_tissue_margin + self.grid_margin));
+        let points = crate::limits::grid_voxels(extent, self.spacing)
+            * f64::from(self.supersampling.min(9) as u32).powi(3);
+        if points.is_nan() || points > crate::limits::MAX_VOXELS {
+            return Err(field_error(
+                "spacing",
+                format!(
+                    "a body of {:?} mm at {:?} mm ({} points per voxel per axis) makes {points:.3e} lattice points (at most {:e})",
+                    self.body,
+                    self.spacing,
+                    self.supersampling,
+                    crate::limits::MAX_VOXELS
+                ),
+            ));
+        }
         let largest = self.spacing.iter().copied().fold(0.0, f64::max);
         if self.roi_margin.is_nan() || self.roi_margin < largest {
             return Err(field_error(

@@ -2,6 +2,8 @@
 //! through its mean HU and the phantom's calibration, over 50-250 mg/cm3 and across kV and
 //! scanner profiles; bone volume fraction and trabecular thickness follow the request.
 
+use crate::common;
+
 use radaudit::perturb::kvp;
 use radaudit::phantom::vertebra::{VertebraSpec, build};
 
@@ -166,4 +168,54 @@ fn the_shipped_definition_file_parses_and_documents_the_defaults() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("phantoms/vertebra.yaml");
     let spec = radaudit::phantom::vertebra::VertebraSpec::load(&path).unwrap();
     assert_eq!(spec, VertebraSpec::default());
+}
+
+/// Hostile numbers for the phantoms (issue 20): a field of view of a kilometre, a NaN
+/// rotation, a shift of 1e9 mm, a spacing of a micrometre, a body of 100 m. Each is refused
+/// with exit 2 naming the flag or field and its range; none allocates terabytes.
+#[test]
+fn hostile_phantom_numbers_are_refused_naming_the_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let qct = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("phantoms/qct-ha-4.yaml");
+    let qct = qct.to_str().unwrap();
+    let out = dir.path().join("scan.nii.gz");
+    let out = out.to_str().unwrap();
+    for (flag, value, why) in [
+        ("--fov", "1e9", "must be a number from 10 to 1000"),
+        ("--rotate", "NaN", "must be a number from -360 to 360"),
+        ("--shift-x", "1e9", "must be a number from -500 to 500"),
+        ("--kvp", "1e9", "must be a number from 80 to 140"),
+    ] {
+        // clap's own error: its first line names the flag and the range, exit 2.
+        let arg = format!("{flag}={value}");
+        let run = common::radaudit(["phantom", "qct", "--phantom", qct, &arg, "--out", out]);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        let first = run.stderr.lines().next().unwrap_or("");
+        assert!(
+            first.starts_with("error: ") && first.contains(flag) && first.contains(why),
+            "{first}"
+        );
+    }
+    for (spec, why) in [
+        (
+            "spacing: [0.001, 0.001, 0.001]\n",
+            "2.613e16 lattice points",
+        ),
+        ("body: [100000, 30, 25]\n", "lattice points (at most 5e8)"),
+    ] {
+        let file = dir.path().join("spec.yaml");
+        std::fs::write(&file, spec).unwrap();
+        common::refuses(
+            &[
+                "phantom",
+                "vertebra",
+                "--spec",
+                file.to_str().unwrap(),
+                "--out",
+                dir.path().join("v").to_str().unwrap(),
+            ],
+            "vertebra phantom, `spacing`",
+            why,
+        );
+    }
 }
