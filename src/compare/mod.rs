@@ -208,10 +208,12 @@ fn load(args: &CompareArgs) -> Result<(CompareProtocol, String, PathBuf)> {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| Error::input(path, format!("cannot read: {e}")))?;
             let p: CompareProtocol = parse_yaml(path, &text)?;
+            p.check_ranges().map_err(|e| Error::input(path, e))?;
             Ok((p, text, path.clone()))
         }
         None => {
             let p = CompareProtocol::from_flags(&args.flags)?;
+            p.check_ranges().map_err(Error::Usage)?;
             let text =
                 serde_json::to_string_pretty(&p).map_err(|e| Error::Internal(e.to_string()))?;
             // Paths given as flags are relative to the working folder.

@@ -249,6 +249,61 @@ pub struct Flags {
 }
 
 impl CompareProtocol {
+    /// Checks every number against its stated range; the error names the field.
+    pub fn check_ranges(&self) -> Result<(), String> {
+        // Resamples beyond 1e5 change no printed digit and would run for hours.
+        const MAX_RESAMPLES: usize = 100_000;
+        if self.roc_bootstrap > MAX_RESAMPLES {
+            return Err(format!(
+                "roc_bootstrap: 0 to {MAX_RESAMPLES} resamples, got {}",
+                self.roc_bootstrap
+            ));
+        }
+        let r = &self.reclassification;
+        if r.bootstrap > MAX_RESAMPLES {
+            return Err(format!(
+                "reclassification.bootstrap: 0 to {MAX_RESAMPLES} resamples, got {}",
+                r.bootstrap
+            ));
+        }
+        if let Some(bad) = r.cut_points.iter().find(|c| !(**c > 0.0 && **c < 1.0)) {
+            return Err(format!(
+                "reclassification.cut_points: risks strictly between 0 and 1, got {bad}"
+            ));
+        }
+        if r.cut_points.windows(2).any(|w| w[0] >= w[1]) {
+            return Err("reclassification.cut_points: must increase".into());
+        }
+        if let Some(m) = &self.model {
+            for (name, folds) in [
+                ("model.folds", m.folds),
+                ("model.inner_folds", m.inner_folds),
+            ] {
+                if !(2..=100).contains(&folds) {
+                    return Err(format!("{name}: 2 to 100 folds, got {folds}"));
+                }
+            }
+            if let Some(t) = m.thresholds.iter().find(|t| !t.is_finite()) {
+                return Err(format!("model.thresholds: finite numbers, got {t}"));
+            }
+        }
+        for (k, reference) in self.references.iter().enumerate() {
+            if let Some(t) = reference.thresholds.iter().find(|t| !t.is_finite()) {
+                return Err(format!(
+                    "references[{k}].thresholds ({}): finite numbers, got {t}",
+                    reference.name
+                ));
+            }
+        }
+        if !(self.min_events_per_variable.is_finite() && self.min_events_per_variable >= 0.0) {
+            return Err(format!(
+                "min_events_per_variable: a number >= 0, got {}",
+                self.min_events_per_variable
+            ));
+        }
+        Ok(())
+    }
+
     /// The protocol the flags describe.
     pub fn from_flags(f: &Flags) -> crate::error::Result<CompareProtocol> {
         let usage = |m: &str| crate::error::Error::Usage(m.to_string());

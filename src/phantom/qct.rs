@@ -187,15 +187,22 @@ impl QctPhantom {
             }) {
                 return Err(format!("texture ({}) overlaps insert {}", t.name, i.name));
             }
-            if t.diameter.is_nan()
-                || t.diameter <= 0.0
-                || t.bin_width.is_nan()
-                || t.bin_width <= 0.0
-            {
+            // A bin under 0.01 HU resolves nothing a CT measures, and would make millions of
+            // bins.
+            if t.diameter.is_nan() || t.diameter <= 0.0 || !(0.01..=1e4).contains(&t.bin_width) {
                 return Err(format!(
-                    "texture ({}): diameter and bin_width must be > 0",
+                    "texture ({}): diameter must be > 0 and bin_width 0.01 to 10000 HU",
                     t.name
                 ));
+            }
+        }
+        for (name, v, hi) in [
+            ("limits.slope_percent", self.limits.slope_percent, 100.0),
+            ("limits.intercept_hu", self.limits.intercept_hu, 1000.0),
+            ("limits.vbmd_at_100", self.limits.vbmd_at_100, 100.0),
+        ] {
+            if !(v > 0.0 && v <= hi) {
+                return Err(format!("{name}: must be > 0 and <= {hi}, got {v}"));
             }
         }
         let densities: Vec<(usize, &Insert)> = self

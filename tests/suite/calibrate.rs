@@ -270,6 +270,24 @@ fn bad_inputs_are_refused() {
         "inserts[2] (HA100)",
         "must increase",
     );
+    // Hostile numbers (issue 20): a negative limit, a bin width of 1e-300 HU.
+    for (from, to, names, problem) in [
+        (
+            "slope_percent: 5,",
+            "slope_percent: -5,",
+            "limits.slope_percent",
+            "must be > 0 and <= 100, got -5",
+        ),
+        (
+            "bin_width: 5}",
+            "bin_width: 1e-300}",
+            "texture (water)",
+            "bin_width 0.01 to 10000 HU",
+        ),
+    ] {
+        std::fs::write(&bad, text.replace(from, to)).unwrap();
+        refuses(&good, &bad, &out, names, problem);
+    }
     // Not a CT scan in HU.
     let mut image = radaudit::volume::io::read_volume(&good, &Default::default()).unwrap();
     image.voxels[(0, 0, 0)] = 5000.0;

@@ -106,6 +106,30 @@ fn t_scores_from_areal_bmd_use_the_nhanes_iii_young_adult_reference() {
         "row 3, column sex",
         "sex must be F, M",
     );
+    // Hostile numbers (issue 20): a billion resamples, cut points outside (0, 1).
+    std::fs::write(&c, &text).unwrap();
+    write("");
+    let base = std::fs::read_to_string(&p).unwrap();
+    for (edit, names, why) in [
+        (
+            base.replace("roc_bootstrap: 50", "roc_bootstrap: 1000000000"),
+            "roc_bootstrap",
+            "0 to 100000 resamples",
+        ),
+        (
+            format!("{base}reclassification: {{cut_points: [5, -1]}}\n"),
+            "reclassification.cut_points",
+            "strictly between 0 and 1, got 5",
+        ),
+        (
+            format!("{base}reclassification: {{bootstrap: 1000000000}}\n"),
+            "reclassification.bootstrap",
+            "0 to 100000 resamples",
+        ),
+    ] {
+        std::fs::write(&p, edit).unwrap();
+        common::refuses(&["compare", s(&p), "--out", s(&out)], names, why);
+    }
 }
 
 #[test]

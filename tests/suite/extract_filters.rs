@@ -263,7 +263,22 @@ fn bad_image_type_settings_are_refused_naming_the_key() {
 #[test]
 fn hostile_binning_and_distances_are_refused_naming_the_range() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&str, &str, &str); 6] = [
+    let cases: [(&str, &str, &str); 9] = [
+        (
+            "convention: ibsi\nivh: {bin_size: 1e-300}",
+            "ivh: bin_size 1e-300 makes 5.000e300 bins",
+            "at most 1e5",
+        ),
+        (
+            "convention: ibsi\ndiscretisation: {bin_size: 1e-300}",
+            "bin_size 1e-300 makes 5.000e300 bins",
+            "at most 1e5",
+        ),
+        (
+            "convention: ibsi\ndiscretisation: {bin_number: 1000000000}",
+            "discretisation.bin_number",
+            "1 to 100000",
+        ),
         (
             "setting: {resampledPixelSpacing: [0.001, 0.001, 0.001], interpolator: sitkLinear}",
             "resampledPixelSpacing: the resampled grid around the ROI would hold",

@@ -167,6 +167,7 @@ fn ivh_axis(region: &prepare::Roi, s: &IbsiSettings) -> std::result::Result<IvhA
             let bin = |v: f64| ((v - base) / w).floor() + 1.0;
             let centre = |d: f64| base + (d - 0.5) * w;
             let top = bin(max);
+            prepare::check_bins(top, w).map_err(|e| format!("ivh: {e}"))?;
             IvhAxis {
                 values: raw.iter().map(|&v| centre(bin(v))).collect(),
                 levels: (1..=top as i64).map(|d| centre(d as f64)).collect(),

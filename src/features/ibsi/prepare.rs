@@ -196,6 +196,17 @@ impl Region {
     }
 }
 
+/// Refuses a bin size that makes more than [`crate::limits::MAX_BINS`] bins.
+pub fn check_bins(bins: f64, width: f64) -> Result<(), String> {
+    if bins.is_nan() || bins > crate::limits::MAX_BINS {
+        return Err(format!(
+            "bin_size {width:e} makes {bins:.3e} bins over the ROI's intensities (at most {:e}; raise bin_size or use bin_number)",
+            crate::limits::MAX_BINS
+        ));
+    }
+    Ok(())
+}
+
 /// Discretised grey levels (0 outside the intensity mask) and the number of levels Ng.
 pub struct Levels {
     pub levels: Array3<u32>,
@@ -214,6 +225,10 @@ pub fn discretise(
     for (v, _) in image.iter().zip(mask.iter()).filter(|(_, m)| **m) {
         min = min.min(*v);
         max = max.max(*v);
+    }
+    if let Discretisation::BinSize(w) = how {
+        let base = range_min.filter(|m| m.is_finite()).unwrap_or(min);
+        check_bins(((max - base) / w).floor() + 1.0, w)?;
     }
     let level = |v: f64| -> Result<u32, String> {
         Ok(match how {

@@ -256,8 +256,9 @@ fn binning(
         )),
         (Some(w), None) if w > 0.0 && w.is_finite() => Ok(Discretisation::BinSize(w)),
         (Some(w), None) => Err(format!("{key}.bin_size must be positive, got {w}")),
-        (None, Some(n)) if n >= 1 => Ok(Discretisation::BinNumber(n)),
-        (None, Some(_)) => Err(format!("{key}.bin_number must be at least 1")),
+        // No texture matrix needs more than 1e5 grey levels.
+        (None, Some(n)) if (1..=100_000).contains(&n) => Ok(Discretisation::BinNumber(n)),
+        (None, Some(_)) => Err(format!("{key}.bin_number must be 1 to 100000")),
         (None, None) => Err(format!("{key}: give bin_size or bin_number")),
     }
 }
