@@ -389,6 +389,14 @@ fn check_set(
             .count("icc.subjects", Some(icc.subjects))?
             .unwrap_or(0);
         let k = place.count("icc.raters", Some(icc.raters))?.unwrap_or(0);
+        // A reliability study of more than 1e6 subjects or 1000 raters is no study; the F
+        // quantiles behind the CI would take minutes.
+        if !(2..=1_000_000).contains(&n) {
+            return Err(place.error("icc.subjects", format!("2 to 1000000, got {n}")));
+        }
+        if !(2..=1000).contains(&k) {
+            return Err(place.error("icc.raters", format!("2 to 1000, got {k}")));
+        }
         let model = icc.model.to_ascii_lowercase();
         if !["icc1", "icc2", "icc3"].contains(&model.as_str()) {
             return Err(place.error(

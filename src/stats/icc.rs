@@ -177,6 +177,24 @@ pub fn icc(ratings: &[Vec<f64>]) -> Result<[Icc; 6], String> {
     if ratings.iter().any(|r| r.len() != k) {
         return Err("every subject needs one rating per rater".into());
     }
+    // Sums of squares overflow for ratings beyond about 1e150 (and underflow below 1e-150);
+    // every ICC, F and CI is a ratio of mean squares, unchanged when the ratings are scaled by
+    // a power of two (exact in floating point), so extreme ratings are scaled first.
+    let largest = ratings.iter().flatten().fold(0.0f64, |m, v| m.max(v.abs()));
+    if !largest.is_finite() {
+        return Err("a rating is not a finite number".into());
+    }
+    let scaled: Vec<Vec<f64>>;
+    let ratings = if largest > 2f64.powi(500) || (largest > 0.0 && largest < 2f64.powi(-500)) {
+        let factor = 2f64.powi(-(largest.log2().floor() as i32));
+        scaled = ratings
+            .iter()
+            .map(|r| r.iter().map(|v| v * factor).collect())
+            .collect();
+        &scaled[..]
+    } else {
+        ratings
+    };
     let a = anova(ratings);
     if a.msr + a.mse + a.msc == 0.0 {
         return Err("the ratings do not vary (all equal): the ICC is undefined".into());
@@ -296,6 +314,29 @@ pub fn koo_li_class(ci_low: f64, ci_high: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn extreme_ratings_give_the_icc_of_their_scaled_values() {
+        // The ICC is invariant under scaling: 1e300 times a table gives the table's ICCs.
+        let table = vec![
+            vec![1.0, 2.0, 1.5],
+            vec![4.0, 5.0, 4.5],
+            vec![2.0, 2.5, 2.0],
+            vec![7.0, 6.0, 6.5],
+        ];
+        let big: Vec<Vec<f64>> = table
+            .iter()
+            .map(|r| r.iter().map(|v| v * 1e300).collect())
+            .collect();
+        let (a, b) = (icc(&table).unwrap(), icc(&big).unwrap());
+        for (x, y) in a.iter().zip(&b) {
+            assert!((x.icc - y.icc).abs() < 1e-12 && (x.ci_low - y.ci_low).abs() < 1e-12);
+        }
+        // One rating of 1e308 among ordinary ones: a finite ICC, not NaN.
+        let mut one = table.clone();
+        one[1][1] = 1e308;
+        assert!(icc(&one).unwrap().iter().all(|i| i.icc.is_finite()));
+    }
 
     #[test]
     fn degenerate_tables_give_numbers_or_nan_not_a_panic() {

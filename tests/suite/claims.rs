@@ -214,6 +214,9 @@ fn bad_claims_files_are_refused_naming_study_and_field() {
     common::refuses(&args, "study \"Spine CT\"", "fp");
     with("positives: 10, negative_groups: [{name: osteopenia, total: -20}]");
     common::refuses(&args, "field negative_groups.total", "negative count");
+    // A million raters (issue 20: the CI's F quantiles ran for minutes).
+    with("icc: [{value: 0.8, ci: [0.7, 0.9], subjects: 20, raters: 1000000}]");
+    common::refuses(&args, "field icc.raters", "2 to 1000, got 1000000");
     with("positives: 10, negatives: 20, auc: [{value: 0.8, p: \"<0.05%\"}]");
     common::refuses(&args, "field auc.p", "percent sign");
     // A partition needs its sets' totals, unless two sets of a study with known positives
