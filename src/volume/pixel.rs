@@ -146,6 +146,8 @@ impl PixelType {
 
 /// What a voxel block can be decoded into: image intensities (f32) or mask labels (u16).
 pub trait Sample: Copy + Default + Send + Sync + 'static {
+    /// What a value this sample cannot hold is, for the error naming the voxel.
+    const CANNOT_HOLD: &'static str;
     /// The sample for a decoded (and rescaled) value, or `None` when it cannot hold it.
     fn convert(v: f64) -> Option<Self>;
     /// The sample for an integer stored without rescaling (the fast path).
@@ -153,9 +155,12 @@ pub trait Sample: Copy + Default + Send + Sync + 'static {
 }
 
 impl Sample for f32 {
+    const CANNOT_HOLD: &'static str = "is beyond float32's range (+-3.4e38), the precision intensities are held in: check the data type and the rescale slope and intercept";
+    /// Intensities: a finite value beyond float32's range would silently become infinite.
     #[inline]
     fn convert(v: f64) -> Option<f32> {
-        Some(v as f32)
+        let f = v as f32;
+        (f.is_finite() || !v.is_finite()).then_some(f)
     }
     #[inline]
     fn from_int(v: i64) -> Option<f32> {
@@ -164,6 +169,8 @@ impl Sample for f32 {
 }
 
 impl Sample for u16 {
+    const CANNOT_HOLD: &'static str =
+        "is not a label: a mask must hold non-negative integer labels up to 65535";
     /// Labels: non-negative integers up to 65535.
     #[inline]
     fn convert(v: f64) -> Option<u16> {

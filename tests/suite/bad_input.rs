@@ -438,3 +438,24 @@ fn an_unknown_yaml_key_is_named_once_with_its_path() {
         );
     }
 }
+
+/// Values float32 cannot hold (issue 20): a double of 1e39, or a short times a slope of 3e38,
+/// would silently become infinite; each is refused naming the file and the voxel.
+#[test]
+fn values_beyond_float32_are_refused_naming_the_voxel() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut data = Vec::new();
+    for k in 0..8 {
+        let v: f64 = if k == 5 { 1e39 } else { 100.0 };
+        data.extend_from_slice(&v.to_le_bytes());
+    }
+    let p = dir.path().join("huge.nrrd");
+    let mut bytes = b"NRRD0004\ntype: double\ndimension: 3\nspace: left-posterior-superior\nsizes: 2 2 2\nspace directions: (1,0,0) (0,1,0) (0,0,1)\nendian: little\nencoding: raw\n\n".to_vec();
+    bytes.extend_from_slice(&data);
+    fs::write(&p, bytes).unwrap();
+    refuses(
+        &["info", s(&p)],
+        "huge.nrrd",
+        "voxel (1, 0, 1) is beyond float32's range",
+    );
+}

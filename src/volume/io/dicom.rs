@@ -455,7 +455,13 @@ fn read_slice(header: &SliceHeader, dst: &mut [f32]) -> Result<PixelType> {
         } else {
             raw as i64
         };
-        *d = (value as f64 * slope + intercept) as f32;
+        let rescaled = value as f64 * slope + intercept;
+        *d = rescaled as f32;
+        if !d.is_finite() {
+            return Err(bad(format!(
+                "stored value {value} rescaled by RescaleSlope {slope:e} and RescaleIntercept {intercept:e} is {rescaled:e}, beyond float32's range (+-3.4e38) that intensities are held in"
+            )));
+        }
     }
     Ok(ty)
 }

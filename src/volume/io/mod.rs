@@ -153,12 +153,13 @@ impl From<&str> for Failure {
 }
 
 /// The message for a voxel that is not a valid label, naming its index (i, j, k).
-pub(crate) fn unrepresentable(geometry: &Geometry, flat: usize) -> String {
+pub(crate) fn unrepresentable<T: crate::volume::pixel::Sample>(
+    geometry: &Geometry,
+    flat: usize,
+) -> String {
     let [nx, ny, _] = geometry.size;
     let (i, j, k) = (flat % nx, (flat / nx) % ny, flat / (nx * ny));
-    format!(
-        "voxel ({i}, {j}, {k}) is not a label: a mask must hold non-negative integer labels up to 65535"
-    )
+    format!("voxel ({i}, {j}, {k}) {}", T::CANNOT_HOLD)
 }
 
 /// Writes an image; the format follows the extension (`.nii`, `.nii.gz`, `.nrrd`).

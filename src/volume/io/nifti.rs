@@ -57,7 +57,7 @@ pub fn read_labels(path: &Path) -> Result<Mask> {
 fn read_as<T: Sample>(path: &Path) -> Result<(Geometry, Vec<T>, PixelType)> {
     read_stream::<T>(path).map_err(|e| match e {
         Failure::Format(p) => Error::input(path, p),
-        Failure::Unrepresentable(g, k) => Error::input(path, unrepresentable(&g, k)),
+        Failure::Unrepresentable(g, k) => Error::input(path, unrepresentable::<T>(&g, k)),
     })
 }
 

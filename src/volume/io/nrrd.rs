@@ -65,7 +65,7 @@ fn read_as<T: Sample>(path: &Path) -> Result<(Geometry, Vec<T>, PixelType)> {
         Ok(voxels) => Ok((geometry, voxels, h.ty)),
         Err(SampleError::Format(p)) => Err(Error::input(&data_path, p)),
         Err(SampleError::Unrepresentable(k)) => {
-            Err(Error::input(&data_path, unrepresentable(&geometry, k)))
+            Err(Error::input(&data_path, unrepresentable::<T>(&geometry, k)))
         }
     }
 }
