@@ -121,7 +121,7 @@ impl Table {
             .enumerate()
             .map(|(k, r)| {
                 if is_missing(&r[c]) {
-                    Err(self.empty_cell(k, name))
+                    Err(self.empty_cell(k, name, &r[c]))
                 } else {
                     Ok(r[c].to_string())
                 }
@@ -129,11 +129,13 @@ impl Table {
             .collect()
     }
 
-    fn empty_cell(&self, k: usize, name: &str) -> Error {
-        Error::input(
-            &self.path,
-            format!("row {}, column {name}: the cell is empty", k + 2),
-        )
+    fn empty_cell(&self, k: usize, name: &str, cell: &str) -> Error {
+        let what = if cell.is_empty() {
+            "the cell is empty".to_string()
+        } else {
+            format!("the cell is {cell:?}, a missing value")
+        };
+        Error::input(&self.path, format!("row {}, column {name}: {what}", k + 2))
     }
 
     /// The cells of a column as numbers; an empty, non-numeric or non-finite cell is an error
@@ -166,17 +168,25 @@ impl Table {
 
     fn parse_cell(&self, cell: &str, k: usize, name: &str) -> Result<f64> {
         if is_missing(cell) {
-            return Err(self.empty_cell(k, name));
+            return Err(self.empty_cell(k, name, cell));
         }
         match cell.parse::<f64>() {
             Ok(v) if v.is_finite() => Ok(v),
             Ok(_) => Err(Error::input(
                 &self.path,
-                format!("row {}, column {name}: {cell:?} is not finite", k + 2),
+                format!(
+                    "row {}, column {name}: {} is not finite",
+                    k + 2,
+                    shown(cell)
+                ),
             )),
             Err(_) => Err(Error::input(
                 &self.path,
-                format!("row {}, column {name}: {cell:?} is not a number", k + 2),
+                format!(
+                    "row {}, column {name}: {} is not a number",
+                    k + 2,
+                    shown(cell)
+                ),
             )),
         }
     }
@@ -211,6 +221,18 @@ pub fn open_csv(
         })?
         .clone();
     Ok((reader, headers))
+}
+
+/// A cell as an error message quotes it: whole when short, else its start and its length
+/// (a 50 MB cell is not echoed).
+pub fn shown(cell: &str) -> String {
+    const KEEP: usize = 40;
+    if cell.chars().count() <= 2 * KEEP {
+        format!("{cell:?}")
+    } else {
+        let start: String = cell.chars().take(KEEP).collect();
+        format!("{start:?}... ({} characters)", cell.chars().count())
+    }
 }
 
 /// Empty, NA, NaN and nan cells count as missing.

@@ -459,3 +459,18 @@ fn values_beyond_float32_are_refused_naming_the_voxel() {
         "voxel (1, 0, 1) is beyond float32's range",
     );
 }
+
+/// A file that cannot be created is named with the system's message, not a Debug dump
+/// (`Io(Os { ... })`, issue 20).
+#[test]
+fn an_unwritable_output_is_named_with_the_systems_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(dir.path(), "in.nii.gz", &varied_volume());
+    let run = crate::common::radaudit(["convert", s(&input), "/proc/radaudit-test.nii"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let line = run.stderr.trim_end();
+    assert!(
+        line.starts_with("error: cannot write /proc/radaudit-test.nii: ") && !line.contains("Os {"),
+        "{line}"
+    );
+}

@@ -260,10 +260,13 @@ fn harmonize_bad_input_is_refused_clearly() {
         "at least 2 batches",
     );
     // NaN, empty and non-numeric cells, named by row and column.
+    // A 100,000-character cell is quoted by its start and length, not echoed (issue 20).
+    let long = "x".repeat(100_000);
     for (bad, problem) in [
-        ("nan", "the cell is empty"),
+        ("nan", "the cell is \"nan\", a missing value"),
         ("", "the cell is empty"),
         ("abc", "is not a number"),
+        (long.as_str(), "... (100000 characters) is not a number"),
     ] {
         let lines: Vec<String> = good
             .lines()

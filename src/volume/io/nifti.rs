@@ -365,7 +365,11 @@ pub fn write(volume: &Volume, path: &Path) -> Result<()> {
     header.set_sform(&affine, XForm::ScannerAnat);
     header.set_qform(&affine, XForm::ScannerAnat);
     header.xyzt_units = 2; // millimetres
-    let fail = |e: nifti::NiftiError| Error::output(path, e.to_string());
+    // The crate's Io error prints as Debug (`Io(Os { ... })`): say the OS's message.
+    let fail = |e: nifti::NiftiError| match e {
+        nifti::NiftiError::Io(io) => Error::output(path, io.to_string()),
+        other => Error::output(path, other.to_string()),
+    };
     header.set_description_str("radaudit").map_err(fail)?;
     let ty = PixelType::narrowest_for(volume.as_slice(), volume.stored_type);
     crate::output::write_atomically(path, |tmp| {
