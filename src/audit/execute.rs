@@ -81,7 +81,24 @@ pub fn run_job(
     Ok(values.into_iter().map(|v| v.value).collect())
 }
 
-/// Runs every case not in `done`, appending each finished case to `journal`.
+/// Runs `f`, turning a panic into an internal error naming `what`: the last guard, so that a
+/// bug met by one job becomes that job's row in errors.csv rather than the end of the audit
+/// (each class of bad input has its own validation before this).
+pub fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".into());
+        Err(Error::Internal(format!(
+            "{what} failed unexpectedly: {message}"
+        )))
+    })
+}
+
+/// Runs every case not in `done`, appending each finished case to `journal`. A journal that
+/// cannot be appended to stops the run (its resume would otherwise lose finished cases).
 pub fn execute(
     plan: &Plan,
     loaded: &Loaded,
@@ -109,6 +126,7 @@ pub fn execute(
     let progress = Progress::new("audit", total, "jobs");
     progress.set_done((resumed * per_case) as u64);
     let journal = Mutex::new(journal);
+    let journal_failed: Mutex<Option<Error>> = Mutex::new(None);
     let failures = Mutex::new(Vec::new());
     let seed = loaded.protocol.seed;
     let mut records: Vec<Option<CaseRecord>> = Vec::with_capacity(plan.cases.len());
@@ -133,7 +151,7 @@ pub fn execute(
                         });
                     }
                 };
-                let case = match load_case(info, loaded) {
+                let case = match guarded("loading the case", || load_case(info, loaded)) {
                     Ok(c) => c,
                     Err(e) => {
                         fail("load", &e);
@@ -144,7 +162,9 @@ pub fn execute(
                 let outcomes: Vec<Result<Vec<f64>>> = jobs
                     .par_iter()
                     .map(|job| {
-                        let r = run_job(&case, info, job, seed, &loaded.features);
+                        let r = guarded("the job", || {
+                            run_job(&case, info, job, seed, &loaded.features)
+                        });
                         progress.inc(1);
                         r
                     })
@@ -191,8 +211,10 @@ pub fn execute(
                     .lock()
                     .map_err(|_| Error::Internal("journal lock".into()))
                     .and_then(|mut j| j.append(&record));
-                if let Err(e) = appended {
-                    fail("journal", &e);
+                if let Err(e) = appended
+                    && let Ok(mut first) = journal_failed.lock()
+                {
+                    first.get_or_insert(e);
                 }
                 (info.id.clone(), Some(record), jobs.len())
             })
@@ -200,6 +222,10 @@ pub fn execute(
         for (id, record, jobs) in chunk_results {
             computed_jobs += jobs;
             results.insert(id, record);
+        }
+        if let Some(e) = journal_failed.lock().ok().and_then(|mut f| f.take()) {
+            progress.finish();
+            return Err(e);
         }
     }
     progress.finish();
@@ -231,4 +257,23 @@ pub fn execute(
         resumed,
         computed_jobs,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_the_jobs_error() {
+        let quiet = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let e = guarded::<()>("the job", || panic!("index out of bounds")).unwrap_err();
+        std::panic::set_hook(quiet);
+        assert!(
+            e.to_string()
+                .contains("the job failed unexpectedly: index out of bounds"),
+            "{e}"
+        );
+        assert_eq!(guarded("the job", || Ok(3)).unwrap(), 3);
+    }
 }
