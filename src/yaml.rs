@@ -70,13 +70,20 @@ pub fn parse<T: serde::de::DeserializeOwned>(path: &Path, text: &str) -> Result<
 
 /// Reads a file and parses it as [`parse`] does.
 pub fn read<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::input(path, e.to_string()))?;
+    let text = read_text(path)?;
     parse(path, &text)
 }
 
-/// Reads a parameter file's document untyped (YAML, or JSON when it ends in `.json`).
-pub fn read_document(path: &Path) -> Result<Value> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+/// The largest settings document read (protocols, parameter files, phantom and claims
+/// definitions): a few KB in practice; `/dev/zero` or a CT mistaken for one would otherwise be
+/// read whole.
+pub const MAX_DOCUMENT_BYTES: u64 = 16 << 20;
+
+/// Reads a settings document's text, refusing one over [`MAX_DOCUMENT_BYTES`] or not UTF-8
+/// (the error names the file, never echoes its content).
+pub fn read_text(path: &Path) -> Result<String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| {
         Error::input(
             path,
             if e.kind() == std::io::ErrorKind::NotFound {
@@ -86,6 +93,30 @@ pub fn read_document(path: &Path) -> Result<Value> {
             },
         )
     })?;
+    let mut bytes = Vec::new();
+    file.take(MAX_DOCUMENT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::input(path, format!("cannot read: {e}")))?;
+    if bytes.len() as u64 > MAX_DOCUMENT_BYTES {
+        return Err(Error::input(
+            path,
+            format!(
+                "over {} MB: not a settings document (YAML or JSON)",
+                MAX_DOCUMENT_BYTES >> 20
+            ),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|_| {
+        Error::input(
+            path,
+            "not text (UTF-8): not a settings document (YAML or JSON)",
+        )
+    })
+}
+
+/// Reads a parameter file's document untyped (YAML, or JSON when it ends in `.json`).
+pub fn read_document(path: &Path) -> Result<Value> {
+    let text = read_text(path)?;
     let is_json = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 pub use crate::features::{Convention, FeatureSet};
 use crate::perturb::Chain;
 use crate::perturb::kvp::{self, KvFactors};
@@ -303,8 +303,7 @@ const RESERVED: [&str; 4] = ["case", "perturbation", "feature", "value"];
 
 /// Reads and validates a protocol file.
 pub fn load(path: &Path) -> Result<Loaded> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::input(path, format!("cannot read: {e}")))?;
+    let text = crate::yaml::read_text(path)?;
     let protocol: Protocol = crate::yaml::parse(path, &text)?;
     validate(path, protocol, text)
 }

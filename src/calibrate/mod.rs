@@ -381,8 +381,7 @@ pub fn run(a: &CalibrateArgs) -> Result<Calibrated> {
 
 /// The site's calibration against a reference site's calibration.json, limit by limit.
 fn compare(path: &Path, line: &Line, phantom: &QctPhantom) -> Result<Comparison> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::input(path, format!("cannot read: {e}")))?;
+    let text = crate::yaml::read_text(path)?;
     let v: Value =
         serde_json::from_str(&text).map_err(|e| Error::input(path, format!("not JSON: {e}")))?;
     let reference: Line = serde_json::from_value(v["calibration"].clone())

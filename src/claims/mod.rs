@@ -552,8 +552,7 @@ fn locate(text: &str, message: String) -> String {
 
 /// Reads a claims file; errors name the study and field.
 pub fn load(path: &Path) -> Result<ClaimsFile> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::input(path, format!("cannot read: {e}")))?;
+    let text = crate::yaml::read_text(path)?;
     crate::yaml::parse(path, &text).map_err(|e| match e {
         Error::Input { path, problem } => Error::Input {
             problem: locate(&text, problem),

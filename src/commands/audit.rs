@@ -23,8 +23,8 @@ pub struct Args {
     /// Continue an interrupted run in the same folder, skipping finished cases.
     #[arg(long)]
     resume: bool,
-    /// Worker threads (default: all cores). Results do not depend on it.
-    #[arg(long)]
+    /// Worker threads (default: all cores). 1 to 1024. Results do not depend on it.
+    #[arg(long, value_parser = super::thread_count)]
     threads: Option<usize>,
     /// Print the job count and the shard layout (for --shards N) to stdout and stop; runs
     /// nothing, so it takes none of the flags that shape a run.

@@ -12,8 +12,8 @@ use crate::error::Result;
 pub struct Args {
     /// The run folder the shards wrote into.
     run_dir: PathBuf,
-    /// Worker threads for the statistics.
-    #[arg(long)]
+    /// Worker threads for the statistics (1 to 1024).
+    #[arg(long, value_parser = super::thread_count)]
     threads: Option<usize>,
     /// The most cases that may fail for the audit to pass (a whole number from 0); overrides
     /// the protocol's stability.acceptance.max_failed_cases (default 0).

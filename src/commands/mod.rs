@@ -79,3 +79,14 @@ pub(crate) fn number_in(
         }
     }
 }
+
+/// A clap parser for `--threads`: a whole number from 1 to 1024 (more threads than any
+/// machine's cores only cost memory; 100,000 would exhaust it).
+pub(crate) fn thread_count(text: &str) -> std::result::Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=1024).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "a whole number of threads from 1 to 1024, got {text}"
+        )),
+    }
+}

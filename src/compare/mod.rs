@@ -205,8 +205,7 @@ pub struct Compared {
 fn load(args: &CompareArgs) -> Result<(CompareProtocol, String, PathBuf)> {
     match &args.protocol {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| Error::input(path, format!("cannot read: {e}")))?;
+            let text = crate::yaml::read_text(path)?;
             let p: CompareProtocol = parse_yaml(path, &text)?;
             p.check_ranges().map_err(|e| Error::input(path, e))?;
             Ok((p, text, path.clone()))

@@ -117,8 +117,7 @@ fn default_spacing() -> [f64; 3] {
 impl QctPhantom {
     /// Reads and checks a definition; errors name the file and the field or inserts.
     pub fn load(path: &std::path::Path) -> Result<QctPhantom> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::input(path, format!("cannot read: {e}")))?;
+        let text = crate::yaml::read_text(path)?;
         let p: QctPhantom = crate::yaml::parse(path, &text)?;
         p.validate().map_err(|e| Error::input(path, e))?;
         Ok(p)

@@ -427,7 +427,7 @@ fn bad_protocols_are_refused_with_the_yaml_path() {
     refuse(
         &dir.path().join("absent.yaml"),
         "absent.yaml",
-        "cannot read",
+        "no such file",
     );
     assert!(!out.join("features.csv").exists());
 }

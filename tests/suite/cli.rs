@@ -98,3 +98,33 @@ fn a_closed_output_pipe_ends_quietly_without_a_panic() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.code(), Some(0), "{stderr}");
 }
+
+/// `--threads 100000` (issue 20: it hung building the pool) is refused with its range, for
+/// `audit` and `merge`, before anything runs.
+#[test]
+fn a_thread_count_beyond_1024_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let protocol =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("protocols/vertebra-ct.yaml");
+    let out = dir.path().join("run");
+    for args in [
+        vec![
+            "audit",
+            protocol.to_str().unwrap(),
+            "--threads",
+            "100000",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        vec!["merge", out.to_str().unwrap(), "--threads", "0"],
+    ] {
+        let run = radaudit(&args);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        let first = run.stderr.lines().next().unwrap_or("");
+        assert!(
+            first.contains("--threads") && first.contains("from 1 to 1024"),
+            "{first}"
+        );
+        assert!(!out.exists(), "nothing is written");
+    }
+}
