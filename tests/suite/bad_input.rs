@@ -501,3 +501,49 @@ fn a_settings_document_that_is_not_one_is_refused_without_reading_it_all() {
     refuses(&args, "ct.nii.gz", "not text (UTF-8)");
     refuses(&["audit", "/dev/zero", "--plan"], "/dev/zero", "over 16 MB");
 }
+
+/// A detached NRRD header naming a data file outside its folder (issue 20: `data file:
+/// ../../../../etc/passwd` was read) is refused unless the user allows it; one inside is read.
+#[test]
+fn detached_data_outside_the_headers_folder_is_refused_unless_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let inner = dir.path().join("inner");
+    fs::create_dir(&inner).unwrap();
+    let raw: Vec<u8> = (0..8i16).flat_map(|v| v.to_le_bytes()).collect();
+    fs::write(dir.path().join("outside.raw"), &raw).unwrap();
+    fs::write(inner.join("inside.raw"), &raw).unwrap();
+    let header = |name: &str, data: &str| {
+        let p = inner.join(name);
+        fs::write(
+            &p,
+            format!("{NRRD_HEAD}sizes: 2 2 2\nspace directions: (1,0,0) (0,1,0) (0,0,1)\nendian: little\nencoding: raw\ndata file: {data}\n\n"),
+        )
+        .unwrap();
+        p
+    };
+    let out = header("out.nhdr", "../outside.raw");
+    refuses(
+        &["info", s(&out)],
+        "out.nhdr",
+        "data file '../outside.raw' is outside the header's folder; set RADAUDIT_ALLOW_OUTSIDE_DATA=1",
+    );
+    let absolute = header("abs.nhdr", "/etc/passwd");
+    refuses(
+        &["info", s(&absolute)],
+        "abs.nhdr",
+        "outside the header's folder",
+    );
+    let inside = header("in.nhdr", "inside.raw");
+    assert_eq!(crate::common::radaudit(["info", s(&inside)]).code, 0);
+    // Allowed by the user: read.
+    let allowed = std::process::Command::new(env!("CARGO_BIN_EXE_radaudit"))
+        .args(["info", s(&out)])
+        .env("RADAUDIT_ALLOW_OUTSIDE_DATA", "1")
+        .output()
+        .unwrap();
+    assert!(
+        allowed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&allowed.stderr)
+    );
+}

@@ -50,7 +50,7 @@ fn read_as<T: Sample>(path: &Path) -> Result<(Geometry, Vec<T>, PixelType)> {
     let count = geometry.voxel_count();
     let (data_path, result) = match &h.data_file {
         Some(name) => {
-            let data_path = resolve_data_file(path, name);
+            let data_path = resolve_data_file(path, name).map_err(|p| Error::input(path, p))?;
             let (data, data_len) = open(&data_path)
                 .map_err(|p| Error::input(&data_path, format!("data file: {p}")))?;
             let r = read_voxels::<T>(&h, data, data_len, count);
@@ -103,13 +103,33 @@ fn read_header(reader: &mut impl BufRead) -> std::result::Result<(String, usize)
     Ok((text, len))
 }
 
-fn resolve_data_file(header_path: &Path, name: &str) -> PathBuf {
+/// Where a detached header's data file is: in the header's folder or below it. A header
+/// naming a file elsewhere (`../../etc/passwd`, an absolute path, a link out of the folder)
+/// is refused unless `RADAUDIT_ALLOW_OUTSIDE_DATA=1` says the user trusts it.
+fn resolve_data_file(header_path: &Path, name: &str) -> std::result::Result<PathBuf, String> {
+    let folder = header_path.parent().unwrap_or(Path::new("."));
     let p = Path::new(name);
-    if p.is_absolute() {
+    let resolved = if p.is_absolute() {
         p.to_path_buf()
     } else {
-        header_path.parent().unwrap_or(Path::new(".")).join(p)
+        folder.join(p)
+    };
+    if std::env::var("RADAUDIT_ALLOW_OUTSIDE_DATA").is_ok_and(|v| v == "1") {
+        return Ok(resolved);
     }
+    let climbs = p.is_absolute()
+        || p.components()
+            .any(|c| matches!(c, std::path::Component::ParentDir));
+    let escapes = match (resolved.canonicalize(), folder.canonicalize()) {
+        (Ok(file), Ok(dir)) => !file.starts_with(dir),
+        _ => false,
+    };
+    if climbs || escapes {
+        return Err(format!(
+            "data file '{name}' is outside the header's folder; set RADAUDIT_ALLOW_OUTSIDE_DATA=1 to read it anyway"
+        ));
+    }
+    Ok(resolved)
 }
 
 /// The fields of a NRRD header that radaudit uses.
