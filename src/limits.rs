@@ -19,3 +19,10 @@ pub fn grid_voxels(extent: [f64; 3], spacing: [f64; 3]) -> f64 {
         .map(|a| (extent[a] / spacing[a]).ceil().max(1.0))
         .product()
 }
+
+/// `count` grid points (of `unit`) against [`MAX_VOXELS`]: None within it, else what to say
+/// (`2.352e13 voxels (at most 5e8)`). NaN is over.
+pub fn over_budget(count: f64, unit: &str) -> Option<String> {
+    (count.is_nan() || count > MAX_VOXELS)
+        .then(|| format!("{count:.3e} {unit} (at most {MAX_VOXELS:e})"))
+}

@@ -48,14 +48,9 @@ pub fn centred_grid(g: &Geometry, spacing: [f64; 3]) -> Geometry {
 /// Refuses a new spacing whose grid over the image's extent would exceed the voxel budget.
 fn check_budget(g: &Geometry, spacing: [f64; 3]) -> Result<(), String> {
     let extent = [0, 1, 2].map(|a| g.size[a] as f64 * g.spacing[a]);
-    let voxels = crate::limits::grid_voxels(extent, spacing);
-    if voxels <= crate::limits::MAX_VOXELS {
-        Ok(())
-    } else {
-        Err(format!(
-            "the new grid over the image would hold {voxels:.3e} voxels (at most {:e})",
-            crate::limits::MAX_VOXELS
-        ))
+    match crate::limits::over_budget(crate::limits::grid_voxels(extent, spacing), "voxels") {
+        None => Ok(()),
+        Some(why) => Err(format!("the new grid over the image would hold {why}")),
     }
 }
 

@@ -263,11 +263,9 @@ pub fn scan(
         .ok_or_else(|| Error::Usage(format!("--kvp {kv}: outside the kV table (80-140)")))?;
     let sp = p.spacing;
     let voxels = crate::limits::grid_voxels([fov, fov, p.body_length], sp);
-    if voxels.is_nan() || voxels > crate::limits::MAX_VOXELS {
+    if let Some(why) = crate::limits::over_budget(voxels, "voxels") {
         return Err(Error::Usage(format!(
-            "--fov {fov} mm with the phantom's spacing {:?} mm would make a scan of {voxels:.3e} voxels (at most {:e})",
-            sp,
-            crate::limits::MAX_VOXELS
+            "--fov {fov} mm with the phantom's spacing {sp:?} mm would make a scan of {why}"
         )));
     }
     let nx = (fov / sp[0]).round().max(1.0) as usize;

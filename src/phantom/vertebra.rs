@@ -216,15 +216,12 @@ impl VertebraSpec {
             [0, 1, 2].map(|a| self.body[a] + 2.0 * (self.soft_tissue_margin + self.grid_margin));
         let points = crate::limits::grid_voxels(extent, self.spacing)
             * f64::from(self.supersampling.min(9) as u32).powi(3);
-        if points.is_nan() || points > crate::limits::MAX_VOXELS {
+        if let Some(why) = crate::limits::over_budget(points, "lattice points") {
             return Err(field_error(
                 "spacing",
                 format!(
-                    "a body of {:?} mm at {:?} mm ({} points per voxel per axis) makes {points:.3e} lattice points (at most {:e})",
-                    self.body,
-                    self.spacing,
-                    self.supersampling,
-                    crate::limits::MAX_VOXELS
+                    "a body of {:?} mm at {:?} mm ({} points per voxel per axis) makes {why}",
+                    self.body, self.spacing, self.supersampling
                 ),
             ));
         }

@@ -481,24 +481,12 @@ fn an_unwritable_output_is_named_with_the_systems_message() {
 fn a_settings_document_that_is_not_one_is_refused_without_reading_it_all() {
     let dir = tempfile::tempdir().unwrap();
     let image = write(dir.path(), "ct.nii.gz", &varied_volume());
-    let extract = |params: &str| {
-        [
-            "extract",
-            "--image",
-            "builtin:ibsi-digital",
-            "--mask",
-            "builtin:ibsi-digital-mask",
-            "--params",
-            params,
-        ]
-        .map(str::to_string)
-    };
-    let args = extract("/dev/zero");
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    refuses(&args, "/dev/zero", "over 16 MB: not a settings document");
-    let args = extract(s(&image));
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    refuses(&args, "ct.nii.gz", "not text (UTF-8)");
+    crate::common::extract_refuses(
+        "/dev/zero",
+        "/dev/zero",
+        "over 16 MB: not a settings document",
+    );
+    crate::common::extract_refuses(s(&image), "ct.nii.gz", "not text (UTF-8)");
     refuses(&["audit", "/dev/zero", "--plan"], "/dev/zero", "over 16 MB");
 }
 

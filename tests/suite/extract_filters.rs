@@ -240,19 +240,7 @@ fn bad_image_type_settings_are_refused_naming_the_key() {
     for (k, (yaml, key, why)) in cases.iter().enumerate() {
         let params = dir.path().join(format!("p{k}.yaml"));
         std::fs::write(&params, yaml).unwrap();
-        common::refuses(
-            &[
-                "extract",
-                "--image",
-                "builtin:ibsi-digital",
-                "--mask",
-                "builtin:ibsi-digital-mask",
-                "--params",
-                params.to_str().unwrap(),
-            ],
-            key,
-            why,
-        );
+        common::extract_refuses(params.to_str().unwrap(), key, why);
     }
 }
 
@@ -313,18 +301,6 @@ fn hostile_binning_and_distances_are_refused_naming_the_range() {
     for (k, (yaml, key, why)) in cases.iter().enumerate() {
         let params = dir.path().join(format!("h{k}.yaml"));
         std::fs::write(&params, yaml).unwrap();
-        common::refuses(
-            &[
-                "extract",
-                "--image",
-                "builtin:ibsi-digital",
-                "--mask",
-                "builtin:ibsi-digital-mask",
-                "--params",
-                params.to_str().unwrap(),
-            ],
-            key,
-            why,
-        );
+        common::extract_refuses(params.to_str().unwrap(), key, why);
     }
 }

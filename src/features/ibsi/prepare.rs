@@ -70,10 +70,9 @@ pub fn prepare(image: &Volume, mask: &Mask, s: &IbsiSettings) -> Result<Region, 
                 interp.spacing[a].map_or((c_hi[a] - c_lo[a] + 1) as f64, |n| extent / n)
             })
             .product();
-        if voxels > crate::limits::MAX_VOXELS {
+        if let Some(why) = crate::limits::over_budget(voxels, "voxels around the ROI") {
             return Err(PrepareError::Roi(format!(
-                "interpolation.spacing: the new grid would hold {voxels:.3e} voxels around the ROI (at most {:e})",
-                crate::limits::MAX_VOXELS
+                "interpolation.spacing: the new grid would hold {why}"
             )));
         }
         // Array axes are (z, y, x); settings are (x, y, z).

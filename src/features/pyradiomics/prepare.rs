@@ -218,10 +218,9 @@ fn resample_roi(
     // ask for billions of voxels).
     let extent = [0, 1, 2].map(|a| (bb_size[a] + 2 * s.pad_distance) as f64 * mg.spacing[a]);
     let voxels = crate::limits::grid_voxels(extent, new_spacing);
-    if voxels.is_nan() || voxels > crate::limits::MAX_VOXELS {
+    if let Some(why) = crate::limits::over_budget(voxels, "voxels") {
         return Err(format!(
-            "resampledPixelSpacing: the resampled grid around the ROI would hold {voxels:.3e} voxels (at most {:e})",
-            crate::limits::MAX_VOXELS
+            "resampledPixelSpacing: the resampled grid around the ROI would hold {why}"
         ));
     }
     let ratio = [0, 1, 2].map(|a| mg.spacing[a] / new_spacing[a]);

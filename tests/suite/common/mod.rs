@@ -61,6 +61,24 @@ where
     }
 }
 
+/// Checks that `extract` on the built-in IBSI digital phantom refuses the parameter file
+/// `params` (the bad-input contract of [`refuses`]).
+pub fn extract_refuses(params: &str, names: &str, problem: &str) {
+    refuses(
+        &[
+            "extract",
+            "--image",
+            "builtin:ibsi-digital",
+            "--mask",
+            "builtin:ibsi-digital-mask",
+            "--params",
+            params,
+        ],
+        names,
+        problem,
+    );
+}
+
 /// Runs `radaudit ARGS` and checks the bad-input contract: exit code 2 and exactly one line on
 /// standard error, starting "error: ", naming `names` (the file or field) and saying `problem`.
 pub fn refuses(args: &[&str], names: &str, problem: &str) {
