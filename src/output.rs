@@ -15,7 +15,48 @@ fn partial_path(path: &Path) -> PathBuf {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    path.with_file_name(format!(".radaudit-partial-{}-{name}", std::process::id()))
+    path.with_file_name(format!("{PARTIAL_PREFIX}{}-{name}", std::process::id()))
+}
+
+/// The name prefix of every temporary file radaudit writes (see [`partial_path`]).
+const PARTIAL_PREFIX: &str = ".radaudit-partial-";
+
+/// Removes the temporary files a killed radaudit left in `dir`: those named
+/// `.radaudit-partial-<pid>-<target>` whose `<target>` `wanted` accepts and whose process is
+/// not running on this machine (checked through `/proc` where it exists; elsewhere only this
+/// process's own files are kept). A killed process leaves them because its rename never
+/// came; nothing else removes them. Returns how many were removed.
+pub fn remove_stale_partials(dir: &Path, wanted: impl Fn(&str) -> bool) -> Result<usize> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Ok(0); // no folder yet: nothing left over
+    };
+    let proc_fs = Path::new("/proc/self").exists();
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some((pid, target)) = name
+            .strip_prefix(PARTIAL_PREFIX)
+            .and_then(|rest| rest.split_once('-'))
+        else {
+            continue;
+        };
+        let Ok(pid) = pid.parse::<u32>() else {
+            continue;
+        };
+        let running = pid == std::process::id()
+            || (proc_fs && Path::new("/proc").join(pid.to_string()).exists());
+        if running || !wanted(target) || !entry.file_type().is_ok_and(|t| t.is_file()) {
+            continue;
+        }
+        fs::remove_file(entry.path()).map_err(|e| {
+            Error::output(
+                &entry.path(),
+                format!("cannot remove a stale temporary file: {e}"),
+            )
+        })?;
+        removed += 1;
+    }
+    Ok(removed)
 }
 
 /// Runs `write` on a temporary path next to `path`, then renames it to `path`. On failure the
@@ -119,5 +160,25 @@ mod tests {
         assert!(err.is_err());
         assert_eq!(fs::read(&target).unwrap(), b"old");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn stale_partials_of_dead_processes_are_removed_and_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let mine = partial_path(&dir.path().join("a.csv"));
+        // pid 4294967295 cannot be running (Linux caps pids at 2^22).
+        let dead = dir.path().join(".radaudit-partial-4294967295-b.csv");
+        let other = dir.path().join(".radaudit-partial-4294967295-c.json");
+        let user = dir.path().join("d.csv");
+        for p in [&mine, &dead, &other, &user] {
+            fs::write(p, b"x").unwrap();
+        }
+        let removed = remove_stale_partials(dir.path(), |t| t.ends_with(".csv")).unwrap();
+        assert_eq!(removed, 1);
+        assert!(mine.exists() && !dead.exists() && other.exists() && user.exists());
+        assert_eq!(
+            remove_stale_partials(&dir.path().join("none"), |_| true).unwrap(),
+            0
+        );
     }
 }

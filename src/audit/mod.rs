@@ -108,6 +108,8 @@ pub(crate) fn run(args: &AuditArgs) -> Result<Finished> {
         })
         .map(Finished::Shard);
     }
+    // A killed earlier run may have left temporary files here; this run writes every table anew.
+    crate::output::remove_stale_partials(&run_dir, |_| true)?;
     let (journal, done) = open_journal(&run_dir, &loaded, args.resume)?;
     let executed = pool.install(|| execute::execute(&plan, &loaded, journal, done, threads))?;
     finish(

@@ -145,6 +145,9 @@ pub(crate) fn run_shard(s: &ShardRun) -> Result<String> {
     let dir = shards_dir(s.run_dir);
     let work = dir.join(format!("{index}.work"));
     std::fs::create_dir_all(&work).map_err(|e| Error::output(&work, e.to_string()))?;
+    // Only this shard's own leftovers: other shards may be writing beside it (on other nodes).
+    let own = [format!("{index}.parquet"), format!("{index}.json")];
+    crate::output::remove_stale_partials(&dir, |t| own.iter().any(|o| o == t))?;
     let (journal, done) = open_journal(&work, s.loaded, s.resume)?;
     let executed = s
         .pool
@@ -247,6 +250,8 @@ pub(crate) fn merge(
     max_failed_cases: Option<usize>,
 ) -> Result<Audited> {
     let started = Instant::now();
+    // A killed earlier merge may have left temporary files; the merge writes every table anew.
+    crate::output::remove_stale_partials(run_dir, |_| true)?;
     let dir = shards_dir(run_dir);
     let mut manifests: Vec<(PathBuf, ShardManifest)> = Vec::new();
     let entries =

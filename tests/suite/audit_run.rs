@@ -291,8 +291,9 @@ fn a_killed_run_resumes_to_the_same_outputs_without_recomputing_finished_cases()
     let journal = out.join("journal.jsonl");
     let start = Instant::now();
     loop {
+        // Complete lines only: a line still being written is dropped on resume.
         let lines = std::fs::read_to_string(&journal)
-            .map(|t| t.lines().count())
+            .map(|t| t.matches('\n').count())
             .unwrap_or(0);
         if lines >= 3 {
             break; // the header and two finished cases
@@ -304,12 +305,20 @@ fn a_killed_run_resumes_to_the_same_outputs_without_recomputing_finished_cases()
         child.try_wait().unwrap().is_none(),
         "the run finished before it could be killed"
     );
-    child.kill().unwrap();
+    let killed_pid = child.id();
+    child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     assert!(
         !out.join("stability.csv").exists(),
         "killed before the tables were written"
     );
+    // What a kill during a table's write leaves: its temporary file, never renamed.
+    let stale = |dir: &std::path::Path, pid: u32| {
+        let p = dir.join(format!(".radaudit-partial-{pid}-features.csv"));
+        std::fs::write(&p, "case,feat").unwrap();
+        p
+    };
+    let left_by_kill = stale(&out, killed_pid);
 
     let resumed = audit(&protocol, &out, &["--resume", "--threads", "2"]);
     assert!(resumed.code == 0 || resumed.code == 1, "{}", resumed.stderr);
@@ -340,9 +349,31 @@ fn a_killed_run_resumes_to_the_same_outputs_without_recomputing_finished_cases()
     );
     assert!(resumed.stderr.contains(&said), "{}", resumed.stderr);
 
+    let partials = |dir: &std::path::Path| -> Vec<String> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".radaudit-partial-"))
+            .collect()
+    };
+    assert!(!left_by_kill.exists());
+    assert_eq!(
+        partials(&out),
+        Vec::<String>::new(),
+        "the resumed run left temp files"
+    );
+
     let fresh = dir.path().join("fresh");
+    std::fs::create_dir_all(&fresh).unwrap();
+    stale(&fresh, killed_pid);
     let run = audit(&protocol, &fresh, &[]);
     assert!(run.code == 0 || run.code == 1);
+    assert_eq!(
+        partials(&fresh),
+        Vec::<String>::new(),
+        "a fresh run left temp files"
+    );
     for f in ["features.csv", "stability.csv", "harmonized_stability.csv"] {
         assert!(
             std::fs::read(out.join(f)).unwrap() == std::fs::read(fresh.join(f)).unwrap(),
