@@ -50,7 +50,7 @@ pub fn remove_stale_partials(dir: &Path, wanted: impl Fn(&str) -> bool) -> Resul
         }
         fs::remove_file(entry.path()).map_err(|e| {
             Error::output(
-                &entry.path(),
+                entry.path(),
                 format!("cannot remove a stale temporary file: {e}"),
             )
         })?;

@@ -392,6 +392,63 @@ mod dicom {
         truncate(&p, len - 5000);
         refuses(&["info", s(dir.path())], "DCM_IMG_00002.dcm", "DICOM");
     }
+
+    /// An element length of 0xFFFFFFF0 in a file of 82 KB is refused from its header, before
+    /// the parser sizes a 4 GB buffer by it.
+    #[test]
+    fn an_element_length_past_the_files_end_is_refused_before_reading() {
+        let r = reference_or_skip!();
+        let dir = tempfile::tempdir().unwrap();
+        copy_slices(&r, dir.path(), 0..4, &[]);
+        let p = dir.path().join("DCM_IMG_00002.dcm");
+        let mut bytes = fs::read(&p).unwrap();
+        // The phantom is implicit VR little endian: Pixel Data's tag, then its 4-byte length.
+        let at = bytes
+            .windows(4)
+            .rposition(|w| w == [0xE0, 0x7F, 0x10, 0x00])
+            .unwrap();
+        bytes[at + 4..at + 8].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
+        fs::write(&p, bytes).unwrap();
+        let started = std::time::Instant::now();
+        refuses(
+            &["info", s(dir.path())],
+            "DCM_IMG_00002.dcm",
+            "element (7FE0,0010) at byte",
+        );
+        refuses(
+            &["info", s(dir.path())],
+            "DCM_IMG_00002.dcm",
+            "states a length of 4294967280 bytes",
+        );
+        assert!(started.elapsed().as_secs_f64() < 5.0);
+    }
+
+    /// Rows x Columns are checked against the pixel data the file holds: 65535 x 65535 on a
+    /// 5-slice series would ask for 86 GB.
+    #[test]
+    fn rows_and_columns_beyond_the_pixel_data_are_refused() {
+        let r = reference_or_skip!();
+        let dir = tempfile::tempdir().unwrap();
+        copy_slices(&r, dir.path(), 0..5, &[]);
+        for i in 0..5 {
+            let p = dir.path().join(format!("DCM_IMG_{i:05}.dcm"));
+            let mut obj = dicom_object::open_file(&p).unwrap();
+            for tag in [tags::ROWS, tags::COLUMNS] {
+                obj.put(DataElement::new(
+                    tag,
+                    VR::US,
+                    PrimitiveValue::from(65535u16),
+                ));
+            }
+            obj.write_to_file(&p).unwrap();
+        }
+        refuses(
+            &["info", s(dir.path())],
+            "DCM_IMG_0000",
+            "Rows 65535 x Columns 65535 x 2 bytes per pixel need 8589672450 bytes of pixel data, \
+             the file holds 82008",
+        );
+    }
 }
 
 /// An unknown key is named once, with its YAML path (`perturbations[1].sd`, not

@@ -125,6 +125,8 @@ fn scan(path: &Path) -> Result<Scanned> {
     if !has_dicom_magic(path)? {
         return Ok(Scanned::NotDicom);
     }
+    // Before dicom-rs sizes any buffer from the file's element lengths.
+    let walked = super::dicom_lengths::check(path)?;
     let obj = OpenFileOptions::new()
         .read_until(tags::PIXEL_DATA)
         .open_file(path)
@@ -169,6 +171,18 @@ fn scan(path: &Path) -> Result<Scanned> {
             _ => Err(bad(format!("{name} is missing or zero"))),
         }
     };
+    let (rows, columns) = (dim(tags::ROWS, "Rows")?, dim(tags::COLUMNS, "Columns")?);
+    if let Some(held) = walked.native_pixel_bytes {
+        let bits = uint(&obj, tags::BITS_ALLOCATED).unwrap_or(16);
+        let need = rows as u64 * columns as u64 * u64::from(bits).div_ceil(8);
+        if held < need {
+            return Err(bad(format!(
+                "Rows {rows} x Columns {columns} x {} bytes per pixel need {need} bytes of pixel \
+                 data, the file holds {held}",
+                u64::from(bits).div_ceil(8)
+            )));
+        }
+    }
     Ok(Scanned::Image(Box::new(SliceHeader {
         path: path.to_path_buf(),
         series_uid: text(&obj, tags::SERIES_INSTANCE_UID)
@@ -177,8 +191,8 @@ fn scan(path: &Path) -> Result<Scanned> {
         position: [position[0], position[1], position[2]],
         orientation: std::array::from_fn(|i| orientation[i]),
         pixel_spacing: [pixel_spacing[0], pixel_spacing[1]],
-        rows: dim(tags::ROWS, "Rows")?,
-        columns: dim(tags::COLUMNS, "Columns")?,
+        rows,
+        columns,
         slice_thickness: floats(&obj, tags::SLICE_THICKNESS).and_then(|v| v.first().copied()),
     })))
 }
@@ -381,6 +395,19 @@ fn read_pixels(
     geometry: Geometry,
 ) -> Result<Volume> {
     let plane = geometry.size[0] * geometry.size[1];
+    // Compressed slices decode to sizes their files do not bound: the series is held to the
+    // voxel budget before anything is allocated.
+    if let Some(over) = crate::limits::over_budget(plane as f64 * order.len() as f64, "voxels") {
+        return Err(Error::input(
+            dir,
+            format!(
+                "{} x {} pixels x {} slices are {over}",
+                geometry.size[0],
+                geometry.size[1],
+                order.len()
+            ),
+        ));
+    }
     let mut voxels = vec![0f32; plane * order.len()];
     let stored: Vec<PixelType> = voxels
         .par_chunks_mut(plane)

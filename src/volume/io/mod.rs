@@ -4,6 +4,7 @@
 //! first bytes when its name says nothing. Writers: NIfTI and NRRD.
 
 pub mod dicom;
+mod dicom_lengths;
 pub mod nifti;
 pub mod nrrd;
 mod payload;
