@@ -14,6 +14,7 @@
 //! | jobs | `audit`, `calibrate`, `claims`, `compare`, `extract`, `ibsi_check`, `phantom` | pipelines that read their inputs, write their tables and return typed results |
 //! | report | `report` | HTML reports (tera templates, inline SVG) drawn from the jobs' typed results |
 //! | commands | `commands` | one front end per subcommand: clap arguments, the job, the report, the outcome |
+//! | tests | `fuzz` (test builds only) | the seeded mutation harness over every front end that reads user input |
 //!
 //! The binary (`src/main.rs`) stands above `commands`: it declares the subcommands,
 //! dispatches, and maps each [`commands::Outcome`] or [`Error`] to the exit code.
@@ -38,6 +39,8 @@ pub(crate) mod compare;
 pub mod error;
 pub(crate) mod extract;
 pub mod features;
+#[cfg(test)]
+mod fuzz;
 pub mod ibsi_check;
 pub mod limits;
 pub(crate) mod output;
@@ -54,7 +57,7 @@ pub use error::{Error, Result};
 
 /// The layers of the library, from the ground up, each with its top-level modules (see the
 /// table above). A module may use modules of its own layer or below, never above.
-pub const LAYERS: [&[&str]; 7] = [
+pub const LAYERS: [&[&str]; 8] = [
     &["error", "limits", "output", "progress", "table", "yaml"],
     &["volume"],
     &["features"],
@@ -70,4 +73,5 @@ pub const LAYERS: [&[&str]; 7] = [
     ],
     &["report"],
     &["commands"],
+    &["fuzz"],
 ];

@@ -235,6 +235,11 @@ impl Rates {
     }
 }
 
+/// The most candidate counts a search over confusion matrices or splits may try (a second or
+/// two): a study of a few thousand patients takes far fewer; a count typed wrong (1e9) would
+/// otherwise run for hours.
+pub(super) const MAX_SEARCH: f64 = 2e8;
+
 /// Confusion matrices (positives, TP, TN) of `total` patients that print as every reported
 /// rate; at most `limit` of them, and None when the search would be too long.
 pub(super) fn matrices(
@@ -260,10 +265,14 @@ pub(super) fn matrices(
             a as f64 / b as f64
         }
     };
-    let range: Vec<u64> = match positives {
-        Some(p) => vec![p],
-        None => (1..total).collect(),
+    let range = match positives {
+        Some(p) => p..p + 1,
+        None => 1..total,
     };
+    // Each candidate positive count scans every TP and TN: past this the search is refused.
+    if (range.end - range.start) as f64 * (total as f64 + 2.0) > MAX_SEARCH {
+        return None;
+    }
     let mut work = 0u64;
     let mut found = Vec::new();
     for p in range {

@@ -53,8 +53,25 @@ pub fn infer_split(
     sets: [(&str, &Rates); 2],
 ) -> (Finding, Option<[(u64, u64); 2]>) {
     let mut found = Vec::new();
-    // The search is (P + 1)(N + 1) splits, each two matrix searches: bounded by the caller's
-    // counts, which a claims file states (at most a few thousand patients).
+    let claim = format!(
+        "{} and {} split {positives} positive and {negatives} negative patients (the split is not stated)",
+        sets[0].0, sets[1].0
+    );
+    let check = "split inferred from the rates";
+    // The search is P x N splits, each up to four matrix searches of P + N steps.
+    let work = positives as f64 * negatives as f64 * 4.0 * (positives + negatives + 2) as f64;
+    if work > super::checks::MAX_SEARCH {
+        return (
+            finding(
+                check,
+                claim,
+                format!("{positives} x {negatives} splits are too many to search"),
+                ClaimVerdict::CannotCheck,
+                "How many patients with and without the condition did each set hold?",
+            ),
+            None,
+        );
+    }
     for p in 1..positives {
         for n in 1..negatives {
             if fits(p, n, sets[0].1) && fits(positives - p, negatives - n, sets[1].1) {
@@ -75,11 +92,6 @@ pub fn infer_split(
             s[1].1
         )
     };
-    let claim = format!(
-        "{} and {} split {positives} positive and {negatives} negative patients (the split is not stated)",
-        sets[0].0, sets[1].0
-    );
-    let check = "split inferred from the rates";
     match found.len() {
         0 => (
             finding(

@@ -24,6 +24,10 @@ use checks::{ClaimVerdict, Finding, Rates};
 use reporting::Conventions;
 use spec::{ClaimsFile, DataSet, Proportion, Reported, Study, Written};
 
+/// The largest count (patients, images, features) a claims file may give: ten times the
+/// largest imaging cohorts (UK Biobank imaging, 1e5-1e6); beyond it a count is a typing error.
+const MAX_COUNT: i64 = 10_000_000;
+
 /// What `radaudit claims` was asked to do.
 #[derive(Debug, Clone)]
 pub struct ClaimsArgs {
@@ -86,6 +90,11 @@ impl Place<'_> {
     fn count(&self, field: &str, v: Option<i64>) -> Result<Option<u64>> {
         match v {
             Some(c) if c < 0 => Err(self.error(field, format!("a negative count ({c})"))),
+            // More patients, images or features than any study reports: a typing error.
+            Some(c) if c > MAX_COUNT => Err(self.error(
+                field,
+                format!("{c} is beyond the counts a study reports (at most {MAX_COUNT})"),
+            )),
             other => Ok(other.map(|c| c as u64)),
         }
     }
@@ -437,7 +446,7 @@ fn check_set(
 }
 
 /// Every check of one study.
-fn check_study(file: &Path, study: &Study) -> Result<Vec<Placed>> {
+pub(crate) fn check_study(file: &Path, study: &Study) -> Result<Vec<Placed>> {
     let place = Place {
         file,
         study: &study.study,

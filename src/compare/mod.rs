@@ -205,9 +205,7 @@ pub struct Compared {
 fn load(args: &CompareArgs) -> Result<(CompareProtocol, String, PathBuf)> {
     match &args.protocol {
         Some(path) => {
-            let text = crate::yaml::read_text(path)?;
-            let p: CompareProtocol = parse_yaml(path, &text)?;
-            p.check_ranges().map_err(|e| Error::input(path, e))?;
+            let (p, text) = read_protocol(path)?;
             Ok((p, text, path.clone()))
         }
         None => {
@@ -219,6 +217,14 @@ fn load(args: &CompareArgs) -> Result<(CompareProtocol, String, PathBuf)> {
             Ok((p, text, PathBuf::from("./flags")))
         }
     }
+}
+
+/// Reads a comparison protocol file and checks its numbers' ranges; returns it and its text.
+pub(crate) fn read_protocol(path: &Path) -> Result<(CompareProtocol, String)> {
+    let text = crate::yaml::read_text(path)?;
+    let p: CompareProtocol = parse_yaml(path, &text)?;
+    p.check_ranges().map_err(|e| Error::input(path, e))?;
+    Ok((p, text))
 }
 
 /// Refuses a patient id that appears twice, naming both rows.

@@ -210,7 +210,10 @@ pub fn compute(
         push(morphology::TAGS, morphology::features(&roi));
     }
     if wants("local_intensity") {
-        push(intensity::LOCAL_TAGS, intensity::local_peaks(&region));
+        push(
+            intensity::LOCAL_TAGS,
+            intensity::local_peaks(&region).map_err(PrepareError::Roi)?,
+        );
     }
     if wants("intensity_statistics") {
         push(

@@ -40,14 +40,25 @@ feature_values! {
 }
 
 /// The symmetric co-occurrence counts along `o` over slice `z` (or the volume when `None`).
+/// Counted in a dense array up to this many cells (32 MB), else straight into the sparse
+/// matrix: 1e5 grey levels would make a dense one of 80 GB.
+const DENSE_CELLS: usize = 1 << 22;
+
 fn matrix(levels: &Levels, o: [isize; 3], z: Option<usize>, ng: usize) -> Sparse {
-    let mut dense = vec![0.0; ng * ng];
-    for (p, a) in levels.voxels(z) {
+    let pairs = levels.voxels(z).filter_map(|(p, a)| {
         let b = levels.at(p, o);
-        if b == 0 {
-            continue;
+        (b != 0).then_some((a as usize - 1, b as usize - 1))
+    });
+    if ng.saturating_mul(ng) > DENSE_CELLS {
+        let mut sparse = Sparse::default();
+        for (a, b) in pairs {
+            sparse.add(a as u32 + 1, b as u32 + 1, 1.0);
+            sparse.add(b as u32 + 1, a as u32 + 1, 1.0);
         }
-        let (a, b) = (a as usize - 1, b as usize - 1);
+        return sparse;
+    }
+    let mut dense = vec![0.0; ng * ng];
+    for (a, b) in pairs {
         dense[a * ng + b] += 1.0;
         dense[b * ng + a] += 1.0;
     }
@@ -120,12 +131,9 @@ pub fn features(m: &Sparse, ng: usize) -> Vec<f64> {
     let hx = entropy(row.iter().copied());
     let hy = entropy(col.iter().copied());
     let hxy1 = over(&|i, j, p| -p * (row[i as usize] * col[j as usize]).log2());
-    let mut hxy2 = 0.0;
-    for pi in row.iter().filter(|p| **p > 0.0) {
-        for pj in col.iter().filter(|p| **p > 0.0) {
-            hxy2 -= pi * pj * (pi * pj).log2();
-        }
-    }
+    // -sum_ij pi pj log2(pi pj) splits into hx sum_j pj + hy sum_i pi: linear in the grey
+    // levels instead of their square (1e5 levels would be 1e10 terms).
+    let hxy2 = hx * col.iter().sum::<f64>() + hy * row.iter().sum::<f64>();
     let info1 = if hx.max(hy) == 0.0 {
         0.0
     } else {
