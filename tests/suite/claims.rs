@@ -217,6 +217,13 @@ fn bad_claims_files_are_refused_naming_study_and_field() {
     // A million raters (issue 20: the CI's F quantiles ran for minutes).
     with("icc: [{value: 0.8, ci: [0.7, 0.9], subjects: 20, raters: 1000000}]");
     common::refuses(&args, "field icc.raters", "2 to 1000, got 1000000");
+    // A count of 1e9 (found by the fuzz harness: the split search ran for hours).
+    with("positives: 10, negatives: 1000000000, sensitivity: 0.8");
+    common::refuses(
+        &args,
+        "field negatives",
+        "1000000000 is beyond the counts a study reports (at most 10000000)",
+    );
     with("positives: 10, negatives: 20, auc: [{value: 0.8, p: \"<0.05%\"}]");
     common::refuses(&args, "field auc.p", "percent sign");
     // A partition needs its sets' totals, unless two sets of a study with known positives

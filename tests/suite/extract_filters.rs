@@ -251,7 +251,7 @@ fn bad_image_type_settings_are_refused_naming_the_key() {
 #[test]
 fn hostile_binning_and_distances_are_refused_naming_the_range() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&str, &str, &str); 9] = [
+    let cases: [(&str, &str, &str); 11] = [
         (
             "convention: ibsi\nivh: {bin_size: 1e-300}",
             "ivh: bin_size 1e-300 makes 5.000e300 bins",
@@ -297,10 +297,46 @@ fn hostile_binning_and_distances_are_refused_naming_the_range() {
             "setting.distances",
             "from 1 to 1000 voxels",
         ),
+        (
+            "setting: {normalize: true, normalizeScale: 1e308}",
+            "setting.normalizeScale",
+            "a number > 0 and at most 1e6",
+        ),
+        // Found by the fuzz harness: a 0.01 mm grid asked minutes of sphere sums.
+        (
+            "convention: ibsi\ninterpolation: {spacing: [0.01, 0.01, 1], image: linear}\nfeatures: [local_intensity]",
+            "local intensity peaks",
+            "(at most 4e9); use a coarser interpolation spacing",
+        ),
     ];
     for (k, (yaml, key, why)) in cases.iter().enumerate() {
         let params = dir.path().join(format!("h{k}.yaml"));
         std::fs::write(&params, yaml).unwrap();
         common::extract_refuses(params.to_str().unwrap(), key, why);
     }
+    // Also found by the harness: 1e5 IBSI grey levels (the most allowed) asked for a dense
+    // 80 GB co-occurrence matrix and aborted; the matrix is now counted sparse.
+    let params = dir.path().join("many_levels.yaml");
+    std::fs::write(
+        &params,
+        "convention: ibsi\ndiscretisation: {bin_number: 100000}\nfeatures: [glcm]\ntexture: [3D]",
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let run = common::radaudit([
+        "extract",
+        "--image",
+        "builtin:ibsi-digital",
+        "--mask",
+        "builtin:ibsi-digital-mask",
+        "--params",
+        params.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("cm_joint_max_3D_avg,"),
+        "{}",
+        run.stdout
+    );
+    assert!(started.elapsed().as_secs_f64() < 5.0);
 }

@@ -498,7 +498,15 @@ fn parse_settings(v: &Value, section: &str) -> std::result::Result<Settings, Str
             "interpolator" => s.interpolator = parse_interpolator(&f)?,
             "padDistance" => s.pad_distance = f.integer(0, 1 << 20)? as usize,
             "normalize" => s.normalize = f.boolean()?,
-            "normalizeScale" => s.normalize_scale = f.number(Some(0.0), None)?,
+            "normalizeScale" => {
+                // Normalised intensities are z-scores (within +-sqrt(voxels)) times the scale;
+                // past 1e6 they leave float32's useful range (1e308 overflowed to infinity).
+                let v = f.number(Some(0.0), None)?;
+                if v > 1e6 {
+                    return Err(f.err("a number > 0 and at most 1e6"));
+                }
+                s.normalize_scale = v;
+            }
             "removeOutliers" => {
                 s.remove_outliers = match value {
                     Value::Null => None,
