@@ -11,21 +11,21 @@ use super::discretise::Discretised;
 use super::roi::Roi;
 use crate::features::value::feature_values;
 
-/// numpy's linear-interpolation percentile of sorted values (`numpy.percentile`, method
-/// "linear", with numpy's lerp that counts from the upper neighbour when t >= 0.5).
-pub fn percentile(sorted: &[f64], q: f64) -> f64 {
-    let n = sorted.len();
-    if n == 0 {
-        return f64::NAN;
-    }
+/// numpy's linear-interpolation percentile q of n values (`numpy.percentile`, method
+/// "linear"): the ranks of the two neighbours (as a sort would place them) and the weight of
+/// the upper one.
+fn percentile_ranks(n: usize, q: f64) -> (usize, usize, f64) {
     let q = q / 100.0;
     // numpy's virtual index n·q + (α + q(1 - α - β)) - 1 with α = β = 1.
     let virtual_index = (n as f64 * q + (1.0 - q) - 1.0).clamp(0.0, (n - 1) as f64);
     let lo = virtual_index.floor();
     let t = virtual_index - lo;
     let lo = lo as usize;
-    let hi = (lo + 1).min(n - 1);
-    let (a, b) = (sorted[lo], sorted[hi]);
+    (lo, (lo + 1).min(n - 1), t)
+}
+
+/// numpy's lerp between neighbours a and b, which counts from b when t >= 0.5.
+fn lerp(a: f64, b: f64, t: f64) -> f64 {
     let diff = b - a;
     if t >= 0.5 {
         b - diff * (1.0 - t)
@@ -34,13 +34,47 @@ pub fn percentile(sorted: &[f64], q: f64) -> f64 {
     }
 }
 
-/// numpy's median of sorted values: the middle one, or the mean of the middle two.
-fn median(sorted: &[f64]) -> f64 {
-    let n = sorted.len();
-    if n % 2 == 1 {
-        sorted[n / 2]
-    } else {
-        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+/// The order statistics of `x` at `ranks`: each rank's value as a sort would place it, found
+/// by successive selections (linear each) instead of a sort. `x` is reordered.
+struct OrderStatistics {
+    ranks: Vec<usize>,
+    values: Vec<f64>,
+}
+
+impl OrderStatistics {
+    fn new(x: &mut [f64], wanted: &[usize]) -> OrderStatistics {
+        let mut ranks = wanted.to_vec();
+        ranks.sort_unstable();
+        ranks.dedup();
+        let mut values = Vec::with_capacity(ranks.len());
+        let mut start = 0;
+        for &r in &ranks {
+            let (_, v, _) = x[start..].select_nth_unstable_by(r - start, f64::total_cmp);
+            values.push(*v);
+            start = r + 1;
+        }
+        OrderStatistics { ranks, values }
+    }
+
+    fn at(&self, rank: usize) -> f64 {
+        self.ranks
+            .binary_search(&rank)
+            .map_or(f64::NAN, |k| self.values[k])
+    }
+
+    /// numpy's percentile q of the n values.
+    fn percentile(&self, n: usize, q: f64) -> f64 {
+        let (lo, hi, t) = percentile_ranks(n, q);
+        lerp(self.at(lo), self.at(hi), t)
+    }
+
+    /// numpy's median: the middle value, or the mean of the middle two.
+    fn median(&self, n: usize) -> f64 {
+        if n % 2 == 1 {
+            self.at(n / 2)
+        } else {
+            (self.at(n / 2 - 1) + self.at(n / 2)) / 2.0
+        }
     }
 }
 
@@ -106,28 +140,37 @@ pub fn features(roi: &Roi, disc: &Discretised, voxel_array_shift: f64) -> Vec<f6
         .sum::<f64>();
     let uniformity: f64 = p.iter().map(|pi| pi * pi).sum();
 
-    x.sort_unstable_by(f64::total_cmp);
-    let (p10, p90) = (percentile(&x, 10.0), percentile(&x, 90.0));
-    let robust: Vec<f64> = x
+    let count = x.len();
+    let mut ranks = vec![0, count - 1, count / 2, count.saturating_sub(2) / 2];
+    for q in [10.0, 25.0, 75.0, 90.0] {
+        let (lo, hi, _) = percentile_ranks(count, q);
+        ranks.extend([lo, hi]);
+    }
+    let order = OrderStatistics::new(&mut x, &ranks);
+    let (p10, p90) = (order.percentile(count, 10.0), order.percentile(count, 90.0));
+    // In the ROI's voxel order, as numpy's boolean indexing leaves them.
+    let robust: Vec<f64> = roi
+        .image
         .iter()
-        .copied()
-        .filter(|v| *v >= p10 && *v <= p90)
+        .zip(roi.mask.iter())
+        .filter(|(v, m)| **m && **v >= p10 && **v <= p90)
+        .map(|(v, _)| *v)
         .collect();
     let robust_mean = robust.iter().sum::<f64>() / robust.len() as f64;
     let robust_mad =
         robust.iter().map(|v| (v - robust_mean).abs()).sum::<f64>() / robust.len() as f64;
-    let (min, max) = (x[0], x[x.len() - 1]);
+    let (min, max) = (order.at(0), order.at(count - 1));
     Values {
         P10: p10,
         P90: p90,
         Energy: energy,
         Entropy: entropy,
-        InterquartileRange: percentile(&x, 75.0) - percentile(&x, 25.0),
+        InterquartileRange: order.percentile(count, 75.0) - order.percentile(count, 25.0),
         Kurtosis: m4 / m2_safe.powf(2.0),
         Maximum: max,
         MeanAbsoluteDeviation: mad,
         Mean: mean,
-        Median: median(&x),
+        Median: order.median(count),
         Minimum: min,
         Range: max - min,
         RobustMeanAbsoluteDeviation: robust_mad,
