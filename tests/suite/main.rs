@@ -27,6 +27,7 @@ mod ibsi;
 mod io_fixtures;
 mod io_reference;
 mod io_roundtrip;
+mod io_transfer_syntaxes;
 mod layers;
 mod perturb_cli;
 mod perturb_measured;

@@ -16,10 +16,12 @@ use std::path::{Path, PathBuf};
 
 use dicom_core::Tag;
 use dicom_dictionary_std::tags;
+use dicom_object::file::ReadPreamble;
 use dicom_object::{DefaultDicomObject, OpenFileOptions};
 use dicom_pixeldata::PixelDecoder;
 use rayon::prelude::*;
 
+use super::dicom_lengths::{self, Walked};
 use crate::error::{Error, Result};
 use crate::volume::pixel::PixelType;
 use crate::volume::{Geometry, Volume};
@@ -59,7 +61,11 @@ pub fn read(dir: &Path, series: Option<&str>) -> Result<Volume> {
     } else {
         vec![dir.to_path_buf()]
     };
-    let scanned: Vec<Scanned> = files.par_iter().map(|f| scan(f)).collect::<Result<_>>()?;
+    let single = files.len() == 1 && !dir.is_dir();
+    let scanned: Vec<Scanned> = files
+        .par_iter()
+        .map(|f| scan(f, single))
+        .collect::<Result<_>>()?;
     let (mut slices, not_dicom, non_image) = split_scanned(scanned);
     if slices.is_empty() {
         return Err(Error::input(
@@ -121,23 +127,31 @@ fn has_dicom_magic(path: &Path) -> Result<bool> {
     }
 }
 
-fn scan(path: &Path) -> Result<Scanned> {
+/// Reads one file's header. A `single` file (not a series) may lack the image plane module:
+/// it is then placed as ITK and SimpleITK place it (origin 0, identity directions, 1 mm
+/// pixels), as NM and secondary-capture files often do.
+fn scan(path: &Path, single: bool) -> Result<Scanned> {
     if !has_dicom_magic(path)? {
         return Ok(Scanned::NotDicom);
     }
     // Before dicom-rs sizes any buffer from the file's element lengths.
-    let walked = super::dicom_lengths::check(path)?;
-    let obj = OpenFileOptions::new()
-        .read_until(tags::PIXEL_DATA)
-        .open_file(path)
-        .map_err(|e| Error::input(path, format!("cannot parse DICOM: {e}")))?;
+    let walked = dicom_lengths::check(path)?;
+    let obj = open(path, Some(&walked), Some(tags::PIXEL_DATA))?;
     if obj.element_opt(tags::ROWS).ok().flatten().is_none() {
         let modality = text(&obj, tags::MODALITY).unwrap_or_else(|| "unknown".into());
         return Ok(Scanned::NonImage(modality));
     }
     let bad = |p: String| Error::input(path, p);
     let floats_exact = |tag: Tag, name: &str, n: usize| -> Result<Vec<f64>> {
-        let v = floats(&obj, tag).ok_or_else(|| bad(format!("{name} is missing")))?;
+        let default = match (single, n) {
+            (true, 3) => Some(vec![0.0; 3]),
+            (true, 6) => Some(vec![1.0, 0.0, 0.0, 0.0, 1.0, 0.0]),
+            (true, _) => Some(vec![1.0; n]),
+            (false, _) => None,
+        };
+        let v = floats(&obj, tag)
+            .or(default)
+            .ok_or_else(|| bad(format!("{name} is missing")))?;
         if v.len() != n || v.iter().any(|x| !x.is_finite()) {
             return Err(bad(format!(
                 "{name} must hold {n} finite numbers, found {v:?}"
@@ -186,6 +200,7 @@ fn scan(path: &Path) -> Result<Scanned> {
     Ok(Scanned::Image(Box::new(SliceHeader {
         path: path.to_path_buf(),
         series_uid: text(&obj, tags::SERIES_INSTANCE_UID)
+            .or_else(|| single.then(String::new))
             .ok_or_else(|| bad("SeriesInstanceUID is missing".into()))?,
         description: text(&obj, tags::SERIES_DESCRIPTION).unwrap_or_default(),
         position: [position[0], position[1], position[2]],
@@ -195,6 +210,59 @@ fn scan(path: &Path) -> Result<Scanned> {
         columns,
         slice_thickness: floats(&obj, tags::SLICE_THICKNESS).and_then(|v| v.first().copied()),
     })))
+}
+
+/// Why a transfer syntax's pixel data cannot be decoded here, for the syntaxes dicom-rs'
+/// pure-Rust codecs leave out.
+fn unsupported_syntax(uid: &str) -> Option<&'static str> {
+    Some(match uid {
+        "1.2.840.10008.1.2.4.51" => {
+            "JPEG Extended (12-bit) is not supported: the pure-Rust JPEG decoder reads 8-bit \
+             baseline and lossless JPEG only; convert the series (e.g. gdcmconv --raw)"
+        }
+        "1.2.840.10008.1.2.4.53" | "1.2.840.10008.1.2.4.55" => {
+            "a retired progressive JPEG syntax, not supported; convert the series (e.g. \
+             gdcmconv --raw)"
+        }
+        "1.2.840.10008.1.2.4.80" | "1.2.840.10008.1.2.4.81" => {
+            "JPEG-LS is not supported: its only decoder (CharLS) is a C++ library radaudit does \
+             not build; convert the series (e.g. gdcmconv --raw)"
+        }
+        _ => return None,
+    })
+}
+
+/// Opens `path` with dicom-rs, up to `until` when given. A file meta group it refuses (an
+/// optional element out of its rules, a wrong group length) is rebuilt from the essential UIDs
+/// and the file read again; `walked` is the file's element walk, when already made.
+fn open(path: &Path, walked: Option<&Walked>, until: Option<Tag>) -> Result<DefaultDicomObject> {
+    let options = || match until {
+        Some(tag) => OpenFileOptions::new().read_until(tag),
+        None => OpenFileOptions::new(),
+    };
+    let first = match options().open_file(path) {
+        Ok(obj) => return Ok(obj),
+        Err(e) => e,
+    };
+    let refused = || Error::input(path, format!("cannot parse DICOM: {first}"));
+    let walked = match walked {
+        Some(w) => w.clone(),
+        None => dicom_lengths::check(path)?,
+    };
+    if walked.transfer_syntax.is_empty() {
+        return Err(refused());
+    }
+    let bytes = dicom_lengths::with_rebuilt_meta(path, &walked)?;
+    options()
+        .read_preamble(ReadPreamble::Never)
+        .from_reader(&bytes[..])
+        .map_err(|_| match unsupported_syntax(&walked.transfer_syntax) {
+            Some(why) => Error::input(
+                path,
+                format!("transfer syntax {}: {why}", walked.transfer_syntax),
+            ),
+            None => refused(),
+        })
 }
 
 fn text(obj: &DefaultDicomObject, tag: Tag) -> Option<String> {
@@ -422,9 +490,7 @@ fn read_pixels(
 fn read_slice(header: &SliceHeader, dst: &mut [f32]) -> Result<PixelType> {
     let path = &header.path;
     let bad = |p: String| Error::input(path, p);
-    let obj = OpenFileOptions::new()
-        .open_file(path)
-        .map_err(|e| bad(format!("cannot parse DICOM: {e}")))?;
+    let obj = open(path, None, None)?;
     let slope = floats(&obj, tags::RESCALE_SLOPE)
         .and_then(|v| v.first().copied())
         .unwrap_or(1.0);
@@ -436,9 +502,13 @@ fn read_slice(header: &SliceHeader, dst: &mut [f32]) -> Result<PixelType> {
             "RescaleSlope {slope} / RescaleIntercept {intercept} are unusable"
         )));
     }
-    let decoded = obj
-        .decode_pixel_data()
-        .map_err(|e| bad(format!("cannot decode pixel data: {e}")))?;
+    let decoded = obj.decode_pixel_data().map_err(|e| {
+        let syntax = obj.meta().transfer_syntax().trim_end_matches(['\0', ' ']);
+        bad(match unsupported_syntax(syntax) {
+            Some(why) => format!("transfer syntax {syntax}: {why}"),
+            None => format!("cannot decode pixel data ({syntax}): {e}"),
+        })
+    })?;
     let data = decoded
         .frame_data(0)
         .map_err(|e| bad(format!("cannot decode pixel data: {e}")))?;

@@ -19,6 +19,9 @@ const ITEM: (u16, u16) = (0xFFFE, 0xE000);
 const SEQUENCE_END: (u16, u16) = (0xFFFE, 0xE0DD);
 const PIXEL_DATA: (u16, u16) = (0x7FE0, 0x0010);
 const TRANSFER_SYNTAX: (u16, u16) = (0x0002, 0x0010);
+/// The meta elements a rebuilt meta group keeps (group 0002): media storage SOP class and
+/// instance UIDs, transfer syntax UID, implementation class UID.
+const ESSENTIAL_META: [u16; 4] = [0x0002, 0x0003, 0x0010, 0x0012];
 const IMPLICIT_LE: &str = "1.2.840.10008.1.2";
 const EXPLICIT_BE: &str = "1.2.840.10008.1.2.2";
 const DEFLATED: &str = "1.2.840.10008.1.2.1.99";
@@ -30,6 +33,11 @@ pub struct Walked {
     pub transfer_syntax: String,
     /// The byte length of a top-level native (not encapsulated) Pixel Data element.
     pub native_pixel_bytes: Option<u64>,
+    /// The file meta group's UIDs (element number in group 0002, text): media storage SOP
+    /// class and instance, transfer syntax, implementation class.
+    pub meta_uids: Vec<(u16, String)>,
+    /// Where the file meta group ends and the data set begins.
+    pub meta_end: u64,
 }
 
 /// How the elements of one level are encoded.
@@ -153,6 +161,8 @@ pub fn check(path: &Path) -> Result<Walked> {
     let mut walked = Walked {
         transfer_syntax: String::new(),
         native_pixel_bytes: None,
+        meta_uids: Vec::new(),
+        meta_end: 132,
     };
     if c.skip(132).is_none() || c.pos > len {
         return Ok(walked);
@@ -190,18 +200,23 @@ pub fn check(path: &Path) -> Result<Walked> {
         if u64::from(h.length) > c.remaining() {
             return Err(too_long(&h, at, c.remaining()));
         }
-        if h.tag == TRANSFER_SYNTAX {
+        if ESSENTIAL_META.contains(&h.tag.1) && h.length <= 64 {
             let mut uid = vec![0u8; h.length as usize];
             c.inner
                 .read_exact(&mut uid)
                 .map_err(|e| Error::input(path, e.to_string()))?;
             c.pos += u64::from(h.length);
-            walked.transfer_syntax = String::from_utf8_lossy(&uid)
+            let text = String::from_utf8_lossy(&uid)
                 .trim_end_matches(['\0', ' '])
                 .to_string();
+            if h.tag == TRANSFER_SYNTAX {
+                walked.transfer_syntax = text.clone();
+            }
+            walked.meta_uids.push((h.tag.1, text));
         } else if c.skip(u64::from(h.length)).is_none() {
             return Ok(walked);
         }
+        walked.meta_end = c.pos;
     }
     let top = match walked.transfer_syntax.as_str() {
         DEFLATED => return Ok(walked),
@@ -264,6 +279,41 @@ pub fn check(path: &Path) -> Result<Walked> {
         }
     }
     Ok(walked)
+}
+
+/// The file's bytes with its meta group rebuilt from the essential UIDs (and a group length
+/// that is right): for files whose meta group dicom-rs refuses over an optional element, e.g.
+/// DCMTK's 18-byte SourceApplicationEntityTitle (AE holds at most 16) with a group length that
+/// leaves it out. Starts at "DICM" (no preamble).
+pub fn with_rebuilt_meta(path: &Path, walked: &Walked) -> Result<Vec<u8>> {
+    let bytes = std::fs::read(path).map_err(|e| Error::input(path, e.to_string()))?;
+    let mut body = Vec::new();
+    let element = |body: &mut Vec<u8>, elem: u16, vr: &[u8; 2], value: &[u8]| {
+        body.extend_from_slice(&0x0002u16.to_le_bytes());
+        body.extend_from_slice(&elem.to_le_bytes());
+        body.extend_from_slice(vr);
+        if vr == b"OB" {
+            body.extend_from_slice(&[0, 0]);
+            body.extend_from_slice(&(value.len() as u32).to_le_bytes());
+        } else {
+            body.extend_from_slice(&(value.len() as u16).to_le_bytes());
+        }
+        body.extend_from_slice(value);
+    };
+    element(&mut body, 0x0001, b"OB", &[0, 1]);
+    for (elem, text) in &walked.meta_uids {
+        let mut value = text.clone().into_bytes();
+        if value.len() % 2 == 1 {
+            value.push(0);
+        }
+        element(&mut body, *elem, b"UI", &value);
+    }
+    let mut out = b"DICM".to_vec();
+    element(&mut out, 0x0000, b"UL", &(body.len() as u32).to_le_bytes());
+    out.extend_from_slice(&body);
+    let start = usize::try_from(walked.meta_end).unwrap_or(usize::MAX);
+    out.extend_from_slice(bytes.get(start..).unwrap_or_default());
+    Ok(out)
 }
 
 #[cfg(test)]
