@@ -41,7 +41,7 @@ pub fn load_case(info: &CaseInfo, loaded: &Loaded) -> Result<Case> {
         Source::Files { image, mask, label } => {
             let read = ReadOptions::default();
             let volume = read_volume(image, &read)?;
-            let m = read_mask(mask, &read)?;
+            let m = crate::features::on_image_grid(read_mask(mask, &read)?, &volume, image, mask);
             let case = Case::new(volume, &m, *label).map_err(|e| match e {
                 Error::Usage(p) => Error::input(mask, p),
                 other => other,

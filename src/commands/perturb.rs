@@ -67,7 +67,8 @@ fn apply(a: &Args) -> Result<String> {
     let chain = Chain::parse(&a.chain)?;
     let read = ReadOptions::default();
     let image = io::read_volume(&a.image, &read)?;
-    let mask = io::read_mask(&a.mask, &read)?;
+    let mask =
+        crate::features::on_image_grid(io::read_mask(&a.mask, &read)?, &image, &a.image, &a.mask);
     let mut case = Case::new(image, &mask, a.label).map_err(|e| match e {
         Error::Usage(m) => Error::input(&a.mask, m),
         other => other,

@@ -25,7 +25,7 @@ use self::pyradiomics::settings::Params;
 pub use self::value::{FeatureValue, PrepareError, Timings};
 use crate::error::{Error, Result};
 use crate::volume::io::{ReadOptions, read_mask, read_volume};
-use crate::volume::{Mask, Volume};
+use crate::volume::{GeometryTolerance, Mask, Volume};
 use crate::yaml::read_document;
 
 /// Feature conventions.
@@ -181,6 +181,21 @@ pub fn pyradiomics_in_memory(
     pyradiomics::extract(&prepared, params, &mut Timings::default())
 }
 
+/// The mask on the image's grid: as read, or re-indexed when it holds the image's voxel
+/// lattice on a flipped or permuted grid (said on stderr). A grid that differs otherwise is
+/// left for the feature engines to refuse (or, with `correctMask`, resample).
+pub fn on_image_grid(mask: Mask, image: &Volume, image_path: &Path, mask_path: &Path) -> Mask {
+    let (mask, notice) = mask.onto_grid_of(image, GeometryTolerance::default());
+    if let Some(notice) = notice {
+        eprintln!(
+            "notice: {} on {}: {notice}",
+            mask_path.display(),
+            image_path.display()
+        );
+    }
+    mask
+}
+
 /// Extracts the features of one image and mask file. `label` overrides the parameter file's.
 pub fn extract_files(
     image_path: &Path,
@@ -195,6 +210,7 @@ pub fn extract_files(
     timings.record("read image", start);
     let start = Instant::now();
     let mask = read_mask(mask_path, read)?;
+    let mask = on_image_grid(mask, &image, image_path, mask_path);
     timings.record("read mask", start);
     let features = match label {
         Some(l) => features.with_label(l),

@@ -116,6 +116,107 @@ impl Mask {
     }
 }
 
+/// How far (in voxels) a mapped mask voxel may fall from an image voxel's centre for the two
+/// grids to count as one lattice (float32 headers round positions to about 1e-5 mm).
+const LATTICE_TOLERANCE: f64 = 1e-3;
+
+impl Mask {
+    /// This mask on `image`'s grid when it can be put there without resampling: itself when
+    /// the grids agree within `tol`; re-indexed, losslessly, when its grid holds the same voxel
+    /// lattice with axes flipped or permuted (TotalSegmentator writes its label maps flipped in
+    /// y), with a notice saying so. Otherwise itself, for the caller's grid check to refuse.
+    pub fn onto_grid_of(self, image: &Volume, tol: GeometryTolerance) -> (Mask, Option<String>) {
+        if self.check_matches(image, tol).is_ok() {
+            return (self, None);
+        }
+        match self.reindexed_onto(&image.geometry) {
+            Some((mask, how)) => (
+                mask,
+                Some(format!(
+                    "the mask's grid holds the image's voxel lattice with {how}: re-indexed onto \
+                     the image grid (no resampling)"
+                )),
+            ),
+            None => (self, None),
+        }
+    }
+
+    /// The mask re-indexed onto `target` when each of its index axes steps by exactly one
+    /// voxel along some axis of `target` (a signed permutation) and every labelled voxel lands
+    /// on it; with a description of the flips and permutation.
+    fn reindexed_onto(&self, target: &Geometry) -> Option<(Mask, String)> {
+        let start = target.point_to_index(self.geometry.origin);
+        let mut axis_of = [(0usize, 1isize); 3];
+        for a in 0..3 {
+            let mut unit = [0.0; 3];
+            unit[a] = 1.0;
+            let end = target.point_to_index(self.geometry.index_to_point(unit));
+            let step: Vec<f64> = (0..3).map(|b| end[b] - start[b]).collect();
+            let b = (0..3).max_by(|&x, &y| step[x].abs().total_cmp(&step[y].abs()))?;
+            let clean = (0..3).all(|c| {
+                let want = if c == b { step[b].signum() } else { 0.0 };
+                (step[c] - want).abs() <= LATTICE_TOLERANCE
+            });
+            if !clean {
+                return None;
+            }
+            axis_of[a] = (b, if step[b] > 0.0 { 1 } else { -1 });
+        }
+        let mut used = [false; 3];
+        for (b, _) in axis_of {
+            if std::mem::replace(&mut used[b], true) {
+                return None;
+            }
+        }
+        let offset: Vec<isize> = start.iter().map(|v| v.round() as isize).collect();
+        if start
+            .iter()
+            .zip(&offset)
+            .any(|(v, o)| (v - *o as f64).abs() > LATTICE_TOLERANCE)
+        {
+            return None;
+        }
+        let [nx, ny, nz] = target.size;
+        let mut labels = Array3::<u16>::zeros((nz, ny, nx));
+        for ((k, j, i), &l) in self.labels.indexed_iter() {
+            if l == 0 {
+                continue;
+            }
+            let mut at = offset.clone();
+            for (a, index) in [i, j, k].into_iter().enumerate() {
+                let (b, sign) = axis_of[a];
+                at[b] += sign * index as isize;
+            }
+            if (0..3).any(|b| at[b] < 0 || at[b] as usize >= target.size[b]) {
+                return None; // a labelled voxel outside the image
+            }
+            labels[(at[2] as usize, at[1] as usize, at[0] as usize)] = l;
+        }
+        let names = ["x", "y", "z"];
+        let mut parts: Vec<String> = Vec::new();
+        for (a, (b, sign)) in axis_of.iter().enumerate() {
+            if *b != a {
+                parts.push(format!("its {} along the image's {}", names[a], names[*b]));
+            }
+            if *sign < 0 {
+                parts.push(format!("{} flipped", names[*b]));
+            }
+        }
+        let how = if parts.is_empty() {
+            "another origin or extent".to_string()
+        } else {
+            parts.join(", ")
+        };
+        Some((
+            Mask {
+                geometry: target.clone(),
+                labels,
+            },
+            how,
+        ))
+    }
+}
+
 /// The inclusive bounding box (x, y, z) of `label` in a (z, y, x) label array, scanning row by
 /// row (a row's first and last hit bound x; any hit bounds y and z).
 pub fn label_bounding_box(labels: &Array3<u16>, label: u16) -> Option<([usize; 3], [usize; 3])> {
@@ -175,6 +276,60 @@ pub fn crop_to_label(
 
 #[cfg(test)]
 mod tests {
+
+    /// A mask written with x and y swapped and z flipped is the image's lattice: re-indexed,
+    /// every label lands where its physical point is; half a voxel off, it is not.
+    #[test]
+    fn a_permuted_and_flipped_grid_is_reindexed_and_a_shifted_one_is_not() {
+        let image_grid = Geometry::new(
+            [4, 3, 2],
+            [1.0, 2.0, 3.0],
+            [0.0; 3],
+            [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
+        )
+        .unwrap();
+        let image = Volume {
+            geometry: image_grid.clone(),
+            voxels: Array3::zeros((2, 3, 4)),
+            stored_type: PixelType::F32,
+        };
+        // Mask index axes: i along the image's y, j along x, k along -z from the last slice.
+        let mask_grid = Geometry::new(
+            [3, 4, 2],
+            [2.0, 1.0, 3.0],
+            [0.0, 0.0, 3.0],
+            [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, -1.0]],
+        )
+        .unwrap();
+        let mut labels = Array3::<u16>::zeros((2, 4, 3));
+        labels[(0, 3, 1)] = 7; // mask (i, j, k) = (1, 3, 0)
+        let mask = Mask {
+            geometry: mask_grid.clone(),
+            labels,
+        };
+        let point = mask_grid.index_to_point([1.0, 3.0, 0.0]);
+        let (moved, notice) = mask.onto_grid_of(&image, GeometryTolerance::default());
+        let notice = notice.expect("re-indexed");
+        assert!(
+            notice.contains("z flipped") && notice.contains("along the image's"),
+            "{notice}"
+        );
+        let at = image_grid.point_to_index(point).map(|v| v.round() as usize);
+        assert_eq!(moved.labels[(at[2], at[1], at[0])], 7);
+        assert_eq!(moved.label_counts().values().sum::<usize>(), 1);
+        // Half a voxel off along x: no lattice, left for the grid check to refuse.
+        let mut shifted = mask_grid;
+        shifted.origin[0] += 0.5;
+        let mask = Mask {
+            geometry: shifted,
+            labels: Array3::zeros((2, 4, 3)),
+        };
+        let (kept, notice) = mask
+            .clone()
+            .onto_grid_of(&image, GeometryTolerance::default());
+        assert!(notice.is_none() && kept == mask);
+    }
+
     use super::*;
     use crate::volume::geometry::IDENTITY;
 
