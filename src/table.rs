@@ -266,17 +266,21 @@ pub fn columns_hint(headers: &[String], wanted: &str) -> String {
     if headers.len() <= ALL_UP_TO {
         return format!("the columns are {}", headers.join(", "));
     }
-    let mut ranked: Vec<(usize, &String)> = headers
-        .iter()
-        .map(|h| (edit_distance(&h.to_lowercase(), &wanted.to_lowercase()), h))
-        .collect();
-    ranked.sort();
-    let closest: Vec<&str> = ranked.iter().take(5).map(|(_, h)| h.as_str()).collect();
     format!(
         "the closest of its {} columns are {}",
         headers.len(),
-        closest.join(", ")
+        closest(headers, wanted, 5).join(", ")
     )
+}
+
+/// The (up to `n`) names of `candidates` closest to `wanted` by edit distance, ignoring case.
+pub fn closest(candidates: &[String], wanted: &str, n: usize) -> Vec<String> {
+    let mut ranked: Vec<(usize, &String)> = candidates
+        .iter()
+        .map(|c| (edit_distance(&c.to_lowercase(), &wanted.to_lowercase()), c))
+        .collect();
+    ranked.sort();
+    ranked.into_iter().take(n).map(|(_, c)| c.clone()).collect()
 }
 
 /// Levenshtein distance between two short strings (column names).

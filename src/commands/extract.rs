@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::extract;
 use crate::features::{Convention, FeatureSet, extract_files};
 use crate::volume::io::ReadOptions;
+use crate::volume::labels::{self, LabelTable};
 
 /// Extract PyRadiomics-compatible features (107 by default) from an image and mask, or
 /// from every case of a cases CSV in parallel. Feature names are PyRadiomics'
@@ -35,10 +36,15 @@ pub struct Args {
     /// with the parameter file's `convention:`.
     #[arg(long, value_enum)]
     convention: Option<Convention>,
-    /// The ROI label (overrides the parameter file's `label`; in batch mode, for every case
-    /// whose row gives no label).
+    /// The ROI label, a number (1-65535) or a structure name looked up in --label-table
+    /// (overrides the parameter file's `label`; in batch mode, for every case whose row gives
+    /// no label).
     #[arg(long)]
-    label: Option<u16>,
+    label: Option<String>,
+    /// The table that --label names are looked up in: totalsegmentator (v2 `total` task),
+    /// totalsegmentator-v1, or a CSV of id,name rows.
+    #[arg(long, value_name = "TABLE")]
+    label_table: Option<String>,
     /// Output file (standard output when absent, single case only).
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
@@ -77,6 +83,11 @@ pub fn run(a: Args) -> Result<Outcome> {
         Format::Csv => extract::Format::Csv,
         Format::Json => extract::Format::Json,
     };
+    let table = a.label_table.as_deref().map(LabelTable::load).transpose()?;
+    let label = match &a.label {
+        Some(l) => Some(labels::resolve(l, table.as_ref())?),
+        None => None,
+    };
     let read = ReadOptions { series: a.series };
     if let Some(cases_path) = &a.cases {
         let out = a
@@ -86,7 +97,7 @@ pub fn run(a: Args) -> Result<Outcome> {
         let mut cases = extract::read_cases(cases_path)?;
         // A label on the command line applies to every case whose row gives none.
         for case in cases.iter_mut().filter(|c| c.label.is_none()) {
-            case.label = a.label;
+            case.label = label;
         }
         let summary = extract::run_batch(&cases, &params, &read, out, format)?;
         eprintln!(
@@ -110,7 +121,7 @@ pub fn run(a: Args) -> Result<Outcome> {
             "extract needs --image and --mask, or --cases".into(),
         ));
     };
-    let (values, timings) = extract_files(image, mask, &params, a.label, &read)?;
+    let (values, timings) = extract_files(image, mask, &params, label, &read)?;
     if a.timings {
         for (stage, t) in &timings.stages {
             eprintln!("{stage:>12}: {:.4} s", t.as_secs_f64());

@@ -9,6 +9,7 @@ pub mod builtin;
 pub mod geometry;
 pub(crate) mod info;
 pub mod io;
+pub mod labels;
 pub mod mask;
 pub mod pixel;
 pub(crate) mod resample;

@@ -100,7 +100,9 @@ fn a_flipped_totalsegmentator_label_map_is_reindexed_onto_the_series() {
     }
 }
 
-/// The extraction says it re-indexed the mask, and T12's mean HU is SimpleITK's.
+/// The extraction takes T12 by name (label 32 in TotalSegmentator v2's table), says it
+/// re-indexed the mask, and T12's mean HU is SimpleITK's. A misspelt name is refused with the
+/// closest names.
 #[test]
 fn extract_reindexes_a_flipped_mask_and_says_so() {
     let r = reference_or_skip!();
@@ -114,7 +116,9 @@ fn extract_reindexes_a_flipped_mask_and_says_so() {
         "--mask",
         mask.to_str().unwrap(),
         "--label",
-        "32",
+        "vertebrae_T12",
+        "--label-table",
+        "totalsegmentator",
     ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
@@ -134,4 +138,19 @@ fn extract_reindexes_a_flipped_mask_and_says_so() {
         .as_f64()
         .unwrap();
     assert!((mean - want).abs() < 1e-9, "{mean} vs {want}");
+    common::refuses(
+        &[
+            "extract",
+            "--image",
+            image.to_str().unwrap(),
+            "--mask",
+            mask.to_str().unwrap(),
+            "--label",
+            "vertebra_T12",
+            "--label-table",
+            "totalsegmentator",
+        ],
+        "--label vertebra_T12",
+        "no such structure in TotalSegmentator v2 (total); the closest names are vertebrae_T12",
+    );
 }
