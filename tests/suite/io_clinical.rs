@@ -154,3 +154,44 @@ fn extract_reindexes_a_flipped_mask_and_says_so() {
         "no such structure in TotalSegmentator v2 (total); the closest names are vertebrae_T12",
     );
 }
+
+/// An implicit VR little endian series (the IBSI CT phantom, 60 slices) reads voxel for voxel
+/// like its explicit VR little endian copy, with the same geometry.
+#[test]
+fn an_implicit_vr_series_reads_like_its_explicit_vr_copy() {
+    let r = reference_or_skip!();
+    let implicit = r.join("ibsi1/ct_phantom/dicom/image");
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = 0;
+    for entry in std::fs::read_dir(&implicit).unwrap() {
+        let path = entry.unwrap().path();
+        let mut obj = dicom_object::open_file(&path).unwrap();
+        assert_eq!(
+            obj.meta().transfer_syntax().trim_end_matches('\0'),
+            "1.2.840.10008.1.2"
+        );
+        obj.meta_mut().transfer_syntax = "1.2.840.10008.1.2.1".into();
+        obj.meta_mut().update_information_group_length();
+        obj.write_to_file(dir.path().join(path.file_name().unwrap()))
+            .unwrap();
+        files += 1;
+    }
+    assert_eq!(files, 60);
+    let a = read_volume(&implicit, &ReadOptions::default()).unwrap();
+    let b = read_volume(dir.path(), &ReadOptions::default()).unwrap();
+    let written = dicom_object::open_file(
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path(),
+    )
+    .unwrap();
+    assert_eq!(
+        written.meta().transfer_syntax().trim_end_matches('\0'),
+        "1.2.840.10008.1.2.1"
+    );
+    assert_eq!(a.geometry, b.geometry);
+    assert!(a.as_slice() == b.as_slice());
+}
