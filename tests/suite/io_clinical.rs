@@ -101,8 +101,10 @@ fn a_flipped_totalsegmentator_label_map_is_reindexed_onto_the_series() {
 }
 
 /// The extraction takes T12 by name (label 32 in TotalSegmentator v2's table), says it
-/// re-indexed the mask, and T12's mean HU is SimpleITK's. A misspelt name is refused with the
-/// closest names.
+/// re-indexed the mask, and T12's mean HU is SimpleITK's; its 107 features equal PyRadiomics'
+/// on the SimpleITK-decoded series with the label map resampled by SimpleITK
+/// (`tests/data/make_totalsegmentator_t12.py`) within 1e-6 relative. A misspelt name is refused
+/// with the closest names.
 #[test]
 fn extract_reindexes_a_flipped_mask_and_says_so() {
     let r = reference_or_skip!();
@@ -138,6 +140,29 @@ fn extract_reindexes_a_flipped_mask_and_says_so() {
         .as_f64()
         .unwrap();
     assert!((mean - want).abs() < 1e-9, "{mean} vs {want}");
+    let peer = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/totalsegmentator_t12_pyradiomics.csv"),
+    )
+    .unwrap();
+    let ours: std::collections::HashMap<&str, f64> = run
+        .stdout
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(','))
+        .map(|(k, v)| (k, v.parse().unwrap()))
+        .collect();
+    let mut compared = 0;
+    for (name, value) in peer.lines().skip(1).filter_map(|l| l.split_once(',')) {
+        let theirs: f64 = value.parse().unwrap();
+        let mine = ours[name];
+        assert!(
+            (mine - theirs).abs() <= 1e-6 * theirs.abs().max(1e-12),
+            "{name}: radaudit {mine}, PyRadiomics {theirs}"
+        );
+        compared += 1;
+    }
+    assert_eq!(compared, 107);
     common::refuses(
         &[
             "extract",
