@@ -323,15 +323,7 @@ fn hostile_binning_and_distances_are_refused_naming_the_range() {
     )
     .unwrap();
     let started = std::time::Instant::now();
-    let run = common::radaudit([
-        "extract",
-        "--image",
-        "builtin:ibsi-digital",
-        "--mask",
-        "builtin:ibsi-digital-mask",
-        "--params",
-        params.to_str().unwrap(),
-    ]);
+    let run = common::radaudit(common::extract_builtin_args(params.to_str().unwrap()));
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stdout.contains("cm_joint_max_3D_avg,"),

@@ -3,6 +3,7 @@
 //! gives in `clinical/totalsegmentator/expected.json`.
 
 use crate::common;
+use crate::common::numbers;
 
 use radaudit::features::on_image_grid;
 use radaudit::volume::io::{ReadOptions, read_mask, read_volume};
@@ -10,14 +11,6 @@ use radaudit::volume::io::{ReadOptions, read_mask, read_volume};
 fn expected(r: &std::path::Path) -> serde_json::Value {
     let text = std::fs::read_to_string(r.join("clinical/totalsegmentator/expected.json")).unwrap();
     serde_json::from_str(&text).unwrap()
-}
-
-fn numbers(v: &serde_json::Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
 }
 
 /// The JPEG 2000 series reads with SimpleITK's geometry and HU (min, max, mean, sum).
@@ -111,17 +104,20 @@ fn extract_reindexes_a_flipped_mask_and_says_so() {
     let dir = r.join("clinical/totalsegmentator");
     let image = dir.join("example_ct_dicom");
     let mask = dir.join("example_seg_dicom.nii.gz");
-    let run = common::radaudit([
-        "extract",
-        "--image",
-        image.to_str().unwrap(),
-        "--mask",
-        mask.to_str().unwrap(),
-        "--label",
-        "vertebrae_T12",
-        "--label-table",
-        "totalsegmentator",
-    ]);
+    let args = |label| {
+        [
+            "extract",
+            "--image",
+            image.to_str().unwrap(),
+            "--mask",
+            mask.to_str().unwrap(),
+            "--label",
+            label,
+            "--label-table",
+            "totalsegmentator",
+        ]
+    };
+    let run = common::radaudit(args("vertebrae_T12"));
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stderr
@@ -164,17 +160,7 @@ fn extract_reindexes_a_flipped_mask_and_says_so() {
     }
     assert_eq!(compared, 107);
     common::refuses(
-        &[
-            "extract",
-            "--image",
-            image.to_str().unwrap(),
-            "--mask",
-            mask.to_str().unwrap(),
-            "--label",
-            "vertebra_T12",
-            "--label-table",
-            "totalsegmentator",
-        ],
+        &args("vertebra_T12"),
         "--label vertebra_T12",
         "no such structure in TotalSegmentator v2 (total); the closest names are vertebrae_T12",
     );

@@ -5,15 +5,8 @@
 
 use std::path::Path;
 
+use crate::common::numbers;
 use radaudit::volume::io::{ReadOptions, read_volume};
-
-fn numbers(v: &serde_json::Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
-}
 
 #[test]
 fn readers_agree_with_simpleitk_and_nibabel_on_format_corners() {

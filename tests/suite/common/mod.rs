@@ -61,22 +61,32 @@ where
     }
 }
 
+/// The arguments of `extract` on the built-in IBSI digital phantom with parameter file `params`.
+pub fn extract_builtin_args(params: &str) -> [&str; 7] {
+    [
+        "extract",
+        "--image",
+        "builtin:ibsi-digital",
+        "--mask",
+        "builtin:ibsi-digital-mask",
+        "--params",
+        params,
+    ]
+}
+
 /// Checks that `extract` on the built-in IBSI digital phantom refuses the parameter file
 /// `params` (the bad-input contract of [`refuses`]).
 pub fn extract_refuses(params: &str, names: &str, problem: &str) {
-    refuses(
-        &[
-            "extract",
-            "--image",
-            "builtin:ibsi-digital",
-            "--mask",
-            "builtin:ibsi-digital-mask",
-            "--params",
-            params,
-        ],
-        names,
-        problem,
-    );
+    refuses(&extract_builtin_args(params), names, problem);
+}
+
+/// A JSON array of numbers (a peer's size, spacing, origin ...).
+pub fn numbers(v: &serde_json::Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
 }
 
 /// Runs `radaudit ARGS` and checks the bad-input contract: exit code 2 and exactly one line on
