@@ -44,6 +44,8 @@ struct SliceHeader {
     rows: usize,
     columns: usize,
     slice_thickness: Option<f64>,
+    /// Its element walk (for a meta group rebuilt when the pixels are read).
+    walked: Walked,
 }
 
 /// What a DICOM file in the folder turned out to be.
@@ -136,7 +138,7 @@ fn scan(path: &Path, single: bool) -> Result<Scanned> {
     }
     // Before dicom-rs sizes any buffer from the file's element lengths.
     let walked = dicom_lengths::check(path)?;
-    let obj = open(path, Some(&walked), Some(tags::PIXEL_DATA))?;
+    let obj = open(path, &walked, Some(tags::PIXEL_DATA))?;
     if obj.element_opt(tags::ROWS).ok().flatten().is_none() {
         let modality = text(&obj, tags::MODALITY).unwrap_or_else(|| "unknown".into());
         return Ok(Scanned::NonImage(modality));
@@ -209,6 +211,7 @@ fn scan(path: &Path, single: bool) -> Result<Scanned> {
         rows,
         columns,
         slice_thickness: floats(&obj, tags::SLICE_THICKNESS).and_then(|v| v.first().copied()),
+        walked,
     })))
 }
 
@@ -234,8 +237,8 @@ fn unsupported_syntax(uid: &str) -> Option<&'static str> {
 
 /// Opens `path` with dicom-rs, up to `until` when given. A file meta group it refuses (an
 /// optional element out of its rules, a wrong group length) is rebuilt from the essential UIDs
-/// and the file read again; `walked` is the file's element walk, when already made.
-fn open(path: &Path, walked: Option<&Walked>, until: Option<Tag>) -> Result<DefaultDicomObject> {
+/// and the file read again; `walked` is the file's element walk.
+fn open(path: &Path, walked: &Walked, until: Option<Tag>) -> Result<DefaultDicomObject> {
     let options = || match until {
         Some(tag) => OpenFileOptions::new().read_until(tag),
         None => OpenFileOptions::new(),
@@ -245,14 +248,10 @@ fn open(path: &Path, walked: Option<&Walked>, until: Option<Tag>) -> Result<Defa
         Err(e) => e,
     };
     let refused = || Error::input(path, format!("cannot parse DICOM: {first}"));
-    let walked = match walked {
-        Some(w) => w.clone(),
-        None => dicom_lengths::check(path)?,
-    };
     if walked.transfer_syntax.is_empty() {
         return Err(refused());
     }
-    let bytes = dicom_lengths::with_rebuilt_meta(path, &walked)?;
+    let bytes = dicom_lengths::with_rebuilt_meta(path, walked)?;
     options()
         .read_preamble(ReadPreamble::Never)
         .from_reader(&bytes[..])
@@ -490,7 +489,7 @@ fn read_pixels(
 fn read_slice(header: &SliceHeader, dst: &mut [f32]) -> Result<PixelType> {
     let path = &header.path;
     let bad = |p: String| Error::input(path, p);
-    let obj = open(path, None, None)?;
+    let obj = open(path, &header.walked, None)?;
     let slope = floats(&obj, tags::RESCALE_SLOPE)
         .and_then(|v| v.first().copied())
         .unwrap_or(1.0);
