@@ -21,6 +21,7 @@ use crate::output::{Tool, write_json};
 use crate::phantom::qct::{Pose, QctPhantom};
 use crate::table::format_short;
 use crate::volume::io::{ReadOptions, read_mask, read_volume};
+use crate::volume::padding;
 
 /// What `radaudit calibrate` was asked to do.
 #[derive(Debug, Clone)]
@@ -180,10 +181,34 @@ fn mean_sd(values: &[f64]) -> (f64, f64) {
     (m, var.sqrt())
 }
 
+/// Whether any voxel of an in-plane `disc` (indices j * nx + i) is padding in any slice.
+fn outside_field(padded: &ndarray::Array3<bool>, disc: &[usize], nx: usize) -> bool {
+    padded
+        .outer_iter()
+        .any(|slice| disc.iter().any(|&p| slice[(p / nx, p % nx)]))
+}
+
 /// Runs the calibration.
 pub fn run(a: &CalibrateArgs) -> Result<Calibrated> {
     let phantom = QctPhantom::load(&a.phantom)?;
-    let scan = read_volume(&a.scan, &ReadOptions::default())?;
+    let mut scan = read_volume(&a.scan, &ReadOptions::default())?;
+    // Out-of-field padding (-2048, -3024 HU) is air for finding the phantom and no voxel of
+    // an insert, the texture region or the vertebral ROI.
+    let padded = match padding::detect(&scan.voxels) {
+        Some(p) => {
+            eprintln!(
+                "notice: {}: {} voxels hold {} HU, outside the field of view: left out",
+                a.scan.display(),
+                p.voxels,
+                p.value
+            );
+            let padded = scan.voxels.mapv(|v| v == p.value);
+            scan.voxels
+                .mapv_inplace(|v| if v == p.value { -1024.0 } else { v });
+            padded
+        }
+        None => ndarray::Array3::from_elem(scan.voxels.raw_dim(), false),
+    };
     let (lo, hi) = scan
         .voxels
         .iter()
@@ -213,6 +238,15 @@ pub fn run(a: &CalibrateArgs) -> Result<Calibrated> {
             ));
         }
         let disc = plane.disc(x, y, insert.diameter / 2.0 - phantom.erosion);
+        if outside_field(&padded, &disc, nx) {
+            return Err(Error::input(
+                &a.scan,
+                format!(
+                    "insert {} (found at x {x:.1}, y {y:.1} mm) reaches outside the reconstructed field of view (padding)",
+                    insert.name
+                ),
+            ));
+        }
         let values: Vec<f64> = (0..nz)
             .flat_map(|k| disc.iter().map(move |&p| (k, p)))
             .map(|(k, p)| f64::from(scan.voxels[(k, p / nx, p % nx)]))
@@ -267,8 +301,9 @@ pub fn run(a: &CalibrateArgs) -> Result<Calibrated> {
                 .voxels
                 .iter()
                 .zip(mask.labels.iter())
-                .filter(|(_, l)| **l != 0)
-                .map(|(v, _)| f64::from(*v))
+                .zip(padded.iter())
+                .filter(|((_, l), p)| **l != 0 && !**p)
+                .map(|((v, _), _)| f64::from(*v))
                 .collect();
             if values.is_empty() {
                 return Err(Error::input(path, "the vertebral ROI is empty"));
@@ -292,11 +327,10 @@ pub fn run(a: &CalibrateArgs) -> Result<Calibrated> {
     std::fs::create_dir_all(&a.out).map_err(|e| Error::output(&a.out, e.to_string()))?;
     let texture = match &phantom.texture {
         Some(t) => {
-            if !plane.holds_disc(
-                pose.place(t.x, t.y).0,
-                pose.place(t.x, t.y).1,
-                t.diameter / 2.0,
-            ) {
+            let (x, y) = pose.place(t.x, t.y);
+            if !plane.holds_disc(x, y, t.diameter / 2.0)
+                || outside_field(&padded, &plane.disc(x, y, t.diameter / 2.0), nx)
+            {
                 return Err(Error::input(
                     &a.scan,
                     format!("texture region {} lies outside the field of view", t.name),

@@ -25,7 +25,7 @@ use ndarray::Array3;
 pub use spec::Perturbation;
 
 use crate::error::{Error, Result};
-use crate::volume::{GeometryTolerance, Mask, PixelType, Volume};
+use crate::volume::{GeometryTolerance, Mask, PixelType, Volume, padding};
 
 /// An image and its ROI (a binary mask on the image's grid).
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +34,9 @@ pub struct Case {
     pub image: Volume,
     /// The ROI, shape (z, y, x) of the image's grid.
     pub roi: Array3<bool>,
+    /// The image's out-of-field padding (found on the whole image, kept when cropped): the
+    /// perturbations see the field's edge extended over it, and it is put back after them.
+    pub padding: Option<f32>,
 }
 
 impl Case {
@@ -48,7 +51,12 @@ impl Case {
                 "the mask holds no voxel with label {label}"
             )));
         }
-        Ok(Case { image, roi })
+        let padding = padding::detect(&image.voxels).map(|p| p.value);
+        Ok(Case {
+            image,
+            roi,
+            padding,
+        })
     }
 
     /// The ROI as a mask with `label` on the image's grid.
@@ -89,6 +97,7 @@ impl Case {
                 stored_type: self.image.stored_type,
             },
             roi: self.roi.slice(slice).to_owned(),
+            padding: self.padding,
         }
     }
 
@@ -192,6 +201,26 @@ impl Chain {
     /// Applies the chain to `case`. Random elements draw from the stream of
     /// (`seed`, `case_id`, this chain's id and the element's name).
     pub fn apply(&self, case: &mut Case, seed: u64, case_id: &str) -> Result<()> {
+        let Some(value) = case.padding else {
+            return self.apply_elements(case, seed, case_id);
+        };
+        // Padding out of the perturbations' way: the field extended over it, then put back
+        // (on the new grid, if a perturbation resampled).
+        let before = case.image.geometry.clone();
+        let padded = padding::fill(&mut case.image.voxels, value);
+        let result = self.apply_elements(case, seed, case_id);
+        padding::restore(
+            &mut case.image.voxels,
+            &case.image.geometry,
+            &padded,
+            &before,
+            value,
+        );
+        result
+    }
+
+    /// Applies the chain's elements in order.
+    fn apply_elements(&self, case: &mut Case, seed: u64, case_id: &str) -> Result<()> {
         for element in &self.elements {
             let name = element.name();
             let fail = |problem: String| Error::Usage(format!("perturbation `{name}`: {problem}"));

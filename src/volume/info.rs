@@ -7,6 +7,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use super::padding::{self, Padding};
 use super::{Mask, Volume};
 
 /// A summary of one volume.
@@ -25,6 +26,9 @@ pub struct VolumeInfo {
     pub max: Option<f64>,
     pub mean: Option<f64>,
     pub nan_count: usize,
+    /// Out-of-field padding (see [`super::padding`]); min, max and mean leave it out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub padding: Option<Padding>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub labels: Option<Vec<LabelInfo>>,
 }
@@ -49,11 +53,18 @@ pub fn name_suggests_mask(path: &Path) -> bool {
 /// Summarises an image; pass its mask form to list labels.
 pub fn describe(path: &Path, format: &str, volume: &Volume, mask: Option<&Mask>) -> VolumeInfo {
     let g = &volume.geometry;
+    let padding = match mask {
+        Some(_) => None,
+        None => padding::detect(&volume.voxels),
+    };
     let (mut min, mut max, mut sum, mut finite, mut nan) =
         (f64::INFINITY, f64::NEG_INFINITY, 0.0f64, 0usize, 0usize);
     for &v in volume.voxels.iter() {
         if v.is_nan() {
             nan += 1;
+            continue;
+        }
+        if padding.is_some_and(|p| p.value == v) {
             continue;
         }
         let v = v as f64;
@@ -87,6 +98,7 @@ pub fn describe(path: &Path, format: &str, volume: &Volume, mask: Option<&Mask>)
         max: (finite > 0).then_some(max),
         mean: (finite > 0).then(|| sum / finite as f64),
         nan_count: nan,
+        padding,
         labels,
     }
 }
@@ -150,6 +162,15 @@ impl VolumeInfo {
         }
         if self.nan_count > 0 {
             let _ = writeln!(out, "NaN voxels:  {}", self.nan_count);
+        }
+        if let Some(p) = &self.padding {
+            let _ = writeln!(
+                out,
+                "padding:     {} in {} voxels ({:.1}%): outside the field of view, not in the values above",
+                num(f64::from(p.value)),
+                p.voxels,
+                100.0 * p.voxels as f64 / self.voxel_count as f64
+            );
         }
         if let Some(labels) = &self.labels {
             if labels.is_empty() {

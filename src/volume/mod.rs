@@ -11,6 +11,7 @@ pub(crate) mod info;
 pub mod io;
 pub mod labels;
 pub mod mask;
+pub mod padding;
 pub mod pixel;
 pub(crate) mod resample;
 

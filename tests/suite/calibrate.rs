@@ -362,3 +362,73 @@ fn the_feature_level_check_flags_a_different_scanner_and_not_the_same_one() {
     assert!((check.numbers("z").unwrap()[k] - (site - mean) / sd).abs() < 1e-9);
     assert_eq!(check.required_text("usable").unwrap()[k], "false");
 }
+
+/// Issue 19, acceptance 4: a scan whose voxels outside the reconstruction circle hold -3024
+/// HU (as GE and Siemens store them) calibrates to within 0.1 HU of the same scan clipped at
+/// -1024, and `info` names the padding and leaves it out of the value range.
+#[test]
+fn a_scan_padded_outside_its_field_of_view_calibrates_as_the_clipped_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = scan(
+        dir.path(),
+        "base",
+        &["--scanner", "standard", "--kvp", "120", "--seed", "5"],
+    );
+    let read = |p: &Path| radaudit::volume::io::read_volume(p, &Default::default()).unwrap();
+    let mut padded = read(&base);
+    let [nx, ny, _] = padded.geometry.size;
+    let radius = nx.min(ny) as f64 / 2.0;
+    let mut outside = 0;
+    for ((_, j, i), v) in padded.voxels.indexed_iter_mut() {
+        let (x, y) = (
+            i as f64 + 0.5 - nx as f64 / 2.0,
+            j as f64 + 0.5 - ny as f64 / 2.0,
+        );
+        if x.hypot(y) > radius {
+            *v = -3024.0;
+            outside += 1;
+        }
+    }
+    assert!(outside > 1000);
+    let mut clipped = padded.clone();
+    clipped.voxels.mapv_inplace(|v| v.max(-1024.0));
+    let paths = [
+        dir.path().join("padded.nii.gz"),
+        dir.path().join("clipped.nii.gz"),
+    ];
+    for (volume, path) in [&padded, &clipped].into_iter().zip(&paths) {
+        radaudit::volume::io::write_volume(volume, path, &Default::default()).unwrap();
+    }
+    let (code, with_padding, err) = calibrate(dir.path(), &paths[0], "padded-cal", &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("outside the field of view"), "{err}");
+    let (code, clipped_result, err) = calibrate(dir.path(), &paths[1], "clipped-cal", &[]);
+    assert_eq!(code, 0, "{err}");
+    let inserts = |r: &Value| r["inserts"].as_array().unwrap().clone();
+    let (a, b) = (inserts(&with_padding), inserts(&clipped_result));
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(&b) {
+        let (hx, hy) = (
+            x["mean_hu"].as_f64().unwrap(),
+            y["mean_hu"].as_f64().unwrap(),
+        );
+        assert!((hx - hy).abs() < 0.1, "{}: {hx} vs {hy}", x["name"]);
+    }
+    let slope = |r: &Value| r["calibration"]["slope"].as_f64().unwrap();
+    assert!((slope(&with_padding) - slope(&clipped_result)).abs() < 1e-4);
+    // info: the padding named, with its voxel count, and not in min and mean.
+    let info = common::radaudit(["info", s(&paths[0]), "--json"]);
+    assert_eq!(info.code, 0, "{}", info.stderr);
+    let info: Value = serde_json::from_str(&info.stdout).unwrap();
+    assert_eq!(info["padding"]["value"], -3024.0);
+    assert_eq!(info["padding"]["voxels"], outside);
+    assert!(info["min"].as_f64().unwrap() > -1100.0, "{info}");
+    let text = common::radaudit(["info", s(&paths[0])]);
+    assert!(
+        text.stdout.contains("padding:     -3024 in"),
+        "{}",
+        text.stdout
+    );
+    let clipped_info = common::radaudit(["info", s(&paths[1]), "--json"]);
+    assert!(!clipped_info.stdout.contains("padding"));
+}

@@ -354,3 +354,77 @@ fn bad_perturbations_are_refused_naming_element_and_parameter() {
         "must be > 0",
     );
 }
+
+/// Issue 19, acceptance 4: blur and noise near the edge of the field of view leave the
+/// out-of-field padding (-3024 HU) out of the ROI's values, and the padding stays as it was.
+/// The field holds 0-100 HU: a blur that pulled padding in would take edge voxels far below.
+#[test]
+fn blur_and_noise_at_the_field_of_view_edge_leave_padding_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = Geometry::new([40, 40, 6], [0.7, 0.7, 1.5], [0.0; 3], IDENTITY).unwrap();
+    let radius = |i: usize, j: usize| (i as f64 - 19.5).hypot(j as f64 - 19.5);
+    let voxels = Array3::from_shape_fn(g.shape_zyx(), |(k, j, i)| {
+        if radius(i, j) > 18.0 {
+            -3024.0
+        } else {
+            (50.0 + 50.0 * ((i as f32) * 0.9).sin() * ((j as f32 + k as f32) * 0.4).cos()).round()
+        }
+    });
+    // The ROI: the field's outer 3 voxels on the right.
+    let labels = Array3::from_shape_fn(g.shape_zyx(), |(_, j, i)| {
+        u16::from(i > 25 && (15.0..=18.0).contains(&radius(i, j)))
+    });
+    let image = Volume {
+        geometry: g.clone(),
+        voxels: voxels.clone(),
+        stored_type: PixelType::I16,
+    };
+    let (ip, mp) = (
+        dir.path().join("fov.nii.gz"),
+        dir.path().join("fov_mask.nii.gz"),
+    );
+    io::write_volume(&image, &ip, &WriteOptions::default()).unwrap();
+    io::write_mask(
+        &Mask {
+            geometry: g,
+            labels: labels.clone(),
+        },
+        &mp,
+        &WriteOptions::default(),
+    )
+    .unwrap();
+    for (chain, low, high) in [
+        ("blur:fwhm=3", 0.0, 100.0),
+        ("noise:sd=10,peak=0.3; blur:fwhm=2", -80.0, 180.0),
+    ] {
+        let out = dir.path().join("out.nii.gz");
+        let run = common::radaudit([
+            "perturb",
+            "--image",
+            s(&ip),
+            "--mask",
+            s(&mp),
+            "--apply",
+            chain,
+            "--seed",
+            "4",
+            "--out-image",
+            s(&out),
+        ]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let result = io::read_volume(&out, &ReadOptions::default()).unwrap();
+        let mut roi_values = 0;
+        for ((v, l), original) in result.voxels.iter().zip(&labels).zip(&voxels) {
+            if *original == -3024.0 {
+                assert_eq!(*v, -3024.0, "{chain}: padding changed");
+            } else if *l == 1 {
+                roi_values += 1;
+                assert!(
+                    (low..=high).contains(&f64::from(*v)),
+                    "{chain}: ROI value {v}"
+                );
+            }
+        }
+        assert!(roi_values > 100);
+    }
+}

@@ -22,7 +22,11 @@ fn volume(size: [usize; 3], spacing: [f64; 3], f: impl Fn(usize, usize, usize) -
 
 fn case(image: Volume, roi: impl Fn(usize, usize, usize) -> bool) -> Case {
     let roi = Array3::from_shape_fn(image.voxels.dim(), |(k, j, i)| roi(i, j, k));
-    Case { image, roi }
+    Case {
+        image,
+        roi,
+        padding: None,
+    }
 }
 
 fn apply(c: &mut Case, chain: &str) {
