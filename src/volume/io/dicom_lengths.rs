@@ -271,14 +271,25 @@ pub fn check(path: &Path) -> Result<Walked> {
                 if tag == PIXEL_DATA && levels.is_empty() {
                     walked.native_pixel_bytes = Some(u64::from(h.length));
                 }
-                // A sequence of defined length is entered; any other value is skipped.
-                if &h.vr != b"SQ" {
+                // A sequence of defined length is entered; any other value is skipped. In
+                // implicit VR the dictionary says which tags are sequences, as it tells the
+                // parser (whose items would otherwise go unchecked).
+                let sequence = &h.vr == b"SQ" || (!encoding.explicit && is_sequence(tag));
+                if !sequence {
                     c.skip(u64::from(h.length));
                 }
             }
         }
     }
     Ok(walked)
+}
+
+/// Whether the standard data dictionary gives `tag` the VR SQ.
+fn is_sequence(tag: (u16, u16)) -> bool {
+    use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry, VirtualVr};
+    dicom_dictionary_std::StandardDataDictionary
+        .by_tag(dicom_core::Tag(tag.0, tag.1))
+        .is_some_and(|e| matches!(e.vr(), VirtualVr::Exact(dicom_core::VR::SQ)))
 }
 
 /// The file's bytes with its meta group rebuilt from the essential UIDs (and a group length
@@ -354,6 +365,38 @@ mod tests {
         let w = check(f.path()).unwrap();
         assert_eq!(w.transfer_syntax, "1.2.840.10008.1.2.1");
         assert_eq!(w.native_pixel_bytes, Some(8));
+    }
+
+    /// Implicit VR: a sequence of defined length (its VR from the dictionary) is walked into,
+    /// so an element inside its item that claims more than the file holds is refused (the
+    /// parser would otherwise zero-fill 4 GB for it: found by the RTSTRUCT fuzz target).
+    #[test]
+    fn implicit_vr_sequences_of_defined_length_are_walked_into() {
+        let implicit = |value_length: u32| {
+            let ts = b"1.2.840.10008.1.2\0";
+            let mut bytes = vec![0u8; 128];
+            bytes.extend_from_slice(b"DICM");
+            bytes.extend_from_slice(&[0x02, 0x00, 0x10, 0x00, b'U', b'I']);
+            bytes.extend_from_slice(&(ts.len() as u16).to_le_bytes());
+            bytes.extend_from_slice(ts);
+            // (0008,1155) ReferencedSOPInstanceUID, 4 bytes held, `value_length` stated.
+            let mut inner = vec![0x08, 0x00, 0x55, 0x11];
+            inner.extend_from_slice(&value_length.to_le_bytes());
+            inner.extend_from_slice(b"1.2\0");
+            // An item of defined length, in (0008,1140) ReferencedImageSequence (SQ).
+            let mut item = vec![0xFE, 0xFF, 0x00, 0xE0];
+            item.extend_from_slice(&(inner.len() as u32).to_le_bytes());
+            item.extend_from_slice(&inner);
+            bytes.extend_from_slice(&[0x08, 0x00, 0x40, 0x11]);
+            bytes.extend_from_slice(&(item.len() as u32).to_le_bytes());
+            bytes.extend_from_slice(&item);
+            let f = tempfile::NamedTempFile::new().unwrap();
+            std::fs::write(f.path(), bytes).unwrap();
+            f
+        };
+        assert!(check(implicit(4).path()).is_ok());
+        let e = check(implicit(0xFF00_003A).path()).unwrap_err().to_string();
+        assert!(e.contains("(0008,1155)") && e.contains("4278190138"), "{e}");
     }
 
     #[test]
