@@ -17,7 +17,8 @@ use crate::features::ibsi::settings::{
 use crate::features::pyradiomics::settings::Params;
 use crate::features::pyradiomics_in_memory;
 use crate::output::Tool;
-use crate::volume::io::{ReadOptions, read_mask, read_volume};
+use crate::volume::io::{ReadOptions, read_mask, read_volume, rtstruct};
+use crate::volume::{Mask, Volume};
 
 /// The data sets `--config` accepts, in order.
 pub const CONFIGS: [&str; 6] = ["dig", "A", "B", "C", "D", "E"];
@@ -256,8 +257,55 @@ fn phantom_paths(dir: &Path, config: &str) -> (PathBuf, PathBuf) {
     )
 }
 
-/// Runs one data set against its reference rows.
+/// Where the CT phantom's image and ROI are read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum CtSource {
+    /// `ct_phantom/nifti`: the image and mask as NIfTI.
+    #[default]
+    Nifti,
+    /// `ct_phantom/dicom`: the DICOM series and its RTSTRUCT, rasterised on the series' grid.
+    Dicom,
+}
+
+/// The CT phantom's DICOM series and its ROI from the RTSTRUCT (its only ROI, as label 1).
+fn ct_phantom_from_dicom(dir: &Path) -> Result<(PathBuf, PathBuf, Volume, Mask)> {
+    let image_path = dir.join("ct_phantom/dicom/image");
+    let mask_dir = dir.join("ct_phantom/dicom/mask");
+    let mut found: Vec<PathBuf> = std::fs::read_dir(&mask_dir)
+        .map_err(|e| Error::input(&mask_dir, format!("cannot list: {e}")))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| rtstruct::is_rtstruct(p))
+        .collect();
+    found.sort();
+    let [mask_path] = &found[..] else {
+        return Err(Error::input(
+            &mask_dir,
+            format!("expected one RTSTRUCT here, found {}", found.len()),
+        ));
+    };
+    let options = ReadOptions::default();
+    let image = read_volume(&image_path, &options)?;
+    let set = rtstruct::read(mask_path)?;
+    let [roi] = &set.rois[..] else {
+        return Err(Error::input(
+            mask_path,
+            format!("expected one ROI, found {}", set.rois.len()),
+        ));
+    };
+    let label = u16::try_from(roi.number)
+        .map_err(|_| Error::input(mask_path, format!("ROI number {} above 65535", roi.number)))?;
+    let mut mask = rtstruct::mask_on(mask_path, &image, &image_path, &options, label)?;
+    mask.labels.mapv_inplace(|l| u16::from(l != 0));
+    Ok((image_path, mask_path.clone(), image, mask))
+}
+
+/// Runs one data set against its reference rows, the CT phantom read from NIfTI.
 pub fn run_config(dir: &Path, config: &str) -> Result<ConfigResult> {
+    run_config_from(dir, config, CtSource::Nifti)
+}
+
+/// Runs one data set against its reference rows, the CT phantom read from `source`.
+pub fn run_config_from(dir: &Path, config: &str, source: CtSource) -> Result<ConfigResult> {
     let settings = config_settings(config).ok_or_else(|| {
         Error::Usage(format!(
             "--config {config}: unknown; use one of {} or all",
@@ -266,10 +314,15 @@ pub fn run_config(dir: &Path, config: &str) -> Result<ConfigResult> {
     })?;
     let start = std::time::Instant::now();
     let rows = reference_rows(dir, config)?;
-    let (image_path, mask_path) = phantom_paths(dir, config);
-    let options = ReadOptions::default();
-    let image = read_volume(&image_path, &options)?;
-    let mask = read_mask(&mask_path, &options)?;
+    let (image_path, mask_path, image, mask) = if source == CtSource::Dicom && config != "dig" {
+        ct_phantom_from_dicom(dir)?
+    } else {
+        let (image_path, mask_path) = phantom_paths(dir, config);
+        let options = ReadOptions::default();
+        let image = read_volume(&image_path, &options)?;
+        let mask = read_mask(&mask_path, &options)?;
+        (image_path, mask_path, image, mask)
+    };
     let values = crate::features::ibsi::compute(&image, &mask, &settings)
         .map_err(|e| e.naming(&image_path, &mask_path))?;
     let rows = rows
@@ -356,6 +409,8 @@ pub struct CheckArgs {
     pub reference: PathBuf,
     /// The output folder.
     pub out: PathBuf,
+    /// Where the CT phantom is read from.
+    pub ct_from: CtSource,
 }
 
 /// ibsi_check.json: every data set's rows, a summary per data set, and the digital phantom in
@@ -463,7 +518,7 @@ pub fn run(args: &CheckArgs) -> Result<IbsiChecked> {
     );
     let mut results = Vec::new();
     for c in configs {
-        results.push(run_config(&args.reference, c)?);
+        results.push(run_config_from(&args.reference, c, args.ct_from)?);
         progress.inc(1);
     }
     // The digital phantom once more in the PyRadiomics convention, for comparison.

@@ -16,7 +16,7 @@ use crate::features::pyradiomics::prepare::PrepareError;
 use crate::perturb::Case;
 use crate::phantom::vertebra::{self, VertebraSpec};
 use crate::progress::Progress;
-use crate::volume::io::{ReadOptions, read_mask, read_volume};
+use crate::volume::io::{ReadOptions, read_volume};
 
 /// A case that could not be completed: which job (or `load`) and why.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,7 +41,7 @@ pub fn load_case(info: &CaseInfo, loaded: &Loaded) -> Result<Case> {
         Source::Files { image, mask, label } => {
             let read = ReadOptions::default();
             let volume = read_volume(image, &read)?;
-            let m = crate::features::on_image_grid(read_mask(mask, &read)?, &volume, image, mask);
+            let m = crate::features::mask_for(&volume, image, mask, &read, *label)?;
             let case = Case::new(volume, &m, *label).map_err(|e| match e {
                 Error::Usage(p) => Error::input(mask, p),
                 other => other,

@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::extract;
 use crate::features::{Convention, FeatureSet, extract_files};
 use crate::volume::io::ReadOptions;
+use crate::volume::io::{rtstruct, seg};
 use crate::volume::labels::{self, LabelTable};
 
 /// Extract PyRadiomics-compatible features (107 by default) from an image and mask, or
@@ -20,7 +21,9 @@ pub struct Args {
     /// The image (file, DICOM folder or builtin:NAME).
     #[arg(long, required_unless_present = "cases", conflicts_with = "cases")]
     image: Option<PathBuf>,
-    /// The mask (label map) on the image's grid.
+    /// The mask: a label map on the image's grid (or one holding its voxel lattice on a
+    /// flipped or permuted grid), an RTSTRUCT whose ROI --label names, or a DICOM SEG whose
+    /// segment --label names.
     #[arg(long, required_unless_present = "cases", conflicts_with = "cases")]
     mask: Option<PathBuf>,
     /// Batch mode: a CSV with columns case,image,mask and optionally label (paths relative
@@ -36,9 +39,9 @@ pub struct Args {
     /// with the parameter file's `convention:`.
     #[arg(long, value_enum)]
     convention: Option<Convention>,
-    /// The ROI label, a number (1-65535) or a structure name looked up in --label-table
-    /// (overrides the parameter file's `label`; in batch mode, for every case whose row gives
-    /// no label).
+    /// The ROI label, a number (1-65535) or a structure name looked up in --label-table, or
+    /// in an RTSTRUCT mask's ROI names or a SEG mask's segment labels (overrides the parameter file's `label`; in batch mode,
+    /// for every case whose row gives no label).
     #[arg(long)]
     label: Option<String>,
     /// The table that --label names are looked up in: totalsegmentator (v2 `total` task),
@@ -83,7 +86,15 @@ pub fn run(a: Args) -> Result<Outcome> {
         Format::Csv => extract::Format::Csv,
         Format::Json => extract::Format::Json,
     };
-    let table = a.label_table.as_deref().map(LabelTable::load).transpose()?;
+    // Names resolve through --label-table, else through an RTSTRUCT mask's ROI names.
+    let table = match (&a.label_table, &a.mask) {
+        (Some(spec), _) => Some(LabelTable::load(spec)?),
+        (None, Some(mask)) if rtstruct::is_rtstruct(mask) => {
+            Some(rtstruct::read(mask)?.label_table())
+        }
+        (None, Some(mask)) if seg::is_seg(mask) => Some(seg::read(mask, 0.5)?.label_table()),
+        _ => None,
+    };
     let label = match &a.label {
         Some(l) => Some(labels::resolve(l, table.as_ref())?),
         None => None,

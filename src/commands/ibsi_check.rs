@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use super::{Outcome, print_stdout};
 use crate::error::Result;
-use crate::ibsi_check::{self, CheckArgs};
+use crate::ibsi_check::{self, CheckArgs, CtSource};
 use crate::output::write_bytes;
 
 /// Check IBSI 1 compliance: run the IBSI digital phantom and CT phantom configurations
@@ -23,6 +23,10 @@ pub struct Args {
     /// The output folder.
     #[arg(long, value_name = "DIR", default_value = "ibsi-check")]
     out: PathBuf,
+    /// Where the CT phantom (A-E) is read from: nifti, or dicom (its DICOM series and
+    /// RTSTRUCT, rasterised on the series' grid).
+    #[arg(long, value_enum, default_value_t = CtSource::Nifti)]
+    ct_from: CtSource,
 }
 
 /// The reference folder when `--reference` is not given.
@@ -40,6 +44,7 @@ pub fn run(a: Args) -> Result<Outcome> {
         config: a.config,
         reference: a.reference.unwrap_or_else(default_reference),
         out: a.out.clone(),
+        ct_from: a.ct_from,
     })?;
     let html = crate::report::ibsi::render(&outcome.results)?;
     write_bytes(&a.out.join("report.html"), html.as_bytes())?;

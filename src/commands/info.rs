@@ -6,11 +6,12 @@ use std::path::{Path, PathBuf};
 use super::{Outcome, print_stdout};
 use crate::error::{Error, Result};
 use crate::volume::info::{VolumeInfo, describe, name_suggests_mask};
-use crate::volume::io::{self, ReadOptions};
+use crate::volume::io::{self, ReadOptions, rtstruct, seg};
 use crate::volume::{GeometryTolerance, Mask, Volume};
 
 /// Print a volume's size, spacing, origin, direction, pixel type and value range, and for a
-/// mask its labels with voxel counts. PATH is a .nii/.nii.gz/.nrrd/.nhdr file, a DICOM
+/// mask its labels with voxel counts; for an RTSTRUCT, its ROIs (number, name, contours);
+/// for a DICOM SEG, its segments (number, label, pixels). PATH is a .nii/.nii.gz/.nrrd/.nhdr file, a DICOM
 /// folder, or builtin:ibsi-digital / builtin:ibsi-digital-mask.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -57,7 +58,10 @@ fn describe_path(
     } else {
         None
     };
-    let info = describe(path, format.name(), &volume, mask.as_ref());
+    let mut info = describe(path, format.name(), &volume, mask.as_ref());
+    if format == io::Format::Dicom && mask.is_none() {
+        info.acquisition = Some(io::dicom::acquisition(path, options.series.as_deref())?);
+    }
     Ok((info, mask, volume))
 }
 
@@ -74,6 +78,26 @@ pub fn run(a: Args) -> Result<Outcome> {
         )));
     }
     let options = ReadOptions { series: a.series };
+    if rtstruct::is_rtstruct(&a.path) {
+        let info = rtstruct::read(&a.path)?.info();
+        let text = if a.json {
+            format!("{}\n", pretty(&info)?)
+        } else {
+            info.to_text()
+        };
+        print_stdout(&text)?;
+        return Ok(Outcome::Done);
+    }
+    if seg::is_seg(&a.path) {
+        let info = seg::read(&a.path, 0.5)?.info();
+        let text = if a.json {
+            format!("{}\n", pretty(&info)?)
+        } else {
+            info.to_text()
+        };
+        print_stdout(&text)?;
+        return Ok(Outcome::Done);
+    }
     let (image_info, _, image) = describe_path(&a.path, a.as_mask, &options)?;
     let Some(mask_path) = a.mask.as_deref() else {
         let text = if a.json {

@@ -67,8 +67,7 @@ fn apply(a: &Args) -> Result<String> {
     let chain = Chain::parse(&a.chain)?;
     let read = ReadOptions::default();
     let image = io::read_volume(&a.image, &read)?;
-    let mask =
-        crate::features::on_image_grid(io::read_mask(&a.mask, &read)?, &image, &a.image, &a.mask);
+    let mask = crate::features::mask_for(&image, &a.image, &a.mask, &read, a.label)?;
     let mut case = Case::new(image, &mask, a.label).map_err(|e| match e {
         Error::Usage(m) => Error::input(&a.mask, m),
         other => other,

@@ -24,7 +24,7 @@ use self::pyradiomics::prepare::prepare_with;
 use self::pyradiomics::settings::Params;
 pub use self::value::{FeatureValue, PrepareError, Timings};
 use crate::error::{Error, Result};
-use crate::volume::io::{ReadOptions, read_mask, read_volume};
+use crate::volume::io::{ReadOptions, read_mask, read_volume, rtstruct, seg};
 use crate::volume::{GeometryTolerance, Mask, Volume};
 use crate::yaml::read_document;
 
@@ -138,6 +138,14 @@ impl FeatureSet {
         }
     }
 
+    /// The ROI label the set extracts.
+    pub fn label(&self) -> u16 {
+        match self {
+            FeatureSet::Pyradiomics(p) => p.settings.label,
+            FeatureSet::Ibsi(s) => s.label,
+        }
+    }
+
     /// The same set for another ROI label.
     pub fn with_label(&self, label: u16) -> FeatureSet {
         let mut out = self.clone();
@@ -196,6 +204,31 @@ pub fn on_image_grid(mask: Mask, image: &Volume, image_path: &Path, mask_path: &
     mask
 }
 
+/// The ROI mask for `image` (read from `image_path`): the ROI numbered `label` of an RTSTRUCT
+/// rasterised on its grid (see [`crate::volume::io::rtstruct`]), segment `label` of a DICOM
+/// SEG placed on it ([`crate::volume::io::seg`]), or a label map read and put on its grid
+/// ([`on_image_grid`]).
+pub fn mask_for(
+    image: &Volume,
+    image_path: &Path,
+    mask_path: &Path,
+    read: &ReadOptions,
+    label: u16,
+) -> Result<Mask> {
+    if rtstruct::is_rtstruct(mask_path) {
+        return rtstruct::mask_on(mask_path, image, image_path, read, label);
+    }
+    if seg::is_seg(mask_path) {
+        return seg::mask_on(mask_path, image, image_path, read, label);
+    }
+    Ok(on_image_grid(
+        read_mask(mask_path, read)?,
+        image,
+        image_path,
+        mask_path,
+    ))
+}
+
 /// Extracts the features of one image and mask file. `label` overrides the parameter file's.
 pub fn extract_files(
     image_path: &Path,
@@ -209,13 +242,12 @@ pub fn extract_files(
     let image = read_volume(image_path, read)?;
     timings.record("read image", start);
     let start = Instant::now();
-    let mask = read_mask(mask_path, read)?;
-    let mask = on_image_grid(mask, &image, image_path, mask_path);
-    timings.record("read mask", start);
     let features = match label {
         Some(l) => features.with_label(l),
         None => features.clone(),
     };
+    let mask = mask_for(&image, image_path, mask_path, read, features.label())?;
+    timings.record("read mask", start);
     let params = match features {
         FeatureSet::Pyradiomics(p) => p,
         FeatureSet::Ibsi(s) => {

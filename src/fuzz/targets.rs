@@ -25,10 +25,15 @@ fn read_both(path: &Path) -> Result<()> {
 
 /// The reference DICOM slice, when the shared reference data is there.
 fn reference_slice() -> Option<Vec<u8>> {
+    reference_file("ibsi1/ct_phantom/dicom/image/DCM_IMG_00010.dcm")
+}
+
+/// A file of the shared reference data, when it is there.
+fn reference_file(relative: &str) -> Option<Vec<u8>> {
     let root = std::env::var_os("RADAUDIT_REFERENCE")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference"));
-    let slice = root.join("ibsi1/ct_phantom/dicom/image/DCM_IMG_00010.dcm");
+    let slice = root.join(relative);
     match std::fs::read(&slice) {
         Ok(bytes) => Some(bytes),
         Err(_) if std::env::var_os("RADAUDIT_REQUIRE_REFERENCE").is_some() => {
@@ -125,6 +130,82 @@ fn dicom_reader() {
         cases: PARSE_CASES,
         file: "case.dcm",
         run: |p| read_volume(p, &ReadOptions::default()).map(|_| ()),
+    }));
+}
+
+/// rt-utils' structure set (2.3 KB, one ROI of two contours), read and every ROI rasterised
+/// on a 64 x 64 x 3 grid around its contours (GE phantom CT pixels, slices 5 mm apart).
+#[test]
+fn rtstruct_reader() {
+    let Some(rt) = reference_file("clinical/seg_rtstruct/rtutils_rtstruct/rt.dcm") else {
+        eprintln!("fuzz rtstruct: skipped, no reference data");
+        return;
+    };
+    fn rasterise_all(path: &Path) -> Result<()> {
+        use crate::volume::io::rtstruct;
+        let set = rtstruct::read(path)?;
+        let grid = crate::volume::Geometry::new(
+            [64, 64, 3],
+            [0.488281, 0.488281, 5.0],
+            [-40.0, -40.0, 55.0],
+            crate::volume::geometry::IDENTITY,
+        )
+        .map_err(Error::Internal)?;
+        for roi in &set.rois {
+            rtstruct::rasterise(roi, &grid).map_err(|e| Error::input(path, e))?;
+        }
+        Ok(())
+    }
+    assert_clean(fuzz(Target {
+        name: "rtstruct",
+        kind: Kind::Binary(2356),
+        seeds: vec![rt],
+        cases: PARSE_CASES,
+        file: "rt.dcm",
+        run: rasterise_all,
+    }));
+}
+
+/// highdicom's BINARY and FRACTIONAL SEGs (4-5 KB, 3 frames of 16 x 16), read and every
+/// segment placed on the 16 x 16 x 3 grid of their CT slices.
+#[test]
+fn seg_reader() {
+    let seeds: Vec<Vec<u8>> = [
+        "seg_image_ct_binary.dcm",
+        "seg_image_ct_true_fractional.dcm",
+    ]
+    .iter()
+    .filter_map(|f| reference_file(&format!("clinical/seg_rtstruct/highdicom_ct_seg/{f}")))
+    .collect();
+    if seeds.is_empty() {
+        eprintln!("fuzz seg: skipped, no reference data");
+        return;
+    }
+    fn place_all(path: &Path) -> Result<()> {
+        use crate::volume::io::seg;
+        let segmentation = seg::read(path, 0.5)?;
+        let grid = crate::volume::Geometry::new(
+            [16, 16, 3],
+            [0.488281, 0.488281, 1.25],
+            [-125.0, -128.1, 103.02],
+            crate::volume::geometry::IDENTITY,
+        )
+        .map_err(Error::Internal)?;
+        let image =
+            crate::volume::Volume::from_vec(grid, vec![0.0; 768], crate::volume::PixelType::I16)
+                .map_err(Error::Internal)?;
+        for (n, _) in &segmentation.segments {
+            segmentation.place(*n, &image);
+        }
+        Ok(())
+    }
+    assert_clean(fuzz(Target {
+        name: "seg",
+        kind: Kind::Binary(5044),
+        seeds,
+        cases: PARSE_CASES,
+        file: "seg.dcm",
+        run: place_all,
     }));
 }
 

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use super::io::dicom::Acquisition;
 use super::padding::{self, Padding};
 use super::{Mask, Volume};
 
@@ -26,6 +27,9 @@ pub struct VolumeInfo {
     pub max: Option<f64>,
     pub mean: Option<f64>,
     pub nan_count: usize,
+    /// A DICOM series' scanner and acquisition facts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acquisition: Option<Acquisition>,
     /// Out-of-field padding (see [`super::padding`]); min, max and mean leave it out.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub padding: Option<Padding>,
@@ -98,6 +102,7 @@ pub fn describe(path: &Path, format: &str, volume: &Volume, mask: Option<&Mask>)
         max: (finite > 0).then_some(max),
         mean: (finite > 0).then(|| sum / finite as f64),
         nan_count: nan,
+        acquisition: None,
         padding,
         labels,
     }
@@ -162,6 +167,35 @@ impl VolumeInfo {
         }
         if self.nan_count > 0 {
             let _ = writeln!(out, "NaN voxels:  {}", self.nan_count);
+        }
+        if let Some(a) = &self.acquisition {
+            let mut facts: Vec<String> = Vec::new();
+            let mut add = |name: &str, value: Option<String>| {
+                if let Some(v) = value {
+                    facts.push(format!("{name} {v}"));
+                }
+            };
+            let mm = |v: Option<f64>| v.map(|v| format!("{} mm", num(v)));
+            add("modality", a.modality.clone());
+            add("manufacturer", a.manufacturer.clone());
+            add("model", a.model.clone());
+            add("kVp", a.kvp.map(num));
+            add("kernel", a.kernel.clone());
+            add("slice thickness", mm(a.slice_thickness_mm));
+            add("spacing between slices", mm(a.spacing_between_slices_mm));
+            add(
+                "exposure",
+                a.exposure_mas.map(|v| format!("{} mAs", num(v))),
+            );
+            add(
+                "tube current",
+                a.tube_current_ma.map(|v| format!("{} mA", num(v))),
+            );
+            add("reconstruction diameter", mm(a.reconstruction_diameter_mm));
+            add("contrast", a.contrast_agent.clone());
+            add("date", a.acquisition_date.clone());
+            add("series", a.series_description.clone());
+            let _ = writeln!(out, "acquisition: {}", facts.join("; "));
         }
         if let Some(p) = &self.padding {
             let _ = writeln!(

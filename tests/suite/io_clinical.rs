@@ -206,3 +206,43 @@ fn an_implicit_vr_series_reads_like_its_explicit_vr_copy() {
     assert_eq!(a.geometry, b.geometry);
     assert!(a.as_slice() == b.as_slice());
 }
+
+/// `info --json` on a DICOM series gives its scanner and acquisition facts, as pydicom reads
+/// them from the first file (`expected.json`'s `ct_dicom.files[0]`).
+#[test]
+fn info_gives_the_series_scanner_and_acquisition() {
+    let r = reference_or_skip!();
+    let want = &expected(&r)["ct_dicom"]["files"][0];
+    let run = common::radaudit([
+        "info",
+        r.join("clinical/totalsegmentator/example_ct_dicom")
+            .to_str()
+            .unwrap(),
+        "--json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let info: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let a = &info["acquisition"];
+    assert_eq!(a["manufacturer"], want["manufacturer"]);
+    assert_eq!(a["model"], want["model"]);
+    let number = |v: &serde_json::Value| -> f64 {
+        v.as_str()
+            .map_or_else(|| v.as_f64().unwrap(), |s| s.parse().unwrap())
+    };
+    assert_eq!(a["kvp"].as_f64().unwrap(), number(&want["kvp"]));
+    assert_eq!(
+        a["slice_thickness_mm"].as_f64().unwrap(),
+        number(&want["slice_thickness"])
+    );
+    assert_eq!(
+        a["exposure_mas"].as_f64().unwrap(),
+        number(&want["exposure"])
+    );
+    let kernel: Vec<&str> = want["convolution_kernel"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(a["kernel"], kernel.join("\\"));
+}

@@ -100,3 +100,40 @@ fn every_single_frame_greyscale_file_decodes_to_the_expected_stored_values() {
     );
     assert!(checked.len() >= 25, "{checked:?}");
 }
+
+/// Acceptance 6: a compressed frame cut short (the file truncated inside its JPEG 2000
+/// fragment) and one whose codestream is damaged (same length, bytes overwritten past its
+/// header) are refused with exit 2 naming the file, never a panic or a silent image.
+#[test]
+fn a_truncated_or_damaged_compressed_frame_is_refused_naming_the_file() {
+    let r = reference_or_skip!();
+    let dir = r.join("clinical/totalsegmentator/example_ct_dicom");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let bytes = std::fs::read(&files[0]).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let truncated = tmp.path().join("truncated.dcm");
+    std::fs::write(&truncated, &bytes[..bytes.len() - 4000]).unwrap();
+    common::refuses(
+        &["info", truncated.to_str().unwrap()],
+        "truncated.dcm",
+        "truncated",
+    );
+    // The codestream's body overwritten (its last 20 KB, header and markers before it kept).
+    let mut damaged = bytes.clone();
+    let n = damaged.len();
+    for (k, b) in damaged[n - 20_000..n - 2].iter_mut().enumerate() {
+        *b = (k * 151 % 251) as u8;
+    }
+    let damaged_path = tmp.path().join("damaged.dcm");
+    std::fs::write(&damaged_path, &damaged).unwrap();
+    let run = common::radaudit(["info", damaged_path.to_str().unwrap()]);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    if run.code != 0 {
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(run.stderr.contains("damaged.dcm"), "{}", run.stderr);
+    }
+}

@@ -28,6 +28,8 @@ mod io_clinical;
 mod io_fixtures;
 mod io_reference;
 mod io_roundtrip;
+mod io_rtstruct;
+mod io_seg;
 mod io_transfer_syntaxes;
 mod layers;
 mod perturb_cli;

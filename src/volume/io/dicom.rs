@@ -44,6 +44,10 @@ struct SliceHeader {
     rows: usize,
     columns: usize,
     slice_thickness: Option<f64>,
+    /// FrameOfReferenceUID, empty when missing.
+    frame_of_reference: String,
+    /// Scanner and acquisition facts from its header.
+    acquisition: Acquisition,
     /// Its element walk (for a meta group rebuilt when the pixels are read).
     walked: Walked,
 }
@@ -89,6 +93,123 @@ pub fn read(dir: &Path, series: Option<&str>) -> Result<Volume> {
     slices.retain(|s| s.series_uid == chosen);
     let (geometry, order) = assemble(dir, &slices)?;
     read_pixels(dir, &slices, &order, geometry)
+}
+
+/// The scanner and acquisition facts of a series, from its first slice's header (what
+/// multi-site harmonization needs as batches and covariates). Absent tags are None.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Acquisition {
+    /// Modality (CT, MR ...).
+    pub modality: Option<String>,
+    /// Manufacturer.
+    pub manufacturer: Option<String>,
+    /// ManufacturerModelName.
+    pub model: Option<String>,
+    /// KVP (kV).
+    pub kvp: Option<f64>,
+    /// ConvolutionKernel (several values joined by `\`).
+    pub kernel: Option<String>,
+    /// SliceThickness (mm).
+    pub slice_thickness_mm: Option<f64>,
+    /// SpacingBetweenSlices (mm).
+    pub spacing_between_slices_mm: Option<f64>,
+    /// Exposure (mAs).
+    pub exposure_mas: Option<f64>,
+    /// XRayTubeCurrent (mA).
+    pub tube_current_ma: Option<f64>,
+    /// ReconstructionDiameter (mm).
+    pub reconstruction_diameter_mm: Option<f64>,
+    /// ContrastBolusAgent.
+    pub contrast_agent: Option<String>,
+    /// AcquisitionDate, else SeriesDate, else StudyDate (YYYYMMDD).
+    pub acquisition_date: Option<String>,
+    /// SeriesDescription.
+    pub series_description: Option<String>,
+}
+
+impl Acquisition {
+    fn of(obj: &DefaultDicomObject) -> Acquisition {
+        let words = |tag: Tag| text(obj, tag).filter(|t| !t.is_empty());
+        let number = |tag: Tag| {
+            floats(obj, tag)
+                .and_then(|v| v.first().copied())
+                .filter(|v| v.is_finite())
+        };
+        Acquisition {
+            modality: words(tags::MODALITY),
+            manufacturer: words(tags::MANUFACTURER),
+            model: words(tags::MANUFACTURER_MODEL_NAME),
+            kvp: number(tags::KVP),
+            kernel: words(tags::CONVOLUTION_KERNEL),
+            slice_thickness_mm: number(tags::SLICE_THICKNESS),
+            spacing_between_slices_mm: number(tags::SPACING_BETWEEN_SLICES),
+            exposure_mas: number(tags::EXPOSURE),
+            tube_current_ma: number(tags::X_RAY_TUBE_CURRENT),
+            reconstruction_diameter_mm: number(tags::RECONSTRUCTION_DIAMETER),
+            contrast_agent: words(tags::CONTRAST_BOLUS_AGENT),
+            acquisition_date: words(tags::ACQUISITION_DATE)
+                .or_else(|| words(tags::SERIES_DATE))
+                .or_else(|| words(tags::STUDY_DATE)),
+            series_description: words(tags::SERIES_DESCRIPTION),
+        }
+    }
+}
+
+/// The acquisition facts of the series `read` reads from `dir` (headers only).
+pub fn acquisition(dir: &Path, series: Option<&str>) -> Result<Acquisition> {
+    Ok(chosen_header(dir, series)?.acquisition)
+}
+
+/// The SeriesInstanceUID and FrameOfReferenceUID (empty when missing) of the series `read`
+/// reads from `dir` (headers only), to check what a structure set or segmentation refers to.
+pub fn series_identity(dir: &Path, series: Option<&str>) -> Result<(String, String)> {
+    let header = chosen_header(dir, series)?;
+    Ok((header.series_uid, header.frame_of_reference))
+}
+
+/// The first slice header of the series `read` reads from `dir`.
+fn chosen_header(dir: &Path, series: Option<&str>) -> Result<SliceHeader> {
+    let files = if dir.is_dir() {
+        list_files(dir)?
+    } else {
+        vec![dir.to_path_buf()]
+    };
+    let single = files.len() == 1 && !dir.is_dir();
+    let scanned: Vec<Scanned> = files
+        .par_iter()
+        .map(|f| scan(f, single))
+        .collect::<Result<_>>()?;
+    let (slices, _, _) = split_scanned(scanned);
+    if slices.is_empty() {
+        return Err(Error::input(dir, "no DICOM image series here"));
+    }
+    let chosen = choose_series(dir, &slices, series)?;
+    slices
+        .into_iter()
+        .find(|s| s.series_uid == chosen)
+        .ok_or_else(|| Error::Internal("the chosen series has no slice".into()))
+}
+
+/// The Modality of a DICOM Part 10 file, or None when it is not one (or has none).
+pub(super) fn modality(path: &Path) -> Option<String> {
+    if !has_dicom_magic(path).ok()? {
+        return None;
+    }
+    let walked = dicom_lengths::check(path).ok()?;
+    let obj = open(path, &walked, Some(tags::PIXEL_DATA)).ok()?;
+    text(&obj, tags::MODALITY)
+}
+
+/// A whole DICOM Part 10 file, its element lengths checked against its size first.
+pub(super) fn open_whole(path: &Path) -> Result<DefaultDicomObject> {
+    if !has_dicom_magic(path)? {
+        return Err(Error::input(
+            path,
+            "not a DICOM Part 10 file (no DICM after a 128-byte preamble)",
+        ));
+    }
+    let walked = dicom_lengths::check(path)?;
+    open(path, &walked, None)
 }
 
 fn list_files(dir: &Path) -> Result<Vec<PathBuf>> {
@@ -211,6 +332,8 @@ fn scan(path: &Path, single: bool) -> Result<Scanned> {
         rows,
         columns,
         slice_thickness: floats(&obj, tags::SLICE_THICKNESS).and_then(|v| v.first().copied()),
+        frame_of_reference: text(&obj, tags::FRAME_OF_REFERENCE_UID).unwrap_or_default(),
+        acquisition: Acquisition::of(&obj),
         walked,
     })))
 }

@@ -8,6 +8,8 @@ mod dicom_lengths;
 pub mod nifti;
 pub mod nrrd;
 mod payload;
+pub mod rtstruct;
+pub mod seg;
 
 use std::path::Path;
 
