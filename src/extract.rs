@@ -15,6 +15,7 @@ use crate::output::write_bytes;
 use crate::progress::Progress;
 use crate::table::csv_field;
 use crate::volume::io::ReadOptions;
+use crate::volume::labels::{LabelRef, LabelTable};
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +30,8 @@ pub struct CaseFiles {
     pub id: String,
     pub image: PathBuf,
     pub mask: PathBuf,
-    pub label: Option<u16>,
+    /// The ROI label: a number, or a name resolved against the mask (or a label table).
+    pub label: Option<LabelRef>,
 }
 
 /// A number as radaudit writes it (see `table::format_number`).
@@ -115,12 +117,10 @@ pub fn read_cases(path: &Path) -> Result<Vec<CaseFiles>> {
         }
         let label = match li.and_then(|i| record.get(i)).filter(|v| !v.is_empty()) {
             None => None,
-            Some(v) => Some(v.parse::<u16>().ok().filter(|l| *l > 0).ok_or_else(|| {
-                Error::input(
-                    path,
-                    format!("row {line}: label {v:?} is not an integer from 1 to 65535"),
-                )
-            })?),
+            Some(v) => Some(
+                LabelRef::parse(v)
+                    .map_err(|why| Error::input(path, format!("row {line}: {why}")))?,
+            ),
         };
         cases.push(CaseFiles {
             id,
@@ -159,6 +159,7 @@ pub fn errors_path(out: &Path) -> PathBuf {
 pub fn run_batch(
     cases: &[CaseFiles],
     features: &FeatureSet,
+    table: Option<&LabelTable>,
     read: &ReadOptions,
     out: &Path,
     format: Format,
@@ -167,7 +168,12 @@ pub fn run_batch(
     let results: Vec<std::result::Result<Vec<FeatureValue>, String>> = cases
         .par_iter()
         .map(|c| {
-            let r = extract_files(&c.image, &c.mask, features, c.label, read)
+            let r = c
+                .label
+                .as_ref()
+                .map(|l| crate::features::resolve_label(l, &c.mask, table))
+                .transpose()
+                .and_then(|label| extract_files(&c.image, &c.mask, features, label, read))
                 .map(|(v, _)| v)
                 .map_err(|e| e.to_string());
             progress.inc(1);

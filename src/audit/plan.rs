@@ -3,13 +3,14 @@
 //! draw of one level per axis) with a stable id.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use rand::RngExt;
 
 use crate::audit::protocol::{DesignKind, Loaded};
 use crate::error::{Error, Result};
 use crate::perturb::{Chain, random};
+use crate::volume::labels::LabelTable;
 use crate::yaml::resolve;
 
 /// Where a case's image and ROI come from.
@@ -77,12 +78,28 @@ impl Plan {
         let baseline = loaded.baseline.clone();
         let levels = loaded.levels.clone();
         let cases = match (&p.cases.csv, &p.cases.synthetic_vertebra) {
-            (Some(csv), _) => read_case_table(
-                &resolve(&loaded.path, csv),
-                p.harmonization
-                    .as_ref()
-                    .map_or(&[][..], |h| &h.covariates[..]),
-            )?,
+            (Some(csv), _) => {
+                let table = p
+                    .cases
+                    .label_table
+                    .as_deref()
+                    .map(|spec| match spec {
+                        "totalsegmentator" | "totalsegmentator-v2" | "totalsegmentator-v1" => {
+                            LabelTable::load(spec)
+                        }
+                        file => LabelTable::load(
+                            &resolve(&loaded.path, Path::new(file)).to_string_lossy(),
+                        ),
+                    })
+                    .transpose()?;
+                read_case_table(
+                    &resolve(&loaded.path, csv),
+                    p.harmonization
+                        .as_ref()
+                        .map_or(&[][..], |h| &h.covariates[..]),
+                    table.as_ref(),
+                )?
+            }
             (None, Some(c)) => (0..c.count)
                 .map(|i| {
                     let t = if c.count > 1 {
@@ -197,26 +214,69 @@ impl Plan {
     }
 }
 
-/// Reads the cases CSV: case,image,mask[,label][,scanner] plus the covariate columns.
-fn read_case_table(path: &std::path::Path, covariates: &[String]) -> Result<Vec<CaseInfo>> {
+/// The scanner fact `name` of a case whose image is a DICOM series, from its header.
+fn acquisition_number(image: &Path, name: &str, csv: &Path, row: usize, id: &str) -> Result<f64> {
+    let refuse = |why: String| {
+        Error::input(
+            csv,
+            format!("row {row} (case {id}): covariate {name}: {why}"),
+        )
+    };
+    if crate::volume::io::detect_format(image)? != crate::volume::io::Format::Dicom {
+        return Err(refuse(
+            "not a column of the CSV, and the image is not DICOM (whose header would give it)"
+                .into(),
+        ));
+    }
+    crate::volume::io::dicom::acquisition(image, None)?
+        .number(name)
+        .ok_or_else(|| refuse(format!("not in the header of {}", image.display())))
+}
+
+/// Reads the cases CSV: case,image,mask[,label][,scanner] plus the covariate columns; a label
+/// given by name is resolved through `table`, else the mask's own names (RTSTRUCT, SEG).
+fn read_case_table(
+    path: &std::path::Path,
+    covariates: &[String],
+    labels: Option<&LabelTable>,
+) -> Result<Vec<CaseInfo>> {
     let cases = crate::extract::read_cases(path)?;
     let table = crate::table::Table::read(path)?;
     let mut columns = Vec::new();
     for name in covariates {
-        let values = table.numbers(name)?;
+        let values = match table.headers().iter().any(|h| h == name) {
+            true => table.numbers(name)?,
+            // Not a column: a DICOM case's scanner fact of that name (kvp, exposure_mas ...).
+            false if crate::volume::io::dicom::Acquisition::NUMBERS.contains(&name.as_str()) => {
+                cases
+                    .iter()
+                    .enumerate()
+                    .map(|(row, c)| acquisition_number(&c.image, name, path, row + 2, &c.id))
+                    .collect::<Result<Vec<f64>>>()?
+            }
+            false => table.numbers(name)?,
+        };
         columns.push((name.clone(), values));
     }
-    Ok(cases
+    cases
         .into_iter()
         .enumerate()
-        .map(|(row, c)| CaseInfo {
-            id: c.id,
-            source: Source::Files {
-                image: c.image,
-                mask: c.mask,
-                label: c.label.unwrap_or(1),
-            },
-            covariates: columns.iter().map(|(n, v)| (n.clone(), v[row])).collect(),
+        .map(|(row, c)| {
+            let label = match &c.label {
+                None => 1,
+                Some(l) => crate::features::resolve_label(l, &c.mask, labels).map_err(|e| {
+                    Error::input(path, format!("row {} (case {}): {e}", row + 2, c.id))
+                })?,
+            };
+            Ok(CaseInfo {
+                id: c.id,
+                source: Source::Files {
+                    image: c.image,
+                    mask: c.mask,
+                    label,
+                },
+                covariates: columns.iter().map(|(n, v)| (n.clone(), v[row])).collect(),
+            })
         })
-        .collect())
+        .collect()
 }

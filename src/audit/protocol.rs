@@ -70,6 +70,11 @@ pub struct Cases {
     /// A CSV with columns case,image,mask[,label][,scanner] and covariate columns.
     #[serde(default)]
     pub csv: Option<PathBuf>,
+    /// The table that names in the CSV's label column are looked up in: totalsegmentator,
+    /// totalsegmentator-v1 or a CSV of id,name (relative to the protocol); without it, names
+    /// resolve through an RTSTRUCT's ROIs or a SEG's segments.
+    #[serde(default)]
+    pub label_table: Option<String>,
     /// The built-in synthetic vertebra cohort.
     #[serde(default)]
     pub synthetic_vertebra: Option<Cohort>,

@@ -8,10 +8,9 @@ use clap::ValueEnum;
 use super::{Outcome, print_stdout};
 use crate::error::{Error, Result};
 use crate::extract;
-use crate::features::{Convention, FeatureSet, extract_files};
+use crate::features::{Convention, FeatureSet, extract_files, resolve_label};
 use crate::volume::io::ReadOptions;
-use crate::volume::io::{rtstruct, seg};
-use crate::volume::labels::{self, LabelTable};
+use crate::volume::labels::{LabelRef, LabelTable};
 
 /// Extract PyRadiomics-compatible features (107 by default) from an image and mask, or
 /// from every case of a cases CSV in parallel. Feature names are PyRadiomics'
@@ -86,19 +85,15 @@ pub fn run(a: Args) -> Result<Outcome> {
         Format::Csv => extract::Format::Csv,
         Format::Json => extract::Format::Json,
     };
-    // Names resolve through --label-table, else through an RTSTRUCT mask's ROI names.
-    let table = match (&a.label_table, &a.mask) {
-        (Some(spec), _) => Some(LabelTable::load(spec)?),
-        (None, Some(mask)) if rtstruct::is_rtstruct(mask) => {
-            Some(rtstruct::read(mask)?.label_table())
-        }
-        (None, Some(mask)) if seg::is_seg(mask) => Some(seg::read(mask, 0.5)?.label_table()),
-        _ => None,
-    };
-    let label = match &a.label {
-        Some(l) => Some(labels::resolve(l, table.as_ref())?),
-        None => None,
-    };
+    // A name resolves through --label-table, else through the mask's own names (an
+    // RTSTRUCT's ROIs, a SEG's segments), case by case in batch mode.
+    let table = a.label_table.as_deref().map(LabelTable::load).transpose()?;
+    let label = a
+        .label
+        .as_deref()
+        .map(LabelRef::parse)
+        .transpose()
+        .map_err(|why| Error::Usage(format!("--label: {why}")))?;
     let read = ReadOptions { series: a.series };
     if let Some(cases_path) = &a.cases {
         let out = a
@@ -108,9 +103,9 @@ pub fn run(a: Args) -> Result<Outcome> {
         let mut cases = extract::read_cases(cases_path)?;
         // A label on the command line applies to every case whose row gives none.
         for case in cases.iter_mut().filter(|c| c.label.is_none()) {
-            case.label = label;
+            case.label = label.clone();
         }
-        let summary = extract::run_batch(&cases, &params, &read, out, format)?;
+        let summary = extract::run_batch(&cases, &params, table.as_ref(), &read, out, format)?;
         eprintln!(
             "{} of {} cases extracted to {}",
             summary.succeeded,
@@ -132,6 +127,9 @@ pub fn run(a: Args) -> Result<Outcome> {
             "extract needs --image and --mask, or --cases".into(),
         ));
     };
+    let label = label
+        .map(|l| resolve_label(&l, mask, table.as_ref()))
+        .transpose()?;
     let (values, timings) = extract_files(image, mask, &params, label, &read)?;
     if a.timings {
         for (stage, t) in &timings.stages {

@@ -25,6 +25,7 @@ use self::pyradiomics::settings::Params;
 pub use self::value::{FeatureValue, PrepareError, Timings};
 use crate::error::{Error, Result};
 use crate::volume::io::{ReadOptions, read_mask, read_volume, rtstruct, seg};
+use crate::volume::labels::{self, LabelRef, LabelTable, StructureFolder};
 use crate::volume::{GeometryTolerance, Mask, Volume};
 use crate::yaml::read_document;
 
@@ -206,7 +207,8 @@ pub fn on_image_grid(mask: Mask, image: &Volume, image_path: &Path, mask_path: &
 
 /// The ROI mask for `image` (read from `image_path`): the ROI numbered `label` of an RTSTRUCT
 /// rasterised on its grid (see [`crate::volume::io::rtstruct`]), segment `label` of a DICOM
-/// SEG placed on it ([`crate::volume::io::seg`]), or a label map read and put on its grid
+/// SEG placed on it ([`crate::volume::io::seg`]), structure `label` of a folder of
+/// per-structure masks ([`StructureFolder`]), or a label map read and put on its grid
 /// ([`on_image_grid`]).
 pub fn mask_for(
     image: &Volume,
@@ -221,12 +223,53 @@ pub fn mask_for(
     if seg::is_seg(mask_path) {
         return seg::mask_on(mask_path, image, image_path, read, label);
     }
+    if let Some(folder) = StructureFolder::open(mask_path) {
+        // Structure `label` is the folder's label-th file: its non-zero voxels hold `label`.
+        let Some((_, file)) = folder.files.get(usize::from(label).wrapping_sub(1)) else {
+            return Err(Error::input(
+                mask_path,
+                format!(
+                    "structure {label}: the folder holds {} structure masks (1 to {})",
+                    folder.files.len(),
+                    folder.files.len()
+                ),
+            ));
+        };
+        let mut mask = on_image_grid(read_mask(file, read)?, image, image_path, file);
+        mask.labels.mapv_inplace(|l| if l != 0 { label } else { 0 });
+        return Ok(mask);
+    }
     Ok(on_image_grid(
         read_mask(mask_path, read)?,
         image,
         image_path,
         mask_path,
     ))
+}
+
+/// The label number `label` means for the mask at `mask_path`: a number as it is; a name
+/// looked up in `table` when one is given, else in the mask's own names (an RTSTRUCT's ROI
+/// names, a SEG's segment labels).
+pub fn resolve_label(
+    label: &LabelRef,
+    mask_path: &Path,
+    table: Option<&LabelTable>,
+) -> Result<u16> {
+    let name = match label {
+        LabelRef::Number(n) => return Ok(*n),
+        LabelRef::Name(name) => name,
+    };
+    // A folder of per-structure masks answers by its file names, whatever the table.
+    if let Some(folder) = StructureFolder::open(mask_path) {
+        return labels::resolve(name, Some(&folder.label_table()));
+    }
+    let own = match table {
+        Some(_) => None,
+        None if rtstruct::is_rtstruct(mask_path) => Some(rtstruct::read(mask_path)?.label_table()),
+        None if seg::is_seg(mask_path) => Some(seg::read(mask_path, 0.5)?.label_table()),
+        None => None,
+    };
+    labels::resolve(name, table.or(own.as_ref()))
 }
 
 /// Extracts the features of one image and mask file. `label` overrides the parameter file's.

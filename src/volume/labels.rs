@@ -1,6 +1,7 @@
 //! ROI labels by name: `--label vertebrae_T12` resolved to a label number through a label
 //! table, TotalSegmentator's `total` task (v2, or v1 whose numbers differ) built in from
-//! `data/labels/` (see its SOURCE.md), or a user's CSV of `id,name` rows.
+//! `data/labels/` (see its SOURCE.md), or a user's CSV of `id,name` rows; or to a file of a
+//! folder of per-structure masks (TotalSegmentator's default output).
 
 use std::path::Path;
 
@@ -68,6 +69,92 @@ impl LabelTable {
             return Err(Error::input(Path::new(&name), "no `id,name` rows"));
         }
         Ok(LabelTable { name, rows })
+    }
+}
+
+/// A folder of one binary mask per structure, as TotalSegmentator writes by default
+/// (`vertebrae_L1.nii.gz`, ...): its structures, by file name without the extension, sorted;
+/// structure k (from 1) is the k-th.
+#[derive(Debug, Clone)]
+pub struct StructureFolder {
+    /// The folder.
+    pub path: std::path::PathBuf,
+    /// (name, file), sorted by name.
+    pub files: Vec<(String, std::path::PathBuf)>,
+}
+
+impl StructureFolder {
+    /// The folder at `path` when it holds NIfTI files (`.nii.gz`, `.nii`); None otherwise (a
+    /// DICOM series, a file).
+    pub fn open(path: &Path) -> Option<StructureFolder> {
+        if !path.is_dir() {
+            return None;
+        }
+        let mut files: Vec<(String, std::path::PathBuf)> = std::fs::read_dir(path)
+            .ok()?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter_map(|p| {
+                let name = p.file_name()?.to_str()?.to_string();
+                let stem = name
+                    .strip_suffix(".nii.gz")
+                    .or_else(|| name.strip_suffix(".nii"))?;
+                Some((stem.to_string(), p.clone()))
+            })
+            .collect();
+        files.sort();
+        (!files.is_empty()).then(|| StructureFolder {
+            path: path.to_path_buf(),
+            files,
+        })
+    }
+
+    /// The structures as a label table: (position from 1, name).
+    pub fn label_table(&self) -> LabelTable {
+        LabelTable {
+            name: self.path.display().to_string(),
+            rows: self
+                .files
+                .iter()
+                .enumerate()
+                .filter_map(|(k, (name, _))| Some((u16::try_from(k + 1).ok()?, name.clone())))
+                .collect(),
+        }
+    }
+}
+
+/// A label as a user writes it: a number, or a structure name to look up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LabelRef {
+    /// A label number, 1 to 65535.
+    Number(u16),
+    /// A structure name (a label table's, an RTSTRUCT ROI's, a SEG segment's).
+    Name(String),
+}
+
+impl LabelRef {
+    /// A number from 1 to 65535, else a (non-empty) name.
+    pub fn parse(text: &str) -> std::result::Result<LabelRef, String> {
+        let text = text.trim();
+        if let Ok(n) = text.parse::<u64>() {
+            return u16::try_from(n)
+                .ok()
+                .filter(|n| *n > 0)
+                .map(LabelRef::Number)
+                .ok_or_else(|| format!("label {n}: a label is a number from 1 to 65535"));
+        }
+        if text.is_empty() {
+            return Err("the label is empty".into());
+        }
+        Ok(LabelRef::Name(text.to_string()))
+    }
+}
+
+impl std::fmt::Display for LabelRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LabelRef::Number(n) => write!(f, "{n}"),
+            LabelRef::Name(name) => write!(f, "{name}"),
+        }
     }
 }
 

@@ -132,11 +132,12 @@ fn batch_runs_every_case_and_records_failures() {
         "bad.csv",
         "columns case, image and mask",
     );
-    fs::write(&bad, "case,image,mask,label\nx,a,b,zero\n").unwrap();
+    // A label is a number from 1 to 65535 or a structure name (resolved per case).
+    fs::write(&bad, "case,image,mask,label\nx,a,b,0\n").unwrap();
     refuses(
         &["extract", "--cases", s(&bad), "--out", s(&out)],
         "bad.csv",
-        "row 2: label \"zero\"",
+        "row 2: label 0: a label is a number from 1 to 65535",
     );
 }
 

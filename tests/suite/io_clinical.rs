@@ -8,6 +8,27 @@ use crate::common::numbers;
 use radaudit::features::on_image_grid;
 use radaudit::volume::io::{ReadOptions, read_mask, read_volume};
 
+/// `ours` holds the 107 features of vertebra T12 that PyRadiomics gives on the
+/// SimpleITK-decoded series (tests/data/totalsegmentator_t12_pyradiomics.csv) within 1e-6.
+fn assert_t12_is_pyradiomics(ours: &std::collections::HashMap<&str, f64>, what: &str) {
+    let peer = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/totalsegmentator_t12_pyradiomics.csv"),
+    )
+    .unwrap();
+    let mut compared = 0;
+    for (name, value) in peer.lines().skip(1).filter_map(|l| l.split_once(',')) {
+        let theirs: f64 = value.parse().unwrap();
+        let mine = ours[name];
+        assert!(
+            (mine - theirs).abs() <= 1e-6 * theirs.abs().max(1e-12),
+            "{name}: {what} {mine}, PyRadiomics {theirs}"
+        );
+        compared += 1;
+    }
+    assert_eq!(compared, 107);
+}
+
 fn expected(r: &std::path::Path) -> serde_json::Value {
     let text = std::fs::read_to_string(r.join("clinical/totalsegmentator/expected.json")).unwrap();
     serde_json::from_str(&text).unwrap()
@@ -136,11 +157,6 @@ fn extract_reindexes_a_flipped_mask_and_says_so() {
         .as_f64()
         .unwrap();
     assert!((mean - want).abs() < 1e-9, "{mean} vs {want}");
-    let peer = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/data/totalsegmentator_t12_pyradiomics.csv"),
-    )
-    .unwrap();
     let ours: std::collections::HashMap<&str, f64> = run
         .stdout
         .lines()
@@ -148,17 +164,7 @@ fn extract_reindexes_a_flipped_mask_and_says_so() {
         .filter_map(|l| l.split_once(','))
         .map(|(k, v)| (k, v.parse().unwrap()))
         .collect();
-    let mut compared = 0;
-    for (name, value) in peer.lines().skip(1).filter_map(|l| l.split_once(',')) {
-        let theirs: f64 = value.parse().unwrap();
-        let mine = ours[name];
-        assert!(
-            (mine - theirs).abs() <= 1e-6 * theirs.abs().max(1e-12),
-            "{name}: radaudit {mine}, PyRadiomics {theirs}"
-        );
-        compared += 1;
-    }
-    assert_eq!(compared, 107);
+    assert_t12_is_pyradiomics(&ours, "extract");
     common::refuses(
         &args("vertebra_T12"),
         "--label vertebra_T12",
@@ -245,4 +251,183 @@ fn info_gives_the_series_scanner_and_acquisition() {
         .map(|v| v.as_str().unwrap())
         .collect();
     assert_eq!(a["kernel"], kernel.join("\\"));
+}
+
+/// The second README example, `protocols/real-ct-vertebrae.yaml`: an audit of five real
+/// vertebrae taken by TotalSegmentator name from a cases CSV (JPEG 2000 series with its flipped
+/// label map, and the 3 mm example). It runs; T12's baseline rows equal PyRadiomics' 107
+/// features on the SimpleITK-decoded series (the oracle of tests/data); a name no table holds
+/// is refused naming the CSV row.
+#[test]
+fn the_real_ct_vertebrae_audit_runs_and_its_t12_baseline_is_pyradiomics() {
+    let _ = reference_or_skip!();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("audit");
+    let run = common::radaudit([
+        "audit",
+        root.join("protocols/real-ct-vertebrae.yaml")
+            .to_str()
+            .unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cases completed 5 / 5"),
+        "{}",
+        run.stderr
+    );
+    let features = std::fs::read_to_string(out.join("features.csv")).unwrap();
+    let baseline: std::collections::HashMap<&str, f64> = features
+        .lines()
+        .filter(|l| l.starts_with("ts-T12,baseline,"))
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            (cells[6], cells[7].parse().unwrap())
+        })
+        .collect();
+    assert_t12_is_pyradiomics(&baseline, "audit baseline");
+    // A structure name the table does not hold, in a cases CSV.
+    let csv = dir.path().join("cases.csv");
+    let shared = root.join("../shared/reference/clinical/totalsegmentator");
+    std::fs::write(
+        &csv,
+        format!(
+            "case,image,mask,label\na,{},{},vertebrae_T99\n",
+            shared.join("example_ct_sm.nii.gz").display(),
+            shared.join("example_seg.nii.gz").display()
+        ),
+    )
+    .unwrap();
+    let run = common::radaudit([
+        "extract",
+        "--cases",
+        csv.to_str().unwrap(),
+        "--label-table",
+        "totalsegmentator",
+        "--out",
+        dir.path().join("f.csv").to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let errors = std::fs::read_to_string(dir.path().join("f.errors.csv")).unwrap();
+    assert!(
+        errors.contains("vertebrae_T99") && errors.contains("closest names are vertebrae_T"),
+        "{errors}"
+    );
+}
+
+/// A folder of per-structure masks, as TotalSegmentator writes by default
+/// (`vertebrae_L1.nii.gz`, ...): `--mask FOLDER --label vertebrae_L1` gives the features of
+/// the label map's L1 taken by name; an unknown structure names the closest files.
+#[test]
+fn a_folder_of_per_structure_masks_is_taken_by_name() {
+    let r = reference_or_skip!();
+    let t = r.join("clinical/totalsegmentator");
+    let (image, map) = (t.join("example_ct_sm.nii.gz"), t.join("example_seg.nii.gz"));
+    let labels = read_mask(&map, &ReadOptions::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("segmentations");
+    std::fs::create_dir(&folder).unwrap();
+    for (name, id) in [
+        ("vertebrae_L1", 31u16),
+        ("vertebrae_L2", 30),
+        ("vertebrae_T12", 32),
+    ] {
+        let mut one = labels.clone();
+        one.labels.mapv_inplace(|l| u16::from(l == id));
+        radaudit::volume::io::write_mask(
+            &one,
+            &folder.join(format!("{name}.nii.gz")),
+            &Default::default(),
+        )
+        .unwrap();
+    }
+    let extract = |mask: &std::path::Path, extra: &[&str]| {
+        let mut args = vec![
+            "extract",
+            "--image",
+            image.to_str().unwrap(),
+            "--mask",
+            mask.to_str().unwrap(),
+            "--label",
+            "vertebrae_L1",
+        ];
+        args.extend_from_slice(extra);
+        let run = common::radaudit(&args);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.stdout
+    };
+    let from_folder = extract(&folder, &[]);
+    let from_map = extract(&map, &["--label-table", "totalsegmentator"]);
+    assert!(from_folder.lines().count() > 100);
+    assert_eq!(from_folder, from_map);
+    common::refuses(
+        &[
+            "extract",
+            "--image",
+            image.to_str().unwrap(),
+            "--mask",
+            folder.to_str().unwrap(),
+            "--label",
+            "vertebrae_L3",
+        ],
+        "vertebrae_L3",
+        "vertebrae_L1",
+    );
+}
+
+/// A harmonization covariate that the cases CSV lacks is read from a DICOM case's header
+/// (`kvp`, `exposure_mas`, ...): the audit runs on the two JPEG 2000 series cases; a NIfTI
+/// case, whose file has no header to give it, is refused naming its row.
+#[test]
+fn audit_covariates_come_from_dicom_headers() {
+    let r = reference_or_skip!();
+    let t = r.join("clinical/totalsegmentator");
+    let dir = tempfile::tempdir().unwrap();
+    let series = t.join("example_ct_dicom");
+    let map = t.join("example_seg_dicom.nii.gz");
+    let mut csv = format!(
+        "case,image,mask,label\na,{s},{m},vertebrae_T11\nb,{s},{m},vertebrae_T12\n",
+        s = series.display(),
+        m = map.display()
+    );
+    let protocol = dir.path().join("p.yaml");
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("protocols/real-ct-vertebrae.yaml"),
+    )
+    .unwrap()
+    .replace("csv: real-ct-vertebrae-cases.csv", "csv: cases.csv")
+        + "harmonization:\n  axis: scanner\n  covariates: [kvp]\n";
+    std::fs::write(&protocol, text).unwrap();
+    std::fs::write(dir.path().join("cases.csv"), &csv).unwrap();
+    let out = dir.path().join("out");
+    let run = common::radaudit([
+        "audit",
+        protocol.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cases completed 2 / 2"),
+        "{}",
+        run.stderr
+    );
+    csv.push_str(&format!(
+        "c,{},{},vertebrae_L1\n",
+        t.join("example_ct_sm.nii.gz").display(),
+        t.join("example_seg.nii.gz").display()
+    ));
+    std::fs::write(dir.path().join("cases.csv"), &csv).unwrap();
+    common::refuses(
+        &[
+            "audit",
+            protocol.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        "row 4 (case c): covariate kvp",
+        "the image is not DICOM",
+    );
 }

@@ -128,6 +128,29 @@ pub struct Acquisition {
 }
 
 impl Acquisition {
+    /// The numeric facts by name, usable as audit covariates.
+    pub const NUMBERS: [&'static str; 6] = [
+        "kvp",
+        "slice_thickness_mm",
+        "spacing_between_slices_mm",
+        "exposure_mas",
+        "tube_current_ma",
+        "reconstruction_diameter_mm",
+    ];
+
+    /// The numeric fact `name` (one of [`Acquisition::NUMBERS`]), when the header gives it.
+    pub fn number(&self, name: &str) -> Option<f64> {
+        match name {
+            "kvp" => self.kvp,
+            "slice_thickness_mm" => self.slice_thickness_mm,
+            "spacing_between_slices_mm" => self.spacing_between_slices_mm,
+            "exposure_mas" => self.exposure_mas,
+            "tube_current_ma" => self.tube_current_ma,
+            "reconstruction_diameter_mm" => self.reconstruction_diameter_mm,
+            _ => None,
+        }
+    }
+
     fn of(obj: &DefaultDicomObject) -> Acquisition {
         let words = |tag: Tag| text(obj, tag).filter(|t| !t.is_empty());
         let number = |tag: Tag| {
