@@ -170,18 +170,16 @@ pub(crate) fn bspline_at(coef: &Array3<f64>, idx: [f64; 3]) -> f64 {
         weights[n][0] = (1.0 / 6.0) + 0.5 * w * (w - 1.0) - weights[n][3];
         weights[n][2] = w + weights[n][0] - 2.0 * weights[n][3];
         weights[n][1] = 1.0 - weights[n][0] - weights[n][2] - weights[n][3];
-        let end = len[n] as i64 - 1;
+        // ITK's mirror boundary, by period 2 (len - 1), so that it holds on lines of 2 or 3
+        // voxels too, where a support of 4 reaches past a single reflection.
+        let period = 2 * len[n] as i64 - 2;
         for k in 0..4 {
             if len[n] == 1 {
                 index[n][k] = 0;
                 continue;
             }
-            if index[n][k] < 0 {
-                index[n][k] = -index[n][k];
-            }
-            if index[n][k] >= end {
-                index[n][k] = end - (index[n][k] - end);
-            }
+            let i = index[n][k].rem_euclid(period);
+            index[n][k] = if i >= len[n] as i64 { period - i } else { i };
         }
     }
     let mut value = 0.0;
@@ -327,5 +325,27 @@ mod tests {
         assert_eq!(n[(0, 0, 1)], 2.0 * 31.0 + 1.0); // 30.5 rounds up to 31
         assert_eq!(cast_like_itk(-3.7, PixelType::I16), -3.0);
         assert_eq!(cast_like_itk(70000.0, PixelType::I16), 32767.0);
+    }
+
+    /// Lines of 2 and 3 voxels (a 2-slice CT): the cubic support reaches past one mirror
+    /// reflection, which ITK folds by period 2 (n - 1). A constant stays constant everywhere,
+    /// and the samples are reproduced. (This indexed out of bounds before.)
+    #[test]
+    fn bspline_on_lines_of_two_and_three_voxels_mirrors_periodically() {
+        for n in [2usize, 3] {
+            let g = Geometry::new([4, 4, n], [1.0, 1.0, 5.0], [0.0; 3], IDENTITY).unwrap();
+            let out = Geometry::new([4, 4, 5 * n - 4], [1.0; 3], [0.0; 3], IDENTITY).unwrap();
+            let constant = Array3::from_elem((n, 4, 4), 40.0);
+            let r = resample(&constant, &g, &out, Interpolator::BSpline);
+            assert!(r.iter().all(|v| (v - 40.0).abs() < 1e-9), "{n}: {r:?}");
+            let steps = Array3::from_shape_fn((n, 4, 4), |(z, _, _)| 100.0 * z as f64);
+            let r = resample(&steps, &g, &out, Interpolator::BSpline);
+            for z in 0..n {
+                assert!(
+                    (r[(5 * z, 1, 1)] - 100.0 * z as f64).abs() < 1e-7,
+                    "{n}: slice {z}"
+                );
+            }
+        }
     }
 }

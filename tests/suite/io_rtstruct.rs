@@ -291,3 +291,60 @@ fn bad_structure_sets_are_refused_naming_the_file() {
         "ROI-1",
     );
 }
+
+/// An audit whose cases CSV takes ROIs of an RTSTRUCT by name (no label table: the names
+/// resolve through the structure set) on a 2-slice CT: every case completes, including the
+/// B-spline resampling to 1 mm of a 2-slice image (which used to index out of bounds), and
+/// each ROI's baseline voxel volume is its expected `centre_xor` count times the voxel size.
+#[test]
+fn an_audit_takes_structure_set_rois_by_name() {
+    let r = reference_or_skip!();
+    let dir = r.join("clinical/seg_rtstruct/rtutils_rtstruct");
+    let want = expected(&r);
+    let tmp = tempfile::tempdir().unwrap();
+    let mut csv = String::from("case,image,mask,label\n");
+    for roi in ["ROI-1", "ROI-2", "ROI-3", "ROI-4"] {
+        csv.push_str(&format!(
+            "{roi},{},{},{roi}\n",
+            dir.join("ct").display(),
+            dir.join("non_existent_reference_rt.dcm").display()
+        ));
+    }
+    std::fs::write(tmp.path().join("cases.csv"), csv).unwrap();
+    let protocol = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("protocols/real-ct-vertebrae.yaml"),
+    )
+    .unwrap()
+    .replace("csv: real-ct-vertebrae-cases.csv", "csv: cases.csv")
+    .replace("label_table: totalsegmentator", "");
+    std::fs::write(tmp.path().join("p.yaml"), protocol).unwrap();
+    let out = tmp.path().join("out");
+    let run = common::radaudit(["audit", s(&tmp.path().join("p.yaml")), "--out", s(&out)]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cases completed 4 / 4"),
+        "{}",
+        run.stderr
+    );
+    let features = std::fs::read_to_string(out.join("features.csv")).unwrap();
+    let voxel = 0.488281 * 0.488281 * 5.0;
+    for roi in ["ROI-1", "ROI-2", "ROI-3", "ROI-4"] {
+        let count = want["rtstruct_files"]["non_existent_reference_rt.dcm"]["rasterised_on_ct"]
+            [roi]["centre_xor"]["voxel_count"]
+            .as_f64()
+            .unwrap();
+        let row = features
+            .lines()
+            .find(|l| {
+                l.starts_with(&format!("{roi},baseline,"))
+                    && l.contains(",original_shape_VoxelVolume,")
+            })
+            .unwrap();
+        let value: f64 = row.rsplit(',').next().unwrap().parse().unwrap();
+        assert!(
+            (value - count * voxel).abs() < 1e-9 * value,
+            "{roi}: {value} vs {}",
+            count * voxel
+        );
+    }
+}
