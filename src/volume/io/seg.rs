@@ -5,7 +5,8 @@
 //! What is read: BINARY segmentations (1 bit per pixel, frames packed one after another
 //! without byte alignment, as the standard stores them) and FRACTIONAL ones (8 bits, value /
 //! MaximumFractionalValue, kept at or above a threshold, 0.5 unless told), in native transfer
-//! syntaxes (implicit and explicit VR little endian, explicit big endian, deflated). Each frame
+//! syntaxes (implicit and explicit VR little endian, explicit big endian, deflated), 1-bit RLE
+//! (decoded here: dicom-rs' RLE decoder does not take 1 bit) and what dicom-rs decodes. Each frame
 //! names its segment (SegmentIdentificationSequence) and its position (PlanePositionSequence);
 //! orientation and pixel spacing come from the shared (or the frame's) functional groups. A
 //! frame pixel marks the image voxel nearest its centre; a pixel outside the image is counted
@@ -187,7 +188,13 @@ pub fn read(path: &Path, threshold: f64) -> Result<Segmentation> {
         .ok_or_else(|| bad("no Pixel Data".into()))?;
     let bytes: Vec<u8> = match data.to_bytes() {
         Ok(b) => b.into_owned(),
-        // Encapsulated (compressed) frames: dicom-rs' decoders, one frame after another.
+        // Encapsulated (compressed) frames: 1-bit RLE here (dicom-rs' RLE decoder does not
+        // take 1 bit), the rest by dicom-rs' decoders.
+        Err(_) if bits == 1 && transfer_syntax(&obj) == RLE_LOSSLESS => {
+            let fragments = data.value().fragments().unwrap_or(&[]);
+            rle_bit_frames(fragments, frames_n, rows * columns)
+                .map_err(|why| bad(format!("cannot decode its RLE frames: {why}")))?
+        }
         Err(_) => decoded_frames(&obj, frames_n)
             .map_err(|why| bad(format!("cannot decode its compressed pixel data: {why}")))?,
     };
@@ -249,6 +256,91 @@ pub fn read(path: &Path, threshold: f64) -> Result<Segmentation> {
         orientation: std::array::from_fn(|i| orientation[i]),
         pixel_spacing: [spacing[0], spacing[1]],
     })
+}
+
+/// RLE Lossless.
+const RLE_LOSSLESS: &str = "1.2.840.10008.1.2.5";
+
+/// The file's transfer syntax UID.
+fn transfer_syntax(obj: &dicom_object::DefaultDicomObject) -> String {
+    obj.meta()
+        .transfer_syntax()
+        .trim_end_matches(['\0', ' '])
+        .to_string()
+}
+
+/// 1-bit frames in RLE Lossless (PS3.5 annex G): one fragment per frame, a 64-byte header
+/// (segment count, then offsets), one PackBits segment holding the frame's bits packed into
+/// bytes from its own first byte. Returned as native data holds them: the frames' bits run on
+/// without byte alignment.
+fn rle_bit_frames(
+    fragments: &[Vec<u8>],
+    frames: usize,
+    per_frame: usize,
+) -> std::result::Result<Vec<u8>, String> {
+    if fragments.len() != frames {
+        return Err(format!("{} fragments for {frames} frames", fragments.len()));
+    }
+    let frame_bytes = per_frame.div_ceil(8);
+    let mut out = vec![0u8; (frames * per_frame).div_ceil(8)];
+    for (f, fragment) in fragments.iter().enumerate() {
+        let word = |k: usize| -> std::result::Result<usize, String> {
+            let b = fragment
+                .get(4 * k..4 * k + 4)
+                .ok_or_else(|| format!("frame {}: a header cut short", f + 1))?;
+            Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+        };
+        let segments = word(0)?;
+        if segments != 1 {
+            return Err(format!(
+                "frame {}: {segments} segments, a 1-bit frame has 1",
+                f + 1
+            ));
+        }
+        let start = word(1)?;
+        let packed = fragment
+            .get(start..)
+            .ok_or_else(|| format!("frame {}: its segment starts past its end", f + 1))?;
+        let bytes =
+            pack_bits(packed, frame_bytes).map_err(|why| format!("frame {}: {why}", f + 1))?;
+        for p in 0..per_frame {
+            if bytes[p / 8] >> (p % 8) & 1 == 1 {
+                let q = f * per_frame + p;
+                out[q / 8] |= 1 << (q % 8);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// PackBits (as DICOM RLE uses it): a control byte n, then n + 1 literal bytes (n 0..127) or
+/// one byte repeated 1 - n times (n -127..-1); -128 does nothing. Decodes `want` bytes.
+fn pack_bits(input: &[u8], want: usize) -> std::result::Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(want);
+    let mut k = 0;
+    while out.len() < want {
+        let Some(&control) = input.get(k) else {
+            return Err(format!(
+                "its segment ends after {} of {want} bytes",
+                out.len()
+            ));
+        };
+        k += 1;
+        let n = i16::from(control as i8);
+        if n >= 0 {
+            let run = input
+                .get(k..k + n as usize + 1)
+                .ok_or("a literal run past the segment's end")?;
+            out.extend_from_slice(run);
+            k += n as usize + 1;
+        } else if n != -128 {
+            let &byte = input.get(k).ok_or("a repeat past the segment's end")?;
+            out.extend(std::iter::repeat_n(byte, (1 - n) as usize));
+            k += 1;
+        }
+    }
+    out.truncate(want);
+    Ok(out)
 }
 
 /// The frames of encapsulated pixel data decoded by dicom-rs, concatenated. A 1-bit frame
@@ -499,5 +591,27 @@ impl SegInfo {
             );
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The PackBits example of Apple's Technical Note TN1023: 15 packed bytes, 24 unpacked.
+    #[test]
+    fn pack_bits_decodes_the_published_example() {
+        let packed = [
+            0xFE, 0xAA, 0x02, 0x80, 0x00, 0x2A, 0xFD, 0xAA, 0x03, 0x80, 0x00, 0x2A, 0x22, 0xF7,
+            0xAA,
+        ];
+        let unpacked = [
+            0xAA, 0xAA, 0xAA, 0x80, 0x00, 0x2A, 0xAA, 0xAA, 0xAA, 0xAA, 0x80, 0x00, 0x2A, 0x22,
+            0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA,
+        ];
+        assert_eq!(pack_bits(&packed, 24).unwrap(), unpacked);
+        // A no-op control byte (-128) is skipped; a segment cut short is an error.
+        assert_eq!(pack_bits(&[0x80, 0x00, 0x07], 1).unwrap(), [0x07]);
+        assert!(pack_bits(&packed[..5], 24).is_err());
     }
 }
