@@ -168,11 +168,8 @@ pub fn run_batch(
     let results: Vec<std::result::Result<Vec<FeatureValue>, String>> = cases
         .par_iter()
         .map(|c| {
-            let r = c
-                .label
-                .as_ref()
-                .map(|l| crate::features::resolve_label(l, &c.mask, table))
-                .transpose()
+            let r = features
+                .label_for(c.label.as_ref(), &c.mask, table)
                 .and_then(|label| extract_files(&c.image, &c.mask, features, label, read))
                 .map(|(v, _)| v)
                 .map_err(|e| e.to_string());

@@ -98,6 +98,7 @@ impl Plan {
                         .as_ref()
                         .map_or(&[][..], |h| &h.covariates[..]),
                     table.as_ref(),
+                    &loaded.features,
                 )?
             }
             (None, Some(c)) => (0..c.count)
@@ -239,6 +240,7 @@ fn read_case_table(
     path: &std::path::Path,
     covariates: &[String],
     labels: Option<&LabelTable>,
+    features: &crate::features::FeatureSet,
 ) -> Result<Vec<CaseInfo>> {
     let cases = crate::extract::read_cases(path)?;
     let table = crate::table::Table::read(path)?;
@@ -262,12 +264,11 @@ fn read_case_table(
         .into_iter()
         .enumerate()
         .map(|(row, c)| {
-            let label = match &c.label {
-                None => 1,
-                Some(l) => crate::features::resolve_label(l, &c.mask, labels).map_err(|e| {
-                    Error::input(path, format!("row {} (case {}): {e}", row + 2, c.id))
-                })?,
-            };
+            // The row's label, else the parameters' label name, else 1.
+            let label = features
+                .label_for(c.label.as_ref(), &c.mask, labels)
+                .map_err(|e| Error::input(path, format!("row {} (case {}): {e}", row + 2, c.id)))?
+                .unwrap_or(1);
             Ok(CaseInfo {
                 id: c.id,
                 source: Source::Files {

@@ -8,7 +8,7 @@ use clap::ValueEnum;
 use super::{Outcome, print_stdout};
 use crate::error::{Error, Result};
 use crate::extract;
-use crate::features::{Convention, FeatureSet, extract_files, resolve_label};
+use crate::features::{Convention, FeatureSet, extract_files};
 use crate::volume::io::ReadOptions;
 use crate::volume::labels::{LabelRef, LabelTable};
 
@@ -127,9 +127,7 @@ pub fn run(a: Args) -> Result<Outcome> {
             "extract needs --image and --mask, or --cases".into(),
         ));
     };
-    let label = label
-        .map(|l| resolve_label(&l, mask, table.as_ref()))
-        .transpose()?;
+    let label = params.label_for(label.as_ref(), mask, table.as_ref())?;
     let (values, timings) = extract_files(image, mask, &params, label, &read)?;
     if a.timings {
         for (stage, t) in &timings.stages {

@@ -51,6 +51,9 @@ impl Convention {
 }
 
 /// What to compute, in one convention or the other.
+// One per run (cloned per case at most): the 200 bytes between the variants cost nothing,
+// and boxing would touch every match on it.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum FeatureSet {
     /// PyRadiomics parameters.
@@ -145,6 +148,30 @@ impl FeatureSet {
             FeatureSet::Pyradiomics(p) => p.settings.label,
             FeatureSet::Ibsi(s) => s.label,
         }
+    }
+
+    /// The ROI label written as a name in a PyRadiomics parameter file, if it is one.
+    pub fn label_name(&self) -> Option<&str> {
+        match self {
+            FeatureSet::Pyradiomics(p) => p.settings.label_name.as_deref(),
+            FeatureSet::Ibsi(_) => None,
+        }
+    }
+
+    /// The label to extract: `given` (a command line's or a cases CSV's) resolved for the mask
+    /// at `mask_path`, else the parameter file's label name resolved, else None (the file's
+    /// number).
+    pub fn label_for(
+        &self,
+        given: Option<&LabelRef>,
+        mask_path: &Path,
+        table: Option<&LabelTable>,
+    ) -> Result<Option<u16>> {
+        let name = self.label_name().map(|n| LabelRef::Name(n.to_string()));
+        given
+            .or(name.as_ref())
+            .map(|l| resolve_label(l, mask_path, table))
+            .transpose()
     }
 
     /// The same set for another ROI label.
@@ -285,6 +312,10 @@ pub fn extract_files(
     let image = read_volume(image_path, read)?;
     timings.record("read image", start);
     let start = Instant::now();
+    let label = match label {
+        Some(l) => Some(l),
+        None => features.label_for(None, mask_path, None)?,
+    };
     let features = match label {
         Some(l) => features.with_label(l),
         None => features.clone(),

@@ -431,3 +431,65 @@ fn audit_covariates_come_from_dicom_headers() {
         "the image is not DICOM",
     );
 }
+
+/// `label:` in a parameter file may be a structure name (a radaudit extension: PyRadiomics
+/// takes a number), resolved like `--label`: through `--label-table`, or an RTSTRUCT's ROIs.
+#[test]
+fn a_parameter_files_label_may_be_a_name() {
+    let r = reference_or_skip!();
+    let t = r.join("clinical/totalsegmentator");
+    let (image, map) = (t.join("example_ct_sm.nii.gz"), t.join("example_seg.nii.gz"));
+    let dir = tempfile::tempdir().unwrap();
+    let params = dir.path().join("p.yaml");
+    std::fs::write(&params, "setting:\n  binWidth: 25\n  label: vertebrae_L1\n").unwrap();
+    let by_file = common::radaudit([
+        "extract",
+        "--image",
+        image.to_str().unwrap(),
+        "--mask",
+        map.to_str().unwrap(),
+        "--params",
+        params.to_str().unwrap(),
+        "--label-table",
+        "totalsegmentator",
+    ]);
+    assert_eq!(by_file.code, 0, "{}", by_file.stderr);
+    let by_flag = common::radaudit([
+        "extract",
+        "--image",
+        image.to_str().unwrap(),
+        "--mask",
+        map.to_str().unwrap(),
+        "--label",
+        "31",
+    ]);
+    assert_eq!(by_file.stdout, by_flag.stdout);
+    assert!(by_file.stdout.lines().count() > 100);
+    // The IBSI CT phantom's structure set names its ROI.
+    std::fs::write(&params, "setting:\n  label: GTV-1\n").unwrap();
+    let phantom = r.join("ibsi1/ct_phantom/dicom");
+    let run = common::radaudit([
+        "extract",
+        "--image",
+        phantom.join("image").to_str().unwrap(),
+        "--mask",
+        phantom.join("mask/DCM_RS_00060.dcm").to_str().unwrap(),
+        "--params",
+        params.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // Without a table, a label map has no names.
+    common::refuses(
+        &[
+            "extract",
+            "--image",
+            image.to_str().unwrap(),
+            "--mask",
+            map.to_str().unwrap(),
+            "--params",
+            params.to_str().unwrap(),
+        ],
+        "GTV-1",
+        "needs --label-table",
+    );
+}

@@ -37,6 +37,10 @@ pub struct Settings {
     pub binning: Binning,
     /// `label` (1): the mask value of the ROI.
     pub label: u16,
+    /// `label` written as a structure name (a radaudit extension; PyRadiomics takes a number):
+    /// resolved against the mask (an RTSTRUCT's ROIs, a SEG's segments, a per-structure folder)
+    /// or `--label-table` when the features are extracted.
+    pub label_name: Option<Box<str>>,
     /// `resampledPixelSpacing` (none): new spacing (x, y, z) in mm, 0 keeps an axis.
     pub resampled_spacing: Option<[f64; 3]>,
     /// `interpolator` (sitkBSpline); `None` disables resampling.
@@ -82,6 +86,7 @@ impl Default for Settings {
         Settings {
             binning: Binning::Width(25.0),
             label: 1,
+            label_name: None,
             resampled_spacing: None,
             interpolator: Some(Interpolator::BSpline),
             pad_distance: 5,
@@ -482,7 +487,12 @@ fn parse_settings(v: &Value, section: &str) -> std::result::Result<Settings, Str
             "binWidth" => bin_width = Some(f.number(Some(0.0), None)?),
             // No texture matrix needs more than 1e5 grey levels.
             "binCount" => bin_count = Some(f.integer(1, 100_000)? as usize),
-            "label" => s.label = f.integer(1, i64::from(u16::MAX))? as u16,
+            "label" => match value.as_str() {
+                Some(name) if !name.trim().is_empty() && name.trim().parse::<i64>().is_err() => {
+                    s.label_name = Some(name.trim().into())
+                }
+                _ => s.label = f.integer(1, i64::from(u16::MAX))? as u16,
+            },
             "resampledPixelSpacing" => {
                 s.resampled_spacing = match value {
                     Value::Null => None,
