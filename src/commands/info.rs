@@ -78,25 +78,18 @@ pub fn run(a: Args) -> Result<Outcome> {
         )));
     }
     let options = ReadOptions { series: a.series };
+    // A structure set or segmentation: its ROIs or segments, as JSON or text.
+    let listing = |json: String, text: String| -> Result<Outcome> {
+        print_stdout(&if a.json { format!("{json}\n") } else { text })?;
+        Ok(Outcome::Done)
+    };
     if rtstruct::is_rtstruct(&a.path) {
         let info = rtstruct::read(&a.path)?.info();
-        let text = if a.json {
-            format!("{}\n", pretty(&info)?)
-        } else {
-            info.to_text()
-        };
-        print_stdout(&text)?;
-        return Ok(Outcome::Done);
+        return listing(pretty(&info)?, info.to_text());
     }
     if seg::is_seg(&a.path) {
         let info = seg::read(&a.path, 0.5)?.info();
-        let text = if a.json {
-            format!("{}\n", pretty(&info)?)
-        } else {
-            info.to_text()
-        };
-        print_stdout(&text)?;
-        return Ok(Outcome::Done);
+        return listing(pretty(&info)?, info.to_text());
     }
     let (image_info, _, image) = describe_path(&a.path, a.as_mask, &options)?;
     let Some(mask_path) = a.mask.as_deref() else {

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use dicom_core::Tag;
 use dicom_dictionary_std::tags;
 use dicom_object::file::ReadPreamble;
-use dicom_object::{DefaultDicomObject, OpenFileOptions};
+use dicom_object::{DefaultDicomObject, InMemDicomObject, OpenFileOptions};
 use dicom_pixeldata::PixelDecoder;
 use rayon::prelude::*;
 
@@ -62,23 +62,14 @@ enum Scanned {
 /// Reads the image series in `dir` (or the one file `dir` names, as a single slice).
 /// With several series in the folder, `series` (a SeriesInstanceUID) must pick one.
 pub fn read(dir: &Path, series: Option<&str>) -> Result<Volume> {
-    let files = if dir.is_dir() {
-        list_files(dir)?
-    } else {
-        vec![dir.to_path_buf()]
-    };
-    let single = files.len() == 1 && !dir.is_dir();
-    let scanned: Vec<Scanned> = files
-        .par_iter()
-        .map(|f| scan(f, single))
-        .collect::<Result<_>>()?;
+    let (files, scanned) = scan_folder(dir)?;
     let (mut slices, not_dicom, non_image) = split_scanned(scanned);
     if slices.is_empty() {
         return Err(Error::input(
             dir,
             format!(
                 "no DICOM image series here ({} files: {} not DICOM, {} DICOM without an image{})",
-                files.len(),
+                files,
                 not_dicom,
                 non_image.len(),
                 if non_image.is_empty() {
@@ -192,16 +183,7 @@ pub fn series_identity(dir: &Path, series: Option<&str>) -> Result<(String, Stri
 
 /// The first slice header of the series `read` reads from `dir`.
 fn chosen_header(dir: &Path, series: Option<&str>) -> Result<SliceHeader> {
-    let files = if dir.is_dir() {
-        list_files(dir)?
-    } else {
-        vec![dir.to_path_buf()]
-    };
-    let single = files.len() == 1 && !dir.is_dir();
-    let scanned: Vec<Scanned> = files
-        .par_iter()
-        .map(|f| scan(f, single))
-        .collect::<Result<_>>()?;
+    let (_, scanned) = scan_folder(dir)?;
     let (slices, _, _) = split_scanned(scanned);
     if slices.is_empty() {
         return Err(Error::input(dir, "no DICOM image series here"));
@@ -219,7 +201,8 @@ pub(super) fn modality(path: &Path) -> Option<String> {
         return None;
     }
     let walked = dicom_lengths::check(path).ok()?;
-    let obj = open(path, &walked, Some(tags::PIXEL_DATA)).ok()?;
+    // Parsed only up to the Modality element (a structure set has no pixel data to stop at).
+    let obj = open(path, &walked, Some(Tag(0x0008, 0x0061))).ok()?;
     text(&obj, tags::MODALITY)
 }
 
@@ -233,6 +216,22 @@ pub(super) fn open_whole(path: &Path) -> Result<DefaultDicomObject> {
     }
     let walked = dicom_lengths::check(path)?;
     open(path, &walked, None)
+}
+
+/// The headers of the files of `dir` (or of the one file `dir` names, read as a single
+/// slice), with how many files there were.
+fn scan_folder(dir: &Path) -> Result<(usize, Vec<Scanned>)> {
+    let files = if dir.is_dir() {
+        list_files(dir)?
+    } else {
+        vec![dir.to_path_buf()]
+    };
+    let single = files.len() == 1 && !dir.is_dir();
+    let scanned = files
+        .par_iter()
+        .map(|f| scan(f, single))
+        .collect::<Result<_>>()?;
+    Ok((files.len(), scanned))
 }
 
 fn list_files(dir: &Path) -> Result<Vec<PathBuf>> {
@@ -410,18 +409,32 @@ fn open(path: &Path, walked: &Walked, until: Option<Tag>) -> Result<DefaultDicom
         })
 }
 
-fn text(obj: &DefaultDicomObject, tag: Tag) -> Option<String> {
+/// An element's text, trailing padding and spaces removed (None when absent or not text).
+/// These element readers serve the series reader, RTSTRUCT and SEG alike; a file object
+/// derefs to its data set.
+pub(super) fn text(obj: &InMemDicomObject, tag: Tag) -> Option<String> {
     let e = obj.element_opt(tag).ok().flatten()?;
     let s = e.to_str().ok()?;
     Some(s.trim_end_matches(['\0', ' ']).trim().to_string())
 }
 
-fn floats(obj: &DefaultDicomObject, tag: Tag) -> Option<Vec<f64>> {
+/// An element's numbers.
+pub(super) fn floats(obj: &InMemDicomObject, tag: Tag) -> Option<Vec<f64>> {
     obj.element_opt(tag).ok().flatten()?.to_multi_float64().ok()
 }
 
-fn uint(obj: &DefaultDicomObject, tag: Tag) -> Option<u32> {
+/// An element's unsigned integer.
+pub(super) fn uint(obj: &InMemDicomObject, tag: Tag) -> Option<u32> {
     obj.element_opt(tag).ok().flatten()?.to_int::<u32>().ok()
+}
+
+/// A sequence's items (none when absent or not a sequence).
+pub(super) fn items(obj: &InMemDicomObject, tag: Tag) -> &[InMemDicomObject] {
+    obj.element_opt(tag)
+        .ok()
+        .flatten()
+        .and_then(|e| e.items())
+        .unwrap_or(&[])
 }
 
 /// The SeriesInstanceUID to read: the only one, or the one asked for.

@@ -12,12 +12,11 @@
 
 use std::path::{Path, PathBuf};
 
-use dicom_core::Tag;
 use dicom_dictionary_std::tags;
-use dicom_object::InMemDicomObject;
 use ndarray::Array3;
 
-use super::{Format, ReadOptions, dicom};
+use super::dicom::{self, items, text};
+use super::{Format, ReadOptions};
 use crate::error::{Error, Result};
 use crate::volume::labels::LabelTable;
 use crate::volume::{Geometry, Mask, Volume};
@@ -65,20 +64,6 @@ pub struct Raster {
 /// Whether `path` is a DICOM file whose Modality is RTSTRUCT.
 pub fn is_rtstruct(path: &Path) -> bool {
     path.is_file() && dicom::modality(path).is_some_and(|m| m == "RTSTRUCT")
-}
-
-fn text(obj: &InMemDicomObject, tag: Tag) -> Option<String> {
-    let e = obj.element_opt(tag).ok().flatten()?;
-    let s = e.to_str().ok()?;
-    Some(s.trim_end_matches(['\0', ' ']).trim().to_string())
-}
-
-fn items(obj: &InMemDicomObject, tag: Tag) -> &[InMemDicomObject] {
-    obj.element_opt(tag)
-        .ok()
-        .flatten()
-        .and_then(|e| e.items())
-        .unwrap_or(&[])
 }
 
 /// Reads a structure set.
@@ -363,20 +348,15 @@ impl StructureSet {
         rois.join(", ")
     }
 
-    /// Checks that `roi` was drawn in the frame of reference of the DICOM series at
-    /// `image_path` (nothing to check for NIfTI or NRRD images). A differing frame is accepted
+    /// Checks that `roi` was drawn in the frame of reference of the image's DICOM series,
+    /// `image` its series and frame UIDs (None for NIfTI or NRRD: nothing to check). A
+    /// differing frame is accepted
     /// with a notice when the set names the image's own series as the one it was drawn on
     /// (rt-utils writes a new frame UID); otherwise the contours belong to another scan.
-    fn check_frame(
-        &self,
-        roi: &RoiContours,
-        image_path: &Path,
-        options: &ReadOptions,
-    ) -> Result<()> {
-        if super::detect_format(image_path)? != Format::Dicom {
+    fn check_frame(&self, roi: &RoiContours, image: &Option<(String, String)>) -> Result<()> {
+        let Some((series, frame)) = image else {
             return Ok(());
-        }
-        let (series, frame) = dicom::series_identity(image_path, options.series.as_deref())?;
+        };
         let declared = if roi.frame_of_reference.is_empty() {
             self.frames_of_reference
                 .first()
@@ -385,10 +365,10 @@ impl StructureSet {
         } else {
             roi.frame_of_reference.clone()
         };
-        if declared.is_empty() || frame.is_empty() || declared == frame {
+        if declared.is_empty() || frame.is_empty() || declared == *frame {
             return Ok(());
         }
-        if self.referenced_series.contains(&series) {
+        if self.referenced_series.contains(series) {
             eprintln!(
                 "notice: {}: ROI {} declares frame of reference {declared}, not the image's \
                  {frame}, but the structure set names the image's series {series}: used",
@@ -407,6 +387,15 @@ impl StructureSet {
             ),
         ))
     }
+}
+
+/// The SeriesInstanceUID and FrameOfReferenceUID of the DICOM series at `image_path`, read
+/// once per structure set; None for NIfTI or NRRD images (nothing to check against).
+fn image_identity(image_path: &Path, options: &ReadOptions) -> Result<Option<(String, String)>> {
+    if super::detect_format(image_path)? != Format::Dicom {
+        return Ok(None);
+    }
+    dicom::series_identity(image_path, options.series.as_deref()).map(Some)
 }
 
 /// The ROI numbered `label` of the structure set at `path`, rasterised on `image`'s grid as a
@@ -433,7 +422,7 @@ pub fn mask_on(
                 ),
             )
         })?;
-    set.check_frame(roi, image_path, options)?;
+    set.check_frame(roi, &image_identity(image_path, options)?)?;
     let raster = rasterise(roi, &image.geometry).map_err(|e| Error::input(path, e))?;
     if !raster.inside.iter().any(|v| *v) {
         return Err(Error::input(
@@ -475,11 +464,12 @@ pub fn label_map_on(
     let [nx, ny, nz] = image.geometry.size;
     let mut labels = Array3::<u16>::zeros((nz, ny, nx));
     let mut overlap = 0usize;
+    let identity = image_identity(image_path, options)?;
     for roi in &set.rois {
         let Ok(label) = u16::try_from(roi.number) else {
             continue;
         };
-        set.check_frame(roi, image_path, options)?;
+        set.check_frame(roi, &identity)?;
         let raster = rasterise(roi, &image.geometry).map_err(|e| Error::input(path, e))?;
         for (l, inside) in labels.iter_mut().zip(&raster.inside) {
             if *inside {

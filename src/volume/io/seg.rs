@@ -19,7 +19,8 @@ use dicom_dictionary_std::tags;
 use dicom_object::InMemDicomObject;
 use ndarray::Array3;
 
-use super::{Format, ReadOptions, dicom};
+use super::dicom::{self, floats, items, text, uint};
+use super::{Format, ReadOptions};
 use crate::error::{Error, Result};
 use crate::volume::labels::LabelTable;
 use crate::volume::{Mask, Volume};
@@ -66,28 +67,6 @@ pub fn is_seg(path: &Path) -> bool {
     path.is_file() && dicom::modality(path).is_some_and(|m| m == "SEG")
 }
 
-fn text(obj: &InMemDicomObject, tag: Tag) -> Option<String> {
-    let e = obj.element_opt(tag).ok().flatten()?;
-    let s = e.to_str().ok()?;
-    Some(s.trim_end_matches(['\0', ' ']).trim().to_string())
-}
-
-fn floats(obj: &InMemDicomObject, tag: Tag) -> Option<Vec<f64>> {
-    obj.element_opt(tag).ok().flatten()?.to_multi_float64().ok()
-}
-
-fn int(obj: &InMemDicomObject, tag: Tag) -> Option<u32> {
-    obj.element_opt(tag).ok().flatten()?.to_int::<u32>().ok()
-}
-
-fn items(obj: &InMemDicomObject, tag: Tag) -> &[InMemDicomObject] {
-    obj.element_opt(tag)
-        .ok()
-        .flatten()
-        .and_then(|e| e.items())
-        .unwrap_or(&[])
-}
-
 /// The first item of `sequence` in `group` (a functional group), if any.
 fn first(group: Option<&InMemDicomObject>, sequence: Tag) -> Option<&InMemDicomObject> {
     items(group?, sequence).first()
@@ -118,12 +97,12 @@ pub fn read(path: &Path, threshold: f64) -> Result<Segmentation> {
         ));
     }
     let kind = text(&obj, tags::SEGMENTATION_TYPE).unwrap_or_default();
-    let bits = int(&obj, tags::BITS_ALLOCATED).unwrap_or(0);
+    let bits = uint(&obj, tags::BITS_ALLOCATED).unwrap_or(0);
     let (rows, columns) = (
-        int(&obj, tags::ROWS).unwrap_or(0) as usize,
-        int(&obj, tags::COLUMNS).unwrap_or(0) as usize,
+        uint(&obj, tags::ROWS).unwrap_or(0) as usize,
+        uint(&obj, tags::COLUMNS).unwrap_or(0) as usize,
     );
-    let frames_n = int(&obj, tags::NUMBER_OF_FRAMES).unwrap_or(1) as usize;
+    let frames_n = uint(&obj, tags::NUMBER_OF_FRAMES).unwrap_or(1) as usize;
     let pixels = rows as u64 * columns as u64 * frames_n as u64;
     if rows == 0 || columns == 0 || pixels > MAX_PIXELS {
         return Err(bad(format!(
@@ -133,7 +112,7 @@ pub fn read(path: &Path, threshold: f64) -> Result<Segmentation> {
     let max_fraction = match (kind.as_str(), bits) {
         ("BINARY", 1) => None,
         ("FRACTIONAL", 8) => Some(f64::from(
-            int(&obj, tags::MAXIMUM_FRACTIONAL_VALUE)
+            uint(&obj, tags::MAXIMUM_FRACTIONAL_VALUE)
                 .filter(|v| *v > 0)
                 .ok_or_else(|| bad("FRACTIONAL without a MaximumFractionalValue".into()))?,
         )),
@@ -147,7 +126,7 @@ pub fn read(path: &Path, threshold: f64) -> Result<Segmentation> {
     let segments: Vec<(u16, String)> = items(&obj, tags::SEGMENT_SEQUENCE)
         .iter()
         .filter_map(|s| {
-            let n = u16::try_from(int(s, tags::SEGMENT_NUMBER)?).ok()?;
+            let n = u16::try_from(uint(s, tags::SEGMENT_NUMBER)?).ok()?;
             Some((n, text(s, tags::SEGMENT_LABEL).unwrap_or_default()))
         })
         .collect();
@@ -213,7 +192,7 @@ pub fn read(path: &Path, threshold: f64) -> Result<Segmentation> {
     for (f, group) in per_frame.iter().enumerate() {
         let segment = first(Some(group), tags::SEGMENT_IDENTIFICATION_SEQUENCE)
             .or_else(|| first(shared, tags::SEGMENT_IDENTIFICATION_SEQUENCE))
-            .and_then(|g| int(g, tags::REFERENCED_SEGMENT_NUMBER))
+            .and_then(|g| uint(g, tags::REFERENCED_SEGMENT_NUMBER))
             .and_then(|n| u16::try_from(n).ok())
             .ok_or_else(|| bad(format!("frame {}: no ReferencedSegmentNumber", f + 1)))?;
         let position = first(Some(group), tags::PLANE_POSITION_SEQUENCE)
