@@ -42,7 +42,9 @@ pub fn features(roi: &Roi, disc: &Discretised, lattice: &Lattice, s: &TextureSet
     let dependent: Vec<bool> = (0..n * n)
         .map(|k| (values[k / n] - values[k % n]).abs() <= s.gldm_alpha)
         .collect();
-    let mut counts = vec![0f64; n * (offsets.len() + 1)];
+    // Integer counting (see glcm.rs: integer adds are shorter links in a chain of
+    // increments to one cell).
+    let mut counts = vec![0u32; n * (offsets.len() + 1)];
     let width = offsets.len() + 1;
     for &i in &lattice.roi {
         let gi = (lattice.cells[i] - 1) as usize;
@@ -52,8 +54,9 @@ pub fn features(roi: &Roi, disc: &Discretised, lattice: &Lattice, s: &TextureSet
             .map(|&o| lattice.at(i, o))
             .filter(|&c| c != 0 && row[c as usize - 1])
             .count();
-        counts[gi * width + dep] += 1.0;
+        counts[gi * width + dep] += 1;
     }
+    let counts: Vec<f64> = counts.into_iter().map(f64::from).collect();
     let m = SizeMatrix::from_dense(&counts, width, &disc.gray_levels).summary();
     Values {
         DependenceEntropy: m.entropy,

@@ -34,7 +34,9 @@ fn matrices(
     let cells = &lattice.cells;
     let mut out = Vec::with_capacity(angles.len());
     for (o, &stride) in angles.iter().zip(&strides) {
-        let mut p_run = vec![0f64; n * nr];
+        // Integer counting: repeated increments of one cell (most runs are short) chain
+        // through memory, and integer adds are shorter links than float adds.
+        let mut tally = vec![0u32; n * nr];
         let mut longest = 0usize;
         for &p in &lattice.roi {
             let c = cells[p];
@@ -48,12 +50,12 @@ fn matrices(
                 q = (q as isize + stride) as usize;
             }
             longest = longest.max(len);
-            p_run[(c as usize - 1) * nr + len - 1] += 1.0;
+            tally[(c as usize - 1) * nr + len - 1] += 1;
         }
         if longest < 2 && !line_meets_two(lattice, size, o) {
-            p_run.iter_mut().for_each(|v| *v = 0.0);
+            tally.fill(0);
         }
-        out.push(p_run);
+        out.push(tally.into_iter().map(f64::from).collect::<Vec<f64>>());
     }
     if let Some(norm) = s.weighting {
         let spacing = roi.spacing_zyx();

@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use super::FeatureClass;
 use super::discretise::Binning;
-use super::filters::{FilterSettings, ImageType, image_names};
+use super::filters::{FilterSettings, ImageType, LBP2D_MAX_SAMPLES, image_names};
 use super::texture::{TextureSettings, WeightingNorm};
 use crate::error::{Error, Result};
 use crate::volume::resample::Interpolator;
@@ -611,7 +611,9 @@ fn parse_settings(v: &Value, section: &str) -> std::result::Result<Settings, Str
                 }
                 s.filter.lbp2d_radius = r;
             }
-            "lbp2DSamples" => s.filter.lbp2d_samples = f.integer(1, 32)? as usize,
+            "lbp2DSamples" => {
+                s.filter.lbp2d_samples = f.integer(1, LBP2D_MAX_SAMPLES as i64)? as usize
+            }
             "lbp3DIcosphereRadius" => {
                 let r = f.number(Some(0.0), None)?;
                 if r > 100.0 {

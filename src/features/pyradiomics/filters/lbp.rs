@@ -10,7 +10,7 @@
 //! (NaN when it is zero), as scikit-image 0.25 computes it.
 //! (scikit-image's `nri_uniform` is not among the methods PyRadiomics' schema accepts.)
 
-use ndarray::{Array2, Array3, Axis};
+use ndarray::{Array3, ArrayView2, Axis};
 
 use crate::volume::pixel::PixelType;
 
@@ -39,6 +39,10 @@ impl Method {
         })
     }
 }
+
+/// The most points on an LBP circle (`lbp2DSamples`): codes are built in 64 bits, and 32
+/// bounds the work per pixel.
+pub const MAX_SAMPLES: usize = 32;
 
 /// numpy's `round(x, 5)`: scale, round half to even, scale back.
 fn round5(x: f64) -> f64 {
@@ -97,7 +101,7 @@ impl Pattern {
     }
 
     /// scikit-image's bilinear interpolation with zeros outside the slice.
-    fn sample(slice: &Array2<f64>, r: f64, c: f64) -> f64 {
+    fn sample(slice: ArrayView2<f64>, r: f64, c: f64) -> f64 {
         let (rows, cols) = slice.dim();
         let get = |r: f64, c: f64| {
             let (r, c) = (r as i64, c as i64);
@@ -114,16 +118,17 @@ impl Pattern {
         (1.0 - dr) * top + dr * bottom
     }
 
-    fn code(&self, slice: &Array2<f64>, r: usize, c: usize) -> f64 {
+    fn code(&self, slice: ArrayView2<f64>, r: usize, c: usize) -> f64 {
         let p = self.samples;
-        let texture: Vec<f64> = (0..p)
-            .map(|i| Self::sample(slice, r as f64 + self.rows[i], c as f64 + self.cols[i]))
-            .collect();
+        // lbp2DSamples is at most MAX_SAMPLES (settings check it): no allocation per pixel.
+        let mut texture = [0.0; MAX_SAMPLES];
+        let mut signed = [0u8; MAX_SAMPLES];
         let centre = slice[(r, c)];
-        let signed: Vec<u8> = texture
-            .iter()
-            .map(|t| u8::from(t - centre >= 0.0))
-            .collect();
+        for i in 0..p {
+            texture[i] = Self::sample(slice, r as f64 + self.rows[i], c as f64 + self.cols[i]);
+            signed[i] = u8::from(texture[i] - centre >= 0.0);
+        }
+        let (texture, signed) = (&texture[..p], &signed[..p]);
         match self.method {
             Method::Default | Method::Ror => {
                 let code: u64 = (0..p).map(|i| u64::from(signed[i]) << i).sum();
@@ -141,7 +146,7 @@ impl Pattern {
                     .map(|i| usize::from(signed[i] != signed[i + 1]))
                     .sum();
                 if self.method == Method::Var {
-                    let var = numpy_var(&texture);
+                    let var = numpy_var(texture);
                     return if var != 0.0 { var } else { f64::NAN };
                 }
                 if changes <= 2 {
@@ -194,14 +199,14 @@ pub fn lbp2d(
     // The slice's two axes, in array order.
     let plane: Vec<usize> = (0..3).filter(|a| *a != axis).collect();
     for k in blo[axis]..=bhi[axis] {
-        let slice = image.index_axis(Axis(axis), k).to_owned();
+        let slice = image.index_axis(Axis(axis), k);
         for r in blo[plane[0]]..=bhi[plane[0]] {
             for c in blo[plane[1]]..=bhi[plane[1]] {
                 let mut at = [0usize; 3];
                 at[axis] = k - blo[axis];
                 at[plane[0]] = r - blo[plane[0]];
                 at[plane[1]] = c - blo[plane[1]];
-                out[at] = store(pattern.code(&slice, r, c), pixel);
+                out[at] = store(pattern.code(slice, r, c), pixel);
             }
         }
     }

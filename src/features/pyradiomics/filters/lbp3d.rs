@@ -36,6 +36,10 @@ pub struct Lbp3d {
     harmonics: Vec<Vec<Complex>>,
     /// Degrees used (`lbp3DLevels`).
     levels: usize,
+    /// Degree 0's energy by the number of samples >= the voxel, when Y_0^0 is one value at
+    /// every vertex (it is: a constant): its coefficient is then that many copies of Y_0^0
+    /// added in turn, so the energy depends on the count alone, to the bit.
+    degree0: Option<Vec<f64>>,
 }
 
 /// A complex number, as numpy's complex128 arithmetic computes with it.
@@ -98,11 +102,30 @@ impl Lbp3d {
                 }
                 row
             })
-            .collect();
+            .collect::<Vec<Vec<Complex>>>();
+        let y00 = harmonics.first().map(|row| row[0]);
+        let constant = y00.is_some_and(|y| {
+            harmonics.iter().all(|row| {
+                row[0].re.to_bits() == y.re.to_bits() && row[0].im.to_bits() == y.im.to_bits()
+            })
+        });
+        let degree0 = constant.then(|| {
+            let y = y00.unwrap_or(Complex::ZERO);
+            let mut c = Complex::ZERO;
+            (0..=harmonics.len())
+                .map(|count| {
+                    if count > 0 {
+                        c = c.add(y);
+                    }
+                    degree_energy(&harmonics, &[c], 0, 1)
+                })
+                .collect()
+        });
         Lbp3d {
             vertices,
             harmonics,
             levels,
+            degree0,
         }
     }
 
@@ -217,38 +240,53 @@ impl Lbp3d {
         } else {
             kurtosis(samples, &mut scratch.work)
         };
-        // c_j = sum over the vertices whose sample is >= the voxel of Y_j.
+        // c_j = sum over the vertices whose sample is >= the voxel of Y_j (degree 0's from
+        // the table when there is one).
+        let skip = usize::from(self.degree0.is_some());
         let c = &mut scratch.coefficients;
         c.fill(Complex::ZERO);
+        let mut count = 0;
         for (sample, y) in samples.iter().zip(&self.harmonics) {
             if *sample >= center {
-                for (cj, yj) in c.iter_mut().zip(y) {
+                count += 1;
+                for (cj, yj) in c[skip..].iter_mut().zip(&y[skip..]) {
                     *cj = cj.add(*yj);
                 }
             }
         }
         let mut first = 0;
-        // Degree n has 2n + 1 orders: at most 19 (lbp3DLevels <= 10).
-        let mut terms = [Complex::ZERO; 19];
         for (n, slot) in out.iter_mut().take(self.levels).enumerate() {
             let width = 2 * n + 1;
-            let mut energy = Complex::ZERO;
-            for y in &self.harmonics {
-                for (t, j) in terms.iter_mut().zip(first..first + width) {
-                    *t = c[j].mul(y[j]);
-                }
-                let f = if n == 0 {
-                    terms[0]
-                } else {
-                    pairwise_complex(&terms[..width])
-                };
-                energy = energy.add(f.mul(f));
-            }
-            *slot = energy.sqrt_re();
+            *slot = match (&self.degree0, n) {
+                (Some(table), 0) => table[count],
+                _ => degree_energy(&self.harmonics, &c[first..first + width], first, width),
+            };
             first += width;
         }
         out[self.levels] = kurtosis;
     }
+}
+
+/// The energy of one degree: the square root of the real part of the sum over the vertices
+/// (in turn) of f^2, f = sum_j c_j Y_j at the vertex in numpy's pairwise order, the degree's
+/// `width` harmonics starting at column `first` (PyRadiomics' reconstruction).
+fn degree_energy(harmonics: &[Vec<Complex>], c: &[Complex], first: usize, width: usize) -> f64 {
+    // Degree n has 2n + 1 orders: at most 19 (lbp3DLevels <= 10).
+    let mut terms = [Complex::ZERO; 19];
+    let mut energy = Complex::ZERO;
+    for y in harmonics {
+        let y = &y[first..first + width];
+        for ((t, cj), yj) in terms.iter_mut().zip(c).zip(y) {
+            *t = cj.mul(*yj);
+        }
+        let f = if width == 1 {
+            terms[0]
+        } else {
+            pairwise_complex(&terms[..width])
+        };
+        energy = energy.add(f.mul(f));
+    }
+    energy.sqrt_re()
 }
 
 /// One thread's buffers for the voxels it computes.

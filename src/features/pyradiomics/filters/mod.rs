@@ -22,6 +22,7 @@ use super::prepare::LoadedImage;
 use super::settings::Settings;
 use crate::volume::pixel::PixelType;
 
+pub use lbp::MAX_SAMPLES as LBP2D_MAX_SAMPLES;
 pub use lbp::Method as LbpMethod;
 pub use wavelet::wavelet_names;
 
