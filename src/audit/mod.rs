@@ -11,6 +11,7 @@ pub mod journal;
 pub(crate) mod manifest;
 pub mod outputs;
 pub mod plan;
+pub(crate) mod preview;
 pub mod protocol;
 pub mod shard;
 pub(crate) mod stability;
@@ -53,6 +54,8 @@ pub(crate) struct Audited {
     pub summary: Summary,
     pub manifest: Manifest,
     pub failures: Vec<Failure>,
+    /// Image panels of a few cases (when the report is written).
+    pub previews: Vec<preview::CasePreview>,
     pub run_dir: PathBuf,
     /// A few lines for the terminal.
     pub text: String,
@@ -203,6 +206,19 @@ fn finish(
         };
         harmonized::across_axis(h, &input, rule, &mut notes)
     });
+    let previews = if loaded.protocol.outputs.report {
+        preview::previews(
+            loaded,
+            plan,
+            &jobs,
+            (&complete, &values),
+            &features,
+            &stability_rows,
+            &mut notes,
+        )
+    } else {
+        Vec::new()
+    };
     let failed_cases: Vec<&str> = (0..plan.cases.len())
         .filter(|&c| executed.records[c].is_none())
         .map(|c| plan.cases[c].id.as_str())
@@ -256,6 +272,7 @@ fn finish(
         summary,
         manifest,
         failures: executed.failures,
+        previews,
         run_dir: run_dir.to_path_buf(),
         text,
     })

@@ -17,6 +17,7 @@ pub use crate::features::{Convention, FeatureSet};
 use crate::perturb::Chain;
 use crate::perturb::kvp::{self, KvFactors};
 use crate::phantom::vertebra::VertebraSpec;
+use crate::volume::slice::Window;
 use crate::yaml::{error_at, resolve};
 
 /// A whole protocol.
@@ -271,6 +272,14 @@ pub struct Outputs {
     #[serde(default = "yes")]
     /// Write report.html (default true).
     pub report: bool,
+    #[serde(default = "bone_window")]
+    /// The report's image panels' intensity window: bone, soft, lung, brain or LEVEL/WIDTH
+    /// (default bone: L 400, W 1800 HU).
+    pub window: String,
+}
+
+fn bone_window() -> String {
+    "bone".into()
 }
 
 impl Default for Outputs {
@@ -278,6 +287,7 @@ impl Default for Outputs {
         Outputs {
             parquet: true,
             report: true,
+            window: bone_window(),
         }
     }
 }
@@ -324,6 +334,7 @@ fn validate(path: &Path, p: Protocol, text: String) -> Result<Loaded> {
     check_design(path, &p)?;
     check_acceptance(path, &p, &features)?;
     check_harmonization(path, &p)?;
+    Window::parse(&p.outputs.window).map_err(|e| error_at(path, "outputs.window", e))?;
     Ok(Loaded {
         protocol: p,
         path: path.to_path_buf(),

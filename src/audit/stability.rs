@@ -10,7 +10,7 @@ use crate::stats::icc::{IccType, icc, koo_li_class};
 
 /// The stability of one feature on one axis. Undefined values (a constant feature, a
 /// non-finite value) are `None` and `note` says why.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Row {
     pub feature: String,
     /// The image type (`original`, `wavelet-LLH`, ...).

@@ -22,6 +22,7 @@ use crate::phantom::qct::{Pose, QctPhantom};
 use crate::table::format_short;
 use crate::volume::io::{ReadOptions, read_mask, read_volume};
 use crate::volume::padding;
+use crate::volume::slice::{AxialSlice, Field};
 
 /// What `radaudit calibrate` was asked to do.
 #[derive(Debug, Clone)]
@@ -98,10 +99,21 @@ pub struct FeatureCheck {
     pub unusable: Vec<String>,
 }
 
-/// How a calibration ended: its result and lines for the terminal.
+/// The calibration picture's longer side, in pixels.
+const PICTURE_PIXELS: usize = 480;
+
+/// How a calibration ended: its result, lines for the terminal and the picture's data.
 pub struct Calibrated {
     pub result: Calibration,
     pub summary: String,
+    pub picture: Picture,
+}
+
+/// What the report draws: the scan's middle slice (the vertebral ROI with it, when given)
+/// and the texture region (name, centre x and y, radius in mm).
+pub struct Picture {
+    pub slice: AxialSlice,
+    pub texture: Option<(String, [f64; 2], f64)>,
 }
 
 /// One rod measured.
@@ -116,6 +128,12 @@ pub struct Measured {
     /// Residual from the fit (calibration rods) or the recovered density (test rods).
     pub residual_hu: Option<f64>,
     pub vbmd: Option<f64>,
+    /// Where the rod was found: its centre (x, y in the scan's LPS mm) and the radius
+    /// measured (the rod's less the phantom's erosion). Absent in files of radaudit < 0.2.
+    #[serde(default)]
+    pub centre_mm: Option<[f64; 2]>,
+    #[serde(default)]
+    pub radius_mm: Option<f64>,
 }
 
 /// The least-squares line HU = intercept + slope x density.
@@ -261,6 +279,8 @@ pub fn run(a: &CalibrateArgs) -> Result<Calibrated> {
             voxels: values.len(),
             residual_hu: None,
             vbmd: None,
+            centre_mm: Some([x, y]),
+            radius_mm: Some(insert.diameter / 2.0 - phantom.erosion),
         });
     }
     let cal: Vec<&Measured> = measured
@@ -288,6 +308,7 @@ pub fn run(a: &CalibrateArgs) -> Result<Calibrated> {
             m.vbmd = Some(line.density(m.mean_hu));
         }
     }
+    let mut vertebral_roi = None;
     let vertebra = match &a.vertebra_mask {
         Some(path) => {
             let mask = read_mask(path, &ReadOptions::default())?;
@@ -308,6 +329,7 @@ pub fn run(a: &CalibrateArgs) -> Result<Calibrated> {
             if values.is_empty() {
                 return Err(Error::input(path, "the vertebral ROI is empty"));
             }
+            vertebral_roi = Some(mask.labels.mapv(|l| l != 0));
             let (m, sd) = mean_sd(&values);
             let vbmd = line.density(m);
             Some(Vertebra {
@@ -410,7 +432,16 @@ pub fn run(a: &CalibrateArgs) -> Result<Calibrated> {
             summary += &format!("  {}\n", l.text);
         }
     }
-    Ok(Calibrated { result, summary })
+    let slice = Field::whole(&scan.geometry, PICTURE_PIXELS).sample(&scan, vertebral_roi.as_ref());
+    let texture = phantom.texture.as_ref().map(|t| {
+        let (x, y) = pose.place(t.x, t.y);
+        (t.name.clone(), [x, y], t.diameter / 2.0)
+    });
+    Ok(Calibrated {
+        result,
+        summary,
+        picture: Picture { slice, texture },
+    })
 }
 
 /// The site's calibration against a reference site's calibration.json, limit by limit.

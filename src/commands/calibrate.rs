@@ -44,7 +44,7 @@ pub fn run(a: Args) -> Result<Outcome> {
         features: a.features,
         out: a.out.clone(),
     })?;
-    let html = crate::report::calibrate::render(&outcome.result)?;
+    let html = crate::report::calibrate::render(&outcome)?;
     write_bytes(&a.out.join("report.html"), html.as_bytes())?;
     eprint!("{}", outcome.summary);
     Ok(Outcome::checked(outcome.result.passed))

@@ -1,15 +1,19 @@
 //! The audit report (`report.html`): the verdict first, robust counts per family and axis,
-//! a feature x axis heatmap of ICC(1,1), a forest plot of the most and least robust features,
-//! the effect of ComBat, failures, and the settings and manifest.
+//! a feature x axis heatmap of ICC(1,1), the per-feature stability table (filtered and sorted
+//! by the page's script), image panels of what each perturbation did to a few cases, a forest
+//! plot of the most and least robust features, the effect of ComBat, failures, and the
+//! settings and manifest.
 
 use serde_json::{Value, json};
 use tera::{Context, Tera};
 
+use super::panel;
 use super::svg::{self, ForestRow};
 use crate::audit::Audited;
 use crate::audit::stability::{self, Row};
 use crate::error::{Error, Result};
 use crate::output::sorted_json;
+use crate::volume::slice::Window;
 
 const TEMPLATE: &str = include_str!("../../templates/audit.html.tera");
 const STYLE: &str = include_str!("../../templates/report.css");
@@ -53,6 +57,53 @@ fn forest_rows(stability: &[Row]) -> Vec<ForestRow> {
             high: r.icc1_ci_high.unwrap_or(f64::NAN),
         })
         .collect()
+}
+
+/// The image panels of the audit's previews: per case, each job's slice (the ROI outlined)
+/// and, where the job kept the grid and changed the image, its difference from the baseline.
+fn image_panels(input: &Audited) -> Result<(String, Vec<Value>)> {
+    let window = Window::parse(&input.loaded.protocol.outputs.window).map_err(Error::Usage)?;
+    input
+        .previews
+        .iter()
+        .map(|case| {
+            let base = &case.levels[0].slice;
+            let panels = case
+                .levels
+                .iter()
+                .map(|level| {
+                    let picture = panel::slice_picture(&level.slice, &window).data_uri()?;
+                    let changed = level.same_grid
+                        && level.job != "baseline"
+                        && level
+                            .slice
+                            .values
+                            .iter()
+                            .zip(&base.values)
+                            .any(|(a, b)| a.to_bits() != b.to_bits());
+                    let difference = if changed {
+                        let range = panel::difference_range(base, &level.slice);
+                        Some(json!({
+                            "src": panel::difference_picture(base, &level.slice, range)
+                                .data_uri()?,
+                            "range": range,
+                        }))
+                    } else {
+                        None
+                    };
+                    Ok(json!({"job": level.job, "src": picture, "difference": difference}))
+                })
+                .collect::<Result<Vec<Value>>>()?;
+            Ok(json!({
+                "case": case.case,
+                "why": case.why,
+                "pixel_mm": format!("{:.3}", base.field.step),
+                "z_mm": format!("{:.1}", base.field.z),
+                "panels": panels,
+            }))
+        })
+        .collect::<Result<Vec<Value>>>()
+        .map(|cases| (window.label(), cases))
 }
 
 /// Renders the report.
@@ -124,39 +175,40 @@ pub fn render(input: &Audited) -> Result<String> {
             .collect();
         svg::heatmap(&short, &axes, &find, "ICC(1,1) per feature and axis")
     });
-    let feature_tables: Vec<Value> = if heatmap.is_some() {
-        Vec::new()
-    } else {
-        let mut images: Vec<&str> = Vec::new();
-        for (image, _) in &groups {
-            if !images.contains(&image.as_str()) {
-                images.push(image);
-            }
-        }
-        images
-            .iter()
-            .map(|image| {
-                let rows: Vec<Value> = features
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, f)| stability::image(f) == *image)
-                    .map(|(k, f)| {
-                        let cells: Vec<Value> = (0..axes.len())
-                            .map(|a| {
-                                let row = by_feature.get(&(f.as_str(), axes[a].as_str()));
-                                json!({
-                                    "icc": find(k, a).map_or("-".into(), |v| format!("{v:.3}")),
-                                    "robust": row.is_some_and(|r| r.robust),
-                                })
-                            })
-                            .collect();
-                        json!({"feature": f, "cells": cells})
+    // Every feature in one table, filtered and sorted by the page's script.
+    let feature_rows: Vec<Value> = features
+        .iter()
+        .enumerate()
+        .map(|(k, f)| {
+            let cells: Vec<Value> = (0..axes.len())
+                .map(|a| {
+                    let row = by_feature.get(&(f.as_str(), axes[a].as_str()));
+                    json!({
+                        "axis": axes[a],
+                        "icc": find(k, a).map_or("-".into(), |v| format!("{v:.3}")),
+                        "robust": row.is_some_and(|r| r.robust),
                     })
-                    .collect();
-                json!({"image": image, "count": rows.len(), "rows": rows})
+                })
+                .collect();
+            json!({
+                "feature": f,
+                "image": stability::image(f),
+                "family": stability::family(f),
+                "cells": cells,
             })
-            .collect()
-    };
+        })
+        .collect();
+    let mut images: Vec<&str> = Vec::new();
+    let mut families: Vec<&str> = Vec::new();
+    for (image, family) in &groups {
+        if !images.contains(&image.as_str()) {
+            images.push(image);
+        }
+        if !families.contains(&family.as_str()) {
+            families.push(family);
+        }
+    }
+    families.sort_unstable();
     let threshold = input.loaded.protocol.stability.acceptance.threshold;
     let forest = svg::forest(
         &forest_rows(&input.stability),
@@ -234,7 +286,13 @@ pub fn render(input: &Audited) -> Result<String> {
     ctx.insert("notes", &input.summary.notes);
     ctx.insert("heatmap", &heatmap);
     ctx.insert("grouped_heatmap", &grouped_heatmap);
-    ctx.insert("feature_tables", &feature_tables);
+    ctx.insert("feature_rows", &feature_rows);
+    ctx.insert("images", &images);
+    ctx.insert("families", &families);
+    let (window, previews) = image_panels(input)?;
+    ctx.insert("window", &window);
+    ctx.insert("previews", &previews);
+    ctx.insert("script", super::TABLE_SCRIPT);
     ctx.insert("n_features", &features.len());
     ctx.insert("forest", &forest);
     ctx.insert("combat_bars", &combat_bars);

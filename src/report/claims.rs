@@ -14,6 +14,7 @@ const STYLE: &str = include_str!("../../templates/report.css");
 pub fn render(results: &ClaimsResults) -> Result<String> {
     let mut ctx = Context::new();
     ctx.insert("style", STYLE);
+    ctx.insert("script", super::TABLE_SCRIPT);
     ctx.insert("title", &results.name);
     ctx.insert("r", results);
     let mut tera = Tera::default();

@@ -133,6 +133,7 @@ pub fn render(c: &Compared) -> Result<String> {
     let manifest_text = sorted_json(&c.manifest)?;
     let mut ctx = Context::new();
     ctx.insert("style", STYLE);
+    ctx.insert("script", super::TABLE_SCRIPT);
     ctx.insert("title", &p.name);
     ctx.insert("run", results);
     ctx.insert("sections", &sections);

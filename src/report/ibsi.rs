@@ -29,8 +29,21 @@ pub fn render(results: &CheckResults) -> Result<String> {
             json!({"family": family, "cells": cells})
         })
         .collect();
+    let totals: Vec<(String, usize, usize)> = FAMILIES
+        .iter()
+        .map(|(family, _)| {
+            let rows = sets
+                .iter()
+                .flat_map(|s| s.rows.iter().filter(|x| x.family == *family));
+            let (passed, total) = rows.fold((0, 0), |(p, t), x| (p + usize::from(x.pass), t + 1));
+            (family.to_string(), passed, total)
+        })
+        .collect();
+    let bars = super::svg::pass_bars(&totals, "Reference rows passed per family");
     let mut ctx = Context::new();
     ctx.insert("style", STYLE);
+    ctx.insert("bars", &bars);
+    ctx.insert("script", super::TABLE_SCRIPT);
     ctx.insert("r", results);
     ctx.insert("configs", &configs);
     ctx.insert("families", &families);

@@ -302,6 +302,45 @@ pub fn paired_bars(groups: &[(String, f64, f64)], names: [&str; 2], label: &str)
     s.finish(label)
 }
 
+/// Horizontal bars of passed / total per row (green the passed share, red the rest), each
+/// labelled `passed/total`; rows without items are left out.
+pub fn pass_bars(rows: &[(String, usize, usize)], label: &str) -> String {
+    let rows: Vec<&(String, usize, usize)> = rows.iter().filter(|r| r.2 > 0).collect();
+    let (left, top, bar_w, row_h) = (150.0, 10.0, 360.0, 22.0);
+    let mut s = Svg::new(left + bar_w + 90.0, top * 2.0 + row_h * rows.len() as f64);
+    for (i, (name, passed, total)) in rows.iter().enumerate() {
+        let y = top + row_h * i as f64;
+        let share = *passed as f64 / *total as f64;
+        s.text(left - 8.0, y + 14.0, 12.0, "end", name);
+        s.rect(
+            left,
+            y + 2.0,
+            bar_w * share,
+            row_h - 6.0,
+            "#3a9a3a",
+            Some(&format!("{name}: {passed} of {total} pass")),
+        );
+        if *passed < *total {
+            s.rect(
+                left + bar_w * share,
+                y + 2.0,
+                bar_w * (1.0 - share),
+                row_h - 6.0,
+                "#c0392b",
+                Some(&format!("{name}: {} of {total} fail", total - passed)),
+            );
+        }
+        s.text(
+            left + bar_w + 8.0,
+            y + 14.0,
+            12.0,
+            "start",
+            &format!("{passed}/{total}"),
+        );
+    }
+    s.finish(label)
+}
+
 /// A scatter of (x, y) points in [lo, 1]^2 with the diagonal.
 pub fn scatter_diagonal(points: &[(String, f64, f64)], axes: [&str; 2], label: &str) -> String {
     let (left, top, size) = (60.0, 20.0, 320.0);

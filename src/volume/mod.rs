@@ -14,6 +14,7 @@ pub mod mask;
 pub mod padding;
 pub mod pixel;
 pub(crate) mod resample;
+pub mod slice;
 
 pub use geometry::{Geometry, GeometryTolerance};
 pub use mask::{BoundingBox, Mask, crop_to_label, label_bounding_box};

@@ -65,10 +65,25 @@ fn the_filters_protocol_audits_wavelet_and_log_features_deterministically() {
     common::check_report(&html);
     assert!(html.contains("id=\"grouped-heatmap\""));
     assert!(html.contains("wavelet-LLH · glcm"));
+    let table_images: std::collections::BTreeSet<&str> = html
+        .split("<tr data-feature=")
+        .skip(1)
+        .filter_map(|row| row.split("data-image=\"").nth(1)?.split('"').next())
+        .collect();
     assert_eq!(
-        html.matches("<details>").count(),
+        table_images.len(),
         11,
-        "a feature table per image type"
+        "every image type in the feature table"
+    );
+    assert_eq!(
+        html.matches("<tr data-feature=").count(),
+        stability
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').next().unwrap())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len(),
+        "one row per feature"
     );
     if let Some(browser) = common::chromium() {
         let dom = common::rendered_dom(&browser, &two.join("report.html"), dir.path());

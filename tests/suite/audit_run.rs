@@ -246,6 +246,12 @@ fn on_the_default_cohort_mean_beats_texture_on_the_scanner_axis_and_combat_remov
     let (before, after) = (significant("kw_q_before"), significant("kw_q_after"));
     println!("FDR-significant Kruskal-Wallis batch effects: {before} before, {after} after ComBat");
     assert!(after < before);
+    // Issue 23's size budget: the default audit's report, image panels included.
+    let size = std::fs::metadata(out.join("report.html")).unwrap().len();
+    println!("report.html: {size} bytes");
+    assert!(size < 5_000_000, "{size} bytes");
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert_eq!(html.matches("<img class=\"slice\"").count(), 2 * 14);
 }
 
 #[test]

@@ -222,8 +222,8 @@ fn a_site_at_80_kv_fails_a_120_kv_reference_and_the_report_says_why() {
         html.contains("FAIL") && html.contains("slope difference") && html.contains("FAILS by")
     );
     assert!(err.contains("slope difference"), "{err}");
-    // Report: well-formed, offline, with its chart.
-    assert_eq!(common::check_report(&html), 1);
+    // Report: well-formed, offline, with its chart and the phantom picture's layer.
+    assert_eq!(common::check_report(&html), 2);
 }
 
 #[test]
@@ -431,4 +431,124 @@ fn a_scan_padded_outside_its_field_of_view_calibrates_as_the_clipped_scan() {
     );
     let clipped_info = common::radaudit(["info", s(&paths[1]), "--json"]);
     assert!(!clipped_info.stdout.contains("padding"));
+}
+
+/// The PNG of the `<img>` with `id` in a report, decoded to (width, height, RGB).
+fn inline_png(html: &str, id: &str) -> (usize, usize, Vec<u8>) {
+    use base64::Engine;
+    let tag = &html[html.find(&format!("id=\"{id}\"")).unwrap()..];
+    let at = tag.find("data:image/png;base64,").unwrap() + "data:image/png;base64,".len();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(&tag[at..at + tag[at..].find('"').unwrap()])
+        .unwrap();
+    let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    buf.truncate(info.buffer_size());
+    (info.width as usize, info.height as usize, buf)
+}
+
+/// A numeric attribute of an element's opening tag.
+fn number(tag: &str, name: &str) -> f64 {
+    let at = tag.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+    tag[at..at + tag[at..].find('"').unwrap()].parse().unwrap()
+}
+
+/// Issue 23 acceptance 3: the calibrate report's picture marks each rod where
+/// calibration.json says it is (the layer's circle centres and radii, mapped back to mm), and
+/// the marks sit on the rods in the picture: the grey inside each circle is the window's grey
+/// of the rod's measured mean HU, and differs from the grey of a ring just outside for the
+/// dense rods. Chromium renders the picture and the layer.
+#[test]
+fn the_calibrate_picture_marks_each_rod_where_calibration_json_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = scan(
+        dir.path(),
+        "moved",
+        &["--shift-x", "18", "--shift-y", "-12", "--rotate", "12"],
+    );
+    let (code, r, err) = calibrate(dir.path(), &path, "moved", &[]);
+    assert_eq!(code, 0, "{err}");
+    let report = dir.path().join("moved/report.html");
+    let html = std::fs::read_to_string(&report).unwrap();
+    common::check_report(&html);
+    let layer = &html[html.find("id=\"phantom-layer\"").unwrap()..];
+    let layer_tag = &layer[..layer.find('>').unwrap()];
+    let (ox, oy, step) = (
+        number(layer_tag, "data-origin-x-mm"),
+        number(layer_tag, "data-origin-y-mm"),
+        number(layer_tag, "data-pixel-mm"),
+    );
+    let (w, h, rgb) = inline_png(&html, "phantom-slice");
+    let grey = |c: f64, r: f64| -> Option<f64> {
+        let (c, r) = (c.floor(), r.floor());
+        (c >= 0.0 && r >= 0.0 && (c as usize) < w && (r as usize) < h)
+            .then(|| f64::from(rgb[3 * (r as usize * w + c as usize)]))
+    };
+    // Mean grey over the pixels whose centres lie between radii a and b (pixels) of (cx, cy).
+    let ring = |cx: f64, cy: f64, a: f64, b: f64| {
+        let mut values = Vec::new();
+        for r in (cy - b - 1.0) as i64..=(cy + b + 1.0) as i64 {
+            for c in (cx - b - 1.0) as i64..=(cx + b + 1.0) as i64 {
+                let d = ((c as f64 + 0.5 - cx).powi(2) + (r as f64 + 0.5 - cy).powi(2)).sqrt();
+                if d >= a
+                    && d <= b
+                    && let Some(g) = grey(c as f64, r as f64)
+                {
+                    values.push(g);
+                }
+            }
+        }
+        values.iter().sum::<f64>() / values.len() as f64
+    };
+    let inserts = r["inserts"].as_array().unwrap();
+    let circles: Vec<&str> = layer.split("<circle class=\"rod\"").skip(1).collect();
+    assert_eq!(circles.len(), inserts.len());
+    for m in inserts {
+        let name = m["name"].as_str().unwrap();
+        let circle = circles
+            .iter()
+            .find(|c| c.contains(&format!("data-insert=\"{name}\"")))
+            .unwrap_or_else(|| panic!("no mark for {name}"));
+        let (cx, cy, radius) = (
+            number(circle, "cx"),
+            number(circle, "cy"),
+            number(circle, "r"),
+        );
+        let centre = m["centre_mm"].as_array().unwrap();
+        let (x, y) = (centre[0].as_f64().unwrap(), centre[1].as_f64().unwrap());
+        // Circle coordinates are written to 0.01 pixel.
+        assert!((ox + (cx - 0.5) * step - x).abs() < 0.01 * step, "{name} x");
+        assert!((oy + (cy - 0.5) * step - y).abs() < 0.01 * step, "{name} y");
+        assert!((radius * step - m["radius_mm"].as_f64().unwrap()).abs() < 0.01 * step);
+        // The picture's window: 700 wide around 100 HU.
+        let expected = ((m["mean_hu"].as_f64().unwrap() + 250.0) / 700.0 * 255.0).clamp(0.0, 255.0);
+        let inside = ring(cx, cy, 0.0, 0.7 * radius);
+        let outside = ring(cx, cy, 1.6 * radius, 2.0 * radius);
+        println!(
+            "{name}: grey inside {inside:.1} (mean HU gives {expected:.1}), ring outside {outside:.1}"
+        );
+        assert!(
+            (inside - expected).abs() < 8.0,
+            "{name}: the mark is not on the rod"
+        );
+        if m["density"].as_f64().unwrap() >= 100.0 {
+            assert!(inside - outside > 15.0, "{name}: no rod under the mark");
+        }
+    }
+    if let Some(browser) = common::chromium() {
+        let dom = common::dom_after_script(
+            &browser,
+            &report,
+            dir.path(),
+            &common::pixel_stats_script("#phantom-slice"),
+        );
+        assert_eq!(dom.matches("class=\"rod\"").count(), inserts.len());
+        let stats = common::pixel_stats(&dom, "id=\"phantom-slice\"");
+        assert_eq!(stats.len(), 1);
+        assert!(stats[0]["grey_levels"] > 30.0, "{:?}", stats[0]);
+        // Air around the phantom is black: most of the slice.
+        assert!(stats[0]["saturated"] < 0.9, "{:?}", stats[0]);
+    }
 }

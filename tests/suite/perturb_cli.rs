@@ -428,3 +428,124 @@ fn blur_and_noise_at_the_field_of_view_edge_leave_padding_out() {
         assert!(roi_values > 100);
     }
 }
+
+/// Decodes a PNG file to (width, height, RGB).
+fn read_png(path: &Path) -> (usize, usize, Vec<u8>) {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert_eq!(info.color_type, png::ColorType::Rgb);
+    buf.truncate(info.buffer_size());
+    (info.width as usize, info.height as usize, buf)
+}
+
+/// Issue 23: `perturb --preview` writes before and after side by side, each with its ROI
+/// outline (the eroded ROI's is shorter), and the difference when the grid is kept (not
+/// after a spacing change); the soft window maps 40 HU to mid grey; Chromium renders it; a
+/// bad window is refused naming it.
+#[test]
+fn the_preview_shows_before_and_after_with_their_outlines() {
+    let dir = tempfile::tempdir().unwrap();
+    let (image, mask) = inputs(dir.path());
+    let out = dir.path().join("out.nii.gz");
+    let preview = |chain: &str, name: &str, window: &str| {
+        let png = dir.path().join(name);
+        let run = common::radaudit([
+            "perturb",
+            "--image",
+            s(&image),
+            "--mask",
+            s(&mask),
+            "--apply",
+            chain,
+            "--out-image",
+            s(&out),
+            "--preview",
+            s(&png),
+            "--window",
+            window,
+        ]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        png
+    };
+    let outline = |rgb: &[u8], w: usize, x0: usize, x1: usize| {
+        rgb.chunks(3)
+            .enumerate()
+            .filter(|(k, p)| (x0..x1).contains(&(k % w)) && *p == [255, 64, 0])
+            .count()
+    };
+    let kept = preview("noise:sd=30,peak=0.3; erode:mm=1", "kept.png", "soft");
+    let (w, h, rgb) = read_png(&kept);
+    // Three panels of equal width and 4-pixel gaps: before, after, difference.
+    let panel = (w - 4) / 3 - 4;
+    let columns = |k: usize| (4 + k * (panel + 4), 4 + k * (panel + 4) + panel);
+    let (b0, b1) = columns(0);
+    let (a0, a1) = columns(1);
+    let (d0, d1) = columns(2);
+    let (before, after) = (outline(&rgb, w, b0, b1), outline(&rgb, w, a0, a1));
+    println!("preview {w} x {h}: outline {before} before, {after} after erosion");
+    assert!(
+        before > 50 && after > 20 && after < before,
+        "{before} {after}"
+    );
+    assert_eq!(outline(&rgb, w, d0, d1), 0, "no outline on the difference");
+    let difference_greys: std::collections::BTreeSet<u8> = rgb
+        .chunks(3)
+        .enumerate()
+        .filter(|(k, p)| (d0..d1).contains(&(k % w)) && p[0] == p[1] && p[1] == p[2])
+        .map(|(_, p)| p[0])
+        .collect();
+    assert!(difference_greys.len() > 20, "a flat difference");
+    // Without the chain changing intensities nor the grid: grey = round(255 (v + 160) / 400).
+    let plain = preview("erode:mm=0.1", "plain.png", "40/400");
+    let (pw, _, prgb) = read_png(&plain);
+    let input = io::read_volume(&image, &ReadOptions::default()).unwrap();
+    // The ROI's centre slice (k = 8), away from the scale bar at the bottom left.
+    let values: Vec<f32> = (10..34)
+        .flat_map(|j| (12..36).map(move |i| (j, i)))
+        .map(|(j, i)| input.voxels[(8, j, i)])
+        .collect();
+    let greys: std::collections::BTreeSet<u8> = prgb
+        .chunks(3)
+        .enumerate()
+        .filter(|(k, p)| (4..4 + panel).contains(&(k % pw)) && p[0] == p[1] && p[1] == p[2])
+        .map(|(_, p)| p[0])
+        .collect();
+    for v in &values {
+        let g = ((f64::from(*v) + 160.0) / 400.0 * 255.0)
+            .round()
+            .clamp(0.0, 255.0) as u8;
+        assert!(greys.contains(&g), "value {v} should show as grey {g}");
+    }
+    // A new grid: before and after, no difference.
+    let moved = preview("spacing:0.8x0.8x2", "moved.png", "bone");
+    let (mw, _, _) = read_png(&moved);
+    assert!(
+        mw < w,
+        "{mw} vs {w}: no difference panel after a spacing change"
+    );
+    if let Some(browser) = common::chromium() {
+        let ink = common::screenshot_ink(&browser, &kept, dir.path());
+        assert!(ink > 0.01, "Chromium drew nothing of the preview");
+    }
+    common::refuses(
+        &[
+            "perturb",
+            "--image",
+            s(&image),
+            "--mask",
+            s(&mask),
+            "--apply",
+            "erode:mm=1",
+            "--out-image",
+            s(&out),
+            "--preview",
+            s(&dir.path().join("x.png")),
+            "--window",
+            "40/0",
+        ],
+        "--window",
+        "LEVEL/WIDTH",
+    );
+}

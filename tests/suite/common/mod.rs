@@ -112,9 +112,16 @@ pub fn refuses(args: &[&str], names: &str, problem: &str) {
     assert!(!line.contains("panicked"), "{line}");
 }
 
+/// Whether the report's only script element is radaudit's own (so user text that reads
+/// `<script>` arrived escaped).
+pub fn only_own_script(html: &str) -> bool {
+    html.matches("<script").count() == 1 && html.contains("<script>//<![CDATA[")
+}
+
 /// Checks a self-contained HTML report: it parses as well-formed (XHTML-compatible) markup,
 /// every SVG is in the SVG namespace and draws something, and nothing would be fetched (no
-/// script element, no src/href, no URL but the SVG namespace name). Returns the SVG count.
+/// script with a src, no href, no src but an inline PNG, no URL but the SVG namespace name).
+/// Returns the SVG count.
 pub fn check_report(html: &str) -> usize {
     let doc = roxmltree::Document::parse_with_options(
         html,
@@ -138,11 +145,20 @@ pub fn check_report(html: &str) -> usize {
                 .any(|n| matches!(n.tag_name().name(), "rect" | "circle" | "polyline"))
         );
     }
-    assert!(doc.descendants().all(|n| n.tag_name().name() != "script"));
-    assert!(
-        doc.descendants()
-            .all(|n| n.attributes().all(|a| !matches!(a.name(), "src" | "href")))
-    );
+    for node in doc.descendants() {
+        for a in node.attributes() {
+            match a.name() {
+                "href" => panic!("an href: {}", a.value()),
+                "src" => assert!(
+                    node.tag_name().name() == "img"
+                        && a.value().starts_with("data:image/png;base64,"),
+                    "a src that is not an inline PNG: {}",
+                    &a.value()[..a.value().len().min(60)]
+                ),
+                _ => {}
+            }
+        }
+    }
     let without_ns = html.replace("http://www.w3.org/2000/svg", "");
     assert!(
         !without_ns.contains("http://")
@@ -194,6 +210,73 @@ pub fn rendered_dom(browser: &Path, report: &Path, scratch: &Path) -> String {
         .output()
         .unwrap();
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The DOM Chromium builds from `report` after `script` ran (injected as the page's last
+/// script, so it acts on the loaded page as a user would; its `load` handlers run after the
+/// images decode).
+pub fn dom_after_script(browser: &Path, report: &Path, scratch: &Path, script: &str) -> String {
+    let html = std::fs::read_to_string(report).unwrap();
+    let at = html.rfind("</body>").expect("a body");
+    let page = scratch.join("with-script.html");
+    std::fs::write(
+        &page,
+        format!("{}<script>{script}</script>{}", &html[..at], &html[at..]),
+    )
+    .unwrap();
+    let out = Command::new(browser)
+        .args(browser_flags(&scratch.join("profile-script")))
+        .arg("--virtual-time-budget=10000")
+        .arg("--dump-dom")
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A script for [`dom_after_script`]: on load, every `img` of `selector` is drawn on a
+/// canvas and its pixel statistics written to its `data-stats` attribute as
+/// `outline=N,grey_levels=N,saturated=F,pixels=N` (outline: pixels of radaudit's ROI outline
+/// colour 255,64,0; saturated: the share of pure black or white grey pixels).
+pub fn pixel_stats_script(selector: &str) -> String {
+    format!(
+        r#"window.addEventListener('load', function () {{
+  document.querySelectorAll('{selector}').forEach(function (img) {{
+    var c = document.createElement('canvas');
+    c.width = img.naturalWidth; c.height = img.naturalHeight;
+    var g = c.getContext('2d'); g.drawImage(img, 0, 0);
+    var d = g.getImageData(0, 0, c.width, c.height).data;
+    var outline = 0, greys = {{}}, grey = 0, saturated = 0;
+    for (var k = 0; k < d.length; k += 4) {{
+      if (d[k] === 255 && d[k + 1] === 64 && d[k + 2] === 0) {{ outline += 1; }}
+      else if (d[k] === d[k + 1] && d[k] === d[k + 2]) {{
+        grey += 1; greys[d[k]] = 1;
+        if (d[k] === 0 || d[k] === 255) {{ saturated += 1; }}
+      }}
+    }}
+    img.setAttribute('data-stats', 'outline=' + outline + ',grey_levels=' + Object.keys(greys).length
+      + ',saturated=' + (saturated / Math.max(grey, 1)).toFixed(3) + ',pixels=' + (d.length / 4));
+  }});
+}});"#
+    )
+}
+
+/// The `data-stats` of each element of `dom` whose opening tag holds `marker`, as maps.
+pub fn pixel_stats(dom: &str, marker: &str) -> Vec<std::collections::BTreeMap<String, f64>> {
+    dom.split('<')
+        .filter(|tag| tag.contains(marker))
+        .filter_map(|tag| {
+            let at = tag.find("data-stats=\"")? + "data-stats=\"".len();
+            let value = &tag[at..at + tag[at..].find('"')?];
+            Some(
+                value
+                    .split(',')
+                    .filter_map(|kv| kv.split_once('='))
+                    .map(|(k, v)| (k.to_string(), v.parse().unwrap()))
+                    .collect(),
+            )
+        })
+        .collect()
 }
 
 /// The fraction of non-white pixels of a 1200x1600 screenshot of `report`.
