@@ -34,6 +34,7 @@ enum Command {
     IbsiCheck(commands::ibsi_check::Args),
     Calibrate(commands::calibrate::Args),
     Perturb(commands::perturb::Args),
+    Filter(commands::filter::Args),
     Phantom(commands::phantom::Args),
     Roc(commands::roc::Args),
 }
@@ -54,6 +55,7 @@ fn run(command: Command) -> radaudit::Result<Outcome> {
         Command::IbsiCheck(a) => commands::ibsi_check::run(a),
         Command::Calibrate(a) => commands::calibrate::run(a),
         Command::Perturb(a) => commands::perturb::run(a),
+        Command::Filter(a) => commands::filter::run(a),
         Command::Phantom(a) => commands::phantom::run(a),
         Command::Roc(a) => commands::roc::run(a),
     }

@@ -13,11 +13,17 @@ use crate::output::write_bytes;
 /// report.html. Exit code 1 when a row fails.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
-    /// Data set: dig, A, B, C, D, E or all.
+    /// IBSI chapter: 1 (features) or 2 (filters: phase 1's digital phantoms against the
+    /// reference response maps, every map written to DIR/phase1/ID.nii.gz and the table to
+    /// DIR/phase1.csv).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
+    chapter: u8,
+    /// Data set: dig, A, B, C, D, E or all (chapter 1).
     #[arg(long, default_value = "all")]
     config: String,
-    /// The IBSI 1 reference folder (digital_phantom/, ct_phantom/, the reference tables)
-    /// [default: $RADAUDIT_REFERENCE/ibsi1, else ../shared/reference/ibsi1].
+    /// The IBSI reference folder: chapter 1's (digital_phantom/, ct_phantom/, the reference
+    /// tables) [default: $RADAUDIT_REFERENCE/ibsi1, else ../shared/reference/ibsi1], or
+    /// chapter 2's (phase1/) [default: .../ibsi2].
     #[arg(long)]
     reference: Option<PathBuf>,
     /// The output folder.
@@ -29,20 +35,40 @@ pub struct Args {
     ct_from: CtSource,
 }
 
-/// The reference folder when `--reference` is not given.
-fn default_reference() -> PathBuf {
+/// The reference folder of `chapter` (`ibsi1`, `ibsi2`) when `--reference` is not given.
+fn default_reference(chapter: &str) -> PathBuf {
     match std::env::var_os("RADAUDIT_REFERENCE") {
-        Some(dir) => PathBuf::from(dir).join("ibsi1"),
-        None => PathBuf::from("../shared/reference/ibsi1"),
+        Some(dir) => PathBuf::from(dir).join(chapter),
+        None => PathBuf::from("../shared/reference").join(chapter),
     }
+}
+
+/// Chapter 2: phase 1's tests; exit 1 unless every test with a reference map passes.
+fn chapter2(a: Args) -> Result<Outcome> {
+    let reference = a.reference.unwrap_or_else(|| default_reference("ibsi2"));
+    let rows = ibsi_check::chapter2::phase1(&reference, &a.out)?;
+    ibsi_check::chapter2::write_csv(&rows, &a.out.join("phase1.csv"))?;
+    print_stdout(&ibsi_check::chapter2::table(&rows))?;
+    eprintln!(
+        "wrote {0}/phase1.csv and the response maps in {0}/phase1/",
+        a.out.display()
+    );
+    let passed = rows
+        .iter()
+        .filter(|r| r.tolerance.is_some())
+        .all(|r| r.status == "pass");
+    Ok(Outcome::checked(passed))
 }
 
 /// Runs `radaudit ibsi-check`. The pass table is the result (stdout); where the files went is
 /// said on stderr.
 pub fn run(a: Args) -> Result<Outcome> {
+    if a.chapter == 2 {
+        return chapter2(a);
+    }
     let outcome = ibsi_check::run(&CheckArgs {
         config: a.config,
-        reference: a.reference.unwrap_or_else(default_reference),
+        reference: a.reference.unwrap_or_else(|| default_reference("ibsi1")),
         out: a.out.clone(),
         ct_from: a.ct_from,
     })?;

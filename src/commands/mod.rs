@@ -11,6 +11,7 @@ pub mod claims;
 pub mod compare;
 pub mod convert;
 pub mod extract;
+pub mod filter;
 pub mod harmonize;
 pub mod ibsi_check;
 pub mod icc;

@@ -295,6 +295,36 @@ fn perturbation_chains() {
     }));
 }
 
+/// An IBSI 2 filter specification (`radaudit filter --apply`), parsed and applied to the IBSI
+/// digital phantom.
+#[test]
+fn ibsi2_filter_specs() {
+    fn apply(path: &Path) -> Result<()> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::input(path, e.to_string()))?;
+        let filter = crate::features::ibsi::filters::Filter::parse(&text).map_err(Error::Usage)?;
+        let image = crate::volume::builtin::digital_phantom_image();
+        let response = filter.apply(&image.voxels.mapv(f64::from), image.geometry.spacing);
+        std::hint::black_box(response);
+        Ok(())
+    }
+    let seeds = [
+        "mean:support=15,boundary=zero,dims=3D",
+        "mean:support=5,boundary=periodic,dims=2D",
+        "log:sigma=3,cutoff=4,boundary=zero",
+        "log:sigma=5,boundary=mirror,dims=2D",
+        "laws:kernel=E5L5S5,invariance=true,pooling=max,energy=7,boundary=nearest",
+        "laws:kernel=L5S5,dims=2D,invariance=true,pooling=average",
+    ];
+    assert_clean(fuzz(Target {
+        name: "ibsi2-filter-specs",
+        kind: Kind::Text,
+        seeds: seeds.iter().map(|s| s.as_bytes().to_vec()).collect(),
+        cases: COMPUTE_CASES,
+        file: "filter.txt",
+        run: apply,
+    }));
+}
+
 #[test]
 fn audit_protocols() {
     let seeds = [

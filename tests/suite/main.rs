@@ -24,6 +24,7 @@ mod extract_filters;
 mod extract_peer_settings;
 mod extract_reference;
 mod ibsi;
+mod ibsi2;
 mod io_clinical;
 mod io_fixtures;
 mod io_reference;

@@ -15,6 +15,7 @@
 //! is excess kurtosis; energy has no shift; GLCM features come in six aggregations.
 
 pub(crate) mod autocorrelation;
+pub mod filters;
 pub(crate) mod hull;
 pub(crate) mod intensity;
 pub(crate) mod interpolate;

@@ -6,6 +6,8 @@
 //! A row passes when |value - reference| <= tolerance; a tolerance of 0 means "equal after
 //! rounding to 3 significant digits" (the digital phantom's values are exact).
 
+pub mod chapter2;
+
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;

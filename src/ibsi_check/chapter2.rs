@@ -1,0 +1,213 @@
+//! IBSI 2 phase 1 (`ibsi-check --chapter 2`): every test of the reference folder's
+//! `phase1/tests.csv` run through `features::ibsi::filters` on its digital phantom, the
+//! response map written to `DIR/phase1/<id>.nii.gz` (`4_a_2` for test 4.a.2) and compared voxel
+//! by voxel with the published reference map by IBSI's rule: every voxel within 1% of the
+//! reference map's range (the CSV's `abs_tolerance`).
+
+use std::path::{Path, PathBuf};
+
+use ndarray::Array3;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::features::ibsi::filters::Filter;
+use crate::volume::io::{ReadOptions, WriteOptions, read_volume, write_volume};
+use crate::volume::{PixelType, Volume};
+
+/// One phase 1 test's outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct Phase1Row {
+    /// The test id (`4.a.2`).
+    pub id: String,
+    /// The filter as the CSV names it.
+    pub filter: String,
+    /// radaudit's specification of it (`laws:kernel=E5L5S5,...`), when radaudit builds it.
+    pub spec: Option<String>,
+    /// `pass`, `fail`, `not built` (radaudit lacks the filter) or `no reference` (IBSI
+    /// published no consensus map).
+    pub status: String,
+    /// The largest |radaudit - reference| over the voxels.
+    pub max_difference: Option<f64>,
+    /// The rule's tolerance: 1% of the reference map's range.
+    pub tolerance: Option<f64>,
+    /// The response map written, when computed.
+    pub map: Option<PathBuf>,
+}
+
+/// The file-name form of a test id: `4.a.2` -> `4_a_2`.
+pub fn file_id(id: &str) -> String {
+    id.replace('.', "_")
+}
+
+/// radaudit's specification of a test row (None when the filter is not built yet), from the
+/// CSV's columns by name.
+fn spec_of(get: &dyn Fn(&str) -> String) -> Option<String> {
+    let common = format!("boundary={},dims={}", get("boundary"), get("dims"));
+    match get("filter").as_str() {
+        "mean" => Some(format!("mean:support={},{common}", get("mean_support_vox"))),
+        "LoG" => Some(format!(
+            "log:sigma={},cutoff={},{common}",
+            get("sigma_mm"),
+            get("cutoff_sigmas")
+        )),
+        "Laws" => {
+            let mut s = format!("laws:kernel={},{common}", get("laws_kernel"));
+            let invariance = get("rotation_invariance");
+            if !invariance.is_empty() && invariance != "no" {
+                s += &format!(",invariance=true,pooling={}", get("pooling"));
+            }
+            let energy = get("laws_energy_delta_vox");
+            if !energy.is_empty() {
+                s += &format!(",energy={energy}");
+            }
+            Some(s)
+        }
+        _ => None,
+    }
+}
+
+/// Runs every phase 1 test of `reference` (the IBSI 2 folder), writing maps under `out`.
+pub fn phase1(reference: &Path, out: &Path) -> Result<Vec<Phase1Row>> {
+    let csv_path = reference.join("phase1/tests.csv");
+    let mut reader =
+        csv::Reader::from_path(&csv_path).map_err(|e| Error::input(&csv_path, e.to_string()))?;
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| Error::input(&csv_path, e.to_string()))?
+        .iter()
+        .map(String::from)
+        .collect();
+    let maps = out.join("phase1");
+    std::fs::create_dir_all(&maps).map_err(|e| Error::output(&maps, e.to_string()))?;
+    let mut rows = Vec::new();
+    for (line, record) in reader.records().enumerate() {
+        let record =
+            record.map_err(|e| Error::input(&csv_path, format!("row {}: {e}", line + 2)))?;
+        let get = |name: &str| -> String {
+            header
+                .iter()
+                .position(|h| h == name)
+                .and_then(|k| record.get(k))
+                .unwrap_or("")
+                .to_string()
+        };
+        let id = get("test_id");
+        let spec = spec_of(&get);
+        let reference_map = get("reference_map");
+        let tolerance = get("abs_tolerance").parse::<f64>().ok();
+        let mut row = Phase1Row {
+            id: id.clone(),
+            filter: get("filter"),
+            spec: spec.clone(),
+            status: String::new(),
+            max_difference: None,
+            tolerance,
+            map: None,
+        };
+        let Some(spec) = spec else {
+            row.status = "not built".into();
+            rows.push(row);
+            continue;
+        };
+        let filter =
+            Filter::parse(&spec).map_err(|e| Error::input(&csv_path, format!("test {id}: {e}")))?;
+        let phantom_path = reference.join("phase1").join(get("phantom_file"));
+        let phantom = read_volume(&phantom_path, &ReadOptions::default())?;
+        let voxels = phantom.voxels.mapv(f64::from);
+        let response = filter.apply(&voxels, phantom.geometry.spacing);
+        let map_path = maps.join(format!("{}.nii.gz", file_id(&id)));
+        write_map(&phantom, &response, &map_path)?;
+        row.map = Some(map_path);
+        if reference_map.is_empty() {
+            row.status = "no reference".into();
+            rows.push(row);
+            continue;
+        }
+        let expected = read_volume(
+            &reference.join("phase1").join(&reference_map),
+            &ReadOptions::default(),
+        )?;
+        if expected.voxels.dim() != response.dim() {
+            return Err(Error::Mismatch(format!(
+                "test {id}: reference map {:?} voxels, response {:?}",
+                expected.voxels.dim(),
+                response.dim()
+            )));
+        }
+        let worst = response
+            .iter()
+            .zip(expected.voxels.iter())
+            .map(|(a, b)| (a - f64::from(*b)).abs())
+            .fold(
+                0.0f64,
+                |m, d| if d.is_nan() { f64::INFINITY } else { m.max(d) },
+            );
+        row.max_difference = Some(worst);
+        row.status = if tolerance.is_some_and(|t| worst <= t) {
+            "pass"
+        } else {
+            "fail"
+        }
+        .into();
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// Writes a response map as float32 on the phantom's grid.
+fn write_map(phantom: &Volume, response: &Array3<f64>, path: &Path) -> Result<()> {
+    let map = Volume {
+        geometry: phantom.geometry.clone(),
+        voxels: response.mapv(|v| v as f32),
+        stored_type: PixelType::F32,
+    };
+    write_volume(&map, path, &WriteOptions::default())
+}
+
+/// The terminal table: one line per test.
+pub fn table(rows: &[Phase1Row]) -> String {
+    let mut out = format!(
+        "{:<8} {:<40} {:<13} {:>14} {:>12}\n",
+        "test", "filter", "result", "max |diff|", "tolerance"
+    );
+    for r in rows {
+        out += &format!(
+            "{:<8} {:<40} {:<13} {:>14} {:>12}\n",
+            r.id,
+            r.filter,
+            r.status,
+            r.max_difference.map_or("-".into(), |d| format!("{d:.6}")),
+            r.tolerance.map_or("-".into(), |t| format!("{t:.6}")),
+        );
+    }
+    let with_map = rows.iter().filter(|r| r.tolerance.is_some()).count();
+    let passed = rows.iter().filter(|r| r.status == "pass").count();
+    out += &format!("phase 1: {passed} of {with_map} tests with a reference map pass\n");
+    out
+}
+
+/// Writes `phase1.csv`: id, filter, spec, status, max_difference, tolerance.
+pub fn write_csv(rows: &[Phase1Row], path: &Path) -> Result<()> {
+    let mut text = String::from("test_id,filter,spec,status,max_difference,tolerance\n");
+    let quote = |s: &str| {
+        if s.contains([',', '"']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_string()
+        }
+    };
+    for r in rows {
+        text += &format!(
+            "{},{},{},{},{},{}\n",
+            r.id,
+            quote(&r.filter),
+            quote(r.spec.as_deref().unwrap_or("")),
+            r.status,
+            r.max_difference
+                .map_or(String::new(), |d| crate::table::format_short(d, 9)),
+            r.tolerance
+                .map_or(String::new(), |t| crate::table::format_short(t, 9)),
+        );
+    }
+    crate::output::write_bytes(path, text.as_bytes())
+}
