@@ -314,6 +314,8 @@ fn ibsi2_filter_specs() {
         "log:sigma=5,boundary=mirror,dims=2D",
         "laws:kernel=E5L5S5,invariance=true,pooling=max,energy=7,boundary=nearest",
         "laws:kernel=L5S5,dims=2D,invariance=true,pooling=average",
+        "wavelet:name=db2,band=LHL,level=2,invariance=true,boundary=zero",
+        "wavelet:name=haar,band=HL,dims=2D,boundary=periodic",
     ];
     assert_clean(fuzz(Target {
         name: "ibsi2-filter-specs",

@@ -62,6 +62,16 @@ fn spec_of(get: &dyn Fn(&str) -> String) -> Option<String> {
             }
             Some(s)
         }
+        f if f.contains("wavelet") && get("wavelet") != "simoncelli" => {
+            let invariance = get("rotation_invariance");
+            Some(format!(
+                "wavelet:name={},band={},level={},invariance={},{common}",
+                get("wavelet"),
+                get("wavelet_map"),
+                get("decomposition_level"),
+                !invariance.is_empty() && invariance != "no"
+            ))
+        }
         _ => None,
     }
 }

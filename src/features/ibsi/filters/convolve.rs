@@ -61,9 +61,20 @@ impl Boundary {
 /// Convolves every line of `volume` along array axis `axis` with `kernel` (taps for offsets
 /// -r..=r, r = len / 2; an even-length kernel has one more tap on the negative side).
 pub fn along(volume: &Array3<f64>, axis: usize, kernel: &[f64], boundary: Boundary) -> Array3<f64> {
+    along_centred(volume, axis, kernel, kernel.len() / 2, boundary)
+}
+
+/// As [`along`], tap `t` of the kernel at offset `t - centre`.
+pub fn along_centred(
+    volume: &Array3<f64>,
+    axis: usize,
+    kernel: &[f64],
+    centre: usize,
+    boundary: Boundary,
+) -> Array3<f64> {
     let mut out = Array3::<f64>::zeros(volume.raw_dim());
     let n = volume.len_of(Axis(axis));
-    let r = (kernel.len() / 2) as isize;
+    let r = centre as isize;
     // Extended line: positions -r' .. n + r' where r' covers the kernel on both sides.
     let reach = kernel.len() as isize;
     let mut extended = vec![0.0; n + 2 * reach as usize];

@@ -49,7 +49,7 @@ fn normalised(taps: &[f64]) -> Vec<f64> {
 
 /// The proper rotations by right angles of `n` axes (n = 2 or 3) as signed permutations:
 /// (source axis, flipped) for each axis, determinant +1.
-fn rotations(n: usize) -> Vec<Vec<(usize, bool)>> {
+pub(super) fn rotations(n: usize) -> Vec<Vec<(usize, bool)>> {
     let permutations: Vec<Vec<usize>> = if n == 2 {
         vec![vec![0, 1], vec![1, 0]]
     } else {

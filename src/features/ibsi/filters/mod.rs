@@ -4,15 +4,17 @@
 //! mm through the voxel spacing), with a boundary condition (`convolve::Boundary`) and in 3-D
 //! or slice by slice in 2-D (the plane of array axes i and j).
 //!
-//! Built so far: `mean`, `log` (IBSI's Laplacian of Gaussian) and `laws` (with rotation
-//! invariance, pooling and the energy map). Gabor, the separable and Simoncelli wavelets and
-//! Riesz are refused by name until they are built.
+//! Built so far: `mean`, `log` (IBSI's Laplacian of Gaussian), `laws` (with rotation
+//! invariance, pooling and the energy map) and `wavelet` (separable, undecimated, any level,
+//! rotation invariant by averaging). Gabor, Simoncelli and Riesz are refused by name until
+//! they are built.
 //!
 //! Axis convention (IBSI 2 reference maps): a kernel's letters or an order's components map to
 //! the image index axes i, j, k in turn, which are array axes 2, 1, 0 here.
 
 pub mod convolve;
 mod laws;
+mod wavelet;
 
 use ndarray::Array3;
 
@@ -69,7 +71,23 @@ pub enum Kind {
         /// The energy map's distance (voxels), when asked.
         energy: Option<usize>,
     },
+    /// A separable wavelet's undecimated sub-band.
+    Wavelet {
+        /// PyWavelets' name (`db2`).
+        name: String,
+        /// Decomposition low and high pass filters.
+        filters: (&'static [f64], &'static [f64]),
+        /// Per axis (i, j[, k]): high pass.
+        band: Vec<bool>,
+        /// Decomposition level, 1 to MAX_LEVEL.
+        level: usize,
+        /// Averaged over the image's right-angle rotations.
+        invariant: bool,
+    },
 }
+
+/// The deepest wavelet decomposition level.
+pub const MAX_LEVEL: usize = 8;
 
 /// A filter as written: its kind, boundary and dimensionality, and the text it came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,7 +103,7 @@ pub struct Filter {
 }
 
 /// The filters IBSI 2 defines that are not built yet.
-const NOT_YET: [&str; 5] = ["gabor", "wavelet", "simoncelli", "riesz", "riesz_log"];
+const NOT_YET: [&str; 4] = ["gabor", "simoncelli", "riesz", "riesz_log"];
 
 impl Filter {
     /// Parses `NAME:key=value,...`. Common keys: `boundary` (zero, nearest, periodic,
@@ -94,6 +112,8 @@ impl Filter {
     /// default 4). `laws`: `kernel` (1-D kernels L3 E3 S3 L5 E5 S5 W5 R5, one per axis:
     /// `E5L5S5`, or two in 2-D), `invariance` (true/false, default false), `pooling` (max,
     /// average, min; default max), `energy` (distance in voxels, 0 to 500; absent: none).
+    /// `wavelet`: `name` (a PyWavelets discrete wavelet), `band` (L/H per axis: `LHL`),
+    /// `level` (1 to 8, default 1), `invariance` (true/false, default false).
     /// The message names the filter and the key.
     pub fn parse(text: &str) -> Result<Filter, String> {
         let text = text.trim();
@@ -205,13 +225,63 @@ impl Filter {
                     energy,
                 }
             }
+            "wavelet" => {
+                let wavelet =
+                    take("name", &mut values).ok_or_else(|| bad("name", "missing".into()))?;
+                let filters = crate::features::pyradiomics::filters::wavelet_filters(&wavelet)
+                    .ok_or_else(|| bad("name", format!("`{wavelet}`: not a discrete wavelet PyWavelets knows (haar, db2, coif1, sym4, bior1.3, ...)")))?;
+                let text =
+                    take("band", &mut values).ok_or_else(|| bad("band", "missing".into()))?;
+                let band: Vec<bool> = text
+                    .chars()
+                    .map(|c| match c {
+                        'L' | 'l' => Ok(false),
+                        'H' | 'h' => Ok(true),
+                        _ => Err(bad(
+                            "band",
+                            format!("`{text}`: letters L and H, one per axis"),
+                        )),
+                    })
+                    .collect::<Result<_, _>>()?;
+                let wanted = if dims == Dims::Three { 3 } else { 2 };
+                if band.len() != wanted {
+                    return Err(bad(
+                        "band",
+                        format!("`{text}`: a {wanted}-D filter needs {wanted} letters"),
+                    ));
+                }
+                let level = match take("level", &mut values) {
+                    None => 1,
+                    Some(l) => l
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|l| (1..=MAX_LEVEL).contains(l))
+                        .ok_or_else(|| bad("level", format!("`{l}`: 1 to {MAX_LEVEL}")))?,
+                };
+                let invariant = match take("invariance", &mut values).as_deref() {
+                    None | Some("false") | Some("no") => false,
+                    Some("true") | Some("yes") => true,
+                    Some(other) => {
+                        return Err(bad("invariance", format!("`{other}`: true or false")));
+                    }
+                };
+                Kind::Wavelet {
+                    name: wavelet,
+                    filters,
+                    band,
+                    level,
+                    invariant,
+                }
+            }
             other if NOT_YET.contains(&other) => {
                 return Err(format!(
-                    "filter `{other}`: not built yet in radaudit (mean, log and laws are)"
+                    "filter `{other}`: not built yet in radaudit (mean, log, laws and wavelet are)"
                 ));
             }
             other => {
-                return Err(format!("filter `{other}`: unknown; use mean, log or laws"));
+                return Err(format!(
+                    "filter `{other}`: unknown; use mean, log, laws or wavelet"
+                ));
             }
         };
         if let Some((k, _)) = values.first() {
@@ -250,6 +320,21 @@ impl Filter {
                 invariant,
                 energy,
             } => laws::apply(voxels, kernel, *invariant, *energy, axes, self.boundary),
+            Kind::Wavelet {
+                filters,
+                band,
+                level,
+                invariant,
+                ..
+            } => wavelet::apply(
+                voxels,
+                *filters,
+                band,
+                *level,
+                *invariant,
+                axes,
+                self.boundary,
+            ),
         }
     }
 }
@@ -324,6 +409,11 @@ mod tests {
             ("laws:kernel=E5L5S5,colour=red", "`colour`"),
             ("mean:support=3,dims=4D", "`dims`"),
             ("gabor:sigma=10", "not built yet"),
+            ("wavelet:name=db99,band=LHL", "`name`"),
+            ("wavelet:name=db2,band=LHX", "`band`"),
+            ("wavelet:name=db2,band=LH", "`band`"),
+            ("wavelet:name=db2,band=LHL,level=0", "`level`"),
+            ("wavelet:name=db2,band=LHL,level=1e9", "`level`"),
             ("median:support=3", "unknown"),
         ];
         for (text, names) in cases {

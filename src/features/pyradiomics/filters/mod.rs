@@ -154,6 +154,14 @@ pub fn is_wavelet(name: &str) -> bool {
     wavelet_banks::BANKS.iter().any(|b| b.0 == name)
 }
 
+/// A PyWavelets discrete wavelet's decomposition filters (low pass, high pass), by name.
+pub(crate) fn wavelet_filters(name: &str) -> Option<(&'static [f64], &'static [f64])> {
+    wavelet_banks::BANKS
+        .iter()
+        .find(|b| b.0 == name)
+        .map(|b| (b.1, b.2))
+}
+
 /// The wavelet names radaudit knows, for error messages.
 pub fn wavelet_families() -> &'static str {
     "haar, db1-db38, sym2-sym20, coif1-coif17, bior1.1-bior6.8, rbio1.1-rbio6.8, dmey"
