@@ -30,7 +30,9 @@ pub struct Args {
 pub fn run(a: Args) -> Result<Outcome> {
     let filter = Filter::parse(&a.filter).map_err(|e| Error::Usage(format!("--apply: {e}")))?;
     let image = io::read_volume(&a.image, &ReadOptions::default())?;
-    let response = filter.apply(&image.voxels.mapv(f64::from), image.geometry.spacing);
+    let response = filter
+        .apply(&image.voxels.mapv(f64::from), image.geometry.spacing)
+        .map_err(|e| Error::Usage(format!("--apply: {e}")))?;
     let (lo, hi) = response
         .iter()
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {

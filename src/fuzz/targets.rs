@@ -303,7 +303,9 @@ fn ibsi2_filter_specs() {
         let text = std::fs::read_to_string(path).map_err(|e| Error::input(path, e.to_string()))?;
         let filter = crate::features::ibsi::filters::Filter::parse(&text).map_err(Error::Usage)?;
         let image = crate::volume::builtin::digital_phantom_image();
-        let response = filter.apply(&image.voxels.mapv(f64::from), image.geometry.spacing);
+        let response = filter
+            .apply(&image.voxels.mapv(f64::from), image.geometry.spacing)
+            .map_err(Error::Usage)?;
         std::hint::black_box(response);
         Ok(())
     }
@@ -316,6 +318,8 @@ fn ibsi2_filter_specs() {
         "laws:kernel=L5S5,dims=2D,invariance=true,pooling=average",
         "wavelet:name=db2,band=LHL,level=2,invariance=true,boundary=zero",
         "wavelet:name=haar,band=HL,dims=2D,boundary=periodic",
+        "gabor:sigma=4,lambda=2,gamma=0.5,theta=1.0471975,boundary=zero",
+        "gabor:sigma=6,lambda=3,gamma=2.5,delta_theta=0.785398,orthogonal=true,boundary=mirror",
     ];
     assert_clean(fuzz(Target {
         name: "ibsi2-filter-specs",

@@ -62,6 +62,25 @@ fn spec_of(get: &dyn Fn(&str) -> String) -> Option<String> {
             }
             Some(s)
         }
+        "Gabor" => {
+            let mut s = format!(
+                "gabor:sigma={},lambda={},gamma={},boundary={}",
+                get("sigma_mm"),
+                get("gabor_lambda_mm"),
+                get("gabor_gamma"),
+                get("boundary")
+            );
+            let delta = get("gabor_delta_theta_rad");
+            if delta.is_empty() {
+                s += &format!(",theta={}", get("gabor_theta_rad"));
+            } else {
+                s += &format!(",delta_theta={delta},pooling={}", get("pooling"));
+            }
+            if get("gabor_orthogonal_planes") == "yes" {
+                s += ",orthogonal=true";
+            }
+            Some(s)
+        }
         f if f.contains("wavelet") && get("wavelet") != "simoncelli" => {
             let invariance = get("rotation_invariance");
             Some(format!(
@@ -124,7 +143,9 @@ pub fn phase1(reference: &Path, out: &Path) -> Result<Vec<Phase1Row>> {
         let phantom_path = reference.join("phase1").join(get("phantom_file"));
         let phantom = read_volume(&phantom_path, &ReadOptions::default())?;
         let voxels = phantom.voxels.mapv(f64::from);
-        let response = filter.apply(&voxels, phantom.geometry.spacing);
+        let response = filter
+            .apply(&voxels, phantom.geometry.spacing)
+            .map_err(|e| Error::input(&csv_path, format!("test {id}: {e}")))?;
         let map_path = maps.join(format!("{}.nii.gz", file_id(&id)));
         write_map(&phantom, &response, &map_path)?;
         row.map = Some(map_path);

@@ -13,12 +13,14 @@
 //! the image index axes i, j, k in turn, which are array axes 2, 1, 0 here.
 
 pub mod convolve;
+mod gabor;
 mod laws;
 mod wavelet;
 
 use ndarray::Array3;
 
 pub use convolve::Boundary;
+pub use gabor::Gabor;
 
 /// The largest LoG sigma (mm): beyond, kernels would outgrow any image.
 pub const MAX_SIGMA_MM: f64 = 1000.0;
@@ -84,7 +86,16 @@ pub enum Kind {
         /// Averaged over the image's right-angle rotations.
         invariant: bool,
     },
+    /// A Gabor filter (2-D, in one plane or averaged over the three).
+    Gabor(Gabor),
 }
+
+/// The longest 1-D kernel a filter may use.
+pub const MAX_TAPS: f64 = 1e5;
+/// The most cells of a slice extended by a Gabor kernel's reach.
+pub const MAX_CELLS: f64 = 1e8;
+/// The most multiply-adds one filter may ask for (about an hour on one core).
+pub const MAX_WORK: f64 = 1e13;
 
 /// The deepest wavelet decomposition level.
 pub const MAX_LEVEL: usize = 8;
@@ -103,7 +114,7 @@ pub struct Filter {
 }
 
 /// The filters IBSI 2 defines that are not built yet.
-const NOT_YET: [&str; 4] = ["gabor", "simoncelli", "riesz", "riesz_log"];
+const NOT_YET: [&str; 3] = ["simoncelli", "riesz", "riesz_log"];
 
 impl Filter {
     /// Parses `NAME:key=value,...`. Common keys: `boundary` (zero, nearest, periodic,
@@ -113,7 +124,10 @@ impl Filter {
     /// `E5L5S5`, or two in 2-D), `invariance` (true/false, default false), `pooling` (max,
     /// average, min; default max), `energy` (distance in voxels, 0 to 500; absent: none).
     /// `wavelet`: `name` (a PyWavelets discrete wavelet), `band` (L/H per axis: `LHL`),
-    /// `level` (1 to 8, default 1), `invariance` (true/false, default false).
+    /// `level` (1 to 8, default 1), `invariance` (true/false, default false). `gabor` (2-D):
+    /// `sigma` and `lambda` (mm, > 0 and <= 1000), `gamma` (> 0 and <= 100), `theta`
+    /// (radians) or `delta_theta` (rotation invariance over k delta, 2 pi / 361 to 2 pi),
+    /// `pooling` (default average), `orthogonal` (average the i-j, i-k and j-k planes).
     /// The message names the filter and the key.
     pub fn parse(text: &str) -> Result<Filter, String> {
         let text = text.trim();
@@ -147,10 +161,21 @@ impl Filter {
             })?,
             None => Boundary::Mirror,
         };
-        let dims = match take("dims", &mut values).as_deref() {
-            None | Some("3D") | Some("3d") => Dims::Three,
-            Some("2D") | Some("2d") => Dims::Two,
+        let dims_given = match take("dims", &mut values).as_deref() {
+            None => None,
+            Some("3D") | Some("3d") => Some(Dims::Three),
+            Some("2D") | Some("2d") => Some(Dims::Two),
             Some(other) => return Err(bad("dims", format!("`{other}`: use 2D or 3D"))),
+        };
+        let dims = match (name.as_str(), dims_given) {
+            ("gabor", Some(Dims::Three)) => {
+                return Err(bad(
+                    "dims",
+                    "Gabor is a 2-D filter: dims=2D, with orthogonal=true to average the three planes".into(),
+                ));
+            }
+            ("gabor", _) => Dims::Two,
+            (_, given) => given.unwrap_or(Dims::Three),
         };
         let number = |key: &str, v: &str, lo: f64, hi: f64| -> Result<f64, String> {
             match v.parse::<f64>() {
@@ -273,14 +298,71 @@ impl Filter {
                     invariant,
                 }
             }
+            "gabor" => {
+                let need = |key: &str, values: &mut Vec<(String, String)>| {
+                    take(key, values).ok_or_else(|| bad(key, "missing".into()))
+                };
+                let sigma_mm = number("sigma", &need("sigma", &mut values)?, 0.0, MAX_SIGMA_MM)?;
+                let lambda_mm = number("lambda", &need("lambda", &mut values)?, 0.0, MAX_SIGMA_MM)?;
+                let gamma = number("gamma", &need("gamma", &mut values)?, 0.001, 100.0)?;
+                let thetas = match (take("theta", &mut values), take("delta_theta", &mut values)) {
+                    (Some(t), None) => {
+                        let theta = t
+                            .parse::<f64>()
+                            .ok()
+                            .filter(|v| v.is_finite() && v.abs() <= 1e3)
+                            .ok_or_else(|| {
+                                bad("theta", format!("`{t}`: radians, -1000 to 1000"))
+                            })?;
+                        vec![theta]
+                    }
+                    (None, Some(d)) => {
+                        let delta = number(
+                            "delta_theta",
+                            &d,
+                            2.0 * std::f64::consts::PI / 361.0,
+                            2.0 * std::f64::consts::PI,
+                        )?;
+                        let steps = (2.0 * std::f64::consts::PI / delta).round().max(1.0) as usize;
+                        (0..steps).map(|k| k as f64 * delta).collect()
+                    }
+                    (None, None) => vec![0.0],
+                    (Some(_), Some(_)) => {
+                        return Err(bad("theta", "give theta (one orientation) or delta_theta (rotation invariance), not both".into()));
+                    }
+                };
+                let pooling = match take("pooling", &mut values).as_deref() {
+                    None | Some("average") | Some("mean") => Pooling::Average,
+                    Some("max") => Pooling::Max,
+                    Some("min") => Pooling::Min,
+                    Some(other) => {
+                        return Err(bad("pooling", format!("`{other}`: max, average or min")));
+                    }
+                };
+                let orthogonal = match take("orthogonal", &mut values).as_deref() {
+                    None | Some("false") | Some("no") => false,
+                    Some("true") | Some("yes") => true,
+                    Some(other) => {
+                        return Err(bad("orthogonal", format!("`{other}`: true or false")));
+                    }
+                };
+                Kind::Gabor(Gabor {
+                    sigma_mm,
+                    lambda_mm,
+                    gamma,
+                    thetas,
+                    pooling,
+                    orthogonal,
+                })
+            }
             other if NOT_YET.contains(&other) => {
                 return Err(format!(
-                    "filter `{other}`: not built yet in radaudit (mean, log, laws and wavelet are)"
+                    "filter `{other}`: not built yet in radaudit (mean, log, laws, wavelet and gabor are)"
                 ));
             }
             other => {
                 return Err(format!(
-                    "filter `{other}`: unknown; use mean, log, laws or wavelet"
+                    "filter `{other}`: unknown; use mean, log, laws, wavelet or gabor"
                 ));
             }
         };
@@ -295,9 +377,91 @@ impl Filter {
         })
     }
 
+    /// Checks that the filter's kernels and work on an image of `shape` (array order k, j, i)
+    /// and `spacing` stay within bounds before anything is allocated: at most MAX_TAPS taps
+    /// per 1-D kernel, at most MAX_CELLS cells in an extended Gabor slice, at most MAX_WORK
+    /// multiply-adds in all. The message says which and how much.
+    pub fn check(&self, shape: (usize, usize, usize), spacing: [f64; 3]) -> Result<(), String> {
+        let voxels = (shape.0 * shape.1 * shape.2) as f64;
+        let per_axis = |mm: f64| -> Vec<f64> { spacing.iter().map(|s| mm / s).collect() };
+        let (taps, work) = match &self.kind {
+            Kind::Mean { support } => (*support as f64, voxels * *support as f64 * 3.0),
+            Kind::LoG { sigma_mm, cutoff } => {
+                let widest = per_axis(*sigma_mm)
+                    .iter()
+                    .map(|s| 2.0 * (cutoff * s).ceil() + 1.0)
+                    .fold(0.0, f64::max);
+                (widest, voxels * widest * 9.0)
+            }
+            Kind::Laws {
+                invariant, energy, ..
+            } => {
+                let turns = if invariant.is_some() { 24.0 } else { 1.0 };
+                let window = energy.map_or(0.0, |d| 2.0 * d as f64 + 1.0);
+                (window.max(5.0), voxels * (turns * 15.0 + 3.0 * window))
+            }
+            Kind::Wavelet {
+                filters,
+                level,
+                invariant,
+                ..
+            } => {
+                let longest = ((filters.0.len().max(filters.1.len()) - 1) as f64)
+                    * 2f64.powi(*level as i32 - 1)
+                    + 1.0;
+                let turns = if *invariant { 24.0 } else { 1.0 };
+                (longest, voxels * longest * 3.0 * *level as f64 * turns)
+            }
+            Kind::Gabor(g) => {
+                let reach = per_axis(4.0 * g.sigma_mm * (1.0 / g.gamma).max(1.0));
+                let sides = [
+                    shape.2 as f64 + 2.0 * reach[0].ceil(),
+                    shape.1 as f64 + 2.0 * reach[1].ceil(),
+                    shape.0 as f64 + 2.0 * reach[2].ceil(),
+                ];
+                let cells = sides
+                    .iter()
+                    .fold(0.0f64, |m, a| sides.iter().map(|b| a * b).fold(m, f64::max));
+                if cells.is_nan() || cells > MAX_CELLS {
+                    return Err(format!(
+                        "filter `gabor`: a slice extended by the kernel's reach would hold {cells:.3e} cells (at most {MAX_CELLS:e}); use a smaller sigma or larger gamma"
+                    ));
+                }
+                let planes = if g.orthogonal { 3.0 } else { 1.0 };
+                let slices = [shape.0, shape.1, shape.2]
+                    .iter()
+                    .copied()
+                    .max()
+                    .unwrap_or(1) as f64;
+                (
+                    1.0,
+                    planes * slices * cells * (g.thetas.len() as f64 + 1.0) * 40.0,
+                )
+            }
+        };
+        if taps.is_nan() || taps > MAX_TAPS {
+            return Err(format!(
+                "filter `{}`: a kernel of {taps:.3e} taps at this voxel spacing (at most {MAX_TAPS:e})",
+                self.text
+            ));
+        }
+        if work.is_nan() || work > MAX_WORK {
+            return Err(format!(
+                "filter `{}`: {work:.3e} multiply-adds on this image (at most {MAX_WORK:e})",
+                self.text
+            ));
+        }
+        Ok(())
+    }
+
     /// The response map of `voxels` (array order k, j, i) with voxel `spacing` (mm along
-    /// i, j, k).
-    pub fn apply(&self, voxels: &Array3<f64>, spacing: [f64; 3]) -> Array3<f64> {
+    /// i, j, k), after [`Filter::check`].
+    pub fn apply(&self, voxels: &Array3<f64>, spacing: [f64; 3]) -> Result<Array3<f64>, String> {
+        self.check(voxels.dim(), spacing)?;
+        Ok(self.response(voxels, spacing))
+    }
+
+    fn response(&self, voxels: &Array3<f64>, spacing: [f64; 3]) -> Array3<f64> {
         // Array axes of the filter's dimensions, in kernel order (i, j, k).
         let axes: &[usize] = match self.dims {
             Dims::Three => &[2, 1, 0],
@@ -335,6 +499,7 @@ impl Filter {
                 axes,
                 self.boundary,
             ),
+            Kind::Gabor(g) => g.apply(voxels, spacing, self.boundary),
         }
     }
 }
@@ -408,7 +573,18 @@ mod tests {
             ("laws:kernel=E5L5S5,energy=1e9", "`energy`"),
             ("laws:kernel=E5L5S5,colour=red", "`colour`"),
             ("mean:support=3,dims=4D", "`dims`"),
-            ("gabor:sigma=10", "not built yet"),
+            ("gabor:sigma=10", "`lambda`"),
+            ("gabor:sigma=10,lambda=4,gamma=0.5,dims=3D", "`dims`"),
+            ("gabor:sigma=10,lambda=4,gamma=0,theta=1", "`gamma`"),
+            (
+                "gabor:sigma=10,lambda=4,gamma=1,delta_theta=1e-9",
+                "`delta_theta`",
+            ),
+            (
+                "gabor:sigma=10,lambda=4,gamma=1,theta=1,delta_theta=1",
+                "`theta`",
+            ),
+            ("simoncelli:level=1", "not built yet"),
             ("wavelet:name=db99,band=LHL", "`name`"),
             ("wavelet:name=db2,band=LHX", "`band`"),
             ("wavelet:name=db2,band=LH", "`band`"),
