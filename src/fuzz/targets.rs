@@ -320,6 +320,8 @@ fn ibsi2_filter_specs() {
         "wavelet:name=haar,band=HL,dims=2D,boundary=periodic",
         "gabor:sigma=4,lambda=2,gamma=0.5,theta=1.0471975,boundary=zero",
         "gabor:sigma=6,lambda=3,gamma=2.5,delta_theta=0.785398,orthogonal=true,boundary=mirror",
+        "riesz:sigma=3,cutoff=4,order=1/0/0,boundary=zero",
+        "riesz:sigma=2,order=0/2/0,boundary=nearest",
     ];
     assert_clean(fuzz(Target {
         name: "ibsi2-filter-specs",

@@ -62,6 +62,17 @@ fn spec_of(get: &dyn Fn(&str) -> String) -> Option<String> {
             }
             Some(s)
         }
+        "Riesz-transformed LoG" if get("riesz_structure_tensor_sigma_mm").is_empty() => {
+            Some(format!(
+                "riesz:sigma={},cutoff={},order={},{common}",
+                get("sigma_mm"),
+                get("cutoff_sigmas"),
+                get("riesz_order")
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join("/")
+            ))
+        }
         "Gabor" => {
             let mut s = format!(
                 "gabor:sigma={},lambda={},gamma={},boundary={}",

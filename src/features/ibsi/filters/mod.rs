@@ -15,6 +15,7 @@
 pub mod convolve;
 mod gabor;
 mod laws;
+mod riesz;
 mod wavelet;
 
 use ndarray::Array3;
@@ -88,6 +89,15 @@ pub enum Kind {
     },
     /// A Gabor filter (2-D, in one plane or averaged over the three).
     Gabor(Gabor),
+    /// The Riesz transform of a Laplacian of Gaussian's response.
+    RieszLoG {
+        /// The LoG's scale, mm.
+        sigma_mm: f64,
+        /// The LoG kernel's half-width in sigmas.
+        cutoff: f64,
+        /// The transform's order along i, j, k.
+        order: [usize; 3],
+    },
 }
 
 /// The longest 1-D kernel a filter may use.
@@ -114,7 +124,7 @@ pub struct Filter {
 }
 
 /// The filters IBSI 2 defines that are not built yet.
-const NOT_YET: [&str; 3] = ["simoncelli", "riesz", "riesz_log"];
+const NOT_YET: [&str; 1] = ["simoncelli"];
 
 impl Filter {
     /// Parses `NAME:key=value,...`. Common keys: `boundary` (zero, nearest, periodic,
@@ -128,6 +138,8 @@ impl Filter {
     /// `sigma` and `lambda` (mm, > 0 and <= 1000), `gamma` (> 0 and <= 100), `theta`
     /// (radians) or `delta_theta` (rotation invariance over k delta, 2 pi / 361 to 2 pi),
     /// `pooling` (default average), `orthogonal` (average the i-j, i-k and j-k planes).
+    /// `riesz` (3-D): the Riesz transform of a LoG's response: `sigma`, `cutoff` as `log`,
+    /// `order` (three whole numbers 0 to 10 along i, j, k: `1/0/0`), `base` (log).
     /// The message names the filter and the key.
     pub fn parse(text: &str) -> Result<Filter, String> {
         let text = text.trim();
@@ -355,14 +367,62 @@ impl Filter {
                     orthogonal,
                 })
             }
+            "riesz" => {
+                if dims == Dims::Two {
+                    return Err(bad(
+                        "dims",
+                        "the Riesz transform is built in 3-D only".into(),
+                    ));
+                }
+                match take("base", &mut values).as_deref() {
+                    None | Some("log") => {}
+                    Some("simoncelli") => {
+                        return Err(bad(
+                            "base",
+                            "a Riesz-transformed Simoncelli wavelet is not built yet (log is)"
+                                .into(),
+                        ));
+                    }
+                    Some(other) => return Err(bad("base", format!("`{other}`: log"))),
+                }
+                let v = take("sigma", &mut values).ok_or_else(|| bad("sigma", "missing".into()))?;
+                let sigma_mm = number("sigma", &v, 0.0, MAX_SIGMA_MM)?;
+                let cutoff = match take("cutoff", &mut values) {
+                    Some(c) => number("cutoff", &c, 0.0, 20.0)?,
+                    None => 4.0,
+                };
+                let text =
+                    take("order", &mut values).ok_or_else(|| bad("order", "missing".into()))?;
+                let parts: Vec<Option<usize>> = text
+                    .split(|c: char| c == '/' || c.is_whitespace())
+                    .filter(|p| !p.is_empty())
+                    .map(|p| p.parse::<usize>().ok().filter(|l| *l <= 10))
+                    .collect();
+                let order = match parts.as_slice() {
+                    [Some(a), Some(b), Some(c)] => [*a, *b, *c],
+                    _ => {
+                        return Err(bad(
+                            "order",
+                            format!(
+                                "`{text}`: three whole numbers 0 to 10 (along i, j, k), as 1/0/0"
+                            ),
+                        ));
+                    }
+                };
+                Kind::RieszLoG {
+                    sigma_mm,
+                    cutoff,
+                    order,
+                }
+            }
             other if NOT_YET.contains(&other) => {
                 return Err(format!(
-                    "filter `{other}`: not built yet in radaudit (mean, log, laws, wavelet and gabor are)"
+                    "filter `{other}`: not built yet in radaudit (mean, log, laws, wavelet, gabor and riesz are)"
                 ));
             }
             other => {
                 return Err(format!(
-                    "filter `{other}`: unknown; use mean, log, laws, wavelet or gabor"
+                    "filter `{other}`: unknown; use mean, log, laws, wavelet, gabor or riesz"
                 ));
             }
         };
@@ -411,6 +471,26 @@ impl Filter {
                     + 1.0;
                 let turns = if *invariant { 24.0 } else { 1.0 };
                 (longest, voxels * longest * 3.0 * *level as f64 * turns)
+            }
+            Kind::RieszLoG {
+                sigma_mm, cutoff, ..
+            } => {
+                let radii: Vec<f64> = per_axis(*sigma_mm)
+                    .iter()
+                    .map(|s| (cutoff * s).ceil())
+                    .collect();
+                let cells: f64 = [shape.2, shape.1, shape.0]
+                    .iter()
+                    .zip(&radii)
+                    .map(|(n, r)| *n as f64 + 2.0 * r)
+                    .product();
+                if cells.is_nan() || cells > MAX_CELLS {
+                    return Err(format!(
+                        "filter `riesz`: the image extended by the LoG's reach would hold {cells:.3e} cells (at most {MAX_CELLS:e})"
+                    ));
+                }
+                let widest = radii.iter().map(|r| 2.0 * r + 1.0).fold(0.0, f64::max);
+                (widest, voxels * widest * 9.0 + cells * 200.0)
             }
             Kind::Gabor(g) => {
                 let reach = per_axis(4.0 * g.sigma_mm * (1.0 / g.gamma).max(1.0));
@@ -500,6 +580,16 @@ impl Filter {
                 self.boundary,
             ),
             Kind::Gabor(g) => g.apply(voxels, spacing, self.boundary),
+            Kind::RieszLoG {
+                sigma_mm,
+                cutoff,
+                order,
+            } => {
+                let response = log(voxels, spacing, *sigma_mm, *cutoff, axes, self.boundary);
+                // Extended by the LoG kernel's reach along each array axis (k, j, i).
+                let pad = [0, 1, 2].map(|a| (cutoff * sigma_mm / spacing[2 - a]).ceil() as usize);
+                riesz::apply(&response, *order, pad, self.boundary)
+            }
         }
     }
 }
@@ -585,6 +675,10 @@ mod tests {
                 "`theta`",
             ),
             ("simoncelli:level=1", "not built yet"),
+            ("riesz:sigma=3,order=1/0", "`order`"),
+            ("riesz:sigma=3,order=1/0/99", "`order`"),
+            ("riesz:sigma=3,order=1/0/0,base=simoncelli", "`base`"),
+            ("riesz:sigma=3,order=1/0/0,dims=2D", "`dims`"),
             ("wavelet:name=db99,band=LHL", "`name`"),
             ("wavelet:name=db2,band=LHX", "`band`"),
             ("wavelet:name=db2,band=LH", "`band`"),
