@@ -48,15 +48,22 @@ fn chapter2(a: Args) -> Result<Outcome> {
     let reference = a.reference.unwrap_or_else(|| default_reference("ibsi2"));
     let rows = ibsi_check::chapter2::phase1(&reference, &a.out)?;
     ibsi_check::chapter2::write_csv(&rows, &a.out.join("phase1.csv"))?;
-    print_stdout(&ibsi_check::chapter2::table(&rows))?;
+    let phase2 = ibsi_check::chapter2::phase2(&reference)?;
+    ibsi_check::chapter2::write_phase2(&phase2, &a.out.join("phase2.csv"))?;
+    print_stdout(&format!(
+        "{}{}",
+        ibsi_check::chapter2::table(&rows),
+        ibsi_check::chapter2::phase2_table(&phase2)
+    ))?;
     eprintln!(
-        "wrote {0}/phase1.csv and the response maps in {0}/phase1/",
+        "wrote {0}/phase1.csv, the response maps in {0}/phase1/ and {0}/phase2.csv",
         a.out.display()
     );
     let passed = rows
         .iter()
         .filter(|r| r.tolerance.is_some())
-        .all(|r| r.status == "pass");
+        .all(|r| r.status == "pass")
+        && phase2.iter().all(|r| r.pass);
     Ok(Outcome::checked(passed))
 }
 

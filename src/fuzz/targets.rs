@@ -245,6 +245,7 @@ fn ibsi_settings_files() {
         "convention: ibsi\ndiscretisation: none\nfeatures: [cm_joint_max_3D_comb, ngtdm, stat_kurt]\ntexture: [3D]\n",
         "convention: ibsi\nround_intensities: true\ninterpolation: {spacing: [1, 1, 1], image: linear, roi_threshold: 0.5}\nresegment: {range: [1, 6]}\ndiscretisation: {bin_size: 2}\ntexture: [3D, 2.5D]\n",
         "convention: ibsi\ndiscretisation: {bin_number: 4}\nivh: {bin_size: 0.5}\ntexture: [2D]\n",
+        "convention: ibsi\nround_intensities: true\nresegment: {range: [1, 6]}\nfilter: \"laws:kernel=E5L5S5,invariance=true,energy=2,boundary=mirror\"\n",
     ];
     assert_clean(fuzz(Target {
         name: "ibsi-settings",

@@ -199,7 +199,15 @@ pub fn compute(
 ) -> std::result::Result<Vec<FeatureValue>, PrepareError> {
     mask.check_matches(image, GeometryTolerance::default())
         .map_err(|e| PrepareError::Roi(e.to_string()))?;
-    let tags = selected_tags(s).map_err(PrepareError::Roi)?;
+    let tags = match (&s.filter, &s.features) {
+        // A filtered image's features are IBSI 2's: intensity statistics.
+        (Some(_), None) => selected_tags(&IbsiSettings {
+            features: Some(vec!["intensity_statistics".into()]),
+            ..s.clone()
+        }),
+        _ => selected_tags(s),
+    }
+    .map_err(PrepareError::Roi)?;
     let wants = |family: &str| tags.iter().any(|t| family_of(t) == Some(family));
     let region: Region = prepare(image, mask, s)?;
     let roi = region.cropped();
@@ -269,15 +277,23 @@ pub fn compute(
         }
     }
     // Output in the canonical order, only what was asked, every tag present (NaN where a
-    // family has nothing to measure), so that tables of many cases line up.
+    // family has nothing to measure), so that tables of many cases line up. A filtered
+    // image's features carry the filter's identity: `<identity>_<tag>`.
+    let prefix = s
+        .filter
+        .as_ref()
+        .map_or(String::new(), |f| format!("{}_", f.identity()));
     Ok(tags
         .into_iter()
-        .map(|name| {
+        .map(|tag| {
             let value = values
                 .iter()
-                .find(|(n, _)| *n == name)
+                .find(|(n, _)| *n == tag)
                 .map_or(f64::NAN, |(_, v)| *v);
-            FeatureValue { name, value }
+            FeatureValue {
+                name: format!("{prefix}{tag}"),
+                value,
+            }
         })
         .collect())
 }

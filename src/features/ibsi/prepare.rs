@@ -41,8 +41,20 @@ pub fn prepare(image: &Volume, mask: &Mask, s: &IbsiSettings) -> Result<Region, 
     let size = image.geometry.size;
     let old_spacing = image.geometry.spacing;
     let mut new_spacing = old_spacing;
-    // Crop to the ROI's neighbourhood (x, y, z) first.
-    let margin = [0, 1, 2].map(|a| (MARGIN_MM / old_spacing[a]).ceil() as usize + 3);
+    // Crop to the ROI's neighbourhood (x, y, z) first: what the local intensity peak reads,
+    // or the filter's reach when that is further.
+    let target = [0, 1, 2].map(|a| {
+        s.interpolation
+            .as_ref()
+            .and_then(|i| i.spacing[a])
+            .unwrap_or(old_spacing[a])
+    });
+    let reach_mm = s.filter.as_ref().map_or([0.0; 3], |f| {
+        let r = f.reach(target);
+        [0, 1, 2].map(|a| r[a] as f64 * target[a])
+    });
+    let margin =
+        [0, 1, 2].map(|a| (MARGIN_MM.max(reach_mm[a]) / old_spacing[a]).ceil() as usize + 3);
     let c_lo = [0, 1, 2].map(|a| lo[a].saturating_sub(margin[a]));
     let c_hi = [0, 1, 2].map(|a| (hi[a] + margin[a]).min(size[a] - 1));
     let window = s![c_lo[2]..=c_hi[2], c_lo[1]..=c_hi[1], c_lo[0]..=c_hi[0]];
@@ -121,6 +133,13 @@ pub fn prepare(image: &Volume, mask: &Mask, s: &IbsiSettings) -> Result<Region, 
         return Err(PrepareError::Roi(
             "no ROI voxel is left after re-segmentation (empty ROI)".into(),
         ));
+    }
+    // IBSI 2: the intensity mask above is the unfiltered image's; the features read the
+    // response.
+    if let Some(filter) = &s.filter {
+        values = filter
+            .apply(&values, new_spacing)
+            .map_err(|e| PrepareError::Image(format!("filter: {e}")))?;
     }
     Ok(Region {
         image: values,

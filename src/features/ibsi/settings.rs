@@ -14,7 +14,12 @@
 //! ivh: {bin_size: 2.5}             # intensity-volume histogram; none (default) keeps intensities
 //! texture: [2D, 2.5D, 3D]
 //! features: [morphology, cm_joint_max_3D_comb]   # families or tags; all when absent
+//! filter: "log:sigma=1.5,cutoff=4,boundary=mirror"   # an IBSI 2 filter (see filters)
 //! ```
+//!
+//! With a `filter`, the image is filtered after interpolation, rounding and re-segmentation
+//! (the ROI's intensity mask comes from the unfiltered image, as IBSI 2 says), and the features
+//! (intensity statistics unless `features` says otherwise) are computed on the response.
 
 use serde::Deserialize;
 
@@ -92,8 +97,10 @@ pub struct IbsiSettings {
     pub ivh: Discretisation,
     /// The texture aggregations computed.
     pub dimensions: Vec<Dimension>,
-    /// Families or tags asked for; `None` = all.
+    /// Families or tags asked for; `None` = all (intensity statistics with a filter).
     pub features: Option<Vec<String>>,
+    /// An IBSI 2 filter applied to the processed image before the features.
+    pub filter: Option<super::filters::Filter>,
 }
 
 impl Default for IbsiSettings {
@@ -110,6 +117,7 @@ impl Default for IbsiSettings {
             ivh: Discretisation::None,
             dimensions: vec![Dimension::D2, Dimension::D25, Dimension::D3],
             features: None,
+            filter: None,
         }
     }
 }
@@ -194,6 +202,8 @@ struct File {
     texture: Option<Vec<String>>,
     #[serde(default)]
     features: Option<Vec<String>>,
+    #[serde(default)]
+    filter: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -365,6 +375,12 @@ impl IbsiSettings {
             ivh: binning(file.ivh, "ivh", Discretisation::None)?,
             dimensions,
             features: file.features,
+            filter: match file.filter {
+                None => None,
+                Some(text) => {
+                    Some(super::filters::Filter::parse(&text).map_err(|e| format!("filter: {e}"))?)
+                }
+            },
         })
     }
 }

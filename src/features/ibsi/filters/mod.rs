@@ -437,6 +437,59 @@ impl Filter {
         })
     }
 
+    /// How far (voxels along i, j, k, at `spacing` mm) the response at a voxel reads the
+    /// image: the crop around an ROI must keep this much.
+    pub fn reach(&self, spacing: [f64; 3]) -> [usize; 3] {
+        let within = |mm: f64| spacing.map(|s| (mm / s).ceil().max(0.0) as usize);
+        let reach = match &self.kind {
+            Kind::Mean { support } => [support / 2; 3],
+            Kind::LoG { sigma_mm, cutoff }
+            | Kind::RieszLoG {
+                sigma_mm, cutoff, ..
+            } => within(cutoff * sigma_mm),
+            Kind::Laws { kernel, energy, .. } => {
+                let longest = kernel.iter().map(|k| k.len()).max().unwrap_or(1);
+                [longest / 2 + energy.unwrap_or(0); 3]
+            }
+            Kind::Wavelet { filters, level, .. } => {
+                let n = filters.0.len().max(filters.1.len());
+                [n * ((1usize << level) - 1); 3]
+            }
+            Kind::Gabor(g) => within(4.0 * g.sigma_mm * (1.0 / g.gamma).max(1.0)),
+        };
+        match self.dims {
+            Dims::Three => reach,
+            Dims::Two
+                if matches!(
+                    self.kind,
+                    Kind::Gabor(Gabor {
+                        orthogonal: true,
+                        ..
+                    })
+                ) =>
+            {
+                reach
+            }
+            Dims::Two => [reach[0], reach[1], 0],
+        }
+    }
+
+    /// The filter's identity in feature names: its specification with `:`, `,` and `=`
+    /// turned into `-` (`log-sigma-1.5-cutoff-4-boundary-mirror`).
+    pub fn identity(&self) -> String {
+        self.text
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .map(|c| {
+                if matches!(c, ':' | ',' | '=' | '/') {
+                    '-'
+                } else {
+                    c
+                }
+            })
+            .collect()
+    }
+
     /// Checks that the filter's kernels and work on an image of `shape` (array order k, j, i)
     /// and `spacing` stay within bounds before anything is allocated: at most MAX_TAPS taps
     /// per 1-D kernel, at most MAX_CELLS cells in an extended Gabor slice, at most MAX_WORK
