@@ -21,6 +21,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::features::ibsi::filters::Filter;
 use crate::features::ibsi::settings::{IbsiSettings, Interpolation, Interpolator};
+use crate::table::Table;
 use crate::volume::io::{ReadOptions, WriteOptions, read_volume, write_volume};
 use crate::volume::{PixelType, Volume};
 
@@ -116,31 +117,23 @@ fn spec_of(get: &dyn Fn(&str) -> String) -> Option<String> {
     }
 }
 
+/// The cell of column `name` in `row` of `table`, empty when the file has no such column
+/// (phase 1's and phase 2's tables share the filter columns, not all of them).
+fn cell(table: &Table, row: &csv::StringRecord, name: &str) -> String {
+    table
+        .column(name)
+        .map_or(String::new(), |c| row[c].to_string())
+}
+
 /// Runs every phase 1 test of `reference` (the IBSI 2 folder), writing maps under `out`.
 pub fn phase1(reference: &Path, out: &Path) -> Result<Vec<Phase1Row>> {
     let csv_path = reference.join("phase1/tests.csv");
-    let mut reader =
-        csv::Reader::from_path(&csv_path).map_err(|e| Error::input(&csv_path, e.to_string()))?;
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| Error::input(&csv_path, e.to_string()))?
-        .iter()
-        .map(String::from)
-        .collect();
+    let tests = Table::read(&csv_path)?;
     let maps = out.join("phase1");
     std::fs::create_dir_all(&maps).map_err(|e| Error::output(&maps, e.to_string()))?;
     let mut rows = Vec::new();
-    for (line, record) in reader.records().enumerate() {
-        let record =
-            record.map_err(|e| Error::input(&csv_path, format!("row {}: {e}", line + 2)))?;
-        let get = |name: &str| -> String {
-            header
-                .iter()
-                .position(|h| h == name)
-                .and_then(|k| record.get(k))
-                .unwrap_or("")
-                .to_string()
-        };
+    for record in &tests.rows {
+        let get = |name: &str| cell(&tests, record, name);
         let id = get("test_id");
         let spec = spec_of(&get);
         let reference_map = get("reference_map");
@@ -295,51 +288,21 @@ pub fn phase2(reference: &Path) -> Result<Vec<Phase2Row>> {
         .join("ibsi1/ct_phantom/nifti");
     let image = read_volume(&ct.join("image/phantom.nii.gz"), &ReadOptions::default())?;
     let mask = crate::volume::io::read_mask(&ct.join("mask/mask.nii.gz"), &ReadOptions::default())?;
-    let values_path = reference.join("phase2/reference_values.csv");
-    let mut references: Vec<(String, String, f64, f64)> = Vec::new();
-    let mut reader = csv::Reader::from_path(&values_path)
-        .map_err(|e| Error::input(&values_path, e.to_string()))?;
-    for (line, record) in reader.records().enumerate() {
-        let r = record.map_err(|e| Error::input(&values_path, format!("row {}: {e}", line + 2)))?;
-        let number = |k: usize| r.get(k).and_then(|v| v.parse::<f64>().ok());
-        let (Some(value), Some(tolerance)) = (number(4), number(5)) else {
-            return Err(Error::input(
-                &values_path,
-                format!(
-                    "row {}: reference_value and tolerance must be numbers",
-                    line + 2
-                ),
-            ));
-        };
-        references.push((
-            r.get(0).unwrap_or("").into(),
-            r.get(2).unwrap_or("").into(),
-            value,
-            tolerance,
-        ));
-    }
-    let settings_path = reference.join("phase2/settings.csv");
-    let mut reader = csv::Reader::from_path(&settings_path)
-        .map_err(|e| Error::input(&settings_path, e.to_string()))?;
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| Error::input(&settings_path, e.to_string()))?
-        .iter()
-        .map(String::from)
+    let values = Table::read(&reference.join("phase2/reference_values.csv"))?;
+    let (configs, tags) = (values.text("config")?, values.text("feature_tag")?);
+    let (expected, tolerances) = (
+        values.numbers("reference_value")?,
+        values.numbers("tolerance")?,
+    );
+    let references: Vec<(&str, &str, f64, f64)> = (0..configs.len())
+        .map(|k| (configs[k], tags[k], expected[k], tolerances[k]))
         .collect();
+    let settings = Table::read(&reference.join("phase2/settings.csv"))?;
     let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| Error::input(&settings_path, e.to_string()))?;
-        let get = |name: &str| -> String {
-            header
-                .iter()
-                .position(|h| h == name)
-                .and_then(|k| record.get(k))
-                .unwrap_or("")
-                .to_string()
-        };
+    for record in &settings.rows {
+        let get = |name: &str| cell(&settings, record, name);
         let config = get("config");
-        let wanted: Vec<&(String, String, f64, f64)> =
+        let wanted: Vec<&(&str, &str, f64, f64)> =
             references.iter().filter(|r| r.0 == config).collect();
         if wanted.is_empty() {
             continue;
@@ -358,15 +321,15 @@ pub fn phase2(reference: &Path) -> Result<Vec<Phase2Row>> {
                 })
                 .collect(),
         };
-        for (_, tag, value, tolerance) in wanted {
+        for &&(_, tag, value, tolerance) in &wanted {
             let got = computed.iter().find(|(t, _)| t == tag).map(|(_, v)| *v);
             rows.push(Phase2Row {
                 config: config.clone(),
-                feature_tag: tag.clone(),
+                feature_tag: tag.to_string(),
                 value: got,
-                reference: *value,
-                tolerance: *tolerance,
-                pass: got.is_some_and(|v| crate::ibsi_check::within(v, *value, *tolerance)),
+                reference: value,
+                tolerance,
+                pass: got.is_some_and(|v| crate::ibsi_check::within(v, value, tolerance)),
             });
         }
     }

@@ -10,6 +10,8 @@ use rustfft::num_complex::Complex;
 use rustfft::{Fft, FftPlanner};
 use std::sync::Arc;
 
+use crate::volume::fourier::transform_lines;
+
 /// The signed frequency (cycles/mm) of DFT bin `k` of `n` samples `spacing` mm apart.
 pub fn frequency(k: usize, n: usize, spacing: f64) -> f64 {
     let k = if k <= n / 2 {
@@ -31,32 +33,6 @@ impl Plans {
         Plans {
             forward: planner.plan_fft_forward(n),
             inverse: planner.plan_fft_inverse(n),
-        }
-    }
-}
-
-/// Transforms every line of `data` along an axis of length `n` with `stride` between
-/// elements; lines are gathered into a scratch buffer so the FFT always runs contiguously.
-fn transform_lines(data: &mut [Complex<f64>], shape: [usize; 3], axis: usize, fft: &dyn Fft<f64>) {
-    // shape is (z, y, x) with x contiguous; axis 2 = x, 1 = y, 0 = z.
-    let strides = [shape[1] * shape[2], shape[2], 1];
-    let n = shape[axis];
-    if axis == 2 {
-        fft.process(data);
-        return;
-    }
-    let mut line = vec![Complex::new(0.0, 0.0); n];
-    let others: Vec<usize> = (0..3).filter(|&a| a != axis).collect();
-    for a in 0..shape[others[0]] {
-        for b in 0..shape[others[1]] {
-            let base = a * strides[others[0]] + b * strides[others[1]];
-            for (t, v) in line.iter_mut().enumerate() {
-                *v = data[base + t * strides[axis]];
-            }
-            fft.process(&mut line);
-            for (t, v) in line.iter().enumerate() {
-                data[base + t * strides[axis]] = *v;
-            }
         }
     }
 }

@@ -6,6 +6,7 @@
 //! the API are always ITK-ordered (i, j, k) = (x, y, z).
 
 pub mod builtin;
+pub mod fourier;
 pub mod geometry;
 pub(crate) mod info;
 pub mod io;

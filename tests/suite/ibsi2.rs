@@ -34,20 +34,25 @@ fn against_reference(map: &Path, reference: &Path) -> (f64, f64) {
     (worst, 0.01 * f64::from(hi - lo))
 }
 
+/// `radaudit ibsi-check --chapter 2` on the IBSI 2 folder `reference`, into `out`.
+fn check_chapter_2(reference: &Path, out: &Path) -> common::Run {
+    common::radaudit([
+        "ibsi-check",
+        "--chapter",
+        "2",
+        "--reference",
+        s(reference),
+        "--out",
+        s(out),
+    ])
+}
+
 #[test]
 fn mean_log_laws_gabor_wavelet_and_riesz_filters_pass_their_phase_1_reference_maps() {
     let reference = reference_or_skip!().join("ibsi2");
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("check");
-    let run = common::radaudit([
-        "ibsi-check",
-        "--chapter",
-        "2",
-        "--reference",
-        s(&reference),
-        "--out",
-        s(&out),
-    ]);
+    let run = check_chapter_2(&reference, &out);
     // Simoncelli (and the Riesz transforms that need it or a structure tensor) are not built:
     // the check fails (exit 1).
     assert_eq!(run.code, 1, "{}", run.stderr);
@@ -146,15 +151,7 @@ fn phase_2_configurations_with_built_filters_meet_every_reference_value() {
     let reference = root.join("ibsi2");
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("check");
-    let run = common::radaudit([
-        "ibsi-check",
-        "--chapter",
-        "2",
-        "--reference",
-        s(&reference),
-        "--out",
-        s(&out),
-    ]);
+    let run = check_chapter_2(&reference, &out);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let csv = std::fs::read_to_string(out.join("phase2.csv")).unwrap();
     let mut per_config: std::collections::BTreeMap<String, (usize, usize)> = Default::default();

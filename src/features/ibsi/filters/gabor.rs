@@ -20,6 +20,7 @@ use rustfft::{Fft, FftPlanner};
 
 use super::Pooling;
 use super::convolve::Boundary;
+use crate::volume::fourier::transform_lines;
 
 /// A Gabor filter's parameters (lengths in mm).
 #[derive(Debug, Clone, PartialEq)]
@@ -62,18 +63,9 @@ impl Fft2 {
     }
 
     fn run(&self, data: &mut [Complex<f64>]) {
-        let (ny, nx) = self.shape;
-        self.rows.process(data);
-        let mut column = vec![Complex::new(0.0, 0.0); ny];
-        for x in 0..nx {
-            for (y, c) in column.iter_mut().enumerate() {
-                *c = data[y * nx + x];
-            }
-            self.cols.process(&mut column);
-            for (y, c) in column.iter().enumerate() {
-                data[y * nx + x] = *c;
-            }
-        }
+        let shape = [1, self.shape.0, self.shape.1];
+        transform_lines(data, shape, 2, &*self.rows);
+        transform_lines(data, shape, 1, &*self.cols);
     }
 }
 

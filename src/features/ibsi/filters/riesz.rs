@@ -12,6 +12,7 @@ use rustfft::FftPlanner;
 use rustfft::num_complex::Complex;
 
 use super::convolve::Boundary;
+use crate::volume::fourier::transform_lines;
 
 /// The transform of `response` (array order k, j, i); `order` along i, j, k; `pad` along the
 /// array axes.
@@ -94,27 +95,12 @@ fn transform(
     planner: &mut FftPlanner<f64>,
     inverse: bool,
 ) {
-    let strides = [shape[1] * shape[2], shape[2], 1];
-    for axis in 0..3 {
-        let n = shape[axis];
+    for (axis, &n) in shape.iter().enumerate() {
         let fft = if inverse {
             planner.plan_fft_inverse(n)
         } else {
             planner.plan_fft_forward(n)
         };
-        let others: Vec<usize> = (0..3).filter(|&a| a != axis).collect();
-        let mut line = vec![Complex::new(0.0, 0.0); n];
-        for a in 0..shape[others[0]] {
-            for b in 0..shape[others[1]] {
-                let base = a * strides[others[0]] + b * strides[others[1]];
-                for (t, v) in line.iter_mut().enumerate() {
-                    *v = data[base + t * strides[axis]];
-                }
-                fft.process(&mut line);
-                for (t, v) in line.iter().enumerate() {
-                    data[base + t * strides[axis]] = *v;
-                }
-            }
-        }
+        transform_lines(data, shape, axis, &*fft);
     }
 }
