@@ -282,6 +282,32 @@ mod tests {
     use crate::volume::geometry::IDENTITY;
 
     #[test]
+    fn windows_outside_their_ranges_are_refused() {
+        assert_eq!(Window::parse("bone").unwrap().center, 400.0);
+        assert_eq!(Window::parse(" -600 / 1500 ").unwrap().width, 1500.0);
+        for bad in [
+            "40/0",
+            "40/-1",
+            "NaN/400",
+            "40/NaN",
+            "1e308/400",
+            "40/1e308",
+            "1e9/400",
+            "40/1e9",
+            "40/1e-300x",
+            "inf/400",
+            "40",
+            "",
+            "bones",
+        ] {
+            let e = Window::parse(bad).unwrap_err();
+            assert!(e.contains("LEVEL/WIDTH"), "{bad}: {e}");
+        }
+        // 1e-300 is a (tiny) positive width: within the stated range.
+        assert!(Window::parse("40/1e-300").is_ok());
+    }
+
+    #[test]
     fn a_flipped_grid_is_drawn_in_the_same_orientation() {
         // 4 x 3 x 1 voxels, value = 10 i + j; the second grid runs x backwards.
         let make = |flip: bool| {

@@ -437,6 +437,11 @@ fn bad_protocols_are_refused_with_the_yaml_path() {
         &good.replace("threshold: 0.75", "threshold: high"),
     );
     refuse(&typo, "stability.acceptance.threshold", "invalid type");
+    let window = write(
+        "window.yaml",
+        &format!("{good}outputs:\n  window: \"40/1e308\"\n"),
+    );
+    refuse(&window, "outputs.window", "LEVEL/WIDTH");
     let missing = write(
         "missing.yaml",
         &good.replace(
