@@ -103,7 +103,27 @@ fn spec_of(get: &dyn Fn(&str) -> String) -> Option<String> {
             }
             Some(s)
         }
-        f if f.contains("wavelet") && get("wavelet") != "simoncelli" => {
+        // Fourier-domain filters over the whole image: periodic whatever the table says
+        // (phase 2 names mirror; MIRP and the reference values do not extend the image).
+        "Riesz-transformed Simoncelli wavelet"
+            if get("riesz_structure_tensor_sigma_mm").is_empty() =>
+        {
+            Some(format!(
+                "riesz:base=simoncelli,level={},order={},dims={}",
+                get("decomposition_level"),
+                get("riesz_order")
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join("/"),
+                get("dims")
+            ))
+        }
+        _ if get("wavelet") == "simoncelli" => Some(format!(
+            "simoncelli:level={},dims={}",
+            get("decomposition_level"),
+            get("dims")
+        )),
+        f if f.contains("wavelet") => {
             let invariance = get("rotation_invariance");
             Some(format!(
                 "wavelet:name={},band={},level={},invariance={},{common}",

@@ -35,3 +35,23 @@ pub fn transform_lines(
         }
     }
 }
+
+/// The DFT of `data` (row-major, `shape` as z, y, x) along each of `axes` in turn, forward or
+/// inverse (unscaled): a 3-D transform with axes 0, 1, 2, a per-slice 2-D one with 1, 2.
+pub fn transform_axes(
+    data: &mut [Complex<f64>],
+    shape: [usize; 3],
+    axes: &[usize],
+    planner: &mut rustfft::FftPlanner<f64>,
+    inverse: bool,
+) {
+    for &axis in axes {
+        let n = shape[axis];
+        let fft = if inverse {
+            planner.plan_fft_inverse(n)
+        } else {
+            planner.plan_fft_forward(n)
+        };
+        transform_lines(data, shape, axis, &*fft);
+    }
+}

@@ -4,10 +4,12 @@
 //! mm through the voxel spacing), with a boundary condition (`convolve::Boundary`) and in 3-D
 //! or slice by slice in 2-D (the plane of array axes i and j).
 //!
-//! Built so far: `mean`, `log` (IBSI's Laplacian of Gaussian), `laws` (with rotation
-//! invariance, pooling and the energy map) and `wavelet` (separable, undecimated, any level,
-//! rotation invariant by averaging). Gabor, Simoncelli and Riesz are refused by name until
-//! they are built.
+//! The filters: `mean`, `log` (IBSI's Laplacian of Gaussian), `laws` (with rotation
+//! invariance, pooling and the energy map), `wavelet` (separable, undecimated, any level,
+//! rotation invariant by averaging), `gabor`, `simoncelli` (the non-separable wavelet's B
+//! map) and `riesz` (the Riesz transform of a LoG's or a Simoncelli wavelet's response). Not
+//! built: the Riesz transform steered by a structure tensor (IBSI published no reference for
+//! it).
 //!
 //! Axis convention (IBSI 2 reference maps): a kernel's letters or an order's components map to
 //! the image index axes i, j, k in turn, which are array axes 2, 1, 0 here.
@@ -16,6 +18,7 @@ pub mod convolve;
 mod gabor;
 mod laws;
 mod riesz;
+mod simoncelli;
 mod wavelet;
 
 use ndarray::Array3;
@@ -98,6 +101,14 @@ pub enum Kind {
         /// The transform's order along i, j, k.
         order: [usize; 3],
     },
+    /// The Simoncelli wavelet's B map at a decomposition level, Riesz transformed when an
+    /// order (along i, j, k) is given. Applied over the whole image, periodically.
+    Simoncelli {
+        /// Decomposition level, 1 to MAX_LEVEL.
+        level: usize,
+        /// The Riesz transform's order, when asked.
+        order: Option<[usize; 3]>,
+    },
 }
 
 /// The longest 1-D kernel a filter may use.
@@ -109,6 +120,9 @@ pub const MAX_WORK: f64 = 1e13;
 
 /// The deepest wavelet decomposition level.
 pub const MAX_LEVEL: usize = 8;
+
+/// The reach of a filter that reads the whole image (voxels): beyond any image's size.
+pub const WHOLE_IMAGE: usize = 1 << 30;
 
 /// A filter as written: its kind, boundary and dimensionality, and the text it came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -123,9 +137,6 @@ pub struct Filter {
     pub text: String,
 }
 
-/// The filters IBSI 2 defines that are not built yet.
-const NOT_YET: [&str; 1] = ["simoncelli"];
-
 impl Filter {
     /// Parses `NAME:key=value,...`. Common keys: `boundary` (zero, nearest, periodic,
     /// mirror; default mirror), `dims` (2D or 3D; default 3D). `mean`: `support` (odd, 1 to
@@ -138,8 +149,11 @@ impl Filter {
     /// `sigma` and `lambda` (mm, > 0 and <= 1000), `gamma` (> 0 and <= 100), `theta`
     /// (radians) or `delta_theta` (rotation invariance over k delta, 2 pi / 361 to 2 pi),
     /// `pooling` (default average), `orthogonal` (average the i-j, i-k and j-k planes).
-    /// `riesz` (3-D): the Riesz transform of a LoG's response: `sigma`, `cutoff` as `log`,
-    /// `order` (three whole numbers 0 to 10 along i, j, k: `1/0/0`), `base` (log).
+    /// `simoncelli`: `level` (1 to 8, default 1); Fourier-domain over the whole image, so
+    /// `boundary` may only be periodic (its default here).
+    /// `riesz` (3-D): the Riesz transform of a LoG's or a Simoncelli wavelet's response:
+    /// `order` (three whole numbers 0 to 10 along i, j, k: `1/0/0`), `base` (log, the
+    /// default, with `sigma` and `cutoff` as `log`; or simoncelli, with `level`).
     /// The message names the filter and the key.
     pub fn parse(text: &str) -> Result<Filter, String> {
         let text = text.trim();
@@ -164,6 +178,11 @@ impl Filter {
         };
         let bad =
             |key: &str, problem: String| format!("filter `{name}`, parameter `{key}`: {problem}");
+        let fourier_only = name == "simoncelli"
+            || (name == "riesz"
+                && values
+                    .iter()
+                    .any(|(k, v)| k == "base" && v.eq_ignore_ascii_case("simoncelli")));
         let boundary = match take("boundary", &mut values) {
             Some(b) => Boundary::from_name(&b).ok_or_else(|| {
                 bad(
@@ -171,7 +190,22 @@ impl Filter {
                     format!("`{b}`: use zero, nearest, periodic or mirror"),
                 )
             })?,
+            None if fourier_only => Boundary::Periodic,
             None => Boundary::Mirror,
+        };
+        if fourier_only && boundary != Boundary::Periodic {
+            return Err(bad(
+                "boundary",
+                "the Simoncelli wavelet is defined in the Fourier domain over the whole image: periodic only".into(),
+            ));
+        }
+        let level = |values: &mut Vec<(String, String)>| match take("level", values) {
+            None => Ok(1),
+            Some(l) => l
+                .parse::<usize>()
+                .ok()
+                .filter(|l| (1..=MAX_LEVEL).contains(l))
+                .ok_or_else(|| bad("level", format!("`{l}`: 1 to {MAX_LEVEL}"))),
         };
         let dims_given = match take("dims", &mut values).as_deref() {
             None => None,
@@ -287,14 +321,7 @@ impl Filter {
                         format!("`{text}`: a {wanted}-D filter needs {wanted} letters"),
                     ));
                 }
-                let level = match take("level", &mut values) {
-                    None => 1,
-                    Some(l) => l
-                        .parse::<usize>()
-                        .ok()
-                        .filter(|l| (1..=MAX_LEVEL).contains(l))
-                        .ok_or_else(|| bad("level", format!("`{l}`: 1 to {MAX_LEVEL}")))?,
-                };
+                let level = level(&mut values)?;
                 let invariant = match take("invariance", &mut values).as_deref() {
                     None | Some("false") | Some("no") => false,
                     Some("true") | Some("yes") => true,
@@ -374,22 +401,13 @@ impl Filter {
                         "the Riesz transform is built in 3-D only".into(),
                     ));
                 }
-                match take("base", &mut values).as_deref() {
-                    None | Some("log") => {}
-                    Some("simoncelli") => {
-                        return Err(bad(
-                            "base",
-                            "a Riesz-transformed Simoncelli wavelet is not built yet (log is)"
-                                .into(),
-                        ));
+                let simoncelli = match take("base", &mut values) {
+                    None => false,
+                    Some(b) if b.eq_ignore_ascii_case("log") => false,
+                    Some(b) if b.eq_ignore_ascii_case("simoncelli") => true,
+                    Some(other) => {
+                        return Err(bad("base", format!("`{other}`: log or simoncelli")));
                     }
-                    Some(other) => return Err(bad("base", format!("`{other}`: log"))),
-                }
-                let v = take("sigma", &mut values).ok_or_else(|| bad("sigma", "missing".into()))?;
-                let sigma_mm = number("sigma", &v, 0.0, MAX_SIGMA_MM)?;
-                let cutoff = match take("cutoff", &mut values) {
-                    Some(c) => number("cutoff", &c, 0.0, 20.0)?,
-                    None => 4.0,
                 };
                 let text =
                     take("order", &mut values).ok_or_else(|| bad("order", "missing".into()))?;
@@ -409,20 +427,33 @@ impl Filter {
                         ));
                     }
                 };
-                Kind::RieszLoG {
-                    sigma_mm,
-                    cutoff,
-                    order,
+                if simoncelli {
+                    Kind::Simoncelli {
+                        level: level(&mut values)?,
+                        order: Some(order),
+                    }
+                } else {
+                    let v =
+                        take("sigma", &mut values).ok_or_else(|| bad("sigma", "missing".into()))?;
+                    let sigma_mm = number("sigma", &v, 0.0, MAX_SIGMA_MM)?;
+                    let cutoff = match take("cutoff", &mut values) {
+                        Some(c) => number("cutoff", &c, 0.0, 20.0)?,
+                        None => 4.0,
+                    };
+                    Kind::RieszLoG {
+                        sigma_mm,
+                        cutoff,
+                        order,
+                    }
                 }
             }
-            other if NOT_YET.contains(&other) => {
-                return Err(format!(
-                    "filter `{other}`: not built yet in radaudit (mean, log, laws, wavelet, gabor and riesz are)"
-                ));
-            }
+            "simoncelli" => Kind::Simoncelli {
+                level: level(&mut values)?,
+                order: None,
+            },
             other => {
                 return Err(format!(
-                    "filter `{other}`: unknown; use mean, log, laws, wavelet, gabor or riesz"
+                    "filter `{other}`: unknown; use mean, log, laws, wavelet, gabor, simoncelli or riesz"
                 ));
             }
         };
@@ -456,6 +487,8 @@ impl Filter {
                 [n * ((1usize << level) - 1); 3]
             }
             Kind::Gabor(g) => within(4.0 * g.sigma_mm * (1.0 / g.gamma).max(1.0)),
+            // The whole image.
+            Kind::Simoncelli { .. } => [WHOLE_IMAGE; 3],
         };
         match self.dims {
             Dims::Three => reach,
@@ -496,6 +529,7 @@ impl Filter {
     /// multiply-adds in all. The message says which and how much.
     pub fn check(&self, shape: (usize, usize, usize), spacing: [f64; 3]) -> Result<(), String> {
         let voxels = (shape.0 * shape.1 * shape.2) as f64;
+        self.check_level(shape)?;
         let per_axis = |mm: f64| -> Vec<f64> { spacing.iter().map(|s| mm / s).collect() };
         let (taps, work) = match &self.kind {
             Kind::Mean { support } => (*support as f64, voxels * *support as f64 * 3.0),
@@ -545,6 +579,15 @@ impl Filter {
                 let widest = radii.iter().map(|r| 2.0 * r + 1.0).fold(0.0, f64::max);
                 (widest, voxels * widest * 9.0 + cells * 200.0)
             }
+            Kind::Simoncelli { .. } => {
+                let cells = voxels;
+                if cells > MAX_CELLS {
+                    return Err(format!(
+                        "filter `simoncelli`: the image holds {cells:.3e} voxels, transformed at once (at most {MAX_CELLS:e})"
+                    ));
+                }
+                (1.0, cells * 400.0)
+            }
             Kind::Gabor(g) => {
                 let reach = per_axis(4.0 * g.sigma_mm * (1.0 / g.gamma).max(1.0));
                 let sides = [
@@ -583,6 +626,41 @@ impl Filter {
                 "filter `{}`: {work:.3e} multiply-adds on this image (at most {MAX_WORK:e})",
                 self.text
             ));
+        }
+        Ok(())
+    }
+
+    /// Refuses a decomposition level the image cannot hold: a separable wavelet whose dilated
+    /// kernel ((taps - 1) 2^(level - 1) + 1) is longer than the image along a filtered axis, or
+    /// a Simoncelli band whose upper edge (pi / 2^(level - 1)) lies below the first non-zero
+    /// frequency of the longest filtered axis (2 pi / (n - 1)), so that it would be all zero.
+    fn check_level(&self, shape: (usize, usize, usize)) -> Result<(), String> {
+        // Lengths along i, j, k of the axes the filter runs along.
+        let filtered: Vec<(char, usize)> = match self.dims {
+            Dims::Three => vec![('i', shape.2), ('j', shape.1), ('k', shape.0)],
+            Dims::Two => vec![('i', shape.2), ('j', shape.1)],
+        };
+        match &self.kind {
+            Kind::Wavelet { filters, level, .. } => {
+                let taps = filters.0.len().max(filters.1.len());
+                let span = (taps - 1) * (1usize << (level - 1)) + 1;
+                if let Some((axis, n)) = filtered.iter().find(|(_, n)| span > *n) {
+                    return Err(format!(
+                        "filter `{}`, parameter `level`: level {level} dilates the kernel to {span} voxels, longer than the image's {n} along {axis}",
+                        self.text
+                    ));
+                }
+            }
+            Kind::Simoncelli { level, .. } => {
+                let longest = filtered.iter().map(|(_, n)| *n).max().unwrap_or(1);
+                if (1usize << (level - 1)) as f64 > (longest as f64 - 1.0) / 2.0 {
+                    return Err(format!(
+                        "filter `{}`, parameter `level`: level {level}'s band lies below the lowest frequency an image of {longest} voxels holds",
+                        self.text
+                    ));
+                }
+            }
+            _ => {}
         }
         Ok(())
     }
@@ -642,6 +720,9 @@ impl Filter {
                 // Extended by the LoG kernel's reach along each array axis (k, j, i).
                 let pad = [0, 1, 2].map(|a| (cutoff * sigma_mm / spacing[2 - a]).ceil() as usize);
                 riesz::apply(&response, *order, pad, self.boundary)
+            }
+            Kind::Simoncelli { level, order } => {
+                simoncelli::apply(voxels, *level, self.dims, *order)
             }
         }
     }
@@ -727,10 +808,14 @@ mod tests {
                 "gabor:sigma=10,lambda=4,gamma=1,theta=1,delta_theta=1",
                 "`theta`",
             ),
-            ("simoncelli:level=1", "not built yet"),
+            ("simoncelli:level=0", "`level`"),
+            ("simoncelli:level=9", "`level`"),
+            ("simoncelli:level=1,boundary=mirror", "`boundary`"),
+            ("simoncelli:level=1,sigma=3", "`sigma`"),
             ("riesz:sigma=3,order=1/0", "`order`"),
             ("riesz:sigma=3,order=1/0/99", "`order`"),
-            ("riesz:sigma=3,order=1/0/0,base=simoncelli", "`base`"),
+            ("riesz:order=1/0/0,base=simoncelli,level=1e9", "`level`"),
+            ("riesz:order=1/0/0,base=wavelet", "`base`"),
             ("riesz:sigma=3,order=1/0/0,dims=2D", "`dims`"),
             ("wavelet:name=db99,band=LHL", "`name`"),
             ("wavelet:name=db2,band=LHX", "`band`"),

@@ -12,7 +12,7 @@ use rustfft::FftPlanner;
 use rustfft::num_complex::Complex;
 
 use super::convolve::Boundary;
-use crate::volume::fourier::transform_lines;
+use crate::volume::fourier::transform_axes;
 
 /// The transform of `response` (array order k, j, i); `order` along i, j, k; `pad` along the
 /// array axes.
@@ -40,7 +40,7 @@ pub fn apply(
         }
     }
     let mut planner = FftPlanner::new();
-    transform(&mut data, shape, &mut planner, false);
+    transform_axes(&mut data, shape, &[0, 1, 2], &mut planner, false);
     // Angular frequency of bin b of n, signed as the DFT orders them.
     let omega = |b: usize, n: usize| {
         let b = if b <= n / 2 {
@@ -50,57 +50,65 @@ pub fn apply(
         };
         2.0 * PI * b / n as f64
     };
-    let total: usize = order.iter().sum();
-    let factorial = |n: usize| (1..=n).map(|v| v as f64).product::<f64>();
-    let coefficient =
-        (factorial(total) / order.iter().map(|&l| factorial(l)).product::<f64>()).sqrt();
-    // (-i)^|l|.
-    let phase = [
-        Complex::new(1.0, 0.0),
-        Complex::new(0.0, -1.0),
-        Complex::new(-1.0, 0.0),
-        Complex::new(0.0, 1.0),
-    ][total % 4];
+    let multiplier = Multiplier::new(order);
     for k in 0..shape[0] {
         let wk = omega(k, shape[0]);
         for j in 0..shape[1] {
             let wj = omega(j, shape[1]);
             for i in 0..shape[2] {
                 let wi = omega(i, shape[2]);
-                let norm = (wi * wi + wj * wj + wk * wk).sqrt();
-                let index = (k * shape[1] + j) * shape[2] + i;
-                let multiplier = if norm == 0.0 {
-                    if total == 0 { 1.0 } else { 0.0 }
-                } else {
-                    coefficient
-                        * (wi / norm).powi(order[0] as i32)
-                        * (wj / norm).powi(order[1] as i32)
-                        * (wk / norm).powi(order[2] as i32)
-                };
-                data[index] *= phase * multiplier;
+                data[(k * shape[1] + j) * shape[2] + i] *= multiplier.at([wi, wj, wk]);
             }
         }
     }
-    transform(&mut data, shape, &mut planner, true);
+    transform_axes(&mut data, shape, &[0, 1, 2], &mut planner, true);
     let scale = 1.0 / data.len() as f64;
     Array3::from_shape_fn((nk, nj, ni), |(k, j, i)| {
         data[((k + pad[0]) * shape[1] + j + pad[1]) * shape[2] + i + pad[2]].re * scale
     })
 }
 
-/// The 3-D DFT of `data` (row-major, `shape`), forward or inverse (unscaled), axis by axis.
-fn transform(
-    data: &mut [Complex<f64>],
-    shape: [usize; 3],
-    planner: &mut FftPlanner<f64>,
-    inverse: bool,
-) {
-    for (axis, &n) in shape.iter().enumerate() {
-        let fft = if inverse {
-            planner.plan_fft_inverse(n)
-        } else {
-            planner.plan_fft_forward(n)
-        };
-        transform_lines(data, shape, axis, &*fft);
+/// The Riesz multiplier of one order: (-i)^|l| sqrt(|l|! / (l1! l2! l3!)) prod (w_a / |w|)^l_a.
+pub struct Multiplier {
+    order: [usize; 3],
+    total: usize,
+    /// (-i)^|l| times the square root.
+    factor: Complex<f64>,
+}
+
+impl Multiplier {
+    /// The multiplier of `order` (along i, j, k).
+    pub fn new(order: [usize; 3]) -> Multiplier {
+        let total: usize = order.iter().sum();
+        let factorial = |n: usize| (1..=n).map(|v| v as f64).product::<f64>();
+        let coefficient =
+            (factorial(total) / order.iter().map(|&l| factorial(l)).product::<f64>()).sqrt();
+        let phase = [
+            Complex::new(1.0, 0.0),
+            Complex::new(0.0, -1.0),
+            Complex::new(-1.0, 0.0),
+            Complex::new(0.0, 1.0),
+        ][total % 4];
+        Multiplier {
+            order,
+            total,
+            factor: phase * coefficient,
+        }
+    }
+
+    /// Its value at frequency `w` (along i, j, k; any unit): 0 at the origin unless |l| = 0.
+    pub fn at(&self, w: [f64; 3]) -> Complex<f64> {
+        let norm = (w[0] * w[0] + w[1] * w[1] + w[2] * w[2]).sqrt();
+        if norm == 0.0 {
+            return if self.total == 0 {
+                Complex::new(1.0, 0.0)
+            } else {
+                Complex::new(0.0, 0.0)
+            };
+        }
+        let product = (0..3)
+            .map(|a| (w[a] / norm).powi(self.order[a] as i32))
+            .product::<f64>();
+        self.factor * product
     }
 }
