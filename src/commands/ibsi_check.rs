@@ -15,7 +15,8 @@ use crate::output::write_bytes;
 pub struct Args {
     /// IBSI chapter: 1 (features) or 2 (filters: phase 1's digital phantoms against the
     /// reference response maps, every map written to DIR/phase1/ID.nii.gz and the table to
-    /// DIR/phase1.csv).
+    /// DIR/phase1.csv; phase 2's configurations on the CT phantom to DIR/phase2.csv; both in
+    /// DIR/report.html, with each map beside the reference's and their difference).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
     chapter: u8,
     /// Data set: dig, A, B, C, D, E or all (chapter 1).
@@ -43,7 +44,8 @@ fn default_reference(chapter: &str) -> PathBuf {
     }
 }
 
-/// Chapter 2: phase 1's tests; exit 1 unless every test with a reference map passes.
+/// Chapter 2: phase 1's tests and phase 2's configurations, with the report; exit 1 unless
+/// every test with a reference map passes and every phase 2 value is met.
 fn chapter2(a: Args) -> Result<Outcome> {
     let reference = a.reference.unwrap_or_else(|| default_reference("ibsi2"));
     let rows = ibsi_check::chapter2::phase1(&reference, &a.out)?;
@@ -55,8 +57,10 @@ fn chapter2(a: Args) -> Result<Outcome> {
         ibsi_check::chapter2::table(&rows),
         ibsi_check::chapter2::phase2_table(&phase2)
     ))?;
+    let html = crate::report::ibsi2::render(&rows, &phase2)?;
+    write_bytes(&a.out.join("report.html"), html.as_bytes())?;
     eprintln!(
-        "wrote {0}/phase1.csv, the response maps in {0}/phase1/ and {0}/phase2.csv",
+        "wrote {0}/phase1.csv, the response maps in {0}/phase1/, {0}/phase2.csv and {0}/report.html",
         a.out.display()
     );
     let passed = rows

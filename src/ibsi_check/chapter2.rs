@@ -23,6 +23,7 @@ use crate::features::ibsi::filters::Filter;
 use crate::features::ibsi::settings::{IbsiSettings, Interpolation, Interpolator};
 use crate::table::Table;
 use crate::volume::io::{ReadOptions, WriteOptions, read_volume, write_volume};
+use crate::volume::slice::{AxialSlice, Field};
 use crate::volume::{PixelType, Volume};
 
 /// One phase 1 test's outcome.
@@ -43,6 +44,58 @@ pub struct Phase1Row {
     pub tolerance: Option<f64>,
     /// The response map written, when computed.
     pub map: Option<PathBuf>,
+    /// The response and the reference map on one axial slice, for the report.
+    #[serde(skip)]
+    pub slices: Option<MapSlices>,
+}
+
+/// One axial slice of a response map and of its reference map (the slice holding the
+/// reference's largest |value|), on the phantom's whole field.
+#[derive(Debug, Clone)]
+pub struct MapSlices {
+    /// radaudit's response.
+    pub response: AxialSlice,
+    /// The published reference map.
+    pub reference: AxialSlice,
+    /// The slice's index along k.
+    pub k: usize,
+    /// The reference map's smallest and largest value (all slices).
+    pub range: (f64, f64),
+}
+
+/// The pictures' longer side, in pixels.
+const PICTURE_SIDE: usize = 192;
+
+/// The slices of `response` and `reference` (on `phantom`'s grid) through the reference's
+/// largest |value|.
+fn map_slices(phantom: &Volume, response: &Array3<f64>, reference: &Array3<f32>) -> MapSlices {
+    let mut k_peak = 0;
+    let mut peak = f32::NEG_INFINITY;
+    for ((k, _, _), v) in reference.indexed_iter() {
+        if v.abs() > peak {
+            peak = v.abs();
+            k_peak = k;
+        }
+    }
+    let geometry = &phantom.geometry;
+    let mut field = Field::whole(geometry, PICTURE_SIDE);
+    field.z = geometry.index_to_point([0.0, 0.0, k_peak as f64])[2];
+    let volume = |voxels: Array3<f32>| Volume {
+        geometry: geometry.clone(),
+        voxels,
+        stored_type: PixelType::F32,
+    };
+    let range = reference
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(f64::from(v)), hi.max(f64::from(v)))
+        });
+    MapSlices {
+        range,
+        response: field.sample(&volume(response.mapv(|v| v as f32)), None),
+        reference: field.sample(&volume(reference.clone()), None),
+        k: k_peak,
+    }
 }
 
 /// The file-name form of a test id: `4.a.2` -> `4_a_2`.
@@ -166,6 +219,7 @@ pub fn phase1(reference: &Path, out: &Path) -> Result<Vec<Phase1Row>> {
             max_difference: None,
             tolerance,
             map: None,
+            slices: None,
         };
         let Some(spec) = spec else {
             row.status = "not built".into();
@@ -208,6 +262,7 @@ pub fn phase1(reference: &Path, out: &Path) -> Result<Vec<Phase1Row>> {
                 |m, d| if d.is_nan() { f64::INFINITY } else { m.max(d) },
             );
         row.max_difference = Some(worst);
+        row.slices = Some(map_slices(&phantom, &response, &expected.voxels));
         row.status = if tolerance.is_some_and(|t| worst <= t) {
             "pass"
         } else {

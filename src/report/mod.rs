@@ -9,6 +9,7 @@ pub mod calibrate;
 pub mod claims;
 pub mod compare;
 pub mod ibsi;
+pub mod ibsi2;
 pub mod panel;
 pub mod svg;
 

@@ -55,3 +55,104 @@ pub fn transform_axes(
         transform_lines(data, shape, axis, &*fft);
     }
 }
+
+/// The real part of the inverse DFT of DFT(`volume`) x H, where H(k, j, i) is `response` at
+/// DFT bins (k, j, i), the DFT taken along i and j, and along k too when `three_d` (else slice
+/// by slice). For a real volume that real part equals the inverse transform with the
+/// Hermitian part of H, (H(b) + conj H(-b)) / 2, whose result is real; so the work runs on
+/// real-input transforms (half the bins along i) and in parallel over lines, each line summed
+/// in a fixed order whatever the thread count.
+pub fn filter_real(
+    volume: &ndarray::Array3<f64>,
+    three_d: bool,
+    response: &(dyn Fn(usize, usize, usize) -> Complex<f64> + Sync),
+) -> ndarray::Array3<f64> {
+    use rayon::prelude::*;
+    let (nk, nj, ni) = volume.dim();
+    let half = ni / 2 + 1;
+    let mut real_planner = realfft::RealFftPlanner::<f64>::new();
+    let r2c = real_planner.plan_fft_forward(ni);
+    let c2r = real_planner.plan_fft_inverse(ni);
+    let mut planner = rustfft::FftPlanner::<f64>::new();
+    let (fj, ij) = (planner.plan_fft_forward(nj), planner.plan_fft_inverse(nj));
+    let (fk, ik) = (planner.plan_fft_forward(nk), planner.plan_fft_inverse(nk));
+    let input = volume.as_standard_layout();
+    let input = input.as_slice().expect("standard layout");
+    let mut spectrum = vec![Complex::new(0.0, 0.0); nk * nj * half];
+    // Along i: real to complex, line by line.
+    spectrum
+        .par_chunks_mut(half)
+        .zip(input.par_chunks(ni))
+        .for_each(|(out, line)| {
+            let mut line = line.to_vec();
+            r2c.process(&mut line, out).expect("lengths match the plan");
+        });
+    // The Hermitian part of H at bins (k, j, i) with i < half.
+    let mirror = |b: usize, n: usize| (n - b) % n;
+    let hermitian = |k: usize, j: usize, i: usize| {
+        let (mk, mj, mi) = (
+            if three_d { mirror(k, nk) } else { k },
+            mirror(j, nj),
+            mirror(i, ni),
+        );
+        (response(k, j, i) + response(mk, mj, mi).conj()) * 0.5
+    };
+    // Along j, slice by slice; in 2-D the response is applied there.
+    spectrum
+        .par_chunks_mut(nj * half)
+        .enumerate()
+        .for_each(|(k, slab)| {
+            transform_lines(slab, [1, nj, half], 1, &*fj);
+            if !three_d {
+                for j in 0..nj {
+                    for i in 0..half {
+                        slab[j * half + i] *= hermitian(k, j, i);
+                    }
+                }
+                transform_lines(slab, [1, nj, half], 1, &*ij);
+            }
+        });
+    if three_d {
+        // Along k: each column gathered, transformed, multiplied, transformed back.
+        let columns = nj * half;
+        let done: Vec<Vec<Complex<f64>>> = (0..columns)
+            .into_par_iter()
+            .map(|c| {
+                let (j, i) = (c / half, c % half);
+                let mut line: Vec<Complex<f64>> =
+                    (0..nk).map(|k| spectrum[k * columns + c]).collect();
+                fk.process(&mut line);
+                for (k, v) in line.iter_mut().enumerate() {
+                    *v *= hermitian(k, j, i);
+                }
+                ik.process(&mut line);
+                line
+            })
+            .collect();
+        for (c, line) in done.iter().enumerate() {
+            for (k, v) in line.iter().enumerate() {
+                spectrum[k * columns + c] = *v;
+            }
+        }
+        spectrum
+            .par_chunks_mut(nj * half)
+            .for_each(|slab| transform_lines(slab, [1, nj, half], 1, &*ij));
+    }
+    // Along i: complex to real; the zero (and, for even lengths, the last) bin of a real
+    // line's spectrum is real, up to rounding.
+    let scale = 1.0 / (ni * nj * if three_d { nk } else { 1 }) as f64;
+    let mut out = vec![0.0; nk * nj * ni];
+    out.par_chunks_mut(ni)
+        .zip(spectrum.par_chunks_mut(half))
+        .for_each(|(line, bins)| {
+            bins[0].im = 0.0;
+            if ni % 2 == 0 {
+                bins[half - 1].im = 0.0;
+            }
+            c2r.process(bins, line).expect("lengths match the plan");
+            for v in line.iter_mut() {
+                *v *= scale;
+            }
+        });
+    ndarray::Array3::from_shape_vec((nk, nj, ni), out).expect("the volume's shape")
+}

@@ -84,6 +84,51 @@ fn every_phase_1_reference_map_passes() {
         run.stdout
             .contains("phase 1: 33 of 33 tests with a reference map pass")
     );
+
+    // The report: well-formed and self-contained, each of the 33 maps beside its reference and
+    // their difference.
+    let report = out.join("report.html");
+    let html = std::fs::read_to_string(&report).unwrap();
+    common::check_report(&html);
+    assert!(common::only_own_script(&html));
+    assert_eq!(
+        html.matches("alt=\"radaudit's response map of test")
+            .count(),
+        33
+    );
+    assert_eq!(html.matches("alt=\"the reference map of test").count(), 33);
+    assert!(html.contains("Phase 1: 33 of 33 tests with a reference map pass. Phase 2: 323 of 323 reference values met."));
+    let Some(browser) = common::chromium() else {
+        return;
+    };
+    let dom = common::dom_after_script(
+        &browser,
+        &report,
+        dir.path(),
+        &common::pixel_stats_script("img.slice, img.difference"),
+    );
+    // Response and reference drawn through the reference's range: the maps are not blank.
+    let slices = common::pixel_stats(&dom, "class=\"slice\"");
+    assert_eq!(
+        slices.len(),
+        66,
+        "response and reference pictures with statistics"
+    );
+    for stats in &slices {
+        assert!(stats["grey_levels"] >= 2.0, "a blank map: {stats:?}");
+    }
+    // A sanity check of the difference pictures (the voxel-by-voxel rule is checked on the
+    // map files above): mostly grey, with pure black or white only in the caption strip and
+    // the scale bar (under a tenth of the pixels) and where a difference reaches the
+    // tolerance.
+    let differences = common::pixel_stats(&dom, "class=\"difference\"");
+    assert_eq!(differences.len(), 33);
+    for stats in &differences {
+        assert!(
+            stats["saturated"] < 0.2,
+            "a difference at the tolerance: {stats:?}"
+        );
+    }
 }
 
 #[test]

@@ -31,40 +31,66 @@ pub fn along_axis(
     let n = shape[axis];
     shape[axis] = positions.len();
     let mut out = Array3::<f64>::zeros((shape[0], shape[1], shape[2]));
-    let mut line = vec![0.0; n];
+    // Every line reads the same positions: their samples and weights are worked out once.
+    let weights: Vec<[(usize, f64); 4]> = positions
+        .iter()
+        .map(|&p| match kind {
+            Interpolator::Linear => linear_weights(n, p),
+            Interpolator::Cubic => cubic_weights(n, p),
+        })
+        .collect();
     Zip::from(a.lanes(Axis(axis)))
         .and(out.lanes_mut(Axis(axis)))
-        .for_each(|src, mut dst| {
-            for (l, v) in line.iter_mut().zip(src.iter()) {
-                *l = *v;
-            }
+        .par_for_each(|src, mut dst| {
+            let mut line: Vec<f64> = src.to_vec();
             if kind == Interpolator::Cubic {
                 bspline_coefficients(&mut line);
             }
-            for (d, &p) in dst.iter_mut().zip(positions) {
+            for (d, w) in dst.iter_mut().zip(&weights) {
                 *d = match kind {
-                    Interpolator::Linear => linear(&line, p),
-                    Interpolator::Cubic => cubic(&line, p),
+                    // One or two samples, as `linear` reads them.
+                    Interpolator::Linear if w[1].1 == 0.0 => line[w[0].0],
+                    Interpolator::Linear => line[w[0].0] * w[0].1 + line[w[1].0] * w[1].1,
+                    Interpolator::Cubic => w.iter().map(|&(k, v)| line[k] * v).sum(),
                 };
             }
         });
     out
 }
 
-fn clamp_position(p: f64, n: usize) -> f64 {
-    p.clamp(0.0, (n - 1) as f64)
-}
-
-fn linear(line: &[f64], p: f64) -> f64 {
-    let n = line.len();
+/// The samples and weights linear interpolation reads at `p` on a line of `n`: the second
+/// weight is 0 where one sample is read alone.
+fn linear_weights(n: usize, p: f64) -> [(usize, f64); 4] {
     let p = clamp_position(p, n);
     let i = (p.floor() as usize).min(n - 1);
     let t = p - i as f64;
     if i + 1 >= n || t == 0.0 {
-        line[i]
+        [(i, 1.0), (i, 0.0), (i, 0.0), (i, 0.0)]
     } else {
-        line[i] * (1.0 - t) + line[i + 1] * t
+        [(i, 1.0 - t), (i + 1, t), (i, 0.0), (i, 0.0)]
     }
+}
+
+/// The four B-spline coefficients (mirrored indices) and weights the cubic reads at `p`.
+fn cubic_weights(n: usize, p: f64) -> [(usize, f64); 4] {
+    let p = clamp_position(p, n);
+    let i = p.floor() as isize;
+    [-1, 0, 1, 2].map(|d| {
+        let k = i + d;
+        (mirror(k, n), bspline3(p - k as f64))
+    })
+}
+
+fn clamp_position(p: f64, n: usize) -> f64 {
+    p.clamp(0.0, (n - 1) as f64)
+}
+
+#[cfg(test)]
+fn linear(line: &[f64], p: f64) -> f64 {
+    linear_weights(line.len(), p)
+        .iter()
+        .map(|&(k, w)| line[k] * w)
+        .sum()
 }
 
 /// Mirror-symmetric index into a line of `n` samples.
@@ -93,12 +119,11 @@ fn bspline3(t: f64) -> f64 {
     }
 }
 
+#[cfg(test)]
 fn cubic(coefficients: &[f64], p: f64) -> f64 {
-    let n = coefficients.len();
-    let p = clamp_position(p, n);
-    let i = p.floor() as isize;
-    (i - 1..=i + 2)
-        .map(|k| coefficients[mirror(k, n)] * bspline3(p - k as f64))
+    cubic_weights(coefficients.len(), p)
+        .iter()
+        .map(|&(k, w)| coefficients[k] * w)
         .sum()
 }
 

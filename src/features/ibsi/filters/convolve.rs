@@ -74,22 +74,34 @@ pub fn along_centred(
 ) -> Array3<f64> {
     let mut out = Array3::<f64>::zeros(volume.raw_dim());
     let n = volume.len_of(Axis(axis));
-    let r = centre as isize;
-    // Extended line: positions -r' .. n + r' where r' covers the kernel on both sides.
-    let reach = kernel.len() as isize;
-    let mut extended = vec![0.0; n + 2 * reach as usize];
+    // Extended line: positions -reach .. n + reach, where reach covers the kernel on both
+    // sides; out[i] = sum over non-zero taps of h[t] x[i - (t - centre)] (dilated wavelet
+    // filters are half zeros).
+    let reach = kernel.len();
+    let taps: Vec<(usize, f64)> = kernel
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| **h != 0.0)
+        .map(|(t, &h)| (reach + centre - t, h))
+        .collect();
+    // Lanes are independent: in parallel, each summing its taps in the same order.
     Zip::from(out.lanes_mut(Axis(axis)))
         .and(volume.lanes(Axis(axis)))
-        .for_each(|mut o: ArrayViewMut1<f64>, line| {
-            for (k, e) in extended.iter_mut().enumerate() {
-                let p = k as isize - reach;
-                *e = boundary.index(p, n).map_or(0.0, |i| line[i]);
+        .par_for_each(|mut o: ArrayViewMut1<f64>, line| {
+            // The line itself, then the boundary's samples on both sides.
+            let mut extended = vec![0.0; n + 2 * reach];
+            for (e, v) in extended[reach..reach + n].iter_mut().zip(line.iter()) {
+                *e = *v;
+            }
+            for k in (0..reach).chain(reach + n..n + 2 * reach) {
+                extended[k] = boundary
+                    .index(k as isize - reach as isize, n)
+                    .map_or(0.0, |i| line[i]);
             }
             for (i, v) in o.iter_mut().enumerate() {
                 let mut sum = 0.0;
-                for (t, h) in kernel.iter().enumerate() {
-                    let m = t as isize - r;
-                    sum += h * extended[(i as isize - m + reach) as usize];
+                for &(shift, h) in &taps {
+                    sum += h * extended[i + shift];
                 }
                 *v = sum;
             }

@@ -14,17 +14,19 @@
 //! rounding (tests 8.a.2, 8.a.3). An axis of one sample has frequency 0.
 //!
 //! The filter reads the whole image periodically: no boundary extension (as MIRP and the
-//! phase 2 reference values, which match only when the whole image is filtered).
+//! phase 2 reference values, which match only when the whole image is filtered). The grid is
+//! not symmetric about zero frequency, so the filter is not Hermitian and its response is
+//! complex: the real part is kept (as MIRP and KCL do), computed with real-input transforms
+//! (`volume::fourier::filter_real`).
 
 use std::f64::consts::PI;
 
 use ndarray::Array3;
-use rustfft::FftPlanner;
 use rustfft::num_complex::Complex;
 
 use super::Dims;
 use super::riesz::Multiplier;
-use crate::volume::fourier::transform_axes;
+use crate::volume::fourier::filter_real;
 
 /// The normalised frequencies (units of pi) of an axis of `n` samples, in DFT order.
 fn frequencies(n: usize) -> Vec<f64> {
@@ -60,14 +62,6 @@ pub fn apply(
     order: Option<[usize; 3]>,
 ) -> Array3<f64> {
     let (nk, nj, ni) = voxels.dim();
-    let shape = [nk, nj, ni];
-    let mut data: Vec<Complex<f64>> = voxels.iter().map(|&v| Complex::new(v, 0.0)).collect();
-    let axes: &[usize] = match dims {
-        Dims::Three => &[0, 1, 2],
-        Dims::Two => &[1, 2],
-    };
-    let mut planner = FftPlanner::new();
-    transform_axes(&mut data, shape, axes, &mut planner, false);
     let wi = frequencies(ni);
     let wj = frequencies(nj);
     let wk = match dims {
@@ -75,23 +69,16 @@ pub fn apply(
         Dims::Two => vec![0.0; nk],
     };
     let riesz = order.map(Multiplier::new);
-    for k in 0..nk {
-        for j in 0..nj {
-            for i in 0..ni {
-                let w = [wi[i], wj[j], wk[k]];
-                let r = (w[0] * w[0] + w[1] * w[1] + w[2] * w[2]).sqrt();
-                let mut h = Complex::new(band(r, level), 0.0);
-                if let Some(m) = &riesz {
-                    h *= m.at(w);
-                }
-                data[(k * nj + j) * ni + i] *= h;
-            }
+    let response = |k: usize, j: usize, i: usize| {
+        let w = [wi[i], wj[j], wk[k]];
+        let r = (w[0] * w[0] + w[1] * w[1] + w[2] * w[2]).sqrt();
+        let h = Complex::new(band(r, level), 0.0);
+        match &riesz {
+            Some(m) => h * m.at(w),
+            None => h,
         }
-    }
-    transform_axes(&mut data, shape, axes, &mut planner, true);
-    let scale = 1.0 / axes.iter().map(|&a| shape[a]).product::<usize>() as f64;
-    Array3::from_shape_vec((nk, nj, ni), data.iter().map(|c| c.re * scale).collect())
-        .expect("the response has the image's shape")
+    };
+    filter_real(voxels, dims == Dims::Three, &response)
 }
 
 #[cfg(test)]
