@@ -40,19 +40,36 @@ fn pyradiomics_parts(feature: &str) -> Option<(&str, &str)> {
     crate::features::pyradiomics::FeatureClass::from_name(class).map(|_| (image, class))
 }
 
+/// The filter identity and tag of a filtered IBSI name (`log-sigma-1.5-cutoff-4_stat_mean` ->
+/// `log-sigma-1.5-cutoff-4`, `stat_mean`): identities hold no `_` and start with an IBSI 2
+/// filter's name.
+fn ibsi_parts(feature: &str) -> Option<(&str, &str)> {
+    let (identity, tag) = feature.split_once('_')?;
+    let filter = identity.split('-').next()?;
+    let known = crate::features::ibsi::filters::NAMES
+        .iter()
+        .any(|n| n.eq_ignore_ascii_case(filter));
+    (known && crate::features::ibsi::family_of(tag).is_some()).then_some((identity, tag))
+}
+
 /// The feature family of a PyRadiomics name (`wavelet-LLH_glcm_Contrast` -> `glcm`) or an IBSI
-/// tag (`cm_joint_max_3D_comb` -> `glcm`).
+/// tag, filtered or not (`cm_joint_max_3D_comb` -> `glcm`, `log-sigma-1.5_stat_mean` ->
+/// `intensity_statistics`).
 pub fn family(feature: &str) -> &str {
-    match pyradiomics_parts(feature) {
-        Some((_, class)) => class,
-        None => crate::features::ibsi::family_of(feature).unwrap_or(""),
+    if let Some((_, class)) = pyradiomics_parts(feature) {
+        return class;
     }
+    let tag = ibsi_parts(feature).map_or(feature, |(_, tag)| tag);
+    crate::features::ibsi::family_of(tag).unwrap_or("")
 }
 
 /// The image type a feature was computed on (`original`, `wavelet-LLH`,
-/// `log-sigma-1-0-mm-3D`); `original` for IBSI tags.
+/// `log-sigma-1-0-mm-3D`; an IBSI 2 filter's identity, `log-sigma-1.5-cutoff-4`);
+/// `original` for unfiltered IBSI tags.
 pub fn image(feature: &str) -> &str {
-    pyradiomics_parts(feature).map_or("original", |(image, _)| image)
+    pyradiomics_parts(feature)
+        .or_else(|| ibsi_parts(feature))
+        .map_or("original", |(image, _)| image)
 }
 
 impl Row {
@@ -196,4 +213,36 @@ pub fn csv_line(r: &Row) -> String {
         csv_field(&r.note),
     ]
     .join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_split_into_image_and_family_in_both_conventions() {
+        let cases = [
+            ("wavelet-LLH_glcm_Contrast", "wavelet-LLH", "glcm"),
+            ("original_firstorder_Mean", "original", "firstorder"),
+            ("cm_joint_max_3D_comb", "original", "glcm"),
+            ("stat_mean", "original", "intensity_statistics"),
+            (
+                "log-sigma-1.5-cutoff-4-boundary-mirror_stat_mean",
+                "log-sigma-1.5-cutoff-4-boundary-mirror",
+                "intensity_statistics",
+            ),
+            ("LoG-sigma-3_cm_joint_max_3D_comb", "LoG-sigma-3", "glcm"),
+            (
+                "simoncelli-level-2-dims-2D_stat_p90",
+                "simoncelli-level-2-dims-2D",
+                "intensity_statistics",
+            ),
+        ];
+        for (name, want_image, want_family) in cases {
+            assert_eq!(image(name), want_image, "{name}");
+            assert_eq!(family(name), want_family, "{name}");
+        }
+        // Not a filter's identity: left whole.
+        assert_eq!(image("median-3_stat_mean"), "original");
+    }
 }

@@ -130,7 +130,7 @@ impl FeatureSet {
         match self {
             FeatureSet::Pyradiomics(p) => p.feature_names(),
             // Validated when the settings were read; an invalid selection names nothing.
-            FeatureSet::Ibsi(s) => ibsi::selected_tags(s).unwrap_or_default(),
+            FeatureSet::Ibsi(s) => ibsi::output_names(s).unwrap_or_default(),
         }
     }
 

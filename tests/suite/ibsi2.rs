@@ -308,3 +308,64 @@ fn every_phase_2_reference_value_is_met() {
         "`sigma`",
     );
 }
+
+/// An audit with an IBSI 2 filter: the protocol's IBSI parameters carry `filter:`; the
+/// stability table and the report group the filtered features under the filter's identity
+/// (image) and their IBSI family; a required feature is named with the identity.
+#[test]
+fn an_audit_rates_ibsi_filtered_features_under_the_filters_identity() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("protocols/vertebra-ct-ibsi.yaml"),
+    )
+    .unwrap();
+    let identity = "log-sigma-1.5-cutoff-4-boundary-mirror";
+    let small = text
+        .replace("count: 12 ", "count: 4 ")
+        .replace(
+            "levels: [\"kvp:80\", \"kvp:100\", \"kvp:140\"]",
+            "levels: [\"kvp:80\"]",
+        )
+        .replace(
+            "    texture: [3D]\n",
+            "    filter: \"log:sigma=1.5,cutoff=4,boundary=mirror\"\n    features: [intensity_statistics]\n",
+        )
+        .replace(
+            "      - stat_mean\n      - stat_median\n",
+            &format!("      - {identity}_stat_mean\n"),
+        );
+    assert!(small.contains("filter:") && small.contains(&format!("{identity}_stat_mean")));
+    let dir = tempfile::tempdir().unwrap();
+    let protocol = dir.path().join("filtered.yaml");
+    std::fs::write(&protocol, &small).unwrap();
+    let out = dir.path().join("run");
+    let run = common::radaudit(["audit", s(&protocol), "--out", s(&out), "--threads", "2"]);
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    let stability = std::fs::read_to_string(out.join("stability.csv")).unwrap();
+    let mut rows = 0;
+    for line in stability.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        assert!(cells[0].starts_with(&format!("{identity}_stat_")), "{line}");
+        assert_eq!(cells[1], identity, "{line}");
+        assert_eq!(cells[2], "intensity_statistics", "{line}");
+        rows += 1;
+    }
+    // 18 intensity statistics on each of the four axes.
+    assert_eq!(rows, 18 * 4, "{stability}");
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    common::check_report(&report);
+    assert!(report.contains(identity));
+    // A required feature without the identity is not one the protocol computes.
+    std::fs::write(
+        &protocol,
+        small.replace(
+            &format!("      - {identity}_stat_mean\n"),
+            "      - stat_mean\n",
+        ),
+    )
+    .unwrap();
+    common::refuses(
+        &["audit", s(&protocol)],
+        "stability.acceptance.required_features[0]",
+        "stat_mean",
+    );
+}

@@ -99,6 +99,32 @@ pub fn all_tags(dims: &[Dimension]) -> Vec<String> {
     out
 }
 
+/// The tags `compute` computes: the selected ones, intensity statistics by default on a
+/// filtered image.
+fn computed_tags(s: &IbsiSettings) -> std::result::Result<Vec<String>, String> {
+    match (&s.filter, &s.features) {
+        // A filtered image's features are IBSI 2's: intensity statistics.
+        (Some(_), None) => selected_tags(&IbsiSettings {
+            features: Some(vec!["intensity_statistics".into()]),
+            ..s.clone()
+        }),
+        _ => selected_tags(s),
+    }
+}
+
+/// The names `compute` gives its values, in its order: the tags computed, prefixed by the
+/// filter's identity (`<identity>_<tag>`) when the settings filter the image.
+pub fn output_names(s: &IbsiSettings) -> std::result::Result<Vec<String>, String> {
+    let prefix = s
+        .filter
+        .as_ref()
+        .map_or(String::new(), |f| format!("{}_", f.identity()));
+    Ok(computed_tags(s)?
+        .into_iter()
+        .map(|t| format!("{prefix}{t}"))
+        .collect())
+}
+
 /// The tags to compute: all, or those the settings' `features` name (families or tags).
 /// An unknown name is an error saying what exists.
 pub fn selected_tags(s: &IbsiSettings) -> std::result::Result<Vec<String>, String> {
@@ -199,15 +225,7 @@ pub fn compute(
 ) -> std::result::Result<Vec<FeatureValue>, PrepareError> {
     mask.check_matches(image, GeometryTolerance::default())
         .map_err(|e| PrepareError::Roi(e.to_string()))?;
-    let tags = match (&s.filter, &s.features) {
-        // A filtered image's features are IBSI 2's: intensity statistics.
-        (Some(_), None) => selected_tags(&IbsiSettings {
-            features: Some(vec!["intensity_statistics".into()]),
-            ..s.clone()
-        }),
-        _ => selected_tags(s),
-    }
-    .map_err(PrepareError::Roi)?;
+    let tags = computed_tags(s).map_err(PrepareError::Roi)?;
     let wants = |family: &str| tags.iter().any(|t| family_of(t) == Some(family));
     let region: Region = prepare(image, mask, s)?;
     let roi = region.cropped();

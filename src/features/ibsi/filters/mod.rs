@@ -26,6 +26,17 @@ use ndarray::Array3;
 pub use convolve::Boundary;
 pub use gabor::Gabor;
 
+/// The filters' names, as a specification starts (`log:sigma=1.5`).
+pub const NAMES: [&str; 7] = [
+    "mean",
+    "log",
+    "laws",
+    "wavelet",
+    "gabor",
+    "simoncelli",
+    "riesz",
+];
+
 /// The largest LoG sigma (mm): beyond, kernels would outgrow any image.
 pub const MAX_SIGMA_MM: f64 = 1000.0;
 /// The largest mean filter support (voxels).
@@ -827,6 +838,11 @@ mod tests {
         for (text, names) in cases {
             let e = Filter::parse(text).unwrap_err();
             assert!(e.contains(names), "{text}: {e}");
+        }
+        // Every name in NAMES is a filter parse knows (it then asks for its parameters).
+        for name in NAMES {
+            let known = Filter::parse(name).map_or_else(|e| !e.contains("unknown;"), |_| true);
+            assert!(known, "{name}");
         }
     }
 }
