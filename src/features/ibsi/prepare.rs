@@ -68,9 +68,18 @@ pub fn prepare(image: &Volume, mask: &Mask, s: &IbsiSettings) -> Result<Region, 
             s.label
         )));
     }
+    // The ROI is interpolated on its own bounding box widened by 2 voxels (x, y, z; relative
+    // to the crop), then laid into the crop's grid: linear interpolation reads 0 beyond it, so
+    // the result is the same, and a filter that reads the whole image (Simoncelli) does not
+    // make the ROI's interpolation run over the whole image too.
+    let r_lo = [0, 1, 2].map(|a| (lo[a] - c_lo[a]).saturating_sub(2));
+    let r_hi = [0, 1, 2].map(|a| (hi[a] - c_lo[a] + 2).min(c_hi[a] - c_lo[a]));
     let mut roi: Array3<f64> = labels
         .slice(window)
+        .slice(s![r_lo[2]..=r_hi[2], r_lo[1]..=r_hi[1], r_lo[0]..=r_hi[0]])
         .mapv(|l| if l == s.label { 1.0 } else { 0.0 });
+    // Where the ROI's box starts in the (interpolated) crop, array order.
+    let mut roi_at = [r_lo[2], r_lo[1], r_lo[0]];
     let mut threshold = 0.5;
     if let Some(interp) = &s.interpolation {
         threshold = interp.roi_threshold;
@@ -114,11 +123,34 @@ pub fn prepare(image: &Volume, mask: &Mask, s: &IbsiSettings) -> Result<Region, 
             }
             let axis = 2 - axis_xyz;
             values = along_axis(&values, axis, &positions, interp.image);
-            roi = along_axis(&roi, axis, &positions, Interpolator::Linear);
+            // The new voxels whose linear interpolation reads only the ROI's box (or its
+            // clamped border, where the box is the crop's edge); the others read zeros.
+            let (box_lo, box_hi) = (r_lo[axis_xyz] as f64, r_hi[axis_xyz] as f64);
+            let crop_hi = (c_hi[axis_xyz] - c_lo[axis_xyz]) as f64;
+            let inside =
+                |p: f64| (p >= box_lo || box_lo == 0.0) && (p <= box_hi || box_hi == crop_hi);
+            let first = positions.iter().position(|&p| inside(p)).unwrap_or(0);
+            let in_box: Vec<f64> = positions
+                .iter()
+                .filter(|&&p| inside(p))
+                .map(|p| p - box_lo)
+                .collect();
+            roi = along_axis(&roi, axis, &in_box, Interpolator::Linear);
+            roi_at[axis] = first;
             new_spacing[axis_xyz] = new;
         }
         values.mapv_inplace(round);
     }
+    let mut whole = Array3::<f64>::zeros(values.raw_dim());
+    let (nk, nj, ni) = roi.dim();
+    whole
+        .slice_mut(s![
+            roi_at[0]..roi_at[0] + nk,
+            roi_at[1]..roi_at[1] + nj,
+            roi_at[2]..roi_at[2] + ni
+        ])
+        .assign(&roi);
+    let roi = whole;
     // A partial-volume fraction that should be exactly the threshold must not drop out
     // through rounding in the interpolation weights.
     let morph = roi.mapv(|f| f >= threshold - 1e-9);
