@@ -113,27 +113,41 @@ pub fn filter_real(
             }
         });
     if three_d {
-        // Along k: each column gathered, transformed, multiplied, transformed back.
+        // Along k, in blocks of BLOCK neighbouring columns (contiguous within each k): each
+        // block's pieces of every k row are borrowed together, its columns gathered,
+        // transformed, multiplied, transformed back and written back in place.
+        const BLOCK: usize = 32;
         let columns = nj * half;
-        let done: Vec<Vec<Complex<f64>>> = (0..columns)
-            .into_par_iter()
-            .map(|c| {
-                let (j, i) = (c / half, c % half);
-                let mut line: Vec<Complex<f64>> =
-                    (0..nk).map(|k| spectrum[k * columns + c]).collect();
-                fk.process(&mut line);
-                for (k, v) in line.iter_mut().enumerate() {
-                    *v *= hermitian(k, j, i);
-                }
-                ik.process(&mut line);
-                line
-            })
+        let mut per_block: Vec<Vec<&mut [Complex<f64>]>> = (0..columns.div_ceil(BLOCK))
+            .map(|_| Vec::with_capacity(nk))
             .collect();
-        for (c, line) in done.iter().enumerate() {
-            for (k, v) in line.iter().enumerate() {
-                spectrum[k * columns + c] = *v;
+        for row in spectrum.chunks_mut(columns) {
+            for (b, piece) in row.chunks_mut(BLOCK).enumerate() {
+                per_block[b].push(piece);
             }
         }
+        per_block
+            .into_par_iter()
+            .enumerate()
+            .for_each(|(b, mut pieces)| {
+                let width = pieces.first().map_or(0, |p| p.len());
+                let mut line = vec![Complex::new(0.0, 0.0); nk];
+                for c in 0..width {
+                    let column = b * BLOCK + c;
+                    let (j, i) = (column / half, column % half);
+                    for (k, v) in line.iter_mut().enumerate() {
+                        *v = pieces[k][c];
+                    }
+                    fk.process(&mut line);
+                    for (k, v) in line.iter_mut().enumerate() {
+                        *v *= hermitian(k, j, i);
+                    }
+                    ik.process(&mut line);
+                    for (k, v) in line.iter().enumerate() {
+                        pieces[k][c] = *v;
+                    }
+                }
+            });
         spectrum
             .par_chunks_mut(nj * half)
             .for_each(|slab| transform_lines(slab, [1, nj, half], 1, &*ij));
