@@ -11,8 +11,13 @@ use crate::volume::{PixelType, Volume};
 
 /// Apply an IBSI 2 filter to an image and write its response map (float32, on the image's
 /// grid). FILTER is NAME:key=value,...: mean:support=M; log:sigma=MM[,cutoff=4];
-/// laws:kernel=E5L5S5[,invariance=true,pooling=max|average|min][,energy=D]; every filter
-/// takes boundary=zero|nearest|periodic|mirror (default mirror) and dims=2D|3D (default 3D).
+/// laws:kernel=E5L5S5[,invariance=true,pooling=max|average|min][,energy=D];
+/// wavelet:name=db2,band=LHL[,level=L][,invariance=true];
+/// gabor:sigma=MM,lambda=MM,gamma=G,theta=RAD|delta_theta=RAD[,orthogonal=true];
+/// simoncelli:level=L (Fourier domain, whole image, periodic);
+/// riesz:order=1/0/0,sigma=MM (of a LoG) or riesz:order=0/2/0,base=simoncelli,level=L.
+/// Every filter takes boundary=zero|nearest|periodic|mirror (default mirror; simoncelli:
+/// periodic) and dims=2D|3D (default 3D). The README lists every key and its valid range.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// The image (file, DICOM folder or builtin:NAME).
