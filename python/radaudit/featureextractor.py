@@ -1,0 +1,279 @@
+"""A drop-in for ``radiomics.featureextractor.RadiomicsFeatureExtractor`` (PyRadiomics 3.1).
+
+The parameters are PyRadiomics' (a parameter file, or the same content as a dict, plus
+settings as keyword arguments); radaudit computes every feature class and image type
+PyRadiomics 3.1 has, with PyRadiomics' names and in PyRadiomics' order, within 1e-6.
+
+Where it departs: ``execute`` returns the features only (no ``diagnostics_*`` entries yet),
+takes images and masks as file paths (or SimpleITK images, written to a temporary NRRD first),
+and ``voxelBased=True`` is refused.
+"""
+
+import collections
+import copy
+import json
+import math
+import os
+import tempfile
+
+from . import _radaudit
+
+# PyRadiomics' feature classes, in its order.
+FEATURE_CLASSES = ("firstorder", "shape", "shape2D", "glcm", "glrlm", "glszm", "gldm", "ngtdm")
+
+# The classes an extractor enables by default, in PyRadiomics' order (its modules', by name).
+DEFAULT_CLASSES = ("firstorder", "glcm", "gldm", "glrlm", "glszm", "ngtdm", "shape")
+
+# PyRadiomics' image types.
+IMAGE_TYPES = (
+    "Original",
+    "Wavelet",
+    "LoG",
+    "Square",
+    "SquareRoot",
+    "Logarithm",
+    "Exponential",
+    "Gradient",
+    "LBP2D",
+    "LBP3D",
+)
+
+
+def _read_params_file(path):
+    """The content of a YAML or JSON parameter file, parsed by radaudit (so the messages are
+    radaudit's): returned as the path itself, which the native module reads."""
+    if not os.path.isfile(str(path)):
+        raise FileNotFoundError(f"{path}: no such parameter file")
+    return str(path)
+
+
+class RadiomicsFeatureExtractor:
+    """PyRadiomics' extractor: ``RadiomicsFeatureExtractor(params=None, **settings)``, where
+    ``params`` is a parameter file's path or its content as a dict."""
+
+    def __init__(self, *args, **kwargs):
+        self.settings = {}
+        self.enabledImagetypes = {"Original": {}}
+        self.enabledFeatures = {c: [] for c in DEFAULT_CLASSES}
+        self._params_file = None
+        if args:
+            params = args[0]
+            if isinstance(params, dict):
+                self._load_dict(params)
+            else:
+                self.loadParams(params)
+        self.settings.update(kwargs)
+
+    def _load_dict(self, params):
+        params = copy.deepcopy(params)
+        unknown = set(params) - {"imageType", "featureClass", "setting", "voxelSetting"}
+        if unknown:
+            raise ValueError(f"parameters: unknown section(s) {sorted(unknown)}")
+        self._params_file = None
+        self.settings = dict(params.get("setting") or {})
+        self.enabledImagetypes = {
+            k: dict(v or {}) for k, v in (params.get("imageType") or {"Original": {}}).items()
+        }
+        if "featureClass" in params:
+            self.enabledFeatures = {
+                k: list(v or []) for k, v in (params["featureClass"] or {}).items()
+            }
+        else:
+            self.enabledFeatures = {c: [] for c in DEFAULT_CLASSES}
+
+    def loadParams(self, paramsFile):
+        """Reads a PyRadiomics parameter file (YAML or JSON); radaudit checks it."""
+        self._params_file = _read_params_file(paramsFile)
+        # The file decides everything; the dict view is left as PyRadiomics' defaults.
+        self.settings = {}
+
+    def loadJSONParams(self, JSON_configuration):
+        """Reads the parameters from a JSON string."""
+        self._load_dict(json.loads(JSON_configuration))
+
+    def enableAllFeatures(self):
+        self._from_file_to_dict()
+        self.enabledFeatures = {c: [] for c in DEFAULT_CLASSES}
+
+    def disableAllFeatures(self):
+        self._from_file_to_dict()
+        self.enabledFeatures = {}
+
+    def enableFeatureClassByName(self, featureClass, enabled=True):
+        self._from_file_to_dict()
+        if featureClass not in FEATURE_CLASSES:
+            raise ValueError(f"feature class {featureClass!r}: PyRadiomics has {FEATURE_CLASSES}")
+        if enabled:
+            self.enabledFeatures[featureClass] = []
+        else:
+            self.enabledFeatures.pop(featureClass, None)
+
+    def enableFeaturesByName(self, **enabledFeatures):
+        self._from_file_to_dict()
+        for featureClass, features in enabledFeatures.items():
+            if featureClass not in FEATURE_CLASSES:
+                raise ValueError(
+                    f"feature class {featureClass!r}: PyRadiomics has {FEATURE_CLASSES}"
+                )
+            self.enabledFeatures[featureClass] = list(features or [])
+
+    def enableAllImageTypes(self):
+        self._from_file_to_dict()
+        self.enabledImagetypes = {t: {} for t in IMAGE_TYPES}
+
+    def disableAllImageTypes(self):
+        self._from_file_to_dict()
+        self.enabledImagetypes = {}
+
+    def enableImageTypeByName(self, imageType, enabled=True, customArgs=None):
+        self._from_file_to_dict()
+        if imageType not in IMAGE_TYPES:
+            raise ValueError(f"image type {imageType!r}: PyRadiomics has {IMAGE_TYPES}")
+        if enabled:
+            self.enabledImagetypes[imageType] = dict(customArgs or {})
+        else:
+            self.enabledImagetypes.pop(imageType, None)
+
+    def enableImageTypes(self, **enabledImagetypes):
+        for imageType, customArgs in enabledImagetypes.items():
+            self.enableImageTypeByName(imageType, True, customArgs)
+
+    def _from_file_to_dict(self):
+        if self._params_file is not None:
+            raise ValueError(
+                "this extractor was loaded from a parameter file: edit the file, or pass its "
+                "content as a dict to change it from Python"
+            )
+
+    def _document(self):
+        bad = _non_finite(
+            {"imageType": self.enabledImagetypes, "setting": self.settings}, ""
+        )
+        if bad:
+            raise ValueError(f"parameters: {bad}: NaN and infinite values are not settings")
+        return json.dumps(
+            {
+                "imageType": self.enabledImagetypes,
+                "featureClass": {k: (v or None) for k, v in self.enabledFeatures.items()},
+                "setting": self.settings,
+            }
+        )
+
+    def execute(self, imageFilepath, maskFilepath, label=None, label_channel=None, voxelBased=False):
+        """The features of the ROI ``label`` (default: the parameters' ``label``, else 1) as an
+        ordered dict, PyRadiomics' keys in PyRadiomics' order."""
+        if voxelBased:
+            raise ValueError("voxelBased=True: voxel-based feature maps are not built in radaudit")
+        if label_channel is not None:
+            raise ValueError("label_channel: vector masks are not read by radaudit")
+        with tempfile.TemporaryDirectory(prefix="radaudit-") as scratch:
+            image = _as_path(imageFilepath, scratch, "image.nrrd")
+            mask = _as_path(maskFilepath, scratch, "mask.nrrd")
+            if self._params_file is not None:
+                pairs = _radaudit.extract(image, mask, params_file=self._params_file, label=label)
+                order = _file_order(self._params_file)
+            else:
+                pairs = _radaudit.extract(image, mask, params_json=self._document(), label=label)
+                order = (list(self.enabledImagetypes), dict(self.enabledFeatures))
+        return collections.OrderedDict(_pyradiomics_order(pairs, *order))
+
+
+# The image type of an image name's first part (`wavelet-LLH` -> Wavelet).
+_IMAGE_PREFIXES = (
+    ("original", "Original"),
+    ("wavelet", "Wavelet"),
+    ("log-sigma", "LoG"),
+    ("squareroot", "SquareRoot"),
+    ("square", "Square"),
+    ("logarithm", "Logarithm"),
+    ("exponential", "Exponential"),
+    ("gradient", "Gradient"),
+    ("lbp-2D", "LBP2D"),
+    ("lbp-3D", "LBP3D"),
+)
+
+
+def _image_type(image_name):
+    for prefix, image_type in _IMAGE_PREFIXES:
+        if image_name.startswith(prefix):
+            return image_type
+    return image_name
+
+
+def _non_finite(value, path):
+    """The path of the first NaN or infinite number in a parameter document, or None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return path or "value"
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found = _non_finite(v, f"{path}.{k}" if path else str(k))
+            if found:
+                return found
+    if isinstance(value, (list, tuple)):
+        for k, v in enumerate(value):
+            found = _non_finite(v, f"{path}[{k}]")
+            if found:
+                return found
+    return None
+
+
+def _pyradiomics_order(pairs, image_types, classes):
+    """PyRadiomics' order of its feature vector: the shape classes first, then image type by
+    image type as enabled, each derived image (wavelet band, LoG sigma) in turn, its classes in
+    the order they were enabled, each class's features as they were listed (all of a class:
+    radaudit's order, which is PyRadiomics'). `classes`: names, or a dict of name -> list."""
+    listed = classes if isinstance(classes, dict) else {}
+    image_rank = {t: k for k, t in enumerate(image_types)}
+    class_rank = {c: k for k, c in enumerate(classes)}
+    first_seen = {}
+    keyed = []
+    for position, (name, value) in enumerate(pairs):
+        image, feature_class, feature = name.split("_", 2)
+        first_seen.setdefault(image, position)
+        wanted = listed.get(feature_class) or []
+        shape = feature_class in ("shape", "shape2D")
+        key = (
+            0 if shape else 1,
+            image_rank.get(_image_type(image), len(image_rank)),
+            first_seen[image],
+            0 if shape else class_rank.get(feature_class, len(class_rank)),
+            wanted.index(feature) if feature in wanted else len(wanted),
+            position,
+        )
+        keyed.append((key, name, value))
+    keyed.sort(key=lambda k: k[0])
+    return [(name, value) for _, name, value in keyed]
+
+
+def _file_order(path):
+    """The image types and classes of a parameter file, in the file's order (PyRadiomics reads
+    YAML with PyYAML, which keeps it); PyRadiomics' defaults where the file is silent."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        try:
+            import yaml
+        except ImportError:
+            doc = {}
+        else:
+            doc = yaml.safe_load(text) or {}
+    image_types = list((doc.get("imageType") or {"Original": {}}).keys())
+    classes = doc.get("featureClass") or {c: [] for c in DEFAULT_CLASSES}
+    return image_types, {c: list(v or []) for c, v in classes.items()}
+
+
+def _as_path(image, scratch, name):
+    """A file path for ``image``: a path as it is, a SimpleITK image written to ``scratch``."""
+    if isinstance(image, (str, os.PathLike)):
+        return os.fspath(image)
+    if hasattr(image, "GetSize") and hasattr(image, "GetSpacing"):
+        import SimpleITK as sitk
+
+        path = os.path.join(scratch, name)
+        sitk.WriteImage(image, path)
+        return path
+    raise ValueError(
+        f"an image is a file path or a SimpleITK image, not {type(image).__name__}"
+    )
