@@ -39,12 +39,30 @@ IMAGE_TYPES = (
 )
 
 
-def _read_params_file(path):
-    """The content of a YAML or JSON parameter file, parsed by radaudit (so the messages are
-    radaudit's): returned as the path itself, which the native module reads."""
+def _parse_params_file(path):
+    """The content of a JSON or YAML parameter file as a dict (YAML through PyYAML, which
+    PyRadiomics depends on), or None when it is YAML and PyYAML is missing: radaudit then reads
+    the file itself."""
     if not os.path.isfile(str(path)):
         raise FileNotFoundError(f"{path}: no such parameter file")
-    return str(path)
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        try:
+            import yaml
+        except ImportError:
+            return None
+        try:
+            doc = yaml.safe_load(text)
+        except yaml.YAMLError as e:
+            raise ValueError(f"{path}: {e}") from None
+    if doc is None:
+        doc = {}
+    if not isinstance(doc, dict):
+        raise ValueError(f"{path}: a parameter file holds a mapping (imageType, featureClass, setting)")
+    return doc
 
 
 class RadiomicsFeatureExtractor:
@@ -62,6 +80,8 @@ class RadiomicsFeatureExtractor:
                 self._load_dict(params)
             else:
                 self.loadParams(params)
+        if kwargs and self._params_file is not None:
+            raise ValueError("settings as keywords with a YAML parameter file need PyYAML")
         self.settings.update(kwargs)
 
     def _load_dict(self, params):
@@ -82,10 +102,14 @@ class RadiomicsFeatureExtractor:
             self.enabledFeatures = {c: [] for c in DEFAULT_CLASSES}
 
     def loadParams(self, paramsFile):
-        """Reads a PyRadiomics parameter file (YAML or JSON); radaudit checks it."""
-        self._params_file = _read_params_file(paramsFile)
-        # The file decides everything; the dict view is left as PyRadiomics' defaults.
-        self.settings = {}
+        """Reads a PyRadiomics parameter file (YAML or JSON)."""
+        doc = _parse_params_file(paramsFile)
+        if doc is None:
+            # YAML without PyYAML: radaudit reads the file; the dict view stays the defaults.
+            self._params_file = str(paramsFile)
+            self.settings = {}
+        else:
+            self._load_dict(doc)
 
     def loadJSONParams(self, JSON_configuration):
         """Reads the parameters from a JSON string."""
@@ -246,22 +270,9 @@ def _pyradiomics_order(pairs, image_types, classes):
 
 
 def _file_order(path):
-    """The image types and classes of a parameter file, in the file's order (PyRadiomics reads
-    YAML with PyYAML, which keeps it); PyRadiomics' defaults where the file is silent."""
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
-    try:
-        doc = json.loads(text)
-    except ValueError:
-        try:
-            import yaml
-        except ImportError:
-            doc = {}
-        else:
-            doc = yaml.safe_load(text) or {}
-    image_types = list((doc.get("imageType") or {"Original": {}}).keys())
-    classes = doc.get("featureClass") or {c: [] for c in DEFAULT_CLASSES}
-    return image_types, {c: list(v or []) for c, v in classes.items()}
+    """The image types and classes of a parameter file radaudit read itself (YAML without
+    PyYAML): PyRadiomics' defaults, as the file's order is not known here."""
+    return ["Original"], {c: [] for c in DEFAULT_CLASSES}
 
 
 def _as_path(image, scratch, name):

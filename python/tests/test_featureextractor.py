@@ -57,6 +57,11 @@ def test_filtered_image_types_from_a_dict_and_a_file(reference, tmp_path):
     params = tmp_path / "params.json"
     params.write_text(json.dumps(FILTERED))
     assert_same(ours.RadiomicsFeatureExtractor(str(params)).execute(image, mask), expected)
+    # A setting given as a keyword overrides the file's, as in PyRadiomics.
+    assert_same(
+        ours.RadiomicsFeatureExtractor(str(params), binWidth=10).execute(image, mask),
+        peer.RadiomicsFeatureExtractor(str(params), binWidth=10).execute(image, mask),
+    )
 
 
 def test_settings_and_enabling_as_pyradiomics_does(reference):
