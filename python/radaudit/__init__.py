@@ -2,6 +2,7 @@
 computed by radaudit's Rust library (the same numbers, faster).
 
 - ``radaudit.featureextractor.RadiomicsFeatureExtractor``: PyRadiomics' extractor interface.
+- ``radaudit.extract_batch``: many cases in parallel, one row per case (a pandas DataFrame).
 - ``radaudit.stats.intraclass_corr``: pingouin's ``intraclass_corr``.
 
 Errors are Python exceptions carrying radaudit's message: ``FileNotFoundError`` for a missing
@@ -9,5 +10,6 @@ file, ``ValueError`` for anything else the input gets wrong.
 """
 
 from ._radaudit import __version__
+from .batch import extract_batch
 
-__all__ = ["__version__", "featureextractor", "stats"]
+__all__ = ["__version__", "extract_batch", "featureextractor", "stats"]

@@ -65,6 +65,50 @@ fn extract(
     Ok(values.into_iter().map(|v| (v.name, v.value)).collect())
 }
 
+/// One case's outcome: its (name, value) pairs, or the error's message.
+type CaseResult = (Vec<(String, f64)>, Option<String>);
+
+/// The features of many cases, in parallel on `threads` threads (all cores when None), the GIL
+/// released: per case (in the given order) its (name, value) pairs and None, or no pairs and
+/// the error's message.
+#[pyfunction]
+#[pyo3(signature = (cases, params_json=None, params_file=None, threads=None))]
+fn extract_batch(
+    py: Python<'_>,
+    cases: Vec<(PathBuf, PathBuf, Option<u16>)>,
+    params_json: Option<&str>,
+    params_file: Option<PathBuf>,
+    threads: Option<usize>,
+) -> PyResult<Vec<CaseResult>> {
+    use rayon::prelude::*;
+    let set = feature_set(params_json, params_file)?;
+    let threads = match threads {
+        Some(0) => return Err(PyValueError::new_err("threads: at least 1")),
+        Some(n) => n,
+        None => 0,
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| PyValueError::new_err(format!("threads: {e}")))?;
+    Ok(py.detach(|| {
+        pool.install(|| {
+            cases
+                .par_iter()
+                .map(|(image, mask, label)| {
+                    match extract_files(image, mask, &set, *label, &ReadOptions::default()) {
+                        Ok((values, _)) => (
+                            values.into_iter().map(|v| (v.name, v.value)).collect(),
+                            None,
+                        ),
+                        Err(e) => (Vec::new(), Some(e.to_string())),
+                    }
+                })
+                .collect()
+        })
+    }))
+}
+
 /// The feature names a parameter document or file asks for, in output order.
 #[pyfunction]
 #[pyo3(signature = (params_json=None, params_file=None))]
@@ -94,6 +138,7 @@ fn icc(py: Python<'_>, ratings: Vec<Vec<f64>>) -> PyResult<Vec<(String, [f64; 7]
 #[pymodule]
 fn _radaudit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(extract, m)?)?;
+    m.add_function(wrap_pyfunction!(extract_batch, m)?)?;
     m.add_function(wrap_pyfunction!(feature_names, m)?)?;
     m.add_function(wrap_pyfunction!(icc, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

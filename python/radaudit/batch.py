@@ -1,0 +1,47 @@
+"""``radaudit.extract_batch``: the features of many cases at once, computed in parallel in Rust
+with the GIL released; one row per case, PyRadiomics' columns in PyRadiomics' order."""
+
+import os
+
+from . import _radaudit
+from .featureextractor import RadiomicsFeatureExtractor, _pyradiomics_order, _file_order
+
+
+def extract_batch(cases, params=None, n_jobs=-1, **settings):
+    """The features of every case of ``cases`` (a pandas DataFrame, or a CSV file's path, with
+    columns ``case``, ``image``, ``mask`` and optionally ``label``) as a pandas DataFrame: a
+    ``case`` column, then one column per feature. ``params`` and ``settings`` are
+    ``RadiomicsFeatureExtractor``'s. ``n_jobs``: threads, -1 for every core. A case that
+    fails raises ValueError naming the case and radaudit's message (the others are computed
+    first, so the message lists every failing case)."""
+    import pandas as pd
+
+    if isinstance(cases, (str, os.PathLike)):
+        cases = pd.read_csv(cases)
+    for column in ("case", "image", "mask"):
+        if column not in cases.columns:
+            raise ValueError(f"cases: no column {column!r} (need case, image, mask[, label])")
+    if n_jobs == 0 or n_jobs < -1:
+        raise ValueError(f"n_jobs {n_jobs}: -1 (every core) or a number of threads >= 1")
+    extractor = RadiomicsFeatureExtractor(params, **settings) if params is not None else RadiomicsFeatureExtractor(**settings)
+    labels = cases["label"] if "label" in cases.columns else [None] * len(cases)
+    jobs = [
+        (str(image), str(mask), None if label is None or pd.isna(label) else int(label))
+        for image, mask, label in zip(cases["image"], cases["mask"], labels)
+    ]
+    threads = None if n_jobs == -1 else int(n_jobs)
+    if extractor._params_file is not None:
+        outcomes = _radaudit.extract_batch(jobs, params_file=extractor._params_file, threads=threads)
+        order = _file_order(extractor._params_file)
+    else:
+        outcomes = _radaudit.extract_batch(jobs, params_json=extractor._document(), threads=threads)
+        order = (list(extractor.enabledImagetypes), dict(extractor.enabledFeatures))
+    failed = [f"{case}: {error}" for case, (_, error) in zip(cases["case"], outcomes) if error]
+    if failed:
+        raise ValueError(f"{len(failed)} case(s) failed: " + "; ".join(failed))
+    rows = []
+    for case, (pairs, _) in zip(cases["case"], outcomes):
+        row = {"case": case}
+        row.update(_pyradiomics_order(pairs, *order))
+        rows.append(row)
+    return pd.DataFrame(rows)
