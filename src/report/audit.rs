@@ -5,7 +5,7 @@
 //! settings and manifest.
 
 use serde_json::{Value, json};
-use tera::{Context, Tera};
+use tera::Context;
 
 use super::panel;
 use super::svg::{self, ForestRow};
@@ -16,7 +16,6 @@ use crate::output::sorted_json;
 use crate::volume::slice::Window;
 
 const TEMPLATE: &str = include_str!("../../templates/audit.html.tera");
-const STYLE: &str = include_str!("../../templates/report.css");
 
 /// Features shown at each end of the forest plot.
 const FOREST_EACH_END: usize = 12;
@@ -274,7 +273,7 @@ pub fn render(input: &Audited) -> Result<String> {
         })
         .collect();
     let mut ctx = Context::new();
-    ctx.insert("style", STYLE);
+    ctx.insert("style", super::STYLE);
     ctx.insert("title", &input.loaded.protocol.name);
     ctx.insert("passed", &input.verdict.passed);
     ctx.insert("verdict", &input.verdict);
@@ -308,9 +307,5 @@ pub fn render(input: &Audited) -> Result<String> {
     ctx.insert("protocol_text", &input.loaded.text);
     ctx.insert("manifest", &sorted_json(&input.manifest)?);
     ctx.insert("n_cases", &input.plan.cases.len());
-    let mut tera = Tera::default();
-    tera.add_raw_template("audit.html", TEMPLATE)
-        .map_err(|e| Error::Internal(format!("report template: {e}")))?;
-    tera.render("audit.html", &ctx)
-        .map_err(|e| Error::Internal(format!("report: {e:?}")))
+    super::render("audit.html", TEMPLATE, &ctx)
 }

@@ -1,15 +1,14 @@
 //! The calibration report (`report.html`): the verdict against the reference site's limits,
 //! the phantom's pose, the rods measured, the fitted line with its chart, the vertebral ROI.
 
-use tera::{Context, Tera};
+use tera::Context;
 
 use super::{panel, svg};
 use crate::calibrate::{Calibrated, Picture};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::volume::slice::Window;
 
 const TEMPLATE: &str = include_str!("../../templates/calibrate.html.tera");
-const STYLE: &str = include_str!("../../templates/report.css");
 
 /// The window of the phantom picture: -250 to 450 HU, from air-free water to beyond the
 /// densest rods of common QCT phantoms.
@@ -99,16 +98,12 @@ pub fn render(outcome: &Calibrated) -> Result<String> {
         "Calibration",
     );
     let mut ctx = Context::new();
-    ctx.insert("style", STYLE);
+    ctx.insert("style", super::STYLE);
     ctx.insert("r", result);
     ctx.insert("chart", &chart);
     ctx.insert("picture", &phantom_picture(outcome)?);
     ctx.insert("window", &format!("W {} L {}", WINDOW.1, WINDOW.0));
     ctx.insert("z_mm", &format!("{:.1}", outcome.picture.slice.field.z));
     ctx.insert("script", super::TABLE_SCRIPT);
-    let mut tera = Tera::default();
-    tera.add_raw_template("calibrate.html", TEMPLATE)
-        .map_err(|e| Error::Internal(format!("report template: {e}")))?;
-    tera.render("calibrate.html", &ctx)
-        .map_err(|e| Error::Internal(format!("report: {e:?}")))
+    super::render("calibrate.html", TEMPLATE, &ctx)
 }

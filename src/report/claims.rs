@@ -2,24 +2,19 @@
 //! its claim, computation, verdict and the question a reviewer could ask; then how each check
 //! works and its source.
 
-use tera::{Context, Tera};
+use tera::Context;
 
 use crate::claims::ClaimsResults;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 const TEMPLATE: &str = include_str!("../../templates/claims.html.tera");
-const STYLE: &str = include_str!("../../templates/report.css");
 
 /// Renders the report from claims.json's content.
 pub fn render(results: &ClaimsResults) -> Result<String> {
     let mut ctx = Context::new();
-    ctx.insert("style", STYLE);
+    ctx.insert("style", super::STYLE);
     ctx.insert("script", super::TABLE_SCRIPT);
     ctx.insert("title", &results.name);
     ctx.insert("r", results);
-    let mut tera = Tera::default();
-    tera.add_raw_template("claims.html", TEMPLATE)
-        .map_err(|e| Error::Internal(format!("report template: {e}")))?;
-    tera.render("claims.html", &ctx)
-        .map_err(|e| Error::Internal(format!("report: {e:?}")))
+    super::render("claims.html", TEMPLATE, &ctx)
 }

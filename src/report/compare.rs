@@ -4,17 +4,16 @@
 //! manifest.
 
 use serde::Serialize;
-use tera::{Context, Tera};
+use tera::Context;
 
 use super::svg;
 use crate::compare::results::OutcomeResults;
 use crate::compare::{Analysed, Compared};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::output::sorted_json;
 use crate::stats::roc_band::roc_points;
 
 const TEMPLATE: &str = include_str!("../../templates/compare.html.tera");
-const STYLE: &str = include_str!("../../templates/report.css");
 
 /// Mean predicted and observed risk per decile of predicted risk.
 fn deciles(p: &[f64], labels: &[bool]) -> Vec<(f64, f64)> {
@@ -132,7 +131,7 @@ pub fn render(c: &Compared) -> Result<String> {
     let sections: Vec<Section> = c.outcomes.iter().map(section).collect();
     let manifest_text = sorted_json(&c.manifest)?;
     let mut ctx = Context::new();
-    ctx.insert("style", STYLE);
+    ctx.insert("style", super::STYLE);
     ctx.insert("script", super::TABLE_SCRIPT);
     ctx.insert("title", &p.name);
     ctx.insert("run", results);
@@ -140,9 +139,5 @@ pub fn render(c: &Compared) -> Result<String> {
     ctx.insert("run_bootstrap", &p.roc_bootstrap);
     ctx.insert("protocol_text", protocol_text);
     ctx.insert("manifest", &manifest_text);
-    let mut tera = Tera::default();
-    tera.add_raw_template("compare.html", TEMPLATE)
-        .map_err(|e| Error::Internal(format!("report template: {e}")))?;
-    tera.render("compare.html", &ctx)
-        .map_err(|e| Error::Internal(format!("report: {e:?}")))
+    super::render("compare.html", TEMPLATE, &ctx)
 }

@@ -2,14 +2,13 @@
 //! and data set, then every reference row with radaudit's value.
 
 use serde_json::{Value, json};
-use tera::{Context, Tera};
+use tera::Context;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::features::ibsi::FAMILIES;
 use crate::ibsi_check::CheckResults;
 
 const TEMPLATE: &str = include_str!("../../templates/ibsi.html.tera");
-const STYLE: &str = include_str!("../../templates/report.css");
 
 /// Renders the report from ibsi_check.json's content.
 pub fn render(results: &CheckResults) -> Result<String> {
@@ -41,15 +40,11 @@ pub fn render(results: &CheckResults) -> Result<String> {
         .collect();
     let bars = super::svg::pass_bars(&totals, "Reference rows passed per family");
     let mut ctx = Context::new();
-    ctx.insert("style", STYLE);
+    ctx.insert("style", super::STYLE);
     ctx.insert("bars", &bars);
     ctx.insert("script", super::TABLE_SCRIPT);
     ctx.insert("r", results);
     ctx.insert("configs", &configs);
     ctx.insert("families", &families);
-    let mut tera = Tera::default();
-    tera.add_raw_template("ibsi.html", TEMPLATE)
-        .map_err(|e| Error::Internal(format!("report template: {e}")))?;
-    tera.render("ibsi.html", &ctx)
-        .map_err(|e| Error::Internal(format!("report: {e:?}")))
+    super::render("ibsi.html", TEMPLATE, &ctx)
 }

@@ -4,15 +4,14 @@
 //! counts and every reference value with radaudit's.
 
 use serde_json::{Value, json};
-use tera::{Context, Tera};
+use tera::Context;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::ibsi_check::chapter2::{Phase1Row, Phase2Row};
 use crate::report::panel;
 use crate::volume::slice::Window;
 
 const TEMPLATE: &str = include_str!("../../templates/ibsi2.html.tera");
-const STYLE: &str = include_str!("../../templates/report.css");
 
 /// The three pictures of a test with a reference map: response, reference (both through the
 /// reference's range), and response - reference (mid grey: equal; white or black: at or
@@ -72,7 +71,7 @@ pub fn render(phase1: &[Phase1Row], phase2: &[Phase2Row]) -> Result<String> {
     let passed2 = phase2.iter().filter(|r| r.pass).count();
     let bars = super::svg::pass_bars(&configs, "Phase 2 reference values met per configuration");
     let mut ctx = Context::new();
-    ctx.insert("style", STYLE);
+    ctx.insert("style", super::STYLE);
     ctx.insert("script", super::TABLE_SCRIPT);
     ctx.insert("version", env!("CARGO_PKG_VERSION"));
     ctx.insert("tests", &tests);
@@ -81,9 +80,5 @@ pub fn render(phase1: &[Phase1Row], phase2: &[Phase2Row]) -> Result<String> {
     ctx.insert("phase2", phase2);
     ctx.insert("passed2", &passed2);
     ctx.insert("bars", &bars);
-    let mut tera = Tera::default();
-    tera.add_raw_template("ibsi2.html", TEMPLATE)
-        .map_err(|e| Error::Internal(format!("report template: {e}")))?;
-    tera.render("ibsi2.html", &ctx)
-        .map_err(|e| Error::Internal(format!("report: {e:?}")))
+    super::render("ibsi2.html", TEMPLATE, &ctx)
 }

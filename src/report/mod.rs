@@ -16,3 +16,20 @@ pub mod svg;
 /// The script every report carries (inside CDATA in the template, so the page stays
 /// well-formed markup).
 pub(crate) const TABLE_SCRIPT: &str = include_str!("../../templates/tables.js");
+
+/// The style sheet every report inlines.
+pub(crate) const STYLE: &str = include_str!("../../templates/report.css");
+
+/// Renders a report's template (`name` for tera's messages) with its context.
+pub(crate) fn render(
+    name: &str,
+    template: &str,
+    ctx: &tera::Context,
+) -> crate::error::Result<String> {
+    use crate::error::Error;
+    let mut tera = tera::Tera::default();
+    tera.add_raw_template(name, template)
+        .map_err(|e| Error::Internal(format!("report template: {e}")))?;
+    tera.render(name, ctx)
+        .map_err(|e| Error::Internal(format!("report: {e:?}")))
+}

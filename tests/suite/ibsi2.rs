@@ -131,35 +131,37 @@ fn every_phase_1_reference_map_passes() {
     }
 }
 
+/// `radaudit filter --image IMAGE --apply SPEC --out MAP`.
+fn apply_filter(image: &Path, spec: &str, map: &Path) -> common::Run {
+    common::radaudit([
+        "filter",
+        "--image",
+        s(image),
+        "--apply",
+        spec,
+        "--out",
+        s(map),
+    ])
+}
+
 #[test]
 fn the_filter_command_writes_a_response_map_and_refuses_bad_filters() {
     let reference = reference_or_skip!().join("ibsi2");
     let dir = tempfile::tempdir().unwrap();
+    let checkerboard = reference.join("phase1/phantoms/checkerboard.nii.gz");
     let map = dir.path().join("3_b_3.nii.gz");
-    let run = common::radaudit([
-        "filter",
-        "--image",
-        s(&reference.join("phase1/phantoms/checkerboard.nii.gz")),
-        "--apply",
+    let run = apply_filter(
+        &checkerboard,
         "laws:kernel=E3W5R5,invariance=true,pooling=max,energy=7,boundary=mirror",
-        "--out",
-        s(&map),
-    ]);
+        &map,
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     let (worst, tolerance) =
         against_reference(&map, &reference.join("phase1/reference_maps/3_b_3.nii.gz"));
     assert!(worst <= tolerance, "{worst} > {tolerance}");
     // The Simoncelli wavelet's third level (test 8.a.3), on the grid of the consensus maps.
     let map = dir.path().join("8_a_3.nii.gz");
-    let run = common::radaudit([
-        "filter",
-        "--image",
-        s(&reference.join("phase1/phantoms/checkerboard.nii.gz")),
-        "--apply",
-        "simoncelli:level=3",
-        "--out",
-        s(&map),
-    ]);
+    let run = apply_filter(&checkerboard, "simoncelli:level=3", &map);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let (worst, tolerance) =
         against_reference(&map, &reference.join("phase1/reference_maps/8_a_3.nii.gz"));

@@ -32,17 +32,16 @@ fn band_response(
     axes: &[usize],
     boundary: Boundary,
 ) -> Array3<f64> {
+    // Each axis's cascade; levels run in turn, all axes at each level.
+    let kernels: Vec<Vec<(Vec<f64>, usize)>> = band
+        .iter()
+        .map(|&high| cascade_kernels(filters, high, level))
+        .collect();
     let mut out = voxels.clone();
-    for l in 1..=level {
-        let step = 1usize << (l - 1);
+    for l in 0..level {
         for (slot, &axis) in axes.iter().enumerate() {
-            let high = l == level && band[slot];
-            let taps = if high { filters.1 } else { filters.0 };
-            let mut upsampled = vec![0.0; (taps.len() - 1) * step + 1];
-            for (t, v) in taps.iter().enumerate() {
-                upsampled[t * step] = *v;
-            }
-            out = convolve::along_centred(&out, axis, &upsampled, taps.len() / 2 * step, boundary);
+            let (taps, centre) = &kernels[slot][l];
+            out = convolve::along_centred(&out, axis, taps, *centre, boundary);
         }
     }
     out
