@@ -4,7 +4,7 @@ with the GIL released; one row per case, PyRadiomics' columns in PyRadiomics' or
 import os
 
 from . import _radaudit
-from .featureextractor import RadiomicsFeatureExtractor, _pyradiomics_order, _file_order
+from .featureextractor import RadiomicsFeatureExtractor, _pyradiomics_order
 
 
 def extract_batch(cases, params=None, n_jobs=-1, **settings):
@@ -30,12 +30,8 @@ def extract_batch(cases, params=None, n_jobs=-1, **settings):
         for image, mask, label in zip(cases["image"], cases["mask"], labels)
     ]
     threads = None if n_jobs == -1 else int(n_jobs)
-    if extractor._params_file is not None:
-        outcomes = _radaudit.extract_batch(jobs, params_file=extractor._params_file, threads=threads)
-        order = _file_order(extractor._params_file)
-    else:
-        outcomes = _radaudit.extract_batch(jobs, params_json=extractor._document(), threads=threads)
-        order = (list(extractor.enabledImagetypes), dict(extractor.enabledFeatures))
+    params, order = extractor._native_params()
+    outcomes = _radaudit.extract_batch(jobs, threads=threads, **params)
     failed = [f"{case}: {error}" for case, (_, error) in zip(cases["case"], outcomes) if error]
     if failed:
         raise ValueError(f"{len(failed)} case(s) failed: " + "; ".join(failed))

@@ -193,13 +193,18 @@ class RadiomicsFeatureExtractor:
         with tempfile.TemporaryDirectory(prefix="radaudit-") as scratch:
             image = _as_path(imageFilepath, scratch, "image.nrrd")
             mask = _as_path(maskFilepath, scratch, "mask.nrrd")
-            if self._params_file is not None:
-                pairs = _radaudit.extract(image, mask, params_file=self._params_file, label=label)
-                order = _file_order(self._params_file)
-            else:
-                pairs = _radaudit.extract(image, mask, params_json=self._document(), label=label)
-                order = (list(self.enabledImagetypes), dict(self.enabledFeatures))
+            params, order = self._native_params()
+            pairs = _radaudit.extract(image, mask, label=label, **params)
         return collections.OrderedDict(_pyradiomics_order(pairs, *order))
+
+    def _native_params(self):
+        """The parameters as the native module takes them (a file radaudit reads itself, or the
+        JSON document), and the image types and classes in the order PyRadiomics outputs them
+        (for a file radaudit reads itself, YAML without PyYAML, its order is not known here:
+        PyRadiomics' defaults)."""
+        if self._params_file is not None:
+            return {"params_file": self._params_file}, (["Original"], {c: [] for c in DEFAULT_CLASSES})
+        return {"params_json": self._document()}, (list(self.enabledImagetypes), dict(self.enabledFeatures))
 
 
 # The image type of an image name's first part (`wavelet-LLH` -> Wavelet).
@@ -267,12 +272,6 @@ def _pyradiomics_order(pairs, image_types, classes):
         keyed.append((key, name, value))
     keyed.sort(key=lambda k: k[0])
     return [(name, value) for _, name, value in keyed]
-
-
-def _file_order(path):
-    """The image types and classes of a parameter file radaudit read itself (YAML without
-    PyYAML): PyRadiomics' defaults, as the file's order is not known here."""
-    return ["Original"], {c: [] for c in DEFAULT_CLASSES}
 
 
 def _as_path(image, scratch, name):
