@@ -11,7 +11,7 @@ def extract_batch(cases, params=None, n_jobs=-1, **settings):
     """The features of every case of ``cases`` (a pandas DataFrame, or a CSV file's path, with
     columns ``case``, ``image``, ``mask`` and optionally ``label``) as a pandas DataFrame: a
     ``case`` column, then one column per feature. ``params`` and ``settings`` are
-    ``RadiomicsFeatureExtractor``'s. ``n_jobs``: threads, -1 for every core. A case that
+    ``RadiomicsFeatureExtractor``'s. ``n_jobs``: threads (1 to 1024), -1 for every core. A case that
     fails raises ValueError naming the case and radaudit's message (the others are computed
     first, so the message lists every failing case)."""
     import pandas as pd
@@ -21,8 +21,8 @@ def extract_batch(cases, params=None, n_jobs=-1, **settings):
     for column in ("case", "image", "mask"):
         if column not in cases.columns:
             raise ValueError(f"cases: no column {column!r} (need case, image, mask[, label])")
-    if n_jobs == 0 or n_jobs < -1:
-        raise ValueError(f"n_jobs {n_jobs}: -1 (every core) or a number of threads >= 1")
+    if not isinstance(n_jobs, int) or isinstance(n_jobs, bool) or not (n_jobs == -1 or 1 <= n_jobs <= 1024):
+        raise ValueError(f"n_jobs {n_jobs!r}: -1 (every core) or a number of threads from 1 to 1024")
     extractor = RadiomicsFeatureExtractor(params, **settings) if params is not None else RadiomicsFeatureExtractor(**settings)
     labels = cases["label"] if "label" in cases.columns else [None] * len(cases)
     jobs = [

@@ -65,6 +65,9 @@ fn extract(
     Ok(values.into_iter().map(|v| (v.name, v.value)).collect())
 }
 
+/// The most threads `extract_batch` starts (a pool is built before any work).
+const MAX_THREADS: usize = 1024;
+
 /// One case's outcome: its (name, value) pairs, or the error's message.
 type CaseResult = (Vec<(String, f64)>, Option<String>);
 
@@ -83,8 +86,12 @@ fn extract_batch(
     use rayon::prelude::*;
     let set = feature_set(params_json, params_file)?;
     let threads = match threads {
-        Some(0) => return Err(PyValueError::new_err("threads: at least 1")),
-        Some(n) => n,
+        Some(n) if (1..=MAX_THREADS).contains(&n) => n,
+        Some(n) => {
+            return Err(PyValueError::new_err(format!(
+                "threads {n}: 1 to {MAX_THREADS} (None: every core)"
+            )));
+        }
         None => 0,
     };
     let pool = rayon::ThreadPoolBuilder::new()

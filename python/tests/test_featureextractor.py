@@ -126,5 +126,10 @@ def test_extract_batch_equals_pyradiomics_case_by_case(reference, tmp_path):
     pd.DataFrame(bad).to_csv(csv, index=False)
     with pytest.raises(ValueError, match="ghost: .*ghost.nrrd"):
         radaudit.extract_batch(str(csv), binWidth=10, n_jobs=1)
-    with pytest.raises(ValueError, match="n_jobs"):
-        radaudit.extract_batch(table, n_jobs=0)
+    for absurd in (0, -5, 10**9, 1e-300, float("nan")):
+        with pytest.raises(ValueError, match="n_jobs"):
+            radaudit.extract_batch(table, n_jobs=absurd)
+    from radaudit import _radaudit
+
+    with pytest.raises(ValueError, match="threads"):
+        _radaudit.extract_batch([], threads=10**9)
