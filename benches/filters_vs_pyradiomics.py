@@ -70,6 +70,9 @@ def main():
         'lung2': (os.path.join(DATA, 'lung2_image.nrrd'), os.path.join(DATA, 'lung2_label.nrrd')),
         'vertebra': (os.path.join(vertebra, 'image.nii.gz'), os.path.join(vertebra, 'trabecular_mask.nii.gz')),
     }
+    only = os.environ.get('CASES')
+    if only:
+        cases = {k: v for k, v in cases.items() if k in only.split(',')}
     cores = os.cpu_count()
     one = dict(os.environ, RAYON_NUM_THREADS='1', ITK_GLOBAL_DEFAULT_NUMBER_OF_THREADS='1',
                OMP_NUM_THREADS='1', OPENBLAS_NUM_THREADS='1')

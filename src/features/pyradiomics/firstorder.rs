@@ -114,13 +114,25 @@ pub fn features(roi: &Roi, disc: &Discretised, voxel_array_shift: f64) -> Vec<f6
         .map(|(v, _)| *v)
         .collect();
     let n = x.len() as f64;
-    let mean = x.iter().sum::<f64>() / n;
-    let energy: f64 = x.iter().map(|v| (v + voxel_array_shift).powi(2)).sum();
+    // Sums that do not depend on each other share a pass: each is still added in voxel
+    // order (the same bits as one pass each), and the CPU overlaps their chains of adds.
+    let (sum, energy) = x.iter().fold((0.0, 0.0), |(s, e), v| {
+        (s + v, e + (v + voxel_array_shift).powi(2))
+    });
+    let mean = sum / n;
     let voxel_volume: f64 = roi.spacing.iter().product();
-    let moment = |k: i32| x.iter().map(|v| (v - mean).powi(k)).sum::<f64>() / n;
-    let (m2, m3, m4) = (moment(2), moment(3), moment(4));
+    let (s2, s3, s4, s_abs) = x.iter().fold((0.0, 0.0, 0.0, 0.0), |(a, b, c, d), v| {
+        let dev = v - mean;
+        (
+            a + dev.powi(2),
+            b + dev.powi(3),
+            c + dev.powi(4),
+            d + dev.abs(),
+        )
+    });
+    let (m2, m3, m4) = (s2 / n, s3 / n, s4 / n);
     let m2_safe = if m2 == 0.0 { 1.0 } else { m2 };
-    let mad = x.iter().map(|v| (v - mean).abs()).sum::<f64>() / n;
+    let mad = s_abs / n;
 
     // p(i): the share of ROI voxels in each present grey level.
     let mut counts = vec![0usize; disc.ng as usize + 1];

@@ -9,6 +9,8 @@
 //! have pairs (numpy.nanmean). Grey levels are the discretised level values (levels absent from
 //! the ROI are dropped, but `Ng`, the highest level, still normalises Idmn and Idn).
 
+use std::ops::Range;
+
 use nalgebra::{DMatrix, SymmetricTridiagonal};
 
 use super::discretise::Discretised;
@@ -27,20 +29,24 @@ fn matrices(roi: &Roi, disc: &Discretised, lattice: &Lattice, s: &TextureSetting
     let angles = s.offsets(roi.size_zyx(), &s.distances, false);
     let offsets = lattice.flat_offsets(&angles);
     // Integer counting: repeated increments of one cell chain through memory, and integer adds
-    // are shorter links than float adds.
-    let mut tallies = vec![vec![0u32; n * n]; angles.len()];
+    // are shorter links than float adds. One flat tally, angle by angle, with a column 0 per
+    // row for neighbours outside the ROI, so the loop has no branch.
+    let width = n + 1;
+    let block = n * width;
+    let mut tally = vec![0u32; angles.len() * block];
     for &i in &lattice.roi {
-        let row = (lattice.cells[i] - 1) as usize * n;
-        for (p, &o) in tallies.iter_mut().zip(&offsets) {
-            let c = lattice.at(i, o);
-            if c != 0 {
-                p[row + c as usize - 1] += 1;
-            }
+        let row = (lattice.cells[i] - 1) as usize * width;
+        for (angle, &o) in offsets.iter().enumerate() {
+            tally[angle * block + row + lattice.at(i, o) as usize] += 1;
         }
     }
-    let mut counts: Vec<Vec<f64>> = tallies
-        .into_iter()
-        .map(|t| t.into_iter().map(f64::from).collect())
+    let mut counts: Vec<Vec<f64>> = tally
+        .chunks_exact(block)
+        .map(|t| {
+            t.chunks_exact(width)
+                .flat_map(|row| row[1..].iter().map(|&v| f64::from(v)))
+                .collect()
+        })
         .collect();
     if s.symmetrical_glcm {
         for p in counts.iter_mut() {
@@ -111,25 +117,35 @@ fn mcc(p: &[f64], px: &[f64], py: &[f64], n: usize) -> f64 {
     // rather than every eigenvalue by QR iterations.
     let tridiagonal = SymmetricTridiagonal::new(sym);
     let (diagonal, off) = (tridiagonal.diagonal(), tridiagonal.off_diagonal());
+    let (diagonal, off) = (diagonal.as_slice(), off.as_slice());
+    // The second largest of these and the n - m zeros: when it is >= 0 (Q's eigenvalues
+    // are, but for rounding), it is the second largest of all, and the largest (which is 1
+    // but for eps) need not be found.
+    if let [second] = largest_eigenvalues(diagonal, off, 1..2)[..]
+        && second >= 0.0
+    {
+        return second.sqrt();
+    }
     let mut eig: Vec<f64> = vec![0.0; n - m];
-    eig.extend(largest_eigenvalues(diagonal.as_slice(), off.as_slice(), 2));
+    eig.extend(largest_eigenvalues(diagonal, off, 0..2));
     eig.sort_by(f64::total_cmp);
     eig[eig.len() - 2].sqrt()
 }
 
-/// The `count` largest eigenvalues (at most the matrix's size) of the symmetric tridiagonal
+/// The largest eigenvalues of ranks `ranks` (0 the largest; ranks past the matrix's size are
+/// left out) of the symmetric tridiagonal
 /// matrix with `diagonal` and `off` diagonal, by bisection on Sturm sequence counts
 /// (Barth, Martin & Wilkinson, Numer. Math. 9, 1967), each to the last bit the interval can
 /// resolve.
-fn largest_eigenvalues(diagonal: &[f64], off: &[f64], count: usize) -> Vec<f64> {
+fn largest_eigenvalues(diagonal: &[f64], off: &[f64], ranks: Range<usize>) -> Vec<f64> {
     let n = diagonal.len();
+    let coupling: Vec<f64> = off.iter().map(|o| o * o).collect();
     // How many eigenvalues are below x.
     let below = |x: f64| {
         let mut fewer = 0;
         let mut q = 1.0;
         for i in 0..n {
-            let coupling = if i == 0 { 0.0 } else { off[i - 1] * off[i - 1] };
-            q = diagonal[i] - x - if i == 0 { 0.0 } else { coupling / q };
+            q = diagonal[i] - x - if i == 0 { 0.0 } else { coupling[i - 1] / q };
             if q == 0.0 {
                 q = -f64::MIN_POSITIVE;
             }
@@ -148,9 +164,9 @@ fn largest_eigenvalues(diagonal: &[f64], off: &[f64], count: usize) -> Vec<f64> 
         high = high.max(diagonal[i] + radius);
     }
     if !(low.is_finite() && high.is_finite()) {
-        return vec![f64::NAN; count.min(n)];
+        return vec![f64::NAN; ranks.end.min(n).saturating_sub(ranks.start)];
     }
-    (0..count.min(n))
+    (ranks.start.min(n)..ranks.end.min(n))
         .map(|k| {
             // The eigenvalue with n - 1 - k others below it.
             let (mut lo, mut hi) = (low, high);
@@ -379,7 +395,7 @@ mod tests {
                 all.sort_by(|x, y| y.total_cmp(x));
                 let t = SymmetricTridiagonal::new(m);
                 let two =
-                    largest_eigenvalues(t.diagonal().as_slice(), t.off_diagonal().as_slice(), 2);
+                    largest_eigenvalues(t.diagonal().as_slice(), t.off_diagonal().as_slice(), 0..2);
                 assert_eq!(two.len(), n.min(2));
                 let scale = all[0].abs().max(1.0);
                 for (b, q) in two.iter().zip(&all) {
@@ -387,7 +403,7 @@ mod tests {
                 }
             }
         }
-        assert!(largest_eigenvalues(&[f64::NAN], &[], 2)[0].is_nan());
-        assert!(largest_eigenvalues(&[], &[], 2).is_empty());
+        assert!(largest_eigenvalues(&[f64::NAN], &[], 0..2)[0].is_nan());
+        assert!(largest_eigenvalues(&[], &[], 0..2).is_empty());
     }
 }

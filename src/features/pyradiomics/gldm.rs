@@ -6,9 +6,9 @@
 //! counts voxels of level i with j - 1 dependent neighbours (j starts at 1, as in IBSI).
 
 use super::discretise::Discretised;
-use super::roi::Roi;
+use super::neighbourhood::Neighbourhood;
 use super::size_matrix::SizeMatrix;
-use super::texture::{Lattice, TextureSettings};
+use super::texture::Lattice;
 use crate::features::value::feature_values;
 
 feature_values! {
@@ -34,27 +34,15 @@ feature_values! {
 }
 
 /// The GLDM features, in `NAMES` order.
-pub fn features(roi: &Roi, disc: &Discretised, lattice: &Lattice, s: &TextureSettings) -> Vec<f64> {
-    let offsets = lattice.flat_offsets(&s.offsets(roi.size_zyx(), &s.distances, true));
-    let values = &lattice.level_values;
-    let n = values.len();
-    // Levels whose values lie within alpha of each other depend on each other.
-    let dependent: Vec<bool> = (0..n * n)
-        .map(|k| (values[k / n] - values[k % n]).abs() <= s.gldm_alpha)
-        .collect();
+pub fn features(disc: &Discretised, lattice: &Lattice, hood: &Neighbourhood) -> Vec<f64> {
+    let n = lattice.level_values.len();
     // Integer counting (see glcm.rs: integer adds are shorter links in a chain of
-    // increments to one cell).
-    let mut counts = vec![0u32; n * (offsets.len() + 1)];
-    let width = offsets.len() + 1;
-    for &i in &lattice.roi {
+    // increments to one cell). A voxel has at most 26 neighbours per distance.
+    let width = hood.dependent.iter().max().map_or(1, |&d| d as usize + 1);
+    let mut counts = vec![0u32; n * width];
+    for (&i, &dep) in lattice.roi.iter().zip(&hood.dependent) {
         let gi = (lattice.cells[i] - 1) as usize;
-        let row = &dependent[gi * n..(gi + 1) * n];
-        let dep = offsets
-            .iter()
-            .map(|&o| lattice.at(i, o))
-            .filter(|&c| c != 0 && row[c as usize - 1])
-            .count();
-        counts[gi * width + dep] += 1;
+        counts[gi * width + dep as usize] += 1;
     }
     let counts: Vec<f64> = counts.into_iter().map(f64::from).collect();
     let m = SizeMatrix::from_dense(&counts, width, &disc.gray_levels).summary();

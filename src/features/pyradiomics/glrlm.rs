@@ -33,25 +33,40 @@ fn matrices(
     let strides = lattice.flat_offsets(&angles);
     let cells = &lattice.cells;
     let mut out = Vec::with_capacity(angles.len());
+    // Run length so far at each cell, along the current direction.
+    let mut run = vec![0u32; cells.len()];
     for (o, &stride) in angles.iter().zip(&strides) {
         // Integer counting: repeated increments of one cell (most runs are short) chain
-        // through memory, and integer adds are shorter links than float adds.
-        let mut tally = vec![0u32; n * nr];
-        let mut longest = 0usize;
+        // through memory, and integer adds are shorter links than float adds. Column 0
+        // collects the voxels that end no run, so the loop has no data-dependent branch.
+        let width = nr + 1;
+        let mut tally = vec![0u32; n * width];
+        // Runs along θ and -θ are the same runs: walk with a positive stride so that a
+        // voxel's predecessor (earlier in array order) is done before it.
+        let step = stride.unsigned_abs();
         for &p in &lattice.roi {
             let c = cells[p];
-            if cells[(p as isize - stride) as usize] == c {
-                continue;
-            }
-            let mut len = 1usize;
-            let mut q = (p as isize + stride) as usize;
-            while cells[q] == c {
-                len += 1;
-                q = (q as isize + stride) as usize;
-            }
-            longest = longest.max(len);
-            tally[(c as usize - 1) * nr + len - 1] += 1;
+            let previous = run[p - step];
+            let len = if cells[p - step] == c {
+                previous + 1
+            } else {
+                1
+            };
+            run[p] = len;
+            let ends = cells[p + step] != c;
+            tally[(c as usize - 1) * width + usize::from(ends) * len as usize] += 1;
         }
+        let mut longest = 0usize;
+        let tally: Vec<u32> = tally
+            .chunks_exact(width)
+            .flat_map(|row| {
+                if let Some(j) = row[1..].iter().rposition(|&v| v != 0) {
+                    longest = longest.max(j + 1);
+                }
+                row[1..].iter().copied()
+            })
+            .collect();
+        let mut tally = tally;
         if longest < 2 && !line_meets_two(lattice, size, o) {
             tally.fill(0);
         }

@@ -14,37 +14,84 @@ use super::texture::{Lattice, TextureSettings};
 use crate::features::value::feature_values;
 
 /// Zone counts keyed by (present-level index, zone size).
+///
+/// Zones are labelled in one pass in array order (two-pass connected-component labelling):
+/// each ROI voxel takes the label of its earlier neighbours of the same level (half the
+/// neighbourhood; the other half looks back at it when they come), a new label when it has
+/// none, and labels that meet are recorded as one zone. Each neighbour pair is compared once.
 fn zones(roi: &Roi, lattice: &Lattice, s: &TextureSettings) -> BTreeMap<(usize, usize), f64> {
-    let offsets = lattice.flat_offsets(&s.offsets(roi.size_zyx(), &[1], true));
-    let mut open = lattice.cells.clone();
-    let mut stack = Vec::new();
-    let mut found: Vec<(usize, usize)> = Vec::new();
-    for &i in &lattice.roi {
-        let level = open[i];
-        if level == 0 {
-            continue;
+    let earlier: Vec<usize> = lattice
+        .flat_offsets(&s.offsets(roi.size_zyx(), &[1], true))
+        .into_iter()
+        .filter(|&o| o < 0)
+        .map(|o| o.unsigned_abs())
+        .collect();
+    let cells = &lattice.cells;
+    // Per cell, its provisional label (ROI cells only); per label, the label it was merged
+    // into (itself for a zone's final label) and its level.
+    let mut label = vec![0u32; cells.len()];
+    let mut merged: Vec<u32> = Vec::new();
+    let mut level: Vec<u16> = Vec::new();
+    // The labels of one voxel's same-level earlier neighbours, gathered without a branch per
+    // neighbour (whether a neighbour shares the level falls either way at random).
+    let mut same = vec![0u32; earlier.len()];
+    for &p in &lattice.roi {
+        let c = cells[p];
+        let mut found = 0;
+        for &o in &earlier {
+            let q = p - o;
+            same[found] = label[q];
+            found += usize::from(cells[q] == c);
         }
-        open[i] = 0;
-        stack.push(i);
-        let mut size = 0;
-        while let Some(k) = stack.pop() {
-            size += 1;
-            for &o in &offsets {
-                let j = (k as isize + o) as usize;
-                if open[j] == level {
-                    open[j] = 0;
-                    stack.push(j);
-                }
+        let mine = match same[..found].split_first() {
+            None => {
+                let new = merged.len() as u32;
+                merged.push(new);
+                level.push(c);
+                new
             }
-        }
-        found.push((level as usize - 1, size));
+            Some((&first, rest)) => rest.iter().fold(first, |mine, &theirs| {
+                if theirs == mine {
+                    mine
+                } else {
+                    join(&mut merged, mine, theirs)
+                }
+            }),
+        };
+        label[p] = mine;
     }
+    let mut size = vec![0usize; merged.len()];
+    for &p in &lattice.roi {
+        size[root(&mut merged, label[p])] += 1;
+    }
+    let mut found: Vec<(usize, usize)> = (0..merged.len())
+        .filter(|&l| merged[l] as usize == l)
+        .map(|l| (level[l] as usize - 1, size[l]))
+        .collect();
     found.sort_unstable();
     let mut out = BTreeMap::new();
     for chunk in found.chunk_by(|a, b| a == b) {
         out.insert(chunk[0], chunk.len() as f64);
     }
     out
+}
+
+/// The final label of `l`, halving the path on the way.
+fn root(merged: &mut [u32], mut l: u32) -> usize {
+    while merged[l as usize] != l {
+        let grand = merged[merged[l as usize] as usize];
+        merged[l as usize] = grand;
+        l = grand;
+    }
+    l as usize
+}
+
+/// Records that labels `a` and `b` are one zone; returns its label (the smaller root).
+fn join(merged: &mut [u32], a: u32, b: u32) -> u32 {
+    let (ra, rb) = (root(merged, a), root(merged, b));
+    let (keep, other) = if ra < rb { (ra, rb) } else { (rb, ra) };
+    merged[other] = keep as u32;
+    keep as u32
 }
 
 feature_values! {

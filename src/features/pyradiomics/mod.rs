@@ -18,6 +18,7 @@ pub(crate) mod gldm;
 pub(crate) mod glrlm;
 pub(crate) mod glszm;
 mod mesh_table;
+pub(crate) mod neighbourhood;
 pub(crate) mod ngtdm;
 pub mod prepare;
 pub(crate) mod roi;
@@ -328,6 +329,8 @@ fn classes_on(
     let lattice = texture::Lattice::new(&roi.mask, &disc.levels, &disc.gray_levels, pad);
     timings.record("discretise", start);
     let t = &s.texture;
+    // GLDM and NGTDM read the same neighbourhoods: one walk for both.
+    let mut hood = None;
     for class in FeatureClass::ALL {
         let Some(selection) = params.classes.get(&class) else {
             continue;
@@ -339,8 +342,16 @@ fn classes_on(
             FeatureClass::Glcm => glcm::features(roi, &disc, &lattice, t),
             FeatureClass::Glrlm => glrlm::features(roi, &disc, &lattice, t),
             FeatureClass::Glszm => glszm::features(roi, &disc, &lattice, t),
-            FeatureClass::Gldm => gldm::features(roi, &disc, &lattice, t),
-            FeatureClass::Ngtdm => ngtdm::features(roi, &disc, &lattice, t),
+            FeatureClass::Gldm => gldm::features(
+                &disc,
+                &lattice,
+                hood.get_or_insert_with(|| neighbourhood::Neighbourhood::new(roi, &lattice, t)),
+            ),
+            FeatureClass::Ngtdm => ngtdm::features(
+                &disc,
+                &lattice,
+                hood.get_or_insert_with(|| neighbourhood::Neighbourhood::new(roi, &lattice, t)),
+            ),
         };
         timings.record(class.name(), start);
         push_selected(&mut out, image, class, selection, values);

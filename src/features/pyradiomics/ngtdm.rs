@@ -6,8 +6,8 @@
 //! but still counts in n(i)). p(i) = n(i) / Nvp over the present levels.
 
 use super::discretise::Discretised;
-use super::roi::Roi;
-use super::texture::{Lattice, TextureSettings};
+use super::neighbourhood::Neighbourhood;
+use super::texture::Lattice;
 use crate::features::value::feature_values;
 
 feature_values! {
@@ -24,26 +24,19 @@ feature_values! {
 }
 
 /// The NGTDM features, in `NAMES` order.
-pub fn features(roi: &Roi, disc: &Discretised, lattice: &Lattice, s: &TextureSettings) -> Vec<f64> {
-    let offsets = lattice.flat_offsets(&s.offsets(roi.size_zyx(), &s.distances, true));
+pub fn features(disc: &Discretised, lattice: &Lattice, hood: &Neighbourhood) -> Vec<f64> {
     let values = &lattice.level_values;
     let n = disc.gray_levels.len();
     let mut count = vec![0f64; n];
     let mut s_i = vec![0f64; n];
-    for &i in &lattice.roi {
-        let (mut k, mut sum) = (0.0f64, 0.0f64);
-        for &o in &offsets {
-            let c = lattice.at(i, o);
-            if c != 0 {
-                k += 1.0;
-                sum += values[c as usize - 1];
-            }
-        }
+    let voxels = lattice.roi.iter().zip(&hood.count).zip(&hood.level_sum);
+    for ((&i, &k), &sum) in voxels {
         let g = (lattice.cells[i] - 1) as usize;
-        let diff = if k == 0.0 {
+        // The level sum is exact in integers and converts to the f64 a float sum would give.
+        let diff = if k == 0 {
             0.0
         } else {
-            (values[g] - sum / k).abs()
+            (values[g] - sum as f64 / f64::from(k)).abs()
         };
         count[g] += 1.0;
         s_i[g] += diff;

@@ -190,10 +190,10 @@ impl Lbp3d {
         per_voxel
             .par_chunks_mut(width)
             .zip(voxels.par_iter())
-            .zip(fast.par_chunks(nv))
+            .enumerate()
             .for_each_init(
                 || Scratch::new(nv, self.levels * self.levels),
-                |scratch, ((out, &[z, y, x]), fast)| {
+                |scratch, (k, (out, &[z, y, x]))| {
                     let center = image[[blo[0] + z, blo[1] + y, blo[2] + x]];
                     let tap = |v: usize| {
                         let row = |a: usize, c: usize| axis_taps[a][c * nv + v].as_ref();
@@ -201,7 +201,7 @@ impl Lbp3d {
                             axes: [row(0, z)?, row(1, y)?, row(2, x)?],
                         })
                     };
-                    scratch.samples.copy_from_slice(fast);
+                    fast.voxel(k, &mut scratch.samples);
                     spline.refine(&mut scratch.samples, tap, |v, bound| {
                         (v - center).abs() <= bound
                             || stored(v - bound, pixel) != stored(v + bound, pixel)
@@ -247,11 +247,13 @@ impl Lbp3d {
         c.fill(Complex::ZERO);
         let mut count = 0;
         for (sample, y) in samples.iter().zip(&self.harmonics) {
-            if *sample >= center {
-                count += 1;
-                for (cj, yj) in c[skip..].iter_mut().zip(&y[skip..]) {
-                    *cj = cj.add(*yj);
-                }
+            // Without a branch (the comparison falls either way at random): the vertices
+            // below the voxel add +0, which leaves every sum's bits as they are (a sum that
+            // starts at +0 is never -0).
+            let above = *sample >= center;
+            count += usize::from(above);
+            for (cj, yj) in c[skip..].iter_mut().zip(&y[skip..]) {
+                *cj = cj.add(if above { *yj } else { Complex::ZERO });
             }
         }
         let mut first = 0;
@@ -579,6 +581,7 @@ fn kurtosis<T: Precision>(a: &[T], work: &mut Vec<T>) -> f64 {
 
 /// A float as map_coordinates stores it in an array of `pixel` type: integers rounded half
 /// away from zero (unsigned ones from 0) and clipped, float32 rounded.
+#[inline]
 fn stored(t: f64, pixel: PixelType) -> f64 {
     let int = |lo: f64, hi: f64| {
         let r = if t > 0.0 { t + 0.5 } else { t - 0.5 };
@@ -736,7 +739,7 @@ impl Spline {
     }
 
     /// The spline at `voxel + vertex` for every ROI voxel (box coordinates, axes z, y, x) and
-    /// every vertex, summed separably: `[voxel * vertices + vertex]`, 0 beyond the image.
+    /// every vertex, summed separably, 0 beyond the image: see [`SampleGrid`] for the layout.
     /// `axis_taps[a][c * vertices + v]` is where axis `a` reads at box coordinate `c` plus
     /// vertex `v`. The vertices sharing an x offset share the sums along x, and those sharing
     /// x and y offsets the sums along y too, so each is computed once over the box; each
@@ -747,7 +750,7 @@ impl Spline {
         vertices: &[[f64; 3]],
         voxels: &[[usize; 3]],
         nbox: [usize; 3],
-    ) -> Vec<f64> {
+    ) -> SampleGrid {
         let nv = vertices.len();
         let (cz, cy, cx) = self.coefficients.dim();
         let [_, ny, nx] = nbox;
@@ -755,13 +758,30 @@ impl Spline {
             .coefficients
             .as_slice()
             .expect("coefficients are in standard layout");
-        let by_x = same_offset(&(0..nv).collect::<Vec<_>>(), |v| vertices[v][2]);
-        let columns: Vec<Vec<(usize, Vec<f64>)>> = by_x
+        // Per x offset, its vertices grouped by y offset, in block order.
+        let groups: Vec<Vec<Vec<usize>>> =
+            same_offset(&(0..nv).collect::<Vec<_>>(), |v| vertices[v][2])
+                .into_iter()
+                .map(|along_x| same_offset(&along_x, |v| vertices[v][1]))
+                .collect();
+        let members: Vec<Vec<usize>> = groups.iter().map(|g| g.concat()).collect();
+        let mut samples = vec![0.0; voxels.len() * nv];
+        let mut blocks = Vec::with_capacity(groups.len());
+        let mut rest = samples.as_mut_slice();
+        for m in &members {
+            let (block, tail) = rest.split_at_mut(voxels.len() * m.len());
+            blocks.push(block);
+            rest = tail;
+        }
+        groups
             .par_iter()
-            .map(|along_x| {
+            .zip(blocks.into_par_iter())
+            .for_each(|(along_x, block)| {
+                let width: usize = along_x.iter().map(Vec::len).sum();
+                let first = along_x[0][0];
                 // Sums along x: [coefficient z][coefficient y][box x].
                 let mut lines = vec![0.0; cz * cy * nx];
-                for (bx, tap) in (0..nx).map(|bx| (bx, &axis_taps[2][bx * nv + along_x[0]])) {
+                for (bx, tap) in (0..nx).map(|bx| (bx, &axis_taps[2][bx * nv + first])) {
                     let Some(t) = tap else { continue };
                     let (o, w) = (t.offsets, t.weights);
                     for (row, r) in data.chunks_exact(cx).enumerate() {
@@ -769,10 +789,10 @@ impl Spline {
                             w[0] * r[o[0]] + w[1] * r[o[1]] + w[2] * r[o[2]] + w[3] * r[o[3]];
                     }
                 }
-                let mut out = Vec::new();
                 // Sums along y of the sums along x: [coefficient z][box y][box x].
                 let mut planes = vec![0.0; cz * ny * nx];
-                for along_xy in same_offset(along_x, |v| vertices[v][1]) {
+                let mut column = 0;
+                for along_xy in along_x {
                     planes.fill(0.0);
                     for by in 0..ny {
                         let Some(t) = &axis_taps[1][by * nv + along_xy[0]] else {
@@ -799,36 +819,32 @@ impl Spline {
                             })
                             .collect();
                         let inside = |a: usize, c: usize| axis_taps[a][c * nv + v].is_some();
-                        let samples = voxels
-                            .iter()
-                            .map(|&[z, y, x]| {
-                                let Some((starts, weights)) = &along_z[z] else {
-                                    return 0.0;
-                                };
-                                if !inside(1, y) || !inside(2, x) {
-                                    return 0.0;
-                                }
-                                let at = y * nx + x;
-                                let mut sum = 0.0;
-                                for i in 0..4 {
-                                    sum += weights[i] * planes[starts[i] + at];
-                                }
-                                sum
-                            })
-                            .collect();
-                        out.push((v, samples));
+                        let values = voxels.iter().map(|&[z, y, x]| {
+                            let Some((starts, weights)) = &along_z[z] else {
+                                return 0.0;
+                            };
+                            if !inside(1, y) || !inside(2, x) {
+                                return 0.0;
+                            }
+                            let at = y * nx + x;
+                            let mut sum = 0.0;
+                            for i in 0..4 {
+                                sum += weights[i] * planes[starts[i] + at];
+                            }
+                            sum
+                        });
+                        for (slot, value) in block[column..].iter_mut().step_by(width).zip(values) {
+                            *slot = value;
+                        }
+                        column += 1;
                     }
                 }
-                out
-            })
-            .collect();
-        let mut grid = vec![0.0; voxels.len() * nv];
-        for (v, samples) in columns.into_iter().flatten() {
-            for (k, value) in samples.into_iter().enumerate() {
-                grid[k * nv + v] = value;
-            }
+            });
+        SampleGrid {
+            samples,
+            members,
+            voxels: voxels.len(),
         }
-        grid
     }
 
     /// Sums again in scipy's order the samples (from [`Spline::sample_grid`]) that could fall
@@ -852,6 +868,30 @@ impl Spline {
             {
                 *sample = self.exact(&t, data);
             }
+        }
+    }
+}
+
+/// The spline's samples at every (ROI voxel, vertex), one block per group of vertices that
+/// share an x offset (each computed by one task, into its own memory): block g holds, voxel
+/// by voxel, the samples of the vertices `members[g]`, in that order. Read voxel by voxel,
+/// that is a few sequential streams, and nothing is copied into another layout.
+struct SampleGrid {
+    samples: Vec<f64>,
+    members: Vec<Vec<usize>>,
+    voxels: usize,
+}
+
+impl SampleGrid {
+    /// Voxel `k`'s samples, by vertex, into `out`.
+    fn voxel(&self, k: usize, out: &mut [f64]) {
+        let mut start = 0;
+        for m in &self.members {
+            let row = &self.samples[start + k * m.len()..][..m.len()];
+            for (&v, value) in m.iter().zip(row) {
+                out[v] = *value;
+            }
+            start += self.voxels * m.len();
         }
     }
 }
@@ -1107,7 +1147,9 @@ mod tests {
         let grid = spline.sample_grid(&axis_taps, &sphere.vertices, &voxels, [7, 6, 8]);
         let data = spline.coefficients.as_slice().unwrap();
         let mut outside = 0;
+        let mut samples = vec![0.0; nv];
         for (k, &[z, y, x]) in voxels.iter().enumerate() {
+            grid.voxel(k, &mut samples);
             for (v, vertex) in sphere.vertices.iter().enumerate() {
                 let p = [0, 1, 2].map(|a| (blo[a] + [z, y, x][a]) as f64 + vertex[a]);
                 let expected = match spline.tap(p) {
@@ -1122,7 +1164,7 @@ mod tests {
                         0.0
                     }
                 };
-                assert_eq!(grid[k * nv + v].to_bits(), expected.to_bits(), "{k} {v}");
+                assert_eq!(samples[v].to_bits(), expected.to_bits(), "{k} {v}");
             }
         }
         assert!(outside > 0);
