@@ -1,9 +1,12 @@
-"""radaudit for Python: PyRadiomics' feature extraction and pingouin's intraclass correlations,
+"""radaudit for Python: PyRadiomics' feature extraction, pingouin's intraclass correlations and
+neuroCombat's harmonization,
 computed by radaudit's Rust library (the same numbers, faster).
 
 - ``radaudit.featureextractor.RadiomicsFeatureExtractor``: PyRadiomics' extractor interface.
 - ``radaudit.extract_batch``: many cases in parallel, one row per case (a pandas DataFrame).
 - ``radaudit.stats.intraclass_corr``: pingouin's ``intraclass_corr``.
+- ``radaudit.harmonization.neuroCombat`` and ``neuroCombatFromTraining``: neuroCombat's ComBat,
+  with its documented defects mended.
 
 Errors are Python exceptions carrying radaudit's message: ``FileNotFoundError`` for a missing
 file, ``ValueError`` for anything else the input gets wrong.
@@ -12,4 +15,4 @@ file, ``ValueError`` for anything else the input gets wrong.
 from ._radaudit import __version__
 from .batch import extract_batch
 
-__all__ = ["__version__", "extract_batch", "featureextractor", "stats"]
+__all__ = ["__version__", "extract_batch", "featureextractor", "harmonization", "stats"]

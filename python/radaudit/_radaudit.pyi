@@ -1,6 +1,6 @@
 """Type stubs of radaudit's native module (python/src/lib.rs)."""
 
-from typing import List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 __version__: str
 
@@ -29,3 +29,30 @@ def feature_names(params_json: Optional[str] = None, params_file: Optional[str] 
 def icc(ratings: Sequence[Sequence[float]]) -> List[Tuple[str, Tuple[float, float, float, float, float, float, float]]]:
     """The six ICC forms of a complete subjects x raters table: (type, (ICC, F, df1, df2,
     p-value, CI low, CI high)) in the order ICC1, ICC2, ICC3, ICC1k, ICC2k, ICC3k."""
+
+def combat(
+    dat: bytes,
+    feature_names: Sequence[str],
+    subjects: Sequence[str],
+    batch: Sequence[str],
+    categorical: Sequence[Tuple[str, Sequence[str]]],
+    continuous: Sequence[Tuple[str, Sequence[float]]],
+    eb: bool = True,
+    parametric: bool = True,
+    mean_only: bool = False,
+    ref_batch: Optional[str] = None,
+) -> Dict[str, Any]:
+    """ComBat of a features x subjects float64 array (its bytes): the harmonized data and design
+    (bytearrays), the estimates, the fitted model (JSON) and notes. Raises ValueError with
+    radaudit's message."""
+
+def combat_apply(
+    model: str,
+    dat: bytes,
+    subjects: Sequence[str],
+    batch: Sequence[str],
+    categorical: Sequence[Tuple[str, Sequence[str]]],
+    continuous: Sequence[Tuple[str, Sequence[float]]],
+) -> bytearray:
+    """Harmonizes new subjects with a fitted model (`combat`'s "model"): the bytes of the
+    harmonized features x subjects array."""

@@ -4,7 +4,7 @@ with the GIL released; one row per case, PyRadiomics' columns in PyRadiomics' or
 import os
 
 from . import _radaudit
-from .featureextractor import RadiomicsFeatureExtractor, _pyradiomics_order
+from .featureextractor import RadiomicsFeatureExtractor, _label, _pyradiomics_order
 
 
 def extract_batch(cases, params=None, n_jobs=-1, **settings):
@@ -18,6 +18,8 @@ def extract_batch(cases, params=None, n_jobs=-1, **settings):
 
     if isinstance(cases, (str, os.PathLike)):
         cases = pd.read_csv(cases)
+    if not isinstance(cases, pd.DataFrame):
+        raise ValueError("cases: a pandas DataFrame or a CSV file's path, with columns case, image, mask[, label]")
     for column in ("case", "image", "mask"):
         if column not in cases.columns:
             raise ValueError(f"cases: no column {column!r} (need case, image, mask[, label])")
@@ -26,8 +28,8 @@ def extract_batch(cases, params=None, n_jobs=-1, **settings):
     extractor = RadiomicsFeatureExtractor(params, **settings) if params is not None else RadiomicsFeatureExtractor(**settings)
     labels = cases["label"] if "label" in cases.columns else [None] * len(cases)
     jobs = [
-        (str(image), str(mask), None if label is None or pd.isna(label) else int(label))
-        for image, mask, label in zip(cases["image"], cases["mask"], labels)
+        (str(image), str(mask), None if label is None or pd.isna(label) else _label(label, f"case {case!r}: label"))
+        for case, image, mask, label in zip(cases["case"], cases["image"], cases["mask"], labels)
     ]
     threads = None if n_jobs == -1 else int(n_jobs)
     params, order = extractor._native_params()

@@ -45,10 +45,15 @@ def _parse_params_file(path):
     the file itself."""
     if not os.path.isfile(str(path)):
         raise FileNotFoundError(f"{path}: no such parameter file")
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not a parameter file (not UTF-8 text)") from None
     try:
         doc = json.loads(text)
+    except RecursionError:
+        raise ValueError(f"{path}: the parameter document is nested too deeply") from None
     except ValueError:
         try:
             import yaml
@@ -58,11 +63,31 @@ def _parse_params_file(path):
             doc = yaml.safe_load(text)
         except yaml.YAMLError as e:
             raise ValueError(f"{path}: {e}") from None
+        except RecursionError:
+            raise ValueError(f"{path}: the parameter document is nested too deeply") from None
     if doc is None:
         doc = {}
     if not isinstance(doc, dict):
         raise ValueError(f"{path}: a parameter file holds a mapping (imageType, featureClass, setting)")
     return doc
+
+
+def _label(label, where="label"):
+    """A mask label as radaudit reads it: None (the parameters' label, else 1) or an integer
+    from 1 to 65535."""
+    if label is None:
+        return None
+    if isinstance(label, bool) or not isinstance(label, int):
+        try:
+            as_int = int(label)
+        except (TypeError, ValueError, OverflowError):
+            as_int = None
+        if as_int is None or as_int != label:
+            raise ValueError(f"{where} {label!r}: an integer from 1 to 65535")
+        label = as_int
+    if not 1 <= label <= 65535:
+        raise ValueError(f"{where} {label!r}: an integer from 1 to 65535")
+    return label
 
 
 class RadiomicsFeatureExtractor:
@@ -190,6 +215,7 @@ class RadiomicsFeatureExtractor:
             raise ValueError("voxelBased=True: voxel-based feature maps are not built in radaudit")
         if label_channel is not None:
             raise ValueError("label_channel: vector masks are not read by radaudit")
+        label = _label(label)
         with tempfile.TemporaryDirectory(prefix="radaudit-") as scratch:
             image = _as_path(imageFilepath, scratch, "image.nrrd")
             mask = _as_path(maskFilepath, scratch, "mask.nrrd")

@@ -7,8 +7,10 @@ use std::path::PathBuf;
 
 use pyo3::exceptions::{PyFileNotFoundError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::{PyByteArray, PyDict};
 use radaudit::error::Error;
 use radaudit::features::{FeatureSet, extract_files};
+use radaudit::stats::combat::Covariate;
 use radaudit::volume::io::ReadOptions;
 
 /// radaudit's error as the Python exception a caller expects.
@@ -141,6 +143,201 @@ fn icc(py: Python<'_>, ratings: Vec<Vec<f64>>) -> PyResult<Vec<(String, [f64; 7]
         .collect())
 }
 
+/// The rows of a `features` x `width` C-contiguous float64 array (native byte order) handed
+/// over as its bytes (how the Python side passes numpy arrays: one copy, no per-value Python
+/// conversion), after checking the sizes agree.
+fn rows(bytes: &[u8], features: usize, width: usize, what: &str) -> PyResult<Vec<Vec<f64>>> {
+    let expected = features.checked_mul(width).and_then(|n| n.checked_mul(8));
+    if expected != Some(bytes.len()) {
+        return Err(PyValueError::new_err(format!(
+            "{what}: {} bytes are not {features} features x {width} subjects of float64",
+            bytes.len()
+        )));
+    }
+    Ok((0..features)
+        .map(|f| {
+            bytes[f * width * 8..(f + 1) * width * 8]
+                .chunks_exact(8)
+                .map(|b| f64::from_ne_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
+                .collect()
+        })
+        .collect())
+}
+
+/// Rows of float64 values as one bytearray in native byte order, for a writable
+/// numpy.frombuffer without another copy.
+fn float_bytes<'py>(py: Python<'py>, rows: &[Vec<f64>]) -> PyResult<Bound<'py, PyByteArray>> {
+    let len = rows.iter().map(Vec::len).sum::<usize>() * 8;
+    PyByteArray::new_with(py, len, |buffer| {
+        for (slot, v) in buffer.chunks_exact_mut(8).zip(rows.iter().flatten()) {
+            slot.copy_from_slice(&v.to_ne_bytes());
+        }
+        Ok(())
+    })
+}
+
+/// Covariates in neuroCombat's design order: the categorical ones, then the continuous ones.
+fn covariates(
+    categorical: Vec<(String, Vec<String>)>,
+    continuous: Vec<(String, Vec<f64>)>,
+) -> Vec<Covariate> {
+    categorical
+        .into_iter()
+        .map(|(name, values)| Covariate::Categorical { name, values })
+        .chain(
+            continuous
+                .into_iter()
+                .map(|(name, values)| Covariate::Continuous { name, values }),
+        )
+        .collect()
+}
+
+/// ComBat (radaudit's, neuroCombat's arithmetic with its defects mended): `dat` the bytes of a
+/// features x subjects float64 array, one batch per subject. Returns a dict of the harmonized
+/// data (a bytearray, features x subjects), the design (a bytearray, subjects x columns), the estimates
+/// and the fitted model (JSON) for `combat_apply`.
+#[pyfunction]
+#[pyo3(signature = (dat, feature_names, subjects, batch, categorical, continuous, eb=true, parametric=true, mean_only=false, ref_batch=None))]
+#[allow(clippy::too_many_arguments)]
+fn combat<'py>(
+    py: Python<'py>,
+    dat: &[u8],
+    feature_names: Vec<String>,
+    subjects: Vec<String>,
+    batch: Vec<String>,
+    categorical: Vec<(String, Vec<String>)>,
+    continuous: Vec<(String, Vec<f64>)>,
+    eb: bool,
+    parametric: bool,
+    mean_only: bool,
+    ref_batch: Option<String>,
+) -> PyResult<Bound<'py, PyDict>> {
+    use radaudit::stats::combat::{self, CombatData, CombatOptions, design};
+    let n = batch.len();
+    if subjects.len() != n {
+        return Err(PyValueError::new_err(format!(
+            "{} subject names for {n} subjects",
+            subjects.len()
+        )));
+    }
+    let values = rows(dat, feature_names.len(), n, "dat")?;
+    let covariates = covariates(categorical, continuous);
+    let options = CombatOptions {
+        eb,
+        parametric,
+        mean_only,
+        ref_batch,
+    };
+    let data = CombatData {
+        feature_names: &feature_names,
+        values: &values,
+        subjects: &subjects,
+        batch: &batch,
+        covariates: &covariates,
+    };
+    let (fit, mod_mean) = py
+        .detach(|| {
+            let fit = combat::fit(&data, &options)?;
+            let mod_mean = fit.model.covariate_effects(&covariates, n)?;
+            Ok::<_, String>((fit, mod_mean))
+        })
+        .map_err(PyValueError::new_err)?;
+    // The design as the fit built it, for neuroCombat's `info["design"]`.
+    let encodings = design::encodings(&covariates);
+    let (covariate_rows, covariate_names) =
+        design::covariate_columns(&encodings, &covariates, n).map_err(PyValueError::new_err)?;
+    let batches = &fit.model.batches;
+    let batch_index: Vec<usize> = design::level_indices(batches, &batch)
+        .into_iter()
+        .map(|i| i.unwrap_or(0))
+        .collect();
+    let reference = options
+        .ref_batch
+        .as_ref()
+        .and_then(|r| design::level_index(batches, r));
+    let (matrix, _) = design::design_matrix(
+        &batch_index,
+        batches,
+        reference,
+        &covariate_rows,
+        &covariate_names,
+    );
+    let e = &fit.estimates;
+    let out = PyDict::new(py);
+    out.set_item("harmonized", float_bytes(py, &fit.harmonized)?)?;
+    let design_rows: Vec<Vec<f64>> = matrix
+        .row_iter()
+        .map(|r| r.iter().copied().collect())
+        .collect();
+    out.set_item("design", float_bytes(py, &design_rows)?)?;
+    out.set_item("design_columns", e.design_columns.clone())?;
+    out.set_item("batches", batches.clone())?;
+    out.set_item("batch_sizes", fit.model.batch_sizes.clone())?;
+    out.set_item("ref_level", reference)?;
+    out.set_item("stand_mean", e.stand_mean.clone())?;
+    out.set_item("var_pooled", e.var_pooled.clone())?;
+    out.set_item("mod_mean", float_bytes(py, &mod_mean)?)?;
+    out.set_item("gamma_hat", e.gamma_hat.clone())?;
+    out.set_item("delta_hat", e.delta_hat.clone())?;
+    out.set_item("gamma_star", e.gamma_star.clone())?;
+    out.set_item("delta_star", e.delta_star.clone())?;
+    // Per batch: (gamma_bar, t2, a, b), None without EB.
+    type Prior = (f64, f64, Option<f64>, Option<f64>);
+    let priors: Vec<Option<Prior>> = e
+        .priors
+        .iter()
+        .map(|p| p.map(|p| (p.gamma_bar, p.t2, p.a, p.b)))
+        .collect();
+    out.set_item("priors", priors)?;
+    let model = serde_json::to_string(&fit.model)
+        .map_err(|e| PyValueError::new_err(format!("the model: {e}")))?;
+    out.set_item("model", model)?;
+    out.set_item("notes", fit.notes.clone())?;
+    Ok(out)
+}
+
+/// Harmonizes new subjects with a fitted ComBat model (`combat`'s "model"): `dat` the bytes
+/// of a features x subjects float64 array in the model's feature order; each subject's
+/// batch must be one the model knows and its covariates are the model's. Returns the bytes of
+/// the harmonized array.
+#[pyfunction]
+#[pyo3(signature = (model, dat, subjects, batch, categorical, continuous))]
+fn combat_apply<'py>(
+    py: Python<'py>,
+    model: &str,
+    dat: &[u8],
+    subjects: Vec<String>,
+    batch: Vec<String>,
+    categorical: Vec<(String, Vec<String>)>,
+    continuous: Vec<(String, Vec<f64>)>,
+) -> PyResult<Bound<'py, PyByteArray>> {
+    use radaudit::stats::combat::{CombatModel, model::NewSubjects};
+    let model: CombatModel = serde_json::from_str(model)
+        .map_err(|e| PyValueError::new_err(format!("the ComBat model: {e}")))?;
+    model
+        .check()
+        .map_err(|e| PyValueError::new_err(format!("the ComBat model: {e}")))?;
+    let n = batch.len();
+    if subjects.len() != n {
+        return Err(PyValueError::new_err(format!(
+            "{} subject names for {n} subjects",
+            subjects.len()
+        )));
+    }
+    let values = rows(dat, model.features.len(), n, "dat")?;
+    let covariates = covariates(categorical, continuous);
+    let new = NewSubjects {
+        values: &values,
+        subjects: &subjects,
+        batch: &batch,
+        covariates: &covariates,
+    };
+    let harmonized = py
+        .detach(|| model.apply(&new))
+        .map_err(PyValueError::new_err)?;
+    float_bytes(py, &harmonized)
+}
+
 /// The native module.
 #[pymodule]
 fn _radaudit(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -148,6 +345,8 @@ fn _radaudit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(extract_batch, m)?)?;
     m.add_function(wrap_pyfunction!(feature_names, m)?)?;
     m.add_function(wrap_pyfunction!(icc, m)?)?;
+    m.add_function(wrap_pyfunction!(combat, m)?)?;
+    m.add_function(wrap_pyfunction!(combat_apply, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
