@@ -56,3 +56,17 @@ def combat_apply(
 ) -> bytearray:
     """Harmonizes new subjects with a fitted model (`combat`'s "model"): the bytes of the
     harmonized features x subjects array."""
+
+def audit(
+    protocol: str, out: Optional[str] = None, threads: Optional[int] = None
+) -> Tuple[str, Optional[str], bool, str]:
+    """The audit of a protocol: (run folder, report.html or None, passed, closing lines)."""
+
+def roc_auc(scores: Sequence[float], labels: Sequence[bool]) -> Tuple[float, float, float, float]:
+    """(AUC, DeLong variance, CI low, CI high); a higher score means a case."""
+
+def roc_paired(
+    scores1: Sequence[float], scores2: Sequence[float], labels: Sequence[bool]
+) -> Tuple[float, float, float, float, float, float, float, float, float, float]:
+    """DeLong's paired test: (auc1, auc2, covariance, difference, z, p two-sided, p greater,
+    p less, CI low, CI high)."""

@@ -46,3 +46,55 @@ def intraclass_corr(data, targets, raters, ratings, nan_policy="raise"):
         }
     )
     return frame
+
+
+def roc(y_true, y_score, y_score2=None):
+    """The AUC of ``y_score`` for ``y_true`` (1/True: a case; a higher score means a case, pROC's
+    direction "<") with DeLong's variance and 95% CI, as pROC computes them (DeLong, DeLong &
+    Clarke-Pearson 1988): a dict ``auc``, ``variance``, ``ci95``. With ``y_score2`` (a second
+    score on the same subjects), also DeLong's paired test, pROC's ``roc.test``: a dict
+    ``paired`` with ``auc2``, ``covariance``, ``difference``, ``z``, ``p`` (two-sided),
+    ``p_greater``, ``p_less`` and ``ci95`` of the difference. Missing values are a ValueError."""
+    import math
+
+    labels = [_label_value(v) for v in y_true]
+    scores = [float(v) for v in y_score]
+    if len(scores) != len(labels):
+        raise ValueError(f"y_score has {len(scores)} values for {len(labels)} labels")
+    if any(math.isnan(v) for v in scores):
+        raise ValueError("y_score holds a missing value")
+    auc, variance, low, high = _radaudit.roc_auc(scores, labels)
+    out = {"auc": auc, "variance": variance, "ci95": (low, high)}
+    if y_score2 is not None:
+        second = [float(v) for v in y_score2]
+        if len(second) != len(labels):
+            raise ValueError(f"y_score2 has {len(second)} values for {len(labels)} labels")
+        if any(math.isnan(v) for v in second):
+            raise ValueError("y_score2 holds a missing value")
+        t = _radaudit.roc_paired(scores, second, labels)
+        out["paired"] = {
+            "auc2": t[1],
+            "covariance": t[2],
+            "difference": t[3],
+            "z": t[4],
+            "p": t[5],
+            "p_greater": t[6],
+            "p_less": t[7],
+            "ci95": (t[8], t[9]),
+        }
+    return out
+
+
+def _label_value(v):
+    """A class label as a bool: 1/True a case, 0/False a control; anything else is refused."""
+    if isinstance(v, bool):
+        return v
+    try:
+        number = float(v)
+    except (TypeError, ValueError):
+        number = None
+    if number == 1.0:
+        return True
+    if number == 0.0:
+        return False
+    raise ValueError(f"y_true holds {v!r}: labels are 0/1 or False/True")

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use pyo3::exceptions::{PyFileNotFoundError, PyValueError};
+use pyo3::exceptions::{PyFileNotFoundError, PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyDict};
 use radaudit::error::Error;
@@ -13,10 +13,14 @@ use radaudit::features::{FeatureSet, extract_files};
 use radaudit::stats::combat::Covariate;
 use radaudit::volume::io::ReadOptions;
 
-/// radaudit's error as the Python exception a caller expects.
+/// radaudit's error as the Python exception a caller expects: FileNotFoundError for a missing
+/// input, OSError for an output that cannot be written, RuntimeError for an internal error,
+/// ValueError for anything the input gets wrong.
 fn python_error(e: Error) -> PyErr {
     match &e {
         Error::Input { path, .. } if !path.exists() => PyFileNotFoundError::new_err(e.to_string()),
+        Error::Output { .. } => PyOSError::new_err(e.to_string()),
+        Error::Internal(_) => PyRuntimeError::new_err(e.to_string()),
         _ => PyValueError::new_err(e.to_string()),
     }
 }
@@ -338,6 +342,50 @@ fn combat_apply<'py>(
     float_bytes(py, &harmonized)
 }
 
+/// The robustness audit of a protocol, as `radaudit audit` runs it (the GIL released):
+/// (run folder, report.html or None, whether the acceptance rule held, the closing lines).
+#[pyfunction]
+#[pyo3(signature = (protocol, out=None, threads=None))]
+fn audit(
+    py: Python<'_>,
+    protocol: PathBuf,
+    out: Option<PathBuf>,
+    threads: Option<usize>,
+) -> PyResult<(PathBuf, Option<PathBuf>, bool, String)> {
+    let ran = py
+        .detach(|| radaudit::commands::audit::audit_protocol(&protocol, out, threads))
+        .map_err(python_error)?;
+    Ok((ran.run_dir, ran.report, ran.passed, ran.text))
+}
+
+/// The AUC of `scores` for `labels` (true: a case; a higher score means a case) with its
+/// DeLong variance and 95% CI: (auc, variance, ci_low, ci_high).
+#[pyfunction]
+fn roc_auc(scores: Vec<f64>, labels: Vec<bool>) -> PyResult<(f64, f64, f64, f64)> {
+    let a = radaudit::stats::roc::auc(&scores, &labels).map_err(PyValueError::new_err)?;
+    Ok((a.auc, a.variance, a.ci_low, a.ci_high))
+}
+
+/// DeLong's paired test of two scores' AUCs on the same subjects: (auc1, auc2, covariance,
+/// difference, z, p two-sided, p greater, p less, CI low, CI high of the difference).
+#[pyfunction]
+fn roc_paired(scores1: Vec<f64>, scores2: Vec<f64>, labels: Vec<bool>) -> PyResult<[f64; 10]> {
+    let t = radaudit::stats::roc::paired_test(&scores1, &scores2, &labels)
+        .map_err(PyValueError::new_err)?;
+    Ok([
+        t.auc1,
+        t.auc2,
+        t.covariance,
+        t.diff,
+        t.z,
+        t.p_two_sided,
+        t.p_greater,
+        t.p_less,
+        t.ci_low,
+        t.ci_high,
+    ])
+}
+
 /// The native module.
 #[pymodule]
 fn _radaudit(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -347,6 +395,9 @@ fn _radaudit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(icc, m)?)?;
     m.add_function(wrap_pyfunction!(combat, m)?)?;
     m.add_function(wrap_pyfunction!(combat_apply, m)?)?;
+    m.add_function(wrap_pyfunction!(audit, m)?)?;
+    m.add_function(wrap_pyfunction!(roc_auc, m)?)?;
+    m.add_function(wrap_pyfunction!(roc_paired, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

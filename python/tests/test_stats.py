@@ -45,3 +45,35 @@ def test_missing_ratings_raise_or_are_omitted_as_pingouin_does():
     np.testing.assert_allclose(mine["ICC"].to_numpy(float), theirs["ICC"].to_numpy(float), rtol=1e-9)
     with pytest.raises(ValueError, match="column"):
         stats.intraclass_corr(data, "case", "reader", "value")
+
+
+def test_roc_equals_procs_published_values(reference):
+    """pROC's own test values (../shared/reference/stats/roc/pROC_published.csv) on aSAH."""
+    import pandas as pd
+
+    from radaudit.stats import roc
+
+    root = reference / "stats" / "roc"
+    data = pd.read_csv(root / "aSAH.csv")
+    published = pd.read_csv(root / "pROC_published.csv")
+    value = lambda q, m: float(published[(published.quantity == q) & (published.markers == m)].published_value.iloc[0])
+    for marker in ("wfns", "ndka"):
+        out = roc(data.y_poor, data[marker])
+        assert abs(out["auc"] - value("auc", marker)) <= 1e-9
+        assert abs(out["variance"] - value("var_delong", marker)) <= 1e-9
+    ndka = roc(data.y_poor, data.ndka)
+    assert abs(ndka["ci95"][0] - value("ci95_lower_delong", "ndka")) <= 1e-9
+    assert abs(ndka["ci95"][1] - value("ci95_upper_delong", "ndka")) <= 1e-9
+    paired = roc(data.y_poor, data.wfns, data.s100b)["paired"]
+    assert abs(paired["z"] - value("paired_Z", "wfns,s100b")) <= 1e-9
+    assert abs(paired["p"] - value("paired_p_two_sided", "wfns,s100b")) <= 1e-9
+    assert abs(paired["p_greater"] - value("paired_p_greater", "wfns,s100b")) <= 1e-9
+    assert abs(paired["ci95"][0] - value("paired_diff_ci95_lower", "wfns,s100b")) <= 1e-9
+    assert abs(paired["ci95"][1] - value("paired_diff_ci95_upper", "wfns,s100b")) <= 1e-9
+    assert abs(paired["covariance"] - value("cov_delong", "s100b,wfns")) <= 1e-9
+    with pytest.raises(ValueError, match="labels are 0/1"):
+        roc([0, 1, 2], [0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match="missing"):
+        roc([0, 1, 1], [0.1, float("nan"), 0.3])
+    with pytest.raises(ValueError):
+        roc([1, 1, 1], [0.1, 0.2, 0.3])

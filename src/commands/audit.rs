@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use super::{Outcome, print_stdout};
 use crate::audit::{self, AuditArgs, Audited, Finished};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::output::write_bytes;
 
 /// Run a robustness audit: perturb every case along the protocol's axes, recompute the
@@ -73,10 +73,62 @@ pub fn run(a: Args) -> Result<Outcome> {
 /// Writes report.html (unless the protocol turns it off), prints the verdict, and says how
 /// the audit ended. A single run and a merge of shards both end here.
 pub(super) fn finish(a: &Audited) -> Result<Outcome> {
-    if a.loaded.protocol.outputs.report {
-        let html = crate::report::audit::render(a)?;
-        write_bytes(&a.run_dir.join("report.html"), html.as_bytes())?;
-    }
+    write_report(a)?;
     eprint!("{}", a.text);
     Ok(Outcome::checked(a.verdict.passed))
+}
+
+/// Writes report.html into the run folder unless the protocol turns it off; its path.
+fn write_report(a: &Audited) -> Result<Option<PathBuf>> {
+    if !a.loaded.protocol.outputs.report {
+        return Ok(None);
+    }
+    let html = crate::report::audit::render(a)?;
+    let path = a.run_dir.join("report.html");
+    write_bytes(&path, html.as_bytes())?;
+    Ok(Some(path))
+}
+
+/// A whole audit run for a library caller (the Python package): where it was written.
+#[derive(Debug, Clone)]
+pub struct Ran {
+    /// The run folder (summary.json, stability.csv, ...).
+    pub run_dir: PathBuf,
+    /// report.html, unless the protocol turns the report off.
+    pub report: Option<PathBuf>,
+    /// Whether the protocol's acceptance rule held.
+    pub passed: bool,
+    /// The lines `radaudit audit` prints at the end.
+    pub text: String,
+}
+
+/// Runs the audit of `protocol` into `out` (default: runs/<protocol file stem>) on `threads`
+/// threads (default: all cores; 1 to 1024), as `radaudit audit` does, printing nothing.
+pub fn audit_protocol(
+    protocol: &std::path::Path,
+    out: Option<PathBuf>,
+    threads: Option<usize>,
+) -> Result<Ran> {
+    if let Some(n) = threads {
+        super::thread_count(&n.to_string()).map_err(Error::Usage)?;
+    }
+    let finished = audit::run(&AuditArgs {
+        protocol: protocol.to_path_buf(),
+        out,
+        resume: false,
+        threads,
+        shard: None,
+        max_failed_cases: None,
+    })?;
+    let Finished::Audit(a) = finished else {
+        return Err(Error::Internal(
+            "an audit without a shard ended as a shard".into(),
+        ));
+    };
+    Ok(Ran {
+        report: write_report(&a)?,
+        run_dir: a.run_dir.clone(),
+        passed: a.verdict.passed,
+        text: a.text.clone(),
+    })
 }
