@@ -70,3 +70,7 @@ def roc_paired(
 ) -> Tuple[float, float, float, float, float, float, float, float, float, float]:
     """DeLong's paired test: (auc1, auc2, covariance, difference, z, p two-sided, p greater,
     p less, CI low, CI high)."""
+
+def diagnostics(image: str, mask: str, label: int) -> List[Tuple[str, Any]]:
+    """PyRadiomics' diagnostics_Image-original_* and diagnostics_Mask-original_* entries
+    (keys without the prefix), in its order."""

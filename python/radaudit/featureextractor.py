@@ -4,9 +4,14 @@ The parameters are PyRadiomics' (a parameter file, or the same content as a dict
 settings as keyword arguments); radaudit computes every feature class and image type
 PyRadiomics 3.1 has, with PyRadiomics' names and in PyRadiomics' order, within 1e-6.
 
-Where it departs: ``execute`` returns the features only (no ``diagnostics_*`` entries yet),
-takes images and masks as file paths (or SimpleITK images, written to a temporary NRRD first),
-and ``voxelBased=True`` is refused.
+Where it departs: ``execute`` takes images and masks as file paths (or SimpleITK images,
+written to a temporary NRRD first), and ``voxelBased=True`` is refused. Its ``diagnostics_*``
+entries are PyRadiomics' keys for the versions, the configuration and the original image and
+mask (with ``additionalInfo``, as PyRadiomics); the ``Versions`` entries name what computed
+the result (``Versions_PyRadiomics`` holds radaudit's version), the image and mask hashes are
+given for 8- and 16-bit and float32 files (SimpleITK's SHA1 of the pixel buffer), and the
+``-interpolated`` and ``-resegmented`` entries PyRadiomics adds after resampling or
+re-segmentation are not given.
 """
 
 import collections
@@ -23,6 +28,26 @@ FEATURE_CLASSES = ("firstorder", "shape", "shape2D", "glcm", "glrlm", "glszm", "
 
 # The classes an extractor enables by default, in PyRadiomics' order (its modules', by name).
 DEFAULT_CLASSES = ("firstorder", "glcm", "gldm", "glrlm", "glszm", "ngtdm", "shape")
+
+# PyRadiomics 3.1's default settings (RadiomicsFeatureExtractor._getDefaultSettings), in its
+# order: diagnostics_Configuration_Settings shows them updated by the user's.
+DEFAULT_SETTINGS = {
+    "minimumROIDimensions": 2,
+    "minimumROISize": None,
+    "normalize": False,
+    "normalizeScale": 1,
+    "removeOutliers": None,
+    "resampledPixelSpacing": None,
+    "interpolator": "sitkBSpline",
+    "preCrop": False,
+    "padDistance": 5,
+    "distances": [1],
+    "force2D": False,
+    "force2Ddimension": 0,
+    "resegmentRange": None,
+    "label": 1,
+    "additionalInfo": True,
+}
 
 # PyRadiomics' image types.
 IMAGE_TYPES = (
@@ -70,6 +95,29 @@ def _parse_params_file(path):
     if not isinstance(doc, dict):
         raise ValueError(f"{path}: a parameter file holds a mapping (imageType, featureClass, setting)")
     return doc
+
+
+def _versions():
+    """PyRadiomics' diagnostics_Versions_* keys, naming what computed the result."""
+    import sys
+
+    from . import __version__
+
+    def version(module, get):
+        try:
+            return get(__import__(module))
+        except ImportError:
+            return None
+
+    return collections.OrderedDict(
+        [
+            ("diagnostics_Versions_PyRadiomics", f"radaudit {__version__}"),
+            ("diagnostics_Versions_Numpy", version("numpy", lambda m: m.__version__)),
+            ("diagnostics_Versions_SimpleITK", version("SimpleITK", lambda m: m.Version().VersionString())),
+            ("diagnostics_Versions_PyWavelet", None),
+            ("diagnostics_Versions_Python", "%i.%i.%i" % sys.version_info[:3]),
+        ]
+    )
 
 
 def _label(label, where="label"):
@@ -216,12 +264,22 @@ class RadiomicsFeatureExtractor:
         if label_channel is not None:
             raise ValueError("label_channel: vector masks are not read by radaudit")
         label = _label(label)
+        settings = dict(DEFAULT_SETTINGS, **self.settings)
+        result = collections.OrderedDict()
         with tempfile.TemporaryDirectory(prefix="radaudit-") as scratch:
             image = _as_path(imageFilepath, scratch, "image.nrrd")
             mask = _as_path(maskFilepath, scratch, "mask.nrrd")
             params, order = self._native_params()
             pairs = _radaudit.extract(image, mask, label=label, **params)
-        return collections.OrderedDict(_pyradiomics_order(pairs, *order))
+            if settings.get("additionalInfo", True):
+                roi_label = label if label is not None else _label(settings.get("label", 1), "setting label")
+                result.update(_versions())
+                result["diagnostics_Configuration_Settings"] = copy.deepcopy(settings)
+                result["diagnostics_Configuration_EnabledImageTypes"] = copy.deepcopy(self.enabledImagetypes)
+                for key, value in _radaudit.diagnostics(image, mask, roi_label):
+                    result["diagnostics_" + key] = value
+        result.update(_pyradiomics_order(pairs, *order))
+        return result
 
     def _native_params(self):
         """The parameters as the native module takes them (a file radaudit reads itself, or the

@@ -3,11 +3,13 @@
 //! radaudit works, and turns radaudit's errors into Python exceptions with radaudit's message
 //! (FileNotFoundError for a missing file, ValueError otherwise); nothing here panics on input.
 
+mod general_info;
+
 use std::path::PathBuf;
 
 use pyo3::exceptions::{PyFileNotFoundError, PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyDict};
+use pyo3::types::{PyByteArray, PyDict, PyTuple};
 use radaudit::error::Error;
 use radaudit::features::{FeatureSet, extract_files};
 use radaudit::stats::combat::Covariate;
@@ -386,6 +388,35 @@ fn roc_paired(scores1: Vec<f64>, scores2: Vec<f64>, labels: Vec<bool>) -> PyResu
     ])
 }
 
+/// PyRadiomics' `diagnostics_Image-original_*` and `diagnostics_Mask-original_*` entries for
+/// an image and mask file and a label: (key without the prefix, value) pairs in PyRadiomics'
+/// order; tuples where PyRadiomics gives tuples.
+#[pyfunction]
+fn diagnostics<'py>(
+    py: Python<'py>,
+    image: PathBuf,
+    mask: PathBuf,
+    label: u16,
+) -> PyResult<Vec<(String, Bound<'py, PyAny>)>> {
+    use general_info::Value;
+    let entries = py
+        .detach(|| general_info::original(&image, &mask, label))
+        .map_err(python_error)?;
+    entries
+        .into_iter()
+        .map(|(key, value)| {
+            let object = match value {
+                Value::Text(t) => t.into_pyobject(py)?.into_any(),
+                Value::Number(v) => v.into_pyobject(py)?.into_any(),
+                Value::Count(v) => v.into_pyobject(py)?.into_any(),
+                Value::Numbers(v) => PyTuple::new(py, v)?.into_any(),
+                Value::Counts(v) => PyTuple::new(py, v)?.into_any(),
+            };
+            Ok((key, object))
+        })
+        .collect()
+}
+
 /// The native module.
 #[pymodule]
 fn _radaudit(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -398,6 +429,7 @@ fn _radaudit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(audit, m)?)?;
     m.add_function(wrap_pyfunction!(roc_auc, m)?)?;
     m.add_function(wrap_pyfunction!(roc_paired, m)?)?;
+    m.add_function(wrap_pyfunction!(diagnostics, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
