@@ -1,6 +1,6 @@
 """Type stubs of radaudit's native module (python/src/lib.rs)."""
 
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 __version__: str
 
@@ -19,9 +19,10 @@ def extract_batch(
     params_json: Optional[str] = None,
     params_file: Optional[str] = None,
     threads: Optional[int] = None,
+    progress: Optional[Callable[[int, int], Any]] = None,
 ) -> List[Tuple[List[Tuple[str, float]], Optional[str]]]:
     """Many cases in parallel (the GIL released): per case its pairs and None, or no pairs and
-    the error's message."""
+    the error's message; progress(done, total) as each case ends."""
 
 def feature_names(params_json: Optional[str] = None, params_file: Optional[str] = None) -> List[str]:
     """The feature names the parameters ask for, in output order."""

@@ -7,11 +7,36 @@ from . import _radaudit
 from .featureextractor import RadiomicsFeatureExtractor, _label, _pyradiomics_order
 
 
-def extract_batch(cases, params=None, n_jobs=-1, **settings):
+def _progress_bar(total):
+    """A callback(done, total) drawing progress: tqdm's bar (tqdm.auto, a widget in notebooks)
+    when tqdm is installed, else a counter line on stderr; and a function that closes it."""
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        import sys
+
+        def show(done, total):
+            sys.stderr.write(f"\rradaudit: {done}/{total} cases")
+            if done == total:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+
+        return show, lambda: None
+    bar = tqdm(total=total, unit="case", desc="radaudit")
+
+    def update(done, _total):
+        bar.update(done - bar.n)
+
+    return update, bar.close
+
+
+def extract_batch(cases, params=None, n_jobs=-1, progress=True, **settings):
     """The features of every case of ``cases`` (a pandas DataFrame, or a CSV file's path, with
     columns ``case``, ``image``, ``mask`` and optionally ``label``) as a pandas DataFrame: a
     ``case`` column, then one column per feature. ``params`` and ``settings`` are
-    ``RadiomicsFeatureExtractor``'s. ``n_jobs``: threads (1 to 1024), -1 for every core. A case that
+    ``RadiomicsFeatureExtractor``'s. ``n_jobs``: threads (1 to 1024), -1 for every core.
+    ``progress``: True draws a progress bar (tqdm's when installed), False none, or a
+    callable(done, total) called as each case ends. A case that
     fails raises ValueError naming the case and radaudit's message (the others are computed
     first, so the message lists every failing case)."""
     import pandas as pd
@@ -33,7 +58,18 @@ def extract_batch(cases, params=None, n_jobs=-1, **settings):
     ]
     threads = None if n_jobs == -1 else int(n_jobs)
     params, order = extractor._native_params()
-    outcomes = _radaudit.extract_batch(jobs, threads=threads, **params)
+    close = None
+    if progress is True:
+        progress, close = _progress_bar(len(jobs))
+    elif progress is False or progress is None:
+        progress = None
+    elif not callable(progress):
+        raise ValueError("progress: True, False, or a callable(done, total)")
+    try:
+        outcomes = _radaudit.extract_batch(jobs, threads=threads, progress=progress, **params)
+    finally:
+        if close is not None:
+            close()
     failed = [f"{case}: {error}" for case, (_, error) in zip(cases["case"], outcomes) if error]
     if failed:
         raise ValueError(f"{len(failed)} case(s) failed: " + "; ".join(failed))

@@ -4,8 +4,8 @@ The parameters are PyRadiomics' (a parameter file, or the same content as a dict
 settings as keyword arguments); radaudit computes every feature class and image type
 PyRadiomics 3.1 has, with PyRadiomics' names and in PyRadiomics' order, within 1e-6.
 
-Where it departs: ``execute`` takes images and masks as file paths (or SimpleITK images,
-written to a temporary NRRD first), and ``voxelBased=True`` is refused. Its ``diagnostics_*``
+Where it departs: ``execute`` takes images and masks as file paths, SimpleITK images
+(written to a temporary NRRD first) or nibabel images (a temporary NIfTI), and ``voxelBased=True`` is refused. Its ``diagnostics_*``
 entries are PyRadiomics' keys for the versions, the configuration and the original image and
 mask (with ``additionalInfo``, as PyRadiomics); the ``Versions`` entries name what computed
 the result (``Versions_PyRadiomics`` holds radaudit's version), the image and mask hashes are
@@ -359,7 +359,8 @@ def _pyradiomics_order(pairs, image_types, classes):
 
 
 def _as_path(image, scratch, name):
-    """A file path for ``image``: a path as it is, a SimpleITK image written to ``scratch``."""
+    """A file path for ``image``: a path as it is, a SimpleITK image written to ``scratch`` as
+    NRRD, a nibabel image (NIfTI-1 or -2, anything nibabel can save as NIfTI) as NIfTI."""
     if isinstance(image, (str, os.PathLike)):
         return os.fspath(image)
     if hasattr(image, "GetSize") and hasattr(image, "GetSpacing"):
@@ -368,6 +369,15 @@ def _as_path(image, scratch, name):
         path = os.path.join(scratch, name)
         sitk.WriteImage(image, path)
         return path
+    if hasattr(image, "affine") and hasattr(image, "dataobj") and hasattr(image, "header"):
+        import nibabel
+
+        path = os.path.join(scratch, os.path.splitext(name)[0] + ".nii")
+        nifti = image if isinstance(image, (nibabel.Nifti1Image, nibabel.Nifti2Image)) else nibabel.Nifti1Image(
+            image.dataobj, image.affine, header=None
+        )
+        nibabel.save(nifti, path)
+        return path
     raise ValueError(
-        f"an image is a file path or a SimpleITK image, not {type(image).__name__}"
+        f"an image is a file path, a SimpleITK image or a nibabel image, not {type(image).__name__}"
     )

@@ -6,6 +6,7 @@
 mod general_info;
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use pyo3::exceptions::{PyFileNotFoundError, PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -81,15 +82,16 @@ type CaseResult = (Vec<(String, f64)>, Option<String>);
 
 /// The features of many cases, in parallel on `threads` threads (all cores when None), the GIL
 /// released: per case (in the given order) its (name, value) pairs and None, or no pairs and
-/// the error's message.
+/// the error's message. `progress(done, total)` is called (with the GIL) as each case ends.
 #[pyfunction]
-#[pyo3(signature = (cases, params_json=None, params_file=None, threads=None))]
+#[pyo3(signature = (cases, params_json=None, params_file=None, threads=None, progress=None))]
 fn extract_batch(
     py: Python<'_>,
     cases: Vec<(PathBuf, PathBuf, Option<u16>)>,
     params_json: Option<&str>,
     params_file: Option<PathBuf>,
     threads: Option<usize>,
+    progress: Option<Py<PyAny>>,
 ) -> PyResult<Vec<CaseResult>> {
     use rayon::prelude::*;
     let set = feature_set(params_json, params_file)?;
@@ -106,18 +108,28 @@ fn extract_batch(
         .num_threads(threads)
         .build()
         .map_err(|e| PyValueError::new_err(format!("threads: {e}")))?;
+    let (finished, total) = (AtomicUsize::new(0), cases.len());
     Ok(py.detach(|| {
         pool.install(|| {
             cases
                 .par_iter()
                 .map(|(image, mask, label)| {
-                    match extract_files(image, mask, &set, *label, &ReadOptions::default()) {
-                        Ok((values, _)) => (
-                            values.into_iter().map(|v| (v.name, v.value)).collect(),
-                            None,
-                        ),
-                        Err(e) => (Vec::new(), Some(e.to_string())),
+                    let outcome =
+                        match extract_files(image, mask, &set, *label, &ReadOptions::default()) {
+                            Ok((values, _)) => (
+                                values.into_iter().map(|v| (v.name, v.value)).collect(),
+                                None,
+                            ),
+                            Err(e) => (Vec::new(), Some(e.to_string())),
+                        };
+                    if let Some(callback) = &progress {
+                        let done = finished.fetch_add(1, Ordering::Relaxed) + 1;
+                        // A failing callback must not lose the batch: its error is dropped.
+                        Python::attach(|py| {
+                            let _ = callback.call1(py, (done, total));
+                        });
                     }
+                    outcome
                 })
                 .collect()
         })

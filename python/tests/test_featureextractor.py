@@ -114,6 +114,23 @@ def test_a_simpleitk_image_is_accepted(reference):
     assert list(from_files.items()) == list(from_images.items())
 
 
+def test_a_nibabel_image_is_accepted(reference, tmp_path):
+    """nibabel images give the features of their NIfTI files (SimpleITK writes brain1 as NIfTI,
+    nibabel loads it), which equal PyRadiomics' on those files."""
+    nibabel = pytest.importorskip("nibabel")
+    import SimpleITK as sitk
+
+    image, mask = paths(reference, "brain1")
+    files = []
+    for source, name in ((image, "image.nii.gz"), (mask, "mask.nii.gz")):
+        files.append(str(tmp_path / name))
+        sitk.WriteImage(sitk.ReadImage(source), files[-1])
+    from_objects = ours.RadiomicsFeatureExtractor().execute(nibabel.load(files[0]), nibabel.load(files[1]))
+    assert_same(from_objects, peer.RadiomicsFeatureExtractor().execute(*files))
+    with pytest.raises(ValueError, match="nibabel image"):
+        ours.RadiomicsFeatureExtractor().execute(object(), files[1])
+
+
 def test_bad_input_raises_with_radauddits_message(reference, tmp_path):
     image, mask = paths(reference, "brain1")
     other_image, other_mask = paths(reference, "lung1")
@@ -142,8 +159,11 @@ def test_extract_batch_equals_pyradiomics_case_by_case(reference, tmp_path):
 
     rows = [{"case": c, "image": paths(reference, c)[0], "mask": paths(reference, c)[1]} for c in CASES]
     table = pd.DataFrame(rows)
-    frame = radaudit.extract_batch(table, n_jobs=2)
+    calls = []
+    frame = radaudit.extract_batch(table, n_jobs=2, progress=lambda done, total: calls.append((done, total)))
     assert list(frame["case"]) == CASES
+    # The progress callback saw every case end, once each, in the order they ended.
+    assert sorted(calls) == [(k, len(CASES)) for k in range(1, len(CASES) + 1)]
     for case in CASES:
         expected = peer.RadiomicsFeatureExtractor().execute(*paths(reference, case))
         row = frame[frame["case"] == case].iloc[0]
