@@ -75,3 +75,7 @@ def roc_paired(
 def diagnostics(image: str, mask: str, label: int) -> List[Tuple[str, Any]]:
     """PyRadiomics' diagnostics_Image-original_* and diagnostics_Mask-original_* entries
     (keys without the prefix), in its order."""
+
+def resolve_label(mask: str, label: str, label_table: Optional[str] = None) -> int:
+    """The label number of a number or structure name for a mask (through label_table, or the
+    mask's RTSTRUCT ROIs, SEG segments or per-structure files)."""

@@ -4,7 +4,17 @@ with the GIL released; one row per case, PyRadiomics' columns in PyRadiomics' or
 import os
 
 from . import _radaudit
-from .featureextractor import RadiomicsFeatureExtractor, _label, _pyradiomics_order
+from .featureextractor import RadiomicsFeatureExtractor, _pyradiomics_order, _resolved_label
+
+
+def _case_label(case, label, mask, label_table):
+    """A case's label number; a failure names the case."""
+    try:
+        return _resolved_label(label, mask, label_table, f"case {case!r}: label")
+    except (ValueError, FileNotFoundError) as e:
+        if str(e).startswith(f"case {case!r}"):
+            raise
+        raise type(e)(f"case {case!r}: {e}") from None
 
 
 def _progress_bar(total):
@@ -30,12 +40,13 @@ def _progress_bar(total):
     return update, bar.close
 
 
-def extract_batch(cases, params=None, n_jobs=-1, progress=True, **settings):
+def extract_batch(cases, params=None, n_jobs=-1, progress=True, label_table=None, **settings):
     """The features of every case of ``cases`` (a pandas DataFrame, or a CSV file's path, with
     columns ``case``, ``image``, ``mask`` and optionally ``label``) as a pandas DataFrame: a
     ``case`` column, then one column per feature. ``params`` and ``settings`` are
     ``RadiomicsFeatureExtractor``'s. ``n_jobs``: threads (1 to 1024), -1 for every core.
-    ``progress``: True draws a progress bar (tqdm's when installed), False none, or a
+    A ``label`` may be a structure name, resolved as ``execute`` resolves it (through
+    ``label_table`` or the mask's own structures). ``progress``: True draws a progress bar (tqdm's when installed), False none, or a
     callable(done, total) called as each case ends. A case that
     fails raises ValueError naming the case and radaudit's message (the others are computed
     first, so the message lists every failing case)."""
@@ -53,7 +64,8 @@ def extract_batch(cases, params=None, n_jobs=-1, progress=True, **settings):
     extractor = RadiomicsFeatureExtractor(params, **settings) if params is not None else RadiomicsFeatureExtractor(**settings)
     labels = cases["label"] if "label" in cases.columns else [None] * len(cases)
     jobs = [
-        (str(image), str(mask), None if label is None or pd.isna(label) else _label(label, f"case {case!r}: label"))
+        (str(image), str(mask), None if label is None or (not isinstance(label, str) and pd.isna(label))
+         else _case_label(case, label, str(mask), label_table))
         for case, image, mask, label in zip(cases["case"], cases["image"], cases["mask"], labels)
     ]
     threads = None if n_jobs == -1 else int(n_jobs)

@@ -120,6 +120,18 @@ def _versions():
     )
 
 
+def _resolved_label(label, mask, label_table=None, where="label"):
+    """A label number for ``mask``: a structure name resolved by radaudit, a number checked."""
+    if isinstance(label, str):
+        try:
+            return _label(int(label), where)
+        except ValueError:
+            return _radaudit.resolve_label(mask, label, label_table)
+    if label_table is not None and label is None:
+        raise ValueError("label_table needs a label name")
+    return _label(label, where)
+
+
 def _label(label, where="label"):
     """A mask label as radaudit reads it: None (the parameters' label, else 1) or an integer
     from 1 to 65535."""
@@ -256,19 +268,23 @@ class RadiomicsFeatureExtractor:
             }
         )
 
-    def execute(self, imageFilepath, maskFilepath, label=None, label_channel=None, voxelBased=False):
+    def execute(self, imageFilepath, maskFilepath, label=None, label_channel=None, voxelBased=False,
+                label_table=None):
         """The features of the ROI ``label`` (default: the parameters' ``label``, else 1) as an
-        ordered dict, PyRadiomics' keys in PyRadiomics' order."""
+        ordered dict, PyRadiomics' keys in PyRadiomics' order. ``label`` is a number or, unlike
+        PyRadiomics, a structure name (``"vertebrae_L1"``): looked up in ``label_table``
+        (``"totalsegmentator"``, ``"totalsegmentator-v1"`` or a CSV of ``id,name``), else in
+        the mask's own RTSTRUCT ROIs, SEG segments or per-structure files."""
         if voxelBased:
             raise ValueError("voxelBased=True: voxel-based feature maps are not built in radaudit")
         if label_channel is not None:
             raise ValueError("label_channel: vector masks are not read by radaudit")
-        label = _label(label)
         settings = dict(DEFAULT_SETTINGS, **self.settings)
         result = collections.OrderedDict()
         with tempfile.TemporaryDirectory(prefix="radaudit-") as scratch:
             image = _as_path(imageFilepath, scratch, "image.nrrd")
             mask = _as_path(maskFilepath, scratch, "mask.nrrd")
+            label = _resolved_label(label, mask, label_table)
             params, order = self._native_params()
             pairs = _radaudit.extract(image, mask, label=label, **params)
             if settings.get("additionalInfo", True):

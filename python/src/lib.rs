@@ -429,6 +429,21 @@ fn diagnostics<'py>(
         .collect()
 }
 
+/// The label number of `label` (a number, or a structure name) for the mask at `mask`: a name
+/// is looked up in `label_table` (`totalsegmentator`, `totalsegmentator-v1` or a CSV of
+/// `id,name`), else in the mask's own RTSTRUCT ROIs, SEG segments or per-structure files.
+#[pyfunction]
+#[pyo3(signature = (mask, label, label_table=None))]
+fn resolve_label(mask: PathBuf, label: &str, label_table: Option<&str>) -> PyResult<u16> {
+    use radaudit::volume::labels::{LabelRef, LabelTable};
+    let table = label_table
+        .map(LabelTable::load)
+        .transpose()
+        .map_err(python_error)?;
+    let label = LabelRef::parse(label).map_err(PyValueError::new_err)?;
+    radaudit::features::resolve_label(&label, &mask, table.as_ref()).map_err(python_error)
+}
+
 /// The native module.
 #[pymodule]
 fn _radaudit(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -442,6 +457,7 @@ fn _radaudit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(roc_auc, m)?)?;
     m.add_function(wrap_pyfunction!(roc_paired, m)?)?;
     m.add_function(wrap_pyfunction!(diagnostics, m)?)?;
+    m.add_function(wrap_pyfunction!(resolve_label, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

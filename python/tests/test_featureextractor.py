@@ -182,3 +182,17 @@ def test_extract_batch_equals_pyradiomics_case_by_case(reference, tmp_path):
 
     with pytest.raises(ValueError, match="threads"):
         _radaudit.extract_batch([], threads=10**9)
+
+
+def test_a_label_by_structure_name(reference):
+    """TotalSegmentator's example: vertebra T12 by name through the built-in table gives label
+    32's features, which equal PyRadiomics' with label=32."""
+    root = reference / "clinical" / "totalsegmentator"
+    image, mask = str(root / "example_ct_sm.nii.gz"), str(root / "example_seg.nii.gz")
+    by_name = ours.RadiomicsFeatureExtractor().execute(image, mask, label="vertebrae_T12",
+                                                       label_table="totalsegmentator")
+    assert_same(by_name, peer.RadiomicsFeatureExtractor(label=32).execute(image, mask, label=32),
+                diagnostics=False)
+    with pytest.raises(ValueError, match="vertebrae_T99"):
+        ours.RadiomicsFeatureExtractor().execute(image, mask, label="vertebrae_T99",
+                                                 label_table="totalsegmentator")
