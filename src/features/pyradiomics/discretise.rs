@@ -156,8 +156,10 @@ impl Guess {
     /// `numpy.digitize(x, edges)`: the number of edges <= x.
     fn digitize(&self, x: f64, edges: &[f64]) -> u32 {
         let n = edges.len();
-        let g = ((x - self.first) / self.step).floor();
-        if !(g.is_finite() && g >= 0.0 && (g as usize) < n) {
+        // For g >= 0 its floor is its truncation, which `as` does inline (floor() is a libm
+        // call without SSE4.1); NaN and out-of-range guesses take the exact search.
+        let g = (x - self.first) / self.step;
+        if !(g >= 0.0 && g < n as f64) {
             return digitize(x, edges);
         }
         // k = number of edges <= x; start from the guess and step to the exact answer.

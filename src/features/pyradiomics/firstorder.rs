@@ -47,10 +47,26 @@ impl OrderStatistics {
         ranks.sort_unstable();
         ranks.dedup();
         let mut values = Vec::with_capacity(ranks.len());
-        let mut start = 0;
+        let (mut start, last) = (0, x.len().saturating_sub(1));
         for &r in &ranks {
-            let (_, v, _) = x[start..].select_nth_unstable_by(r - start, f64::total_cmp);
-            values.push(*v);
+            let rest = &mut x[start..];
+            // Each selection leaves the larger values after it, so the next rank up is the
+            // smallest of them and the last rank the largest: a scan, cheaper than a selection.
+            let v = if r == start {
+                let i = (0..rest.len())
+                    .min_by(|&a, &b| rest[a].total_cmp(&rest[b]))
+                    .unwrap_or(0);
+                rest.swap(0, i);
+                rest[0]
+            } else if r == last {
+                rest.iter()
+                    .copied()
+                    .max_by(f64::total_cmp)
+                    .unwrap_or(f64::NAN)
+            } else {
+                *rest.select_nth_unstable_by(r - start, f64::total_cmp).1
+            };
+            values.push(v);
             start = r + 1;
         }
         OrderStatistics { ranks, values }

@@ -64,14 +64,24 @@ fn zones(roi: &Roi, lattice: &Lattice, s: &TextureSettings) -> BTreeMap<(usize, 
     for &p in &lattice.roi {
         size[root(&mut merged, label[p])] += 1;
     }
-    let mut found: Vec<(usize, usize)> = (0..merged.len())
-        .filter(|&l| merged[l] as usize == l)
-        .map(|l| (level[l] as usize - 1, size[l]))
-        .collect();
-    found.sort_unstable();
+    // Count zones per (level, size): most zones are small, so sizes up to SMALL are tallied
+    // in a dense table (no sort of thousands of zones), the rare larger ones in the map.
+    const SMALL: usize = 64;
+    let levels = lattice.level_values.len();
+    let mut small = vec![0u32; levels * SMALL];
     let mut out = BTreeMap::new();
-    for chunk in found.chunk_by(|a, b| a == b) {
-        out.insert(chunk[0], chunk.len() as f64);
+    for l in (0..merged.len()).filter(|&l| merged[l] as usize == l) {
+        let (g, n) = (level[l] as usize - 1, size[l]);
+        if n < SMALL {
+            small[g * SMALL + n] += 1;
+        } else {
+            *out.entry((g, n)).or_insert(0.0) += 1.0;
+        }
+    }
+    for (k, &count) in small.iter().enumerate() {
+        if count > 0 {
+            out.insert((k / SMALL, k % SMALL), f64::from(count));
+        }
     }
     out
 }

@@ -100,11 +100,18 @@ impl Lattice {
         let index = level_index(gray_levels);
         let mut cells = vec![0u16; dims[0] * dims[1] * dims[2]];
         let mut roi = Vec::new();
-        for ((z, y, x), &m) in roi_mask.indexed_iter() {
-            if m {
-                let i = ((z + pad) * dims[1] + y + pad) * dims[2] + x + pad;
-                cells[i] = index[levels[(z, y, x)] as usize] as u16 + 1;
-                roi.push(i);
+        // Row by row (the mask's and the levels' rows side by side), in array order.
+        let planes = roi_mask.outer_iter().zip(levels.outer_iter());
+        for (z, (mask_plane, level_plane)) in planes.enumerate() {
+            let rows = mask_plane.outer_iter().zip(level_plane.outer_iter());
+            for (y, (mask_row, level_row)) in rows.enumerate() {
+                let base = ((z + pad) * dims[1] + y + pad) * dims[2] + pad;
+                for (x, (&m, &l)) in mask_row.iter().zip(level_row.iter()).enumerate() {
+                    if m {
+                        cells[base + x] = index[l as usize] as u16 + 1;
+                        roi.push(base + x);
+                    }
+                }
             }
         }
         Lattice {
