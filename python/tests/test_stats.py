@@ -77,3 +77,21 @@ def test_roc_equals_procs_published_values(reference):
         roc([0, 1, 1], [0.1, float("nan"), 0.3])
     with pytest.raises(ValueError):
         roc([1, 1, 1], [0.1, 0.2, 0.3])
+
+
+@pytest.mark.parametrize("dataset", ["a_50x3", "b_200x5_bias", "c_30x2_nearperfect", "shrout_fleiss"])
+def test_intraclass_corr_equals_the_golden_pingouin_sets(reference, dataset):
+    """The golden ICC sets of ../shared/reference/stats/icc (made with pingouin 0.7): the six
+    forms' ICC, F, df, p-value and 95% CI (pingouin rounds the CI to 2 decimals)."""
+    root = reference / "stats" / "icc"
+    wide = pd.read_csv(root / f"{dataset}_wide.csv")
+    long = wide.melt(id_vars="subject", var_name="rater", value_name="score")
+    gold = pd.read_csv(root / f"{dataset}_pingouin.csv")
+    mine = stats.intraclass_corr(long, "subject", "rater", "score")
+    assert len(mine) == len(gold) == 6
+    for column in ("ICC", "F", "pval"):
+        np.testing.assert_allclose(mine[column].to_numpy(float), gold[column].to_numpy(float), rtol=1e-9, atol=1e-300)
+    for column in ("df1", "df2"):
+        np.testing.assert_array_equal(mine[column].to_numpy(float), gold[column].to_numpy(float))
+    for ci, low, high in zip(mine["CI95"], gold["ci95_lower"], gold["ci95_upper"]):
+        np.testing.assert_allclose(ci, np.round([low, high], 2), atol=1e-12)
