@@ -72,10 +72,19 @@ def roc_paired(
     """DeLong's paired test: (auc1, auc2, covariance, difference, z, p two-sided, p greater,
     p less, CI low, CI high)."""
 
-def diagnostics(image: str, mask: str, label: int) -> List[Tuple[str, Any]]:
-    """PyRadiomics' diagnostics_Image-original_* and diagnostics_Mask-original_* entries
-    (keys without the prefix), in its order."""
+def diagnostics(
+    image: str,
+    mask: str,
+    label: int,
+    params_json: Optional[str] = None,
+    params_file: Optional[str] = None,
+) -> List[Tuple[str, Any]]:
+    """PyRadiomics' diagnostics_Image-* and diagnostics_Mask-* entries (keys without the
+    prefix), in its order: the original files, and the interpolated ones after resampling."""
 
 def resolve_label(mask: str, label: str, label_table: Optional[str] = None) -> int:
     """The label number of a number or structure name for a mask (through label_table, or the
     mask's RTSTRUCT ROIs, SEG segments or per-structure files)."""
+
+def read_params(path: str) -> str:
+    """A parameter file's content (YAML or JSON) as JSON text, read by radaudit."""

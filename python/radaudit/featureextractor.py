@@ -8,10 +8,9 @@ Where it departs: ``execute`` takes images and masks as file paths, SimpleITK im
 (written to a temporary NRRD first) or nibabel images (a temporary NIfTI), and ``voxelBased=True`` is refused. Its ``diagnostics_*``
 entries are PyRadiomics' keys for the versions, the configuration and the original image and
 mask (with ``additionalInfo``, as PyRadiomics); the ``Versions`` entries name what computed
-the result (``Versions_PyRadiomics`` holds radaudit's version), the image and mask hashes are
-given for 8- and 16-bit and float32 files (SimpleITK's SHA1 of the pixel buffer), and the
-``-interpolated`` and ``-resegmented`` entries PyRadiomics adds after resampling or
-re-segmentation are not given.
+the result (``Versions_PyRadiomics`` holds radaudit's version), the image hash is given for
+8- and 16-bit and float32 files (SimpleITK's SHA1 of the pixel buffer), the ``-interpolated``
+entries after resampling are given, and the ``-resegmented`` and ``-corrected`` ones are not.
 """
 
 import collections
@@ -65,31 +64,11 @@ IMAGE_TYPES = (
 
 
 def _parse_params_file(path):
-    """The content of a JSON or YAML parameter file as a dict (YAML through PyYAML, which
-    PyRadiomics depends on), or None when it is YAML and PyYAML is missing: radaudit then reads
-    the file itself."""
+    """The content of a JSON or YAML parameter file as a dict, read by radaudit's own bounded
+    reader (no YAML library needed; errors name the file)."""
     if not os.path.isfile(str(path)):
         raise FileNotFoundError(f"{path}: no such parameter file")
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except UnicodeDecodeError:
-        raise ValueError(f"{path}: not a parameter file (not UTF-8 text)") from None
-    try:
-        doc = json.loads(text)
-    except RecursionError:
-        raise ValueError(f"{path}: the parameter document is nested too deeply") from None
-    except ValueError:
-        try:
-            import yaml
-        except ImportError:
-            return None
-        try:
-            doc = yaml.safe_load(text)
-        except yaml.YAMLError as e:
-            raise ValueError(f"{path}: {e}") from None
-        except RecursionError:
-            raise ValueError(f"{path}: the parameter document is nested too deeply") from None
+    doc = json.loads(_radaudit.read_params(os.fspath(path)))
     if doc is None:
         doc = {}
     if not isinstance(doc, dict):
@@ -158,15 +137,12 @@ class RadiomicsFeatureExtractor:
         self.settings = {}
         self.enabledImagetypes = {"Original": {}}
         self.enabledFeatures = {c: [] for c in DEFAULT_CLASSES}
-        self._params_file = None
         if args:
             params = args[0]
             if isinstance(params, dict):
                 self._load_dict(params)
             else:
                 self.loadParams(params)
-        if kwargs and self._params_file is not None:
-            raise ValueError("settings as keywords with a YAML parameter file need PyYAML")
         self.settings.update(kwargs)
 
     def _load_dict(self, params):
@@ -174,7 +150,6 @@ class RadiomicsFeatureExtractor:
         unknown = set(params) - {"imageType", "featureClass", "setting", "voxelSetting"}
         if unknown:
             raise ValueError(f"parameters: unknown section(s) {sorted(unknown)}")
-        self._params_file = None
         self.settings = dict(params.get("setting") or {})
         self.enabledImagetypes = {
             k: dict(v or {}) for k, v in (params.get("imageType") or {"Original": {}}).items()
@@ -188,28 +163,19 @@ class RadiomicsFeatureExtractor:
 
     def loadParams(self, paramsFile):
         """Reads a PyRadiomics parameter file (YAML or JSON)."""
-        doc = _parse_params_file(paramsFile)
-        if doc is None:
-            # YAML without PyYAML: radaudit reads the file; the dict view stays the defaults.
-            self._params_file = str(paramsFile)
-            self.settings = {}
-        else:
-            self._load_dict(doc)
+        self._load_dict(_parse_params_file(paramsFile))
 
     def loadJSONParams(self, JSON_configuration):
         """Reads the parameters from a JSON string."""
         self._load_dict(json.loads(JSON_configuration))
 
     def enableAllFeatures(self):
-        self._from_file_to_dict()
         self.enabledFeatures = {c: [] for c in DEFAULT_CLASSES}
 
     def disableAllFeatures(self):
-        self._from_file_to_dict()
         self.enabledFeatures = {}
 
     def enableFeatureClassByName(self, featureClass, enabled=True):
-        self._from_file_to_dict()
         if featureClass not in FEATURE_CLASSES:
             raise ValueError(f"feature class {featureClass!r}: PyRadiomics has {FEATURE_CLASSES}")
         if enabled:
@@ -218,7 +184,6 @@ class RadiomicsFeatureExtractor:
             self.enabledFeatures.pop(featureClass, None)
 
     def enableFeaturesByName(self, **enabledFeatures):
-        self._from_file_to_dict()
         for featureClass, features in enabledFeatures.items():
             if featureClass not in FEATURE_CLASSES:
                 raise ValueError(
@@ -227,15 +192,12 @@ class RadiomicsFeatureExtractor:
             self.enabledFeatures[featureClass] = list(features or [])
 
     def enableAllImageTypes(self):
-        self._from_file_to_dict()
         self.enabledImagetypes = {t: {} for t in IMAGE_TYPES}
 
     def disableAllImageTypes(self):
-        self._from_file_to_dict()
         self.enabledImagetypes = {}
 
     def enableImageTypeByName(self, imageType, enabled=True, customArgs=None):
-        self._from_file_to_dict()
         if imageType not in IMAGE_TYPES:
             raise ValueError(f"image type {imageType!r}: PyRadiomics has {IMAGE_TYPES}")
         if enabled:
@@ -246,13 +208,6 @@ class RadiomicsFeatureExtractor:
     def enableImageTypes(self, **enabledImagetypes):
         for imageType, customArgs in enabledImagetypes.items():
             self.enableImageTypeByName(imageType, True, customArgs)
-
-    def _from_file_to_dict(self):
-        if self._params_file is not None:
-            raise ValueError(
-                "this extractor was loaded from a parameter file: edit the file, or pass its "
-                "content as a dict to change it from Python"
-            )
 
     def _document(self):
         bad = _non_finite(
@@ -292,18 +247,14 @@ class RadiomicsFeatureExtractor:
                 result.update(_versions())
                 result["diagnostics_Configuration_Settings"] = copy.deepcopy(settings)
                 result["diagnostics_Configuration_EnabledImageTypes"] = copy.deepcopy(self.enabledImagetypes)
-                for key, value in _radaudit.diagnostics(image, mask, roi_label):
+                for key, value in _radaudit.diagnostics(image, mask, roi_label, **params):
                     result["diagnostics_" + key] = value
         result.update(_pyradiomics_order(pairs, *order))
         return result
 
     def _native_params(self):
-        """The parameters as the native module takes them (a file radaudit reads itself, or the
-        JSON document), and the image types and classes in the order PyRadiomics outputs them
-        (for a file radaudit reads itself, YAML without PyYAML, its order is not known here:
-        PyRadiomics' defaults)."""
-        if self._params_file is not None:
-            return {"params_file": self._params_file}, (["Original"], {c: [] for c in DEFAULT_CLASSES})
+        """The parameters as the native module takes them (the JSON document), and the image
+        types and classes in the order PyRadiomics outputs them."""
         return {"params_json": self._document()}, (list(self.enabledImagetypes), dict(self.enabledFeatures))
 
 

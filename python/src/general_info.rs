@@ -1,14 +1,17 @@
-//! PyRadiomics' `diagnostics_Image-original_*` and `diagnostics_Mask-original_*` entries
-//! (its `generalinfo.GeneralInfo`), computed from the image and mask files as radaudit reads
-//! them: hashes, grids, intensity range, the ROI's bounding box, voxel and component counts
-//! and centre of mass.
+//! PyRadiomics' `diagnostics_Image-*` and `diagnostics_Mask-*` entries (its
+//! `generalinfo.GeneralInfo`), computed from the image and mask files as radaudit reads them:
+//! hashes, grids, intensity range, the ROI's bounding box, voxel and component counts and
+//! centre of mass, of the original files and, after resampling, of the interpolated ones.
 
 use std::path::Path;
 
+use ndarray::Array3;
 use radaudit::error::Result;
-use radaudit::volume::Volume;
+use radaudit::features::pyradiomics::prepare;
+use radaudit::features::{FeatureSet, mask_for};
 use radaudit::volume::io::{ReadOptions, read_volume};
 use radaudit::volume::pixel::PixelType;
+use radaudit::volume::{Geometry, Volume};
 use sha1::{Digest, Sha1};
 
 /// One diagnostics value, as PyRadiomics gives it.
@@ -21,33 +24,83 @@ pub enum Value {
     Counts(Vec<u64>),
 }
 
-/// The entries, keys without the `diagnostics_` prefix, in PyRadiomics' order.
-pub fn original(image: &Path, mask: &Path, label: u16) -> Result<Vec<(String, Value)>> {
+/// The entries, keys without the `diagnostics_` prefix, in PyRadiomics' order: the original
+/// image and mask, then (when `set` resamples) the interpolated ones.
+pub fn entries(
+    image_path: &Path,
+    mask_path: &Path,
+    label: u16,
+    set: &FeatureSet,
+) -> Result<Vec<(String, Value)>> {
     let options = ReadOptions::default();
-    let image = read_volume(image, &options)?;
-    let mask = read_volume(mask, &options)?;
+    let image = read_volume(image_path, &options)?;
+    let mask = read_volume(mask_path, &options)?;
     let mut out = Vec::new();
-    let mut push = |key: &str, value: Value| out.push((key.to_string(), value));
+    let mut push = |key: String, value: Value| out.push((key, value));
     if let Some(hash) = buffer_hash(&image) {
-        push("Image-original_Hash", Value::Text(hash));
+        push("Image-original_Hash".into(), Value::Text(hash));
     }
-    push("Image-original_Dimensionality", Value::Text("3D".into()));
     push(
-        "Image-original_Spacing",
-        Value::Numbers(image.geometry.spacing.to_vec()),
+        "Image-original_Dimensionality".into(),
+        Value::Text("3D".into()),
     );
-    push("Image-original_Size", Value::Counts(sizes(&image)));
-    let (mean, min, max) = mean_min_max(image.voxels.iter().map(|&v| f64::from(v)));
-    push("Image-original_Mean", Value::Number(mean));
-    push("Image-original_Minimum", Value::Number(min));
-    push("Image-original_Maximum", Value::Number(max));
-    push("Mask-original_Hash", Value::Text(mask_hash(&mask)));
-    push(
-        "Mask-original_Spacing",
-        Value::Numbers(mask.geometry.spacing.to_vec()),
-    );
-    push("Mask-original_Size", Value::Counts(sizes(&mask)));
+    let values = image.voxels.mapv(f64::from);
+    for (key, value) in image_entries("original", &image.geometry, &values) {
+        push(key, value);
+    }
+    push("Mask-original_Hash".into(), Value::Text(mask_hash(&mask)));
     let roi = mask.voxels.mapv(|v| v == f32::from(label));
+    for (key, value) in mask_entries("original", &mask.geometry, &roi, None) {
+        push(key, value);
+    }
+    if let FeatureSet::Pyradiomics(params) = set.with_label(label) {
+        let on_grid = mask_for(&image, image_path, mask_path, &options, label)?;
+        let resampled = prepare::interpolated(&image, &on_grid, &params.settings)
+            .map_err(|e| e.naming(image_path, mask_path))?;
+        if let Some((geometry, values, labels)) = resampled {
+            for (key, value) in image_entries("interpolated", &geometry, &values) {
+                push(key, value);
+            }
+            let roi = labels.mapv(|l| l == label);
+            for (key, value) in mask_entries("interpolated", &geometry, &roi, Some(&values)) {
+                push(key, value);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// An image's `Spacing`, `Size`, `Mean`, `Minimum` and `Maximum` entries.
+fn image_entries(prefix: &str, geometry: &Geometry, values: &Array3<f64>) -> Vec<(String, Value)> {
+    let (mean, min, max) = mean_min_max(values.iter().copied());
+    vec![
+        (
+            format!("Image-{prefix}_Spacing"),
+            Value::Numbers(geometry.spacing.to_vec()),
+        ),
+        (
+            format!("Image-{prefix}_Size"),
+            Value::Counts(sizes(geometry)),
+        ),
+        (format!("Image-{prefix}_Mean"), Value::Number(mean)),
+        (format!("Image-{prefix}_Minimum"), Value::Number(min)),
+        (format!("Image-{prefix}_Maximum"), Value::Number(max)),
+    ]
+}
+
+/// A mask's `Spacing`, `Size`, `BoundingBox`, `VoxelNum`, `VolumeNum`, `CenterOfMassIndex`
+/// and `CenterOfMass` entries for the ROI `roi` (array order z, y, x), then with `image` the
+/// ROI's `Mean`, `Minimum` and `Maximum` intensities.
+fn mask_entries(
+    prefix: &str,
+    geometry: &Geometry,
+    roi: &Array3<bool>,
+    image: Option<&Array3<f64>>,
+) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    let key = |name: &str| format!("Mask-{prefix}_{name}");
+    out.push((key("Spacing"), Value::Numbers(geometry.spacing.to_vec())));
+    out.push((key("Size"), Value::Counts(sizes(geometry))));
     let (nz, ny, nx) = roi.dim();
     let (mut lo, mut hi) = ([usize::MAX; 3], [0usize; 3]);
     let (mut count, mut sum) = (0u64, [0.0f64; 3]);
@@ -70,33 +123,41 @@ pub fn original(image: &Path, mask: &Path, label: u16) -> Result<Vec<(String, Va
             hi[1] - lo[1] + 1,
             hi[2] - lo[2] + 1,
         ];
-        push(
-            "Mask-original_BoundingBox",
+        out.push((
+            key("BoundingBox"),
             Value::Counts(bounding.map(|v| v as u64).to_vec()),
-        );
+        ));
     }
-    push("Mask-original_VoxelNum", Value::Count(count));
-    push(
-        "Mask-original_VolumeNum",
-        Value::Count(components(&roi, [nz, ny, nx])),
-    );
+    out.push((key("VoxelNum"), Value::Count(count)));
+    out.push((
+        key("VolumeNum"),
+        Value::Count(components(roi, [nz, ny, nx])),
+    ));
     if count > 0 {
         let centre = sum.map(|s| s / count as f64);
-        push(
-            "Mask-original_CenterOfMassIndex",
-            Value::Numbers(centre.to_vec()),
-        );
-        push(
-            "Mask-original_CenterOfMass",
-            Value::Numbers(physical(&mask, centre).to_vec()),
-        );
+        out.push((key("CenterOfMassIndex"), Value::Numbers(centre.to_vec())));
+        out.push((
+            key("CenterOfMass"),
+            Value::Numbers(physical(geometry, centre).to_vec()),
+        ));
+        if let Some(image) = image {
+            let inside = image
+                .iter()
+                .zip(roi.iter())
+                .filter(|(_, m)| **m)
+                .map(|(v, _)| *v);
+            let (mean, min, max) = mean_min_max(inside);
+            out.push((key("Mean"), Value::Number(mean)));
+            out.push((key("Minimum"), Value::Number(min)));
+            out.push((key("Maximum"), Value::Number(max)));
+        }
     }
-    Ok(out)
+    out
 }
 
 /// (x, y, z) voxel counts.
-fn sizes(v: &Volume) -> Vec<u64> {
-    v.geometry.size.iter().map(|&s| s as u64).collect()
+fn sizes(geometry: &Geometry) -> Vec<u64> {
+    geometry.size.iter().map(|&s| s as u64).collect()
 }
 
 /// The mean (numpy's pairwise order is not needed at 1e-6), minimum and maximum.
@@ -171,8 +232,7 @@ fn hex(digest: &[u8]) -> String {
 }
 
 /// The physical point (LPS mm) of a continuous index (x, y, z).
-fn physical(v: &Volume, index: [f64; 3]) -> [f64; 3] {
-    let g = &v.geometry;
+fn physical(g: &Geometry, index: [f64; 3]) -> [f64; 3] {
     let mut p = g.origin;
     for (r, row) in g.direction.iter().enumerate() {
         for c in 0..3 {

@@ -400,19 +400,24 @@ fn roc_paired(scores1: Vec<f64>, scores2: Vec<f64>, labels: Vec<bool>) -> PyResu
     ])
 }
 
-/// PyRadiomics' `diagnostics_Image-original_*` and `diagnostics_Mask-original_*` entries for
-/// an image and mask file and a label: (key without the prefix, value) pairs in PyRadiomics'
-/// order; tuples where PyRadiomics gives tuples.
+/// PyRadiomics' `diagnostics_Image-*` and `diagnostics_Mask-*` entries for an image and mask
+/// file, a label and the parameters (the `-interpolated` ones when they resample): (key
+/// without the prefix, value) pairs in PyRadiomics' order; tuples where PyRadiomics gives
+/// tuples.
 #[pyfunction]
+#[pyo3(signature = (image, mask, label, params_json=None, params_file=None))]
 fn diagnostics<'py>(
     py: Python<'py>,
     image: PathBuf,
     mask: PathBuf,
     label: u16,
+    params_json: Option<&str>,
+    params_file: Option<PathBuf>,
 ) -> PyResult<Vec<(String, Bound<'py, PyAny>)>> {
     use general_info::Value;
+    let set = feature_set(params_json, params_file)?;
     let entries = py
-        .detach(|| general_info::original(&image, &mask, label))
+        .detach(|| general_info::entries(&image, &mask, label, &set))
         .map_err(python_error)?;
     entries
         .into_iter()
@@ -427,6 +432,15 @@ fn diagnostics<'py>(
             Ok((key, object))
         })
         .collect()
+}
+
+/// A parameter file's content (YAML or JSON) as JSON text, read by radaudit's bounded reader
+/// (the Python side needs no YAML library).
+#[pyfunction]
+fn read_params(path: PathBuf) -> PyResult<String> {
+    let doc = FeatureSet::document(&path).map_err(python_error)?;
+    serde_json::to_string(&doc)
+        .map_err(|e| PyValueError::new_err(format!("{}: {e}", path.display())))
 }
 
 /// The label number of `label` (a number, or a structure name) for the mask at `mask`: a name
@@ -458,6 +472,7 @@ fn _radaudit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(roc_paired, m)?)?;
     m.add_function(wrap_pyfunction!(diagnostics, m)?)?;
     m.add_function(wrap_pyfunction!(resolve_label, m)?)?;
+    m.add_function(wrap_pyfunction!(read_params, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -5,6 +5,7 @@ same values within 1e-6 (relative; 1e-9 absolute near zero), on PyRadiomics' tes
 import collections
 import json
 import math
+import pathlib
 
 import pytest
 
@@ -33,11 +34,12 @@ def numbers_close(a, b):
 
 def assert_same_diagnostics(mine, theirs):
     """The diagnostics PyRadiomics writes, key for key in its order, but for the entries radaudit
-    leaves out (after resampling or re-segmentation; hashes of 32- and 64-bit files), with
-    PyRadiomics' values for the configuration and the original image and mask."""
+    leaves out (after re-segmentation or mask correction; image hashes of 32- and 64-bit
+    files), with PyRadiomics' values for the configuration and the original and interpolated
+    image and mask."""
     my_keys = [k for k in mine if k.startswith("diagnostics_")]
-    expected = [k for k in theirs if k.startswith("diagnostics_") and "-interpolated_" not in k
-                and "-resegmented_" not in k and not (k.endswith("_Hash") and k not in mine)]
+    expected = [k for k in theirs if k.startswith("diagnostics_") and "-resegmented_" not in k
+                and "-corrected_" not in k and not (k.endswith("_Hash") and k not in mine)]
     assert my_keys == expected
     for key in my_keys:
         if "_Versions_" in key:
@@ -112,6 +114,16 @@ def test_a_simpleitk_image_is_accepted(reference):
     from_files = ours.RadiomicsFeatureExtractor().execute(image, mask)
     from_images = ours.RadiomicsFeatureExtractor().execute(sitk.ReadImage(image), sitk.ReadImage(mask))
     assert list(from_files.items()) == list(from_images.items())
+
+
+def test_resampled_diagnostics_equal_pyradiomics(reference):
+    """tests/data/brain1_resampling.yaml resamples (B-spline) before the features: the
+    `-interpolated` diagnostics and every feature equal PyRadiomics'."""
+    params = str(pathlib.Path(__file__).resolve().parents[2] / "tests" / "data" / "brain1_resampling.yaml")
+    image, mask = paths(reference, "brain1")
+    mine = ours.RadiomicsFeatureExtractor(params).execute(image, mask)
+    assert "diagnostics_Image-interpolated_Size" in mine and "diagnostics_Mask-interpolated_Mean" in mine
+    assert_same(mine, peer.RadiomicsFeatureExtractor(params).execute(image, mask))
 
 
 def test_a_nibabel_image_is_accepted(reference, tmp_path):

@@ -111,6 +111,12 @@ impl FeatureSet {
         })
     }
 
+    /// A parameter file's document, untyped (YAML, or JSON when it ends in `.json`), read as
+    /// every settings file is read (bounded, errors naming the file).
+    pub fn document(path: &Path) -> Result<serde_json::Value> {
+        read_document(path)
+    }
+
     /// Reads a parameter file (YAML or JSON) in the convention it declares or `asked`.
     pub fn from_file(path: &Path, asked: Option<Convention>) -> Result<FeatureSet> {
         let doc = read_document(path)?;

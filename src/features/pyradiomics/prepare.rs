@@ -361,6 +361,23 @@ fn resegment(
     Ok(out)
 }
 
+/// The image and mask as PyRadiomics' `loadImage` holds them after resampling (normalised,
+/// resampled, cropped to the ROI plus `padDistance`): the grid, its intensities and labels;
+/// None when the settings do not resample. PyRadiomics describes them in its
+/// `diagnostics_*-interpolated_*` entries.
+pub fn interpolated(
+    image: &Volume,
+    mask: &Mask,
+    s: &Settings,
+) -> Result<Option<(Geometry, Array3<f64>, Array3<u16>)>, PrepareError> {
+    let (Some(interpolator), Some(spacing)) = (s.interpolator, s.resampled_spacing) else {
+        return Ok(None);
+    };
+    let intensity = Intensity::new(image, s);
+    let (grid, labels) = resample_roi(image, mask, &intensity, spacing, interpolator, s)?;
+    Ok(Some((grid.geometry, grid.values, labels)))
+}
+
 /// Prepares the ROI of `s.label` in `mask` over `image`.
 pub fn prepare(image: &Volume, mask: &Mask, s: &Settings) -> Result<Prepared, PrepareError> {
     prepare_with(image, mask, s, false)
