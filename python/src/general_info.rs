@@ -57,12 +57,13 @@ pub fn entries(
         let on_grid = mask_for(&image, image_path, mask_path, &options, label)?;
         let resampled = prepare::interpolated(&image, &on_grid, &params.settings)
             .map_err(|e| e.naming(image_path, mask_path))?;
-        if let Some((geometry, values, labels)) = resampled {
-            for (key, value) in image_entries("interpolated", &geometry, &values) {
+        if let Some(grid) = resampled {
+            let (geometry, values) = (&grid.geometry, &grid.values);
+            for (key, value) in image_entries("interpolated", geometry, values) {
                 push(key, value);
             }
-            let roi = labels.mapv(|l| l == label);
-            for (key, value) in mask_entries("interpolated", &geometry, &roi, Some(&values)) {
+            let roi = grid.labels.mapv(|l| l == label);
+            for (key, value) in mask_entries("interpolated", geometry, &roi, Some(values)) {
                 push(key, value);
             }
         }

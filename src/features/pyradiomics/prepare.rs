@@ -362,20 +362,33 @@ fn resegment(
 }
 
 /// The image and mask as PyRadiomics' `loadImage` holds them after resampling (normalised,
-/// resampled, cropped to the ROI plus `padDistance`): the grid, its intensities and labels;
-/// None when the settings do not resample. PyRadiomics describes them in its
+/// resampled, cropped to the ROI plus `padDistance`). PyRadiomics describes them in its
 /// `diagnostics_*-interpolated_*` entries.
+pub struct Interpolated {
+    /// The resampled grid.
+    pub geometry: Geometry,
+    /// Intensities on it, shape (z, y, x).
+    pub values: Array3<f64>,
+    /// Mask labels on it, shape (z, y, x).
+    pub labels: Array3<u16>,
+}
+
+/// The resampled image and mask ([`Interpolated`]); None when the settings do not resample.
 pub fn interpolated(
     image: &Volume,
     mask: &Mask,
     s: &Settings,
-) -> Result<Option<(Geometry, Array3<f64>, Array3<u16>)>, PrepareError> {
+) -> Result<Option<Interpolated>, PrepareError> {
     let (Some(interpolator), Some(spacing)) = (s.interpolator, s.resampled_spacing) else {
         return Ok(None);
     };
     let intensity = Intensity::new(image, s);
     let (grid, labels) = resample_roi(image, mask, &intensity, spacing, interpolator, s)?;
-    Ok(Some((grid.geometry, grid.values, labels)))
+    Ok(Some(Interpolated {
+        geometry: grid.geometry,
+        values: grid.values,
+        labels,
+    }))
 }
 
 /// Prepares the ROI of `s.label` in `mask` over `image`.
