@@ -10,9 +10,12 @@ def extract(
     params_json: Optional[str] = None,
     params_file: Optional[str] = None,
     label: Optional[int] = None,
-) -> List[Tuple[str, float]]:
-    """The features of one image and mask file, as (name, value) pairs in radaudit's order.
-    Raises FileNotFoundError (a missing file) or ValueError, with radaudit's message."""
+    diagnostics: bool = False,
+) -> Tuple[List[Tuple[str, float]], List[Tuple[str, Any]]]:
+    """The features of one image and mask file, as (name, value) pairs in radaudit's order,
+    and with diagnostics PyRadiomics' diagnostics_Image-* and diagnostics_Mask-* entries (keys
+    without the prefix) from the same loaded image and mask. Raises FileNotFoundError (a
+    missing file) or ValueError, with radaudit's message."""
 
 def extract_batch(
     cases: Sequence[Tuple[str, str, Optional[int]]],
@@ -71,16 +74,6 @@ def roc_paired(
 ) -> Tuple[float, float, float, float, float, float, float, float, float, float]:
     """DeLong's paired test: (auc1, auc2, covariance, difference, z, p two-sided, p greater,
     p less, CI low, CI high)."""
-
-def diagnostics(
-    image: str,
-    mask: str,
-    label: int,
-    params_json: Optional[str] = None,
-    params_file: Optional[str] = None,
-) -> List[Tuple[str, Any]]:
-    """PyRadiomics' diagnostics_Image-* and diagnostics_Mask-* entries (keys without the
-    prefix), in its order: the original files, and the interpolated ones after resampling."""
 
 def resolve_label(mask: str, label: str, label_table: Optional[str] = None) -> int:
     """The label number of a number or structure name for a mask (through label_table, or the

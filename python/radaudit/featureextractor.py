@@ -241,13 +241,13 @@ class RadiomicsFeatureExtractor:
             mask = _as_path(maskFilepath, scratch, "mask.nrrd")
             label = _resolved_label(label, mask, label_table)
             params, order = self._native_params()
-            pairs = _radaudit.extract(image, mask, label=label, **params)
-            if settings.get("additionalInfo", True):
-                roi_label = label if label is not None else _label(settings.get("label", 1), "setting label")
+            additional = bool(settings.get("additionalInfo", True))
+            pairs, entries = _radaudit.extract(image, mask, label=label, diagnostics=additional, **params)
+            if additional:
                 result.update(_versions())
                 result["diagnostics_Configuration_Settings"] = copy.deepcopy(settings)
                 result["diagnostics_Configuration_EnabledImageTypes"] = copy.deepcopy(self.enabledImagetypes)
-                for key, value in _radaudit.diagnostics(image, mask, roi_label, **params):
+                for key, value in entries:
                     result["diagnostics_" + key] = value
         result.update(_pyradiomics_order(pairs, *order))
         return result

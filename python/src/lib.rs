@@ -12,7 +12,8 @@ use pyo3::exceptions::{PyFileNotFoundError, PyOSError, PyRuntimeError, PyValueEr
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyDict, PyTuple};
 use radaudit::error::Error;
-use radaudit::features::{FeatureSet, extract_files};
+use radaudit::features::value::Timings;
+use radaudit::features::{FeatureSet, extract_files, extract_loaded, load_case};
 use radaudit::stats::combat::Covariate;
 use radaudit::volume::io::ReadOptions;
 
@@ -55,24 +56,64 @@ fn feature_set(params_json: Option<&str>, params_file: Option<PathBuf>) -> PyRes
 }
 
 /// The features of one image and mask file, as (name, value) pairs in radaudit's order
-/// (PyRadiomics' for the PyRadiomics convention). `label` overrides the parameters'.
+/// (PyRadiomics' for the PyRadiomics convention). `label` overrides the parameters'. With
+/// `diagnostics`, also PyRadiomics' `diagnostics_Image-*`/`Mask-*` entries (key without the
+/// prefix, value; tuples where PyRadiomics gives tuples), from the same loaded image and mask.
 #[pyfunction]
-#[pyo3(signature = (image, mask, params_json=None, params_file=None, label=None))]
-fn extract(
-    py: Python<'_>,
+#[pyo3(signature = (image, mask, params_json=None, params_file=None, label=None, diagnostics=false))]
+fn extract<'py>(
+    py: Python<'py>,
     image: PathBuf,
     mask: PathBuf,
     params_json: Option<&str>,
     params_file: Option<PathBuf>,
     label: Option<u16>,
-) -> PyResult<Vec<(String, f64)>> {
+    diagnostics: bool,
+) -> PyResult<ExtractResult<'py>> {
+    use general_info::Value;
     let set = feature_set(params_json, params_file)?;
-    let values = py
-        .detach(|| extract_files(&image, &mask, &set, label, &ReadOptions::default()))
-        .map_err(python_error)?
-        .0;
-    Ok(values.into_iter().map(|v| (v.name, v.value)).collect())
+    let (values, entries) = py
+        .detach(|| {
+            let mut timings = Timings::default();
+            let read = ReadOptions::default();
+            let case = load_case(&image, &mask, &set, label, &read, &mut timings)?;
+            // The diagnostics (mostly SHA1 of the image and mask) do not depend on the
+            // features: they run beside them.
+            let (values, entries) = rayon::join(
+                || extract_loaded(&case, &image, &mask, &mut timings),
+                || {
+                    if !diagnostics {
+                        return Ok(Vec::new());
+                    }
+                    let l = case.features.label();
+                    general_info::entries(&case.image, &case.mask, l, &case.features)
+                        .map_err(|e| e.naming(&image, &mask))
+                },
+            );
+            Ok::<_, Error>((values?, entries?))
+        })
+        .map_err(python_error)?;
+    let entries = entries
+        .into_iter()
+        .map(|(key, value)| {
+            let object = match value {
+                Value::Text(t) => t.into_pyobject(py)?.into_any(),
+                Value::Number(v) => v.into_pyobject(py)?.into_any(),
+                Value::Count(v) => v.into_pyobject(py)?.into_any(),
+                Value::Numbers(v) => PyTuple::new(py, v)?.into_any(),
+                Value::Counts(v) => PyTuple::new(py, v)?.into_any(),
+            };
+            Ok((key, object))
+        })
+        .collect::<PyResult<_>>()?;
+    Ok((
+        values.into_iter().map(|v| (v.name, v.value)).collect(),
+        entries,
+    ))
 }
+
+/// `extract`'s result: the (name, value) pairs and the diagnostics entries.
+type ExtractResult<'py> = (Vec<(String, f64)>, Vec<(String, Bound<'py, PyAny>)>);
 
 /// The most threads `extract_batch` starts (a pool is built before any work).
 const MAX_THREADS: usize = 1024;
@@ -400,40 +441,6 @@ fn roc_paired(scores1: Vec<f64>, scores2: Vec<f64>, labels: Vec<bool>) -> PyResu
     ])
 }
 
-/// PyRadiomics' `diagnostics_Image-*` and `diagnostics_Mask-*` entries for an image and mask
-/// file, a label and the parameters (the `-interpolated` ones when they resample): (key
-/// without the prefix, value) pairs in PyRadiomics' order; tuples where PyRadiomics gives
-/// tuples.
-#[pyfunction]
-#[pyo3(signature = (image, mask, label, params_json=None, params_file=None))]
-fn diagnostics<'py>(
-    py: Python<'py>,
-    image: PathBuf,
-    mask: PathBuf,
-    label: u16,
-    params_json: Option<&str>,
-    params_file: Option<PathBuf>,
-) -> PyResult<Vec<(String, Bound<'py, PyAny>)>> {
-    use general_info::Value;
-    let set = feature_set(params_json, params_file)?;
-    let entries = py
-        .detach(|| general_info::entries(&image, &mask, label, &set))
-        .map_err(python_error)?;
-    entries
-        .into_iter()
-        .map(|(key, value)| {
-            let object = match value {
-                Value::Text(t) => t.into_pyobject(py)?.into_any(),
-                Value::Number(v) => v.into_pyobject(py)?.into_any(),
-                Value::Count(v) => v.into_pyobject(py)?.into_any(),
-                Value::Numbers(v) => PyTuple::new(py, v)?.into_any(),
-                Value::Counts(v) => PyTuple::new(py, v)?.into_any(),
-            };
-            Ok((key, object))
-        })
-        .collect()
-}
-
 /// A parameter file's content (YAML or JSON) as JSON text, read by radaudit's bounded reader
 /// (the Python side needs no YAML library).
 #[pyfunction]
@@ -470,7 +477,6 @@ fn _radaudit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(audit, m)?)?;
     m.add_function(wrap_pyfunction!(roc_auc, m)?)?;
     m.add_function(wrap_pyfunction!(roc_paired, m)?)?;
-    m.add_function(wrap_pyfunction!(diagnostics, m)?)?;
     m.add_function(wrap_pyfunction!(resolve_label, m)?)?;
     m.add_function(wrap_pyfunction!(read_params, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

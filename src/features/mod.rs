@@ -305,15 +305,26 @@ pub fn resolve_label(
     labels::resolve(name, table.or(own.as_ref()))
 }
 
-/// Extracts the features of one image and mask file. `label` overrides the parameter file's.
-pub fn extract_files(
+/// An image and mask file read for extraction: the image, the mask on its grid, and the
+/// feature set with the case's label.
+pub struct LoadedCase {
+    /// The image as read.
+    pub image: Volume,
+    /// The mask on the image's grid (rasterised, placed or re-indexed as needed).
+    pub mask: Mask,
+    /// The feature set, with the case's label.
+    pub features: FeatureSet,
+}
+
+/// Reads an image and mask file for extraction. `label` overrides the parameter file's.
+pub fn load_case(
     image_path: &Path,
     mask_path: &Path,
     features: &FeatureSet,
     label: Option<u16>,
     read: &ReadOptions,
-) -> Result<(Vec<FeatureValue>, Timings)> {
-    let mut timings = Timings::default();
+    timings: &mut Timings,
+) -> Result<LoadedCase> {
     let start = Instant::now();
     let image = read_volume(image_path, read)?;
     timings.record("read image", start);
@@ -328,21 +339,48 @@ pub fn extract_files(
     };
     let mask = mask_for(&image, image_path, mask_path, read, features.label())?;
     timings.record("read mask", start);
-    let params = match features {
+    Ok(LoadedCase {
+        image,
+        mask,
+        features,
+    })
+}
+
+/// The features of a loaded case; errors name the image or mask file.
+pub fn extract_loaded(
+    case: &LoadedCase,
+    image_path: &Path,
+    mask_path: &Path,
+    timings: &mut Timings,
+) -> Result<Vec<FeatureValue>> {
+    let (image, mask) = (&case.image, &case.mask);
+    let params = match &case.features {
         FeatureSet::Pyradiomics(p) => p,
         FeatureSet::Ibsi(s) => {
             let start = Instant::now();
             let values =
-                ibsi::compute(&image, &mask, &s).map_err(|e| e.naming(image_path, mask_path))?;
+                ibsi::compute(image, mask, s).map_err(|e| e.naming(image_path, mask_path))?;
             timings.record("ibsi", start);
-            return Ok((values, timings));
+            return Ok(values);
         }
     };
     let start = Instant::now();
-    let prepared = prepare_with(&image, &mask, &params.settings, params.filters())
+    let prepared = prepare_with(image, mask, &params.settings, params.filters())
         .map_err(|e| e.naming(image_path, mask_path))?;
     timings.record("prepare", start);
-    let values = pyradiomics::extract(&prepared, &params, &mut timings)
-        .map_err(|e| e.naming(image_path, mask_path))?;
+    pyradiomics::extract(&prepared, params, timings).map_err(|e| e.naming(image_path, mask_path))
+}
+
+/// Extracts the features of one image and mask file. `label` overrides the parameter file's.
+pub fn extract_files(
+    image_path: &Path,
+    mask_path: &Path,
+    features: &FeatureSet,
+    label: Option<u16>,
+    read: &ReadOptions,
+) -> Result<(Vec<FeatureValue>, Timings)> {
+    let mut timings = Timings::default();
+    let case = load_case(image_path, mask_path, features, label, read, &mut timings)?;
+    let values = extract_loaded(&case, image_path, mask_path, &mut timings)?;
     Ok((values, timings))
 }
