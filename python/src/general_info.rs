@@ -24,21 +24,27 @@ pub enum Value {
 
 /// The entries, keys without the `diagnostics_` prefix, in PyRadiomics' order: the original
 /// image and mask (the mask as the features use it, on the image's grid: the file's own
-/// whenever the grids agree, as PyRadiomics requires), then (when `set` resamples) the
-/// interpolated ones.
+/// whenever the grids agree, as PyRadiomics requires; `mask_hash` is its [`mask_hash`]), then
+/// (when `set` resamples) the interpolated ones.
 pub fn entries(
     image: &Volume,
     mask: &Mask,
+    mask_hash: String,
     label: u16,
     set: &FeatureSet,
 ) -> Result<Vec<(String, Value)>, PrepareError> {
-    let mut out = Vec::new();
-    // The two hashes are most of the work (SHA1 of the whole image and mask) and independent.
-    let (image_hash, mask_hash) = rayon::join(
+    // The image's hash, the longest step left, runs beside its other entries.
+    let (image_hash, (image_stats, mask_stats)) = rayon::join(
         || image_hash(image),
-        // PyRadiomics casts the mask to UInt32 before hashing it (`imageoperations.getMask`).
-        || sha1_hex(mask.labels.iter().copied(), |l| u32::from(l).to_le_bytes()),
+        || {
+            let labels = mask.labels.view();
+            (
+                image_entries("original", &image.geometry, image.voxels.view()),
+                mask_entries("original", &mask.geometry, labels, label, None),
+            )
+        },
     );
+    let mut out = Vec::new();
     if let Some(hash) = image_hash {
         out.push(("Image-original_Hash".into(), Value::Text(hash)));
     }
@@ -46,25 +52,14 @@ pub fn entries(
         "Image-original_Dimensionality".into(),
         Value::Text("3D".into()),
     ));
-    let voxels = image.voxels.iter().map(|&v| f64::from(v));
-    out.extend(image_entries("original", &image.geometry, voxels));
+    out.extend(image_stats);
     out.push(("Mask-original_Hash".into(), Value::Text(mask_hash)));
-    out.extend(mask_entries(
-        "original",
-        &mask.geometry,
-        mask.labels.view(),
-        label,
-        None,
-    ));
+    out.extend(mask_stats);
     if let FeatureSet::Pyradiomics(params) = set.with_label(label)
         && let Some(grid) = prepare::interpolated(image, mask, &params.settings)?
     {
         let (geometry, values) = (&grid.geometry, &grid.values);
-        out.extend(image_entries(
-            "interpolated",
-            geometry,
-            values.iter().copied(),
-        ));
+        out.extend(image_entries("interpolated", geometry, values.view()));
         out.extend(mask_entries(
             "interpolated",
             geometry,
@@ -77,12 +72,12 @@ pub fn entries(
 }
 
 /// An image's `Spacing`, `Size`, `Mean`, `Minimum` and `Maximum` entries.
-fn image_entries(
+fn image_entries<T: Copy + Into<f64>>(
     prefix: &str,
     geometry: &Geometry,
-    values: impl Iterator<Item = f64>,
+    values: ArrayView3<T>,
 ) -> Vec<(String, Value)> {
-    let (mean, min, max) = mean_min_max(values);
+    let (mean, min, max) = mean_min_max(&contiguous(values));
     vec![
         (
             format!("Image-{prefix}_Spacing"),
@@ -156,7 +151,11 @@ fn mask_entries(
     ));
     if let Some(image) = image {
         let values = image.iter().zip(labels.iter());
-        let (mean, min, max) = mean_min_max(values.filter(|(_, l)| **l == label).map(|(v, _)| *v));
+        let inside: Vec<f64> = values
+            .filter(|(_, l)| **l == label)
+            .map(|(v, _)| *v)
+            .collect();
+        let (mean, min, max) = mean_min_max(&inside);
         out.push((key("Mean"), Value::Number(mean)));
         out.push((key("Minimum"), Value::Number(min)));
         out.push((key("Maximum"), Value::Number(max)));
@@ -170,36 +169,56 @@ fn sizes(geometry: &Geometry) -> Vec<u64> {
 }
 
 /// The mean, minimum and maximum, over eight running sums and extremes (as numpy's pairwise
-/// sum, and so that the adds of one do not wait on the previous).
-fn mean_min_max(values: impl Iterator<Item = f64>) -> (f64, f64, f64) {
+/// sum, and so that the adds of one do not wait on the previous): value k goes to lane k % 8.
+fn mean_min_max<T: Copy + Into<f64>>(values: &[T]) -> (f64, f64, f64) {
     const LANES: usize = 8;
     let (mut sum, mut min, mut max) = (
         [0.0; LANES],
         [f64::INFINITY; LANES],
         [f64::NEG_INFINITY; LANES],
     );
-    let mut n = 0usize;
-    for v in values {
-        let k = n % LANES;
-        sum[k] += v;
-        min[k] = min[k].min(v);
-        max[k] = max[k].max(v);
-        n += 1;
+    let mut add = |lanes: &[T]| {
+        for (k, &v) in lanes.iter().enumerate() {
+            let v: f64 = v.into();
+            sum[k] += v;
+            min[k] = min[k].min(v);
+            max[k] = max[k].max(v);
+        }
+    };
+    let (rows, rest) = values.as_chunks::<LANES>();
+    for row in rows {
+        add(row);
     }
+    add(rest);
     let fold =
         |a: [f64; LANES], f: fn(f64, f64) -> f64| a.into_iter().reduce(f).unwrap_or(f64::NAN);
     (
-        fold(sum, |a, b| a + b) / n as f64,
+        fold(sum, |a, b| a + b) / values.len() as f64,
         fold(min, f64::min),
         fold(max, f64::max),
     )
+}
+
+/// The array's values in array order (x fastest): borrowed when it is contiguous, as
+/// radaudit's volumes are; copied otherwise.
+fn contiguous<T: Copy>(values: ArrayView3<'_, T>) -> std::borrow::Cow<'_, [T]> {
+    match values.to_slice() {
+        Some(slice) => std::borrow::Cow::Borrowed(slice),
+        None => std::borrow::Cow::Owned(values.iter().copied().collect()),
+    }
+}
+
+/// SimpleITK's `Hash` of the mask as PyRadiomics hashes it: cast to UInt32 first
+/// (`imageoperations.getMask`).
+pub fn mask_hash(mask: &Mask) -> String {
+    sha1_hex(mask.labels.view(), |l| u32::from(l).to_le_bytes())
 }
 
 /// SimpleITK's `Hash` of the image (SHA1 of the pixel buffer, x fastest, in the file's pixel
 /// type, little endian) when the voxels as radaudit holds them (float32) give that buffer
 /// exactly: 8- and 16-bit integers and float32. None for the other types.
 fn image_hash(v: &Volume) -> Option<String> {
-    let voxels = v.voxels.iter().copied();
+    let voxels = v.voxels.view();
     Some(match v.stored_type {
         PixelType::U8 => sha1_hex(voxels, |x| (x as u8).to_le_bytes()),
         PixelType::I8 => sha1_hex(voxels, |x| (x as i8).to_le_bytes()),
@@ -210,22 +229,24 @@ fn image_hash(v: &Volume) -> Option<String> {
     })
 }
 
-/// The SHA1 (lower-case hexadecimal, as SimpleITK writes it) of `values` each written as
-/// `bytes` gives, streamed in blocks (no copy of the whole buffer).
-fn sha1_hex<T, const N: usize>(
-    values: impl Iterator<Item = T>,
+/// The SHA1 (lower-case hexadecimal, as SimpleITK writes it) of `values` (array order: x
+/// fastest) each written as `bytes` gives, converted and hashed block by block (no copy of
+/// the whole buffer unless the array is not contiguous).
+fn sha1_hex<T: Copy, const N: usize>(
+    values: ArrayView3<T>,
     bytes: impl Fn(T) -> [u8; N],
 ) -> String {
+    const BLOCK: usize = 1 << 16;
+    let values = contiguous(values);
     let mut hasher = Sha1::new();
-    let mut block = Vec::with_capacity(1 << 16);
-    for v in values {
-        block.extend_from_slice(&bytes(v));
-        if block.len() >= 1 << 16 {
-            hasher.update(&block);
-            block.clear();
+    let mut block = vec![0u8; BLOCK];
+    for chunk in values.chunks(BLOCK / N) {
+        let out = &mut block[..chunk.len() * N];
+        for (to, &v) in out.chunks_exact_mut(N).zip(chunk) {
+            to.copy_from_slice(&bytes(v));
         }
+        hasher.update(&*out);
     }
-    hasher.update(&block);
     hasher
         .finalize()
         .iter()

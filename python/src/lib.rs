@@ -13,7 +13,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyDict, PyTuple};
 use radaudit::error::Error;
 use radaudit::features::value::Timings;
-use radaudit::features::{FeatureSet, extract_files, extract_loaded, load_case};
+use radaudit::features::{FeatureSet, extract_files, extract_loaded, load_case_beside};
 use radaudit::stats::combat::Covariate;
 use radaudit::volume::io::ReadOptions;
 
@@ -76,17 +76,19 @@ fn extract<'py>(
         .detach(|| {
             let mut timings = Timings::default();
             let read = ReadOptions::default();
-            let case = load_case(&image, &mask, &set, label, &read, &mut timings)?;
-            // The diagnostics (mostly SHA1 of the image and mask) do not depend on the
-            // features: they run beside them.
+            // The diagnostics are mostly SHA1 of the mask and image: the mask's is taken
+            // while the image is still being read, the image's beside the features.
+            let mask_hash = |m: &_| diagnostics.then(|| general_info::mask_hash(m));
+            let (case, mask_hash) =
+                load_case_beside(&image, &mask, &set, label, &read, &mut timings, mask_hash)?;
             let (values, entries) = rayon::join(
                 || extract_loaded(&case, &image, &mask, &mut timings),
                 || {
-                    if !diagnostics {
+                    let Some(mask_hash) = mask_hash else {
                         return Ok(Vec::new());
-                    }
+                    };
                     let l = case.features.label();
-                    general_info::entries(&case.image, &case.mask, l, &case.features)
+                    general_info::entries(&case.image, &case.mask, mask_hash, l, &case.features)
                         .map_err(|e| e.naming(&image, &mask))
                 },
             );

@@ -227,7 +227,18 @@ pub fn pyradiomics_in_memory(
 /// lattice on a flipped or permuted grid (said on stderr). A grid that differs otherwise is
 /// left for the feature engines to refuse (or, with `correctMask`, resample).
 pub fn on_image_grid(mask: Mask, image: &Volume, image_path: &Path, mask_path: &Path) -> Mask {
+    placed_on_image_grid(mask, image, image_path, mask_path).0
+}
+
+/// [`on_image_grid`], and whether the mask was re-indexed (its labels moved).
+fn placed_on_image_grid(
+    mask: Mask,
+    image: &Volume,
+    image_path: &Path,
+    mask_path: &Path,
+) -> (Mask, bool) {
     let (mask, notice) = mask.onto_grid_of(image, GeometryTolerance::default());
+    let moved = notice.is_some();
     if let Some(notice) = notice {
         eprintln!(
             "notice: {} on {}: {notice}",
@@ -235,7 +246,7 @@ pub fn on_image_grid(mask: Mask, image: &Volume, image_path: &Path, mask_path: &
             image_path.display()
         );
     }
-    mask
+    (mask, moved)
 }
 
 /// The ROI mask for `image` (read from `image_path`): the ROI numbered `label` of an RTSTRUCT
@@ -325,25 +336,76 @@ pub fn load_case(
     read: &ReadOptions,
     timings: &mut Timings,
 ) -> Result<LoadedCase> {
+    let beside = |_: &Mask| ();
+    load_case_beside(
+        image_path, mask_path, features, label, read, timings, beside,
+    )
+    .map(|(case, ())| case)
+}
+
+/// [`load_case`], and `beside` of the mask as the features use it. A label-map mask file is
+/// read while the image is (the two are independent), and `beside` runs on it as soon as it
+/// is read, still beside the image's read; again on the placed mask in the rare case placing
+/// it on the image's grid moves its labels. Masks that need the image to exist (an RTSTRUCT,
+/// a SEG, a folder of structures) are made after it, then given to `beside`. An image error
+/// is reported before a label or mask error, as when the two were read one after the other.
+pub fn load_case_beside<R: Send>(
+    image_path: &Path,
+    mask_path: &Path,
+    features: &FeatureSet,
+    label: Option<u16>,
+    read: &ReadOptions,
+    timings: &mut Timings,
+    beside: impl Fn(&Mask) -> R + Sync,
+) -> Result<(LoadedCase, R)> {
     let start = Instant::now();
-    let image = read_volume(image_path, read)?;
-    timings.record("read image", start);
-    let start = Instant::now();
-    let label = match label {
-        Some(l) => Some(l),
-        None => features.label_for(None, mask_path, None)?,
-    };
+    let label_map = !rtstruct::is_rtstruct(mask_path)
+        && !seg::is_seg(mask_path)
+        && StructureFolder::open(mask_path).is_none();
+    let (image, early) = rayon::join(
+        || read_volume(image_path, read),
+        || -> Result<_> {
+            let label = match label {
+                Some(l) => Some(l),
+                None => features.label_for(None, mask_path, None)?,
+            };
+            if !label_map {
+                return Ok((label, None));
+            }
+            let mask = read_mask(mask_path, read)?;
+            let seen = beside(&mask);
+            Ok((label, Some((mask, seen))))
+        },
+    );
+    let image = image?;
+    let (label, early) = early?;
     let features = match label {
         Some(l) => features.with_label(l),
         None => features.clone(),
     };
-    let mask = mask_for(&image, image_path, mask_path, read, features.label())?;
-    timings.record("read mask", start);
-    Ok(LoadedCase {
+    let (mask, seen) = match early {
+        Some((read_as, seen)) => {
+            match placed_on_image_grid(read_as, &image, image_path, mask_path) {
+                (mask, false) => (mask, seen),
+                (mask, true) => {
+                    let seen = beside(&mask);
+                    (mask, seen)
+                }
+            }
+        }
+        None => {
+            let mask = mask_for(&image, image_path, mask_path, read, features.label())?;
+            let seen = beside(&mask);
+            (mask, seen)
+        }
+    };
+    timings.record("read image and mask", start);
+    let case = LoadedCase {
         image,
         mask,
         features,
-    })
+    };
+    Ok((case, seen))
 }
 
 /// The features of a loaded case; errors name the image or mask file.
