@@ -244,18 +244,14 @@ impl Lbp3d {
         // the table when there is one).
         let skip = usize::from(self.degree0.is_some());
         let c = &mut scratch.coefficients;
-        c.fill(Complex::ZERO);
-        let mut count = 0;
-        for (sample, y) in samples.iter().zip(&self.harmonics) {
-            // Without a branch (the comparison falls either way at random): the vertices
-            // below the voxel add +0, which leaves every sum's bits as they are (a sum that
-            // starts at +0 is never -0).
-            let above = *sample >= center;
-            count += usize::from(above);
-            for (cj, yj) in c[skip..].iter_mut().zip(&y[skip..]) {
-                *cj = cj.add(if above { *yj } else { Complex::ZERO });
-            }
-        }
+        let harmonics = &self.harmonics;
+        // The default two levels with degree 0 tabled leave three columns: summed in
+        // registers (a fixed width), the same adds in the same order.
+        let count = match c.len() - skip {
+            3 => coefficients::<3>(samples, center, harmonics, skip, c),
+            8 => coefficients::<8>(samples, center, harmonics, skip, c),
+            _ => coefficients_any(samples, center, harmonics, skip, c),
+        };
         let mut first = 0;
         for (n, slot) in out.iter_mut().take(self.levels).enumerate() {
             let width = 2 * n + 1;
@@ -267,6 +263,54 @@ impl Lbp3d {
         }
         out[self.levels] = kurtosis;
     }
+}
+
+/// c_j (j from `skip`, `W` of them) = the sum over the vertices whose sample is >= `center`
+/// of Y_j, vertex by vertex, into `c[skip..]`; returns how many vertices that is.
+fn coefficients<const W: usize>(
+    samples: &[f64],
+    center: f64,
+    harmonics: &[Vec<Complex>],
+    skip: usize,
+    c: &mut [Complex],
+) -> usize {
+    let mut sums = [Complex::ZERO; W];
+    let mut count = 0;
+    for (sample, y) in samples.iter().zip(harmonics) {
+        // Without a branch (the comparison falls either way at random): the vertices below
+        // the voxel add +0, which leaves every sum's bits as they are (a sum that starts at
+        // +0 is never -0).
+        let above = *sample >= center;
+        count += usize::from(above);
+        let Some(y) = y.get(skip..skip + W) else {
+            continue;
+        };
+        for (sum, yj) in sums.iter_mut().zip(y) {
+            *sum = sum.add(if above { *yj } else { Complex::ZERO });
+        }
+    }
+    c[skip..skip + W].copy_from_slice(&sums);
+    count
+}
+
+/// [`coefficients`] for any number of columns, summed in memory.
+fn coefficients_any(
+    samples: &[f64],
+    center: f64,
+    harmonics: &[Vec<Complex>],
+    skip: usize,
+    c: &mut [Complex],
+) -> usize {
+    c.fill(Complex::ZERO);
+    let mut count = 0;
+    for (sample, y) in samples.iter().zip(harmonics) {
+        let above = *sample >= center;
+        count += usize::from(above);
+        for (cj, yj) in c[skip..].iter_mut().zip(&y[skip..]) {
+            *cj = cj.add(if above { *yj } else { Complex::ZERO });
+        }
+    }
+    count
 }
 
 /// The energy of one degree: the square root of the real part of the sum over the vertices
