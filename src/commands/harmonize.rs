@@ -13,20 +13,27 @@ use crate::output::write_bytes;
 use crate::stats::batch_tests::{batch_effect, benjamini_hochberg};
 use crate::stats::combat::design::{CovariateEncoding, level_indices, sorted_levels};
 use crate::stats::combat::model::NewSubjects;
+use crate::stats::combat::nested::{BatchFactor, NestedData, NestedFit, OrderScore, fit_nested};
 use crate::stats::combat::{self, CombatData, CombatModel, CombatOptions, Covariate};
 use crate::table::{Table, format_number, is_missing, to_csv, write_number};
 
 /// ComBat harmonization (neuroCombat-compatible) of a wide table, one row per subject:
 /// writes the same table with the feature columns harmonized, and batch-effect tests
 /// (Kruskal-Wallis, pairwise KS, BH q) before and after to <out stem>.batch_effect.csv.
+/// Several batch columns (vendor,kernel) run nested ComBat (Horng et al. 2022), in the
+/// OPNested order unless --order gives one.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// The wide CSV table.
     #[arg(long)]
     input: PathBuf,
-    /// The batch (site, scanner) column.
-    #[arg(long)]
-    batch: String,
+    /// The batch (site, scanner) column, or several comma-separated for nested ComBat.
+    #[arg(long, value_delimiter = ',', required = true)]
+    batch: Vec<String>,
+    /// Nested ComBat's order of the batch columns, comma-separated (default: the order after
+    /// which the fewest features still differ by a batch column, OPNested).
+    #[arg(long, value_delimiter = ',', conflicts_with = "apply")]
+    order: Option<Vec<String>>,
     /// Covariates to preserve, comma-separated (continuous unless listed in --categorical).
     #[arg(long, value_delimiter = ',', conflicts_with = "apply")]
     covariates: Vec<String>,
@@ -67,6 +74,7 @@ pub fn run(a: Args) -> Result<Outcome> {
     let summary = harmonize(&HarmonizeArgs {
         input: a.input,
         batch: a.batch,
+        order: a.order,
         covariates: a.covariates,
         categorical: a.categorical,
         id: a.id,
@@ -90,7 +98,10 @@ pub fn run(a: Args) -> Result<Outcome> {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct HarmonizeArgs {
     pub input: PathBuf,
-    pub batch: String,
+    /// The batch columns: one for ComBat, several for nested ComBat.
+    pub batch: Vec<String>,
+    /// Nested ComBat's order of the batch columns (default: OPNested's).
+    pub order: Option<Vec<String>>,
     pub covariates: Vec<String>,
     pub categorical: Vec<String>,
     pub id: Option<String>,
@@ -109,36 +120,49 @@ pub(crate) struct HarmonizeArgs {
 pub(crate) struct HarmonizeSummary {
     pub subjects: usize,
     pub features: Vec<String>,
-    pub batches: Vec<String>,
+    /// Per batch column, its levels and its batch effect before and after.
+    pub batches: Vec<BatchColumnSummary>,
     pub notes: Vec<String>,
-    /// Features with a batch effect (Kruskal-Wallis BH q < 0.05) before and after, of those testable.
+    pub tests_path: Option<PathBuf>,
+}
+
+/// One batch column's levels and batch effect.
+#[derive(Debug, Clone)]
+pub(crate) struct BatchColumnSummary {
+    pub column: String,
+    pub levels: Vec<String>,
+    /// Features with a batch effect (Kruskal-Wallis BH q < 0.05) before and after, of those
+    /// testable.
     pub significant_before: (usize, usize),
     pub significant_after: (usize, usize),
-    pub tests_path: Option<PathBuf>,
 }
 
 impl HarmonizeSummary {
     /// A few lines for the terminal.
     pub fn describe(&self, out: &Path) -> String {
+        let levels: Vec<String> = self.batches.iter().map(|b| b.levels.join(", ")).collect();
         let mut text = format!(
             "wrote {} ({} subjects, {} features, batches {})\n",
             out.display(),
             self.subjects,
             self.features.len(),
-            self.batches.join(", ")
+            levels.join("; ")
         );
         for n in &self.notes {
             text += &format!("note: {n}\n");
         }
         if let Some(p) = &self.tests_path {
-            text += &format!(
-                "batch effect (Kruskal-Wallis, BH q < 0.05): {} of {} features before, {} of {} after; details in {}\n",
-                self.significant_before.0,
-                self.significant_before.1,
-                self.significant_after.0,
-                self.significant_after.1,
-                p.display()
-            );
+            for b in &self.batches {
+                text += &format!(
+                    "batch effect of {} (Kruskal-Wallis, BH q < 0.05): {} of {} features before, {} of {} after\n",
+                    b.column,
+                    b.significant_before.0,
+                    b.significant_before.1,
+                    b.significant_after.0,
+                    b.significant_after.1,
+                );
+            }
+            text += &format!("details in {}\n", p.display());
         }
         text
     }
@@ -242,7 +266,28 @@ fn picked_note(features: &[String]) -> String {
 pub(crate) fn harmonize(args: &HarmonizeArgs) -> Result<HarmonizeSummary> {
     let table = Table::read(&args.input)?;
     let path = &table.path;
-    let batch = table.required_text(&args.batch)?;
+    let nested = args.batch.len() > 1;
+    if args.batch.is_empty() {
+        return Err(Error::Usage("harmonize needs a --batch column".into()));
+    }
+    if nested && (args.apply.is_some() || args.save_model.is_some()) {
+        return Err(Error::Usage(format!(
+            "--apply and --save-model take one --batch column; nested ComBat over {} ({}) \
+             saves no model yet",
+            args.batch.len(),
+            args.batch.join(", ")
+        )));
+    }
+    if !nested && args.order.is_some() {
+        return Err(Error::Usage(
+            "--order orders several --batch columns (nested ComBat); one was given".into(),
+        ));
+    }
+    let batch_columns: Vec<Vec<String>> = args
+        .batch
+        .iter()
+        .map(|b| table.required_text(b))
+        .collect::<Result<_>>()?;
     let subjects = subject_names(&table, args.id.as_deref())?;
     let model_in = args.apply.as_deref().map(load_model).transpose()?;
 
@@ -274,7 +319,7 @@ pub(crate) fn harmonize(args: &HarmonizeArgs) -> Result<HarmonizeSummary> {
             (cont, cat)
         }
     };
-    let mut reserved: Vec<&str> = vec![args.batch.as_str()];
+    let mut reserved: Vec<&str> = args.batch.iter().map(String::as_str).collect();
     reserved.extend(args.id.as_deref());
     reserved.extend(continuous.iter().map(String::as_str));
     reserved.extend(categorical.iter().map(String::as_str));
@@ -306,7 +351,7 @@ pub(crate) fn harmonize(args: &HarmonizeArgs) -> Result<HarmonizeSummary> {
             let new = NewSubjects {
                 values: &values,
                 subjects: &subjects,
-                batch: &batch,
+                batch: &batch_columns[0],
                 covariates: &covariates,
             };
             let out = model
@@ -314,12 +359,30 @@ pub(crate) fn harmonize(args: &HarmonizeArgs) -> Result<HarmonizeSummary> {
                 .map_err(|e| Error::input(path, format!("{e} (model {})", show(&args.apply))))?;
             (out, model.clone(), Vec::new())
         }
+        None if nested => {
+            let factors: Vec<BatchFactor> = args
+                .batch
+                .iter()
+                .zip(&batch_columns)
+                .map(|(name, levels)| BatchFactor { name, levels })
+                .collect();
+            let data = NestedData {
+                feature_names: &features,
+                values: &values,
+                subjects: &subjects,
+                factors: &factors,
+                covariates: &covariates,
+            };
+            let fit = fit_nested(&data, &args.options, args.order.as_deref())
+                .map_err(|e| Error::input(path, e))?;
+            nested_outcome(fit)?
+        }
         None => {
             let data = CombatData {
                 feature_names: &features,
                 values: &values,
                 subjects: &subjects,
-                batch: &batch,
+                batch: &batch_columns[0],
                 covariates: &covariates,
             };
             let fit = combat::fit(&data, &args.options).map_err(|e| Error::input(path, e))?;
@@ -338,37 +401,51 @@ pub(crate) fn harmonize(args: &HarmonizeArgs) -> Result<HarmonizeSummary> {
         write_bytes(m, json.as_bytes())?;
     }
 
-    let levels = sorted_levels(&batch);
-    let (mut significant_before, mut significant_after) = ((0, 0), (0, 0));
+    // Test values with the covariate effects taken out: ComBat keeps those on purpose (e.g.
+    // age differing between sites), and they are not batch effects. (Nested ComBat: the
+    // effects its last step estimated.)
+    let effects = model
+        .covariate_effects(&covariates, subjects.len())
+        .map_err(|e| Error::input(path, e))?;
+    let adjusted = |v: &[Vec<f64>]| -> Vec<Vec<f64>> {
+        v.iter()
+            .zip(&effects)
+            .map(|(row, e)| row.iter().zip(e).map(|(a, b)| a - b).collect())
+            .collect()
+    };
+    let (adjusted_before, adjusted_after) = (adjusted(&values), adjusted(&harmonized));
+    let mut batches = Vec::new();
+    let mut out_rows = Vec::new();
+    for (column, batch) in args.batch.iter().zip(&batch_columns) {
+        let levels = sorted_levels(batch);
+        let mut summary = BatchColumnSummary {
+            column: column.clone(),
+            levels: levels.clone(),
+            significant_before: (0, 0),
+            significant_after: (0, 0),
+        };
+        if levels.len() >= 2 {
+            let before = batch_tests(&adjusted_before, batch, &levels);
+            let after = batch_tests(&adjusted_after, batch, &levels);
+            summary.significant_before = count_significant(&before);
+            summary.significant_after = count_significant(&after);
+            for (stage, tests) in [("before", &before), ("after", &after)] {
+                for (f, t) in tests.iter().enumerate() {
+                    out_rows.push(t.row(&features[f], column, stage));
+                }
+            }
+        }
+        batches.push(summary);
+    }
     let mut tests_path = None;
-    if levels.len() >= 2 {
+    if !out_rows.is_empty() {
         let target = args
             .tests_out
             .clone()
             .unwrap_or_else(|| default_tests_path(&args.out));
-        // Test values with the covariate effects taken out: ComBat keeps those on purpose
-        // (e.g. age differing between sites), and they are not batch effects.
-        let effects = model
-            .covariate_effects(&covariates, subjects.len())
-            .map_err(|e| Error::input(path, e))?;
-        let adjusted = |v: &[Vec<f64>]| -> Vec<Vec<f64>> {
-            v.iter()
-                .zip(&effects)
-                .map(|(row, e)| row.iter().zip(e).map(|(a, b)| a - b).collect())
-                .collect()
-        };
-        let before = batch_tests(&adjusted(&values), &batch, &levels);
-        let after = batch_tests(&adjusted(&harmonized), &batch, &levels);
-        significant_before = count_significant(&before);
-        significant_after = count_significant(&after);
-        let mut out_rows = Vec::new();
-        for (stage, tests) in [("before", &before), ("after", &after)] {
-            for (f, t) in tests.iter().enumerate() {
-                out_rows.push(t.row(&features[f], stage));
-            }
-        }
         let headers = [
-            "feature", "stage", "kw_h", "kw_p", "kw_q", "ks_max_d", "ks_min_p", "ks_q", "note",
+            "feature", "batch", "stage", "kw_h", "kw_p", "kw_q", "ks_max_d", "ks_min_p", "ks_q",
+            "note",
         ];
         write_bytes(&target, to_csv(&headers, &out_rows).as_bytes())?;
         tests_path = Some(target);
@@ -376,12 +453,38 @@ pub(crate) fn harmonize(args: &HarmonizeArgs) -> Result<HarmonizeSummary> {
     Ok(HarmonizeSummary {
         subjects: subjects.len(),
         features,
-        batches: levels,
+        batches,
         notes,
-        significant_before,
-        significant_after,
         tests_path,
     })
+}
+
+/// Nested ComBat's harmonized table, its last step's model (whose covariate effects the
+/// batch tests take out) and its notes: the order used and why, then each step's own.
+fn nested_outcome(fit: NestedFit) -> Result<(Vec<Vec<f64>>, CombatModel, Vec<String>)> {
+    let score = |s: &OrderScore| format!("{} ({} differing)", s.order.join(" then "), s.total());
+    let mut notes = vec![if fit.scores.len() > 1 {
+        format!(
+            "nested ComBat in the order {} of those tried: {} (features still differing by a \
+             batch column, Anderson-Darling 5%, summed over the columns)",
+            fit.order.join(" then "),
+            fit.scores.iter().map(score).collect::<Vec<_>>().join("; ")
+        )
+    } else {
+        format!(
+            "nested ComBat in the order given: {}",
+            fit.order.join(" then ")
+        )
+    }];
+    for (column, step) in fit.order.iter().zip(&fit.steps) {
+        notes.extend(step.notes.iter().map(|n| format!("{column}: {n}")));
+    }
+    let model = fit
+        .steps
+        .last()
+        .map(|s| s.model.clone())
+        .ok_or_else(|| Error::Internal("nested ComBat ran no step".into()))?;
+    Ok((fit.harmonized, model, notes))
 }
 
 /// The output table: the input with the feature cells replaced by the harmonized values.
@@ -438,10 +541,11 @@ struct FeatureTests {
 }
 
 impl FeatureTests {
-    fn row(&self, feature: &str, stage: &str) -> Vec<String> {
+    fn row(&self, feature: &str, batch: &str, stage: &str) -> Vec<String> {
         let num = |v: Option<f64>| v.map_or(String::new(), format_number);
         vec![
             feature.to_string(),
+            batch.to_string(),
             stage.to_string(),
             num(self.kruskal.map(|k| k.0)),
             num(self.kruskal.map(|k| k.1)),

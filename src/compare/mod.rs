@@ -368,12 +368,21 @@ pub fn run(args: &CompareArgs) -> Result<Compared> {
     let results = Results {
         protocol: p.name.clone(),
         patients: ids.len(),
-        evaluation: if p.split.is_some() {
-            "declared split (test rows)"
-        } else {
-            "nested cross-validation (all rows)"
-        }
-        .into(),
+        evaluation: format!(
+            "{}{}",
+            if p.split.is_some() {
+                "declared split (test rows)"
+            } else {
+                "nested cross-validation (all rows)"
+            },
+            match p.model.as_ref().and_then(|m| m.harmonization.as_ref()) {
+                Some(h) => format!(
+                    "; the model's features harmonized by ComBat over {} inside each training fold",
+                    h.batch
+                ),
+                None => String::new(),
+            }
+        ),
         evaluated_patients: evaluation.rows.len(),
         t_scores: p.t_scores.clone(),
         outcomes: per_outcome,

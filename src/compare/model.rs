@@ -6,12 +6,16 @@
 
 use std::path::Path;
 
-use super::results::ModelInfo;
+use super::results::{ModelInfo, SiteAuc};
 
-use super::spec::{CompareProtocol, Direction, Model, Reference};
+use super::spec::{CompareProtocol, Direction, Model, ModelHarmonization, Reference, Validation};
 use super::{Evaluation, Predictor};
 use crate::error::{Error, Result};
-use crate::stats::cv::{CvOptions, fit_and_predict, nested_cv};
+use crate::stats::combat::design::sorted_levels;
+use crate::stats::combat::in_folds::FoldCombat;
+use crate::stats::combat::{CombatOptions, Covariate};
+use crate::stats::cv::{CvOptions, fit_and_predict, nested_cv_with};
+use crate::stats::roc::auc;
 use crate::table::Table;
 use crate::yaml::resolve;
 
@@ -125,11 +129,29 @@ pub fn model_predictor(
         ..CvOptions::default()
     };
     let model_error = |e: String| Error::input(&table.path, format!("model: {e}"));
+    let harmonization = m
+        .harmonization
+        .as_ref()
+        .map(|h| InFolds::read(h, table, &p.id, names.clone()))
+        .transpose()?;
+    let combat_options = CombatOptions::default();
+    let combat = harmonization.as_ref().map(|h| h.combat(&combat_options));
+    let step = |x: &[Vec<f64>], train: &[usize], test: &[usize], fold: &str| match &combat {
+        Some(c) => c.harmonize(x, train, test, fold),
+        None => Ok(x.to_vec()),
+    };
+    let harmonized_by = m.harmonization.as_ref().map_or(String::new(), |h| {
+        format!(
+            ", features harmonized by ComBat over {} inside each training fold",
+            h.batch
+        )
+    });
     let (predictions, positive, info) = match &evaluation.train {
         None => {
-            let cv = nested_cv(&x, y, &options).map_err(model_error)?;
+            let step = combat.as_ref().map(|_| &step as &_);
+            let cv = nested_cv_with(&x, y, &options, step).map_err(model_error)?;
             let info = ModelInfo {
-                evaluation: "nested cross-validation".into(),
+                evaluation: format!("nested cross-validation{harmonized_by}"),
                 candidate_features: names.clone(),
                 outer_folds: Some(m.folds),
                 training_patients: None,
@@ -141,14 +163,17 @@ pub fn model_predictor(
                     .iter()
                     .map(|s| s.iter().map(|&j| names[j].clone()).collect())
                     .collect(),
+                sites: Vec::new(),
+                leave_one_site_out_auc: None,
             };
             (cv.predictions, cv.positive, info)
         }
         Some(train) => {
+            let x = step(&x, train, &evaluation.rows, "the declared split").map_err(model_error)?;
             let fold = fit_and_predict(&x, y, train, &evaluation.rows, &options, "split")
                 .map_err(model_error)?;
             let info = ModelInfo {
-                evaluation: "declared split".into(),
+                evaluation: format!("declared split{harmonized_by}"),
                 candidate_features: names.clone(),
                 outer_folds: None,
                 training_patients: Some(train.len()),
@@ -156,10 +181,21 @@ pub fn model_predictor(
                 chosen_c: vec![fold.c],
                 thresholds: vec![fold.threshold],
                 selected_per_fold: vec![fold.selected.iter().map(|&j| names[j].clone()).collect()],
+                sites: Vec::new(),
+                leave_one_site_out_auc: None,
             };
             (fold.predictions, fold.positive, info)
         }
     };
+    let mut info = info;
+    let fitted = Fitted {
+        x: &x,
+        y,
+        options: &options,
+        predictions: &predictions,
+    };
+    (info.sites, info.leave_one_site_out_auc) =
+        site_results(m, table, evaluation, &fitted, warnings)?;
     let pr = Predictor {
         name: m.name.clone(),
         values: predictions.clone(),
@@ -169,4 +205,168 @@ pub fn model_predictor(
         classification: Some(positive),
     };
     Ok((pr, Some(info)))
+}
+
+/// What ComBat inside the folds reads of the cohort: each patient's id, batch and covariates.
+struct InFolds {
+    names: Vec<String>,
+    subjects: Vec<String>,
+    batch: Vec<String>,
+    covariates: Vec<Covariate>,
+}
+
+impl InFolds {
+    /// The columns `h` names, read from the cohort; `names` are the candidate features.
+    fn read(h: &ModelHarmonization, table: &Table, id: &str, names: Vec<String>) -> Result<Self> {
+        let mut covariates = Vec::new();
+        for c in &h.covariates {
+            covariates.push(if h.categorical.contains(c) {
+                Covariate::Categorical {
+                    name: c.clone(),
+                    values: table.required_text(c)?,
+                }
+            } else {
+                Covariate::Continuous {
+                    name: c.clone(),
+                    values: table.numbers(c)?,
+                }
+            });
+        }
+        if let Some(c) = h.categorical.iter().find(|c| !h.covariates.contains(c)) {
+            return Err(Error::input(
+                &table.path,
+                format!("model.harmonization.categorical: {c} is not among its covariates"),
+            ));
+        }
+        Ok(InFolds {
+            names,
+            subjects: table.required_text(id)?,
+            batch: table.required_text(&h.batch)?,
+            covariates,
+        })
+    }
+
+    fn combat<'a>(&'a self, options: &'a CombatOptions) -> FoldCombat<'a> {
+        FoldCombat {
+            feature_names: &self.names,
+            subjects: &self.subjects,
+            batch: &self.batch,
+            covariates: &self.covariates,
+            options,
+        }
+    }
+}
+
+/// A fitted model's inputs and evaluated predictions (in the evaluated rows' order).
+struct Fitted<'a> {
+    x: &'a [Vec<f64>],
+    y: &'a [f64],
+    options: &'a CvOptions,
+    predictions: &'a [f64],
+}
+
+/// Sites with fewer events (or non-events) than this get a warning: their AUC is imprecise.
+const FEW_SITE_EVENTS: usize = 5;
+
+/// With a site column (`model.site`, else the harmonization's batch): the model's AUC per
+/// site and, with `validation: leave_one_site_out`, each site held out in turn (the model
+/// fitted on the other sites, penalty by inner cross-validation) and the AUC of all
+/// held-out predictions. A held-out site cannot be harmonized by ComBat fitted without it:
+/// that combination is refused rather than guessed.
+fn site_results(
+    m: &Model,
+    table: &Table,
+    evaluation: &Evaluation,
+    fitted: &Fitted,
+    warnings: &mut Vec<String>,
+) -> Result<(Vec<SiteAuc>, Option<f64>)> {
+    let refuse = |why: String| {
+        Err(Error::input(
+            &table.path,
+            format!("model.validation: {why}"),
+        ))
+    };
+    let loso = m.validation == Some(Validation::LeaveOneSiteOut);
+    let column = m
+        .site
+        .as_ref()
+        .or(m.harmonization.as_ref().map(|h| &h.batch));
+    let Some(column) = column else {
+        if loso {
+            return refuse("leave_one_site_out needs model.site, the site column".into());
+        }
+        return Ok((Vec::new(), None));
+    };
+    if loso && evaluation.train.is_some() {
+        return refuse(
+            "leave_one_site_out evaluates on every patient: it does not go with a declared split"
+                .into(),
+        );
+    }
+    if loso && m.harmonization.is_some() {
+        return refuse(format!(
+            "leave_one_site_out with model.harmonization: ComBat fitted without the held-out \
+             site cannot place it, and radaudit does not guess; drop the harmonization, or \
+             keep the features an audit rated robust (model.stability), which need none \
+             (site column {column})"
+        ));
+    }
+    let site = table.required_text(column)?;
+    let rows = &evaluation.rows;
+    let (x, y) = (fitted.x, fitted.y);
+    let evaluated: Vec<String> = rows.iter().map(|&i| site[i].clone()).collect();
+    let levels = sorted_levels(&evaluated);
+    if loso && levels.len() < 2 {
+        return refuse(format!(
+            "leave_one_site_out needs at least 2 sites; column {column} holds one"
+        ));
+    }
+    let labels: Vec<bool> = rows.iter().map(|&i| y[i] == 1.0).collect();
+    let auc_of = |scores: &[f64], labels: &[bool]| auc(scores, labels).ok().map(|a| a.auc);
+    let mut held_out = vec![f64::NAN; rows.len()];
+    let mut out = Vec::with_capacity(levels.len());
+    for level in &levels {
+        let members: Vec<usize> = (0..rows.len())
+            .filter(|&k| evaluated[k] == *level)
+            .collect();
+        let own: Vec<bool> = members.iter().map(|&k| labels[k]).collect();
+        let events = own.iter().filter(|&&b| b).count();
+        if events.min(own.len() - events) < FEW_SITE_EVENTS {
+            warnings.push(format!(
+                "site {level}: {events} events and {} non-events; its AUC is imprecise",
+                own.len() - events
+            ));
+        }
+        let scores: Vec<f64> = members.iter().map(|&k| fitted.predictions[k]).collect();
+        let held_out_auc = if loso {
+            let test: Vec<usize> = members.iter().map(|&k| rows[k]).collect();
+            let train: Vec<usize> = rows
+                .iter()
+                .copied()
+                .filter(|&i| site[i] != *level)
+                .collect();
+            let stream = format!("site {level} held out");
+            let fold = fit_and_predict(x, y, &train, &test, fitted.options, &stream)
+                .map_err(|e| Error::input(&table.path, format!("model, {stream}: {e}")))?;
+            for (&k, p) in members.iter().zip(&fold.predictions) {
+                held_out[k] = *p;
+            }
+            auc_of(&fold.predictions, &own)
+        } else {
+            None
+        };
+        out.push(SiteAuc {
+            site: level.clone(),
+            patients: members.len(),
+            events,
+            auc: auc_of(&scores, &own),
+            held_out_auc,
+        });
+    }
+    let pooled = if loso {
+        auc_of(&held_out, &labels)
+    } else {
+        None
+    };
+    Ok((out, pooled))
 }

@@ -54,6 +54,26 @@ pub struct ModelInfo {
     pub chosen_c: Vec<f64>,
     pub thresholds: Vec<f64>,
     pub selected_per_fold: Vec<Vec<String>>,
+    /// Per site (with `model.site`): the model's AUC there, out of fold and held out.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sites: Vec<SiteAuc>,
+    /// With leave-one-site-out: the AUC of every patient's held-out-site prediction.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub leave_one_site_out_auc: Option<f64>,
+}
+
+/// The fitted model on one site's patients.
+#[derive(Debug, Clone, Serialize)]
+pub struct SiteAuc {
+    pub site: String,
+    pub patients: usize,
+    pub events: usize,
+    /// AUC of the model's evaluated predictions of the site's patients (out of fold, or of
+    /// the declared split's test rows); null when the site has one class only.
+    pub auc: Option<f64>,
+    /// AUC of the predictions of the model fitted on the other sites (leave-one-site-out).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_out_auc: Option<f64>,
 }
 
 /// A predictor's AUC with its DeLong variance and 95% CI.

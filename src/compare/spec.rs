@@ -102,6 +102,52 @@ pub struct Model {
     pub folds: usize,
     #[serde(default = "five")]
     pub inner_folds: usize,
+    /// ComBat of the candidate features, fitted inside each training fold.
+    #[serde(default)]
+    pub harmonization: Option<ModelHarmonization>,
+    /// The cohort's site column: the model's AUC per site (and the site held out in turn
+    /// with `validation: leave_one_site_out`). Default: the harmonization's batch column.
+    #[serde(default)]
+    pub site: Option<String>,
+    /// A validation beside nested cross-validation.
+    #[serde(default)]
+    pub validation: Option<Validation>,
+}
+
+/// A validation of a fitted model beside nested cross-validation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Validation {
+    /// Each site held out in turn: the model fitted (penalty chosen by inner cross-validation)
+    /// on the other sites predicts it.
+    LeaveOneSiteOut,
+}
+
+/// ComBat of a fitted model's features by a batch column (site, scanner), fitted on each
+/// training fold's patients and applied to its held-out ones (never on the whole cohort).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelHarmonization {
+    /// The batch column of the cohort.
+    pub batch: String,
+    /// Covariates to preserve (continuous unless also listed in `categorical`).
+    #[serde(default)]
+    pub covariates: Vec<String>,
+    /// Categorical covariates.
+    #[serde(default)]
+    pub categorical: Vec<String>,
+    /// Only `combat` (neuroCombat's parametric empirical Bayes) so far.
+    #[serde(default)]
+    pub method: HarmonizationMethod,
+}
+
+/// How the model's features are harmonized.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HarmonizationMethod {
+    /// ComBat with parametric empirical Bayes.
+    #[default]
+    Combat,
 }
 
 fn model_name() -> String {
@@ -340,6 +386,9 @@ impl CompareProtocol {
                 stability: None,
                 folds: five(),
                 inner_folds: five(),
+                harmonization: None,
+                site: None,
+                validation: None,
             }),
         };
         let reference =

@@ -224,8 +224,25 @@ pub fn fit_and_predict(
     })
 }
 
+/// A step fitted on each outer fold's training rows and applied to its held-out rows before
+/// the model sees them (e.g. ComBat, [`crate::stats::combat::in_folds`]): given the matrix,
+/// the training rows, the held-out rows and the fold's name, the matrix to fit and predict
+/// on. The inner folds that choose C see the outer training rows as it prepared them.
+pub type FoldStep<'a> =
+    dyn Fn(&[Vec<f64>], &[usize], &[usize], &str) -> Result<Vec<Vec<f64>>, String> + 'a;
+
 /// Nested cross-validation of LASSO-logistic on `x` (n x p) and 0/1 `y`.
 pub fn nested_cv(x: &[Vec<f64>], y: &[f64], options: &CvOptions) -> Result<CvResult, String> {
+    nested_cv_with(x, y, options, None)
+}
+
+/// [`nested_cv`] with `step` fitted and applied inside each outer fold.
+pub fn nested_cv_with(
+    x: &[Vec<f64>],
+    y: &[f64],
+    options: &CvOptions,
+    step: Option<&FoldStep>,
+) -> Result<CvResult, String> {
     let n = y.len();
     if options.outer_folds < 2 || options.inner_folds < 2 || options.c_grid.is_empty() {
         return Err(
@@ -250,6 +267,11 @@ pub fn nested_cv(x: &[Vec<f64>], y: &[f64], options: &CvOptions) -> Result<CvRes
     for f in 0..options.outer_folds {
         let train: Vec<usize> = (0..n).filter(|&i| fold_of[i] != f).collect();
         let test: Vec<usize> = (0..n).filter(|&i| fold_of[i] == f).collect();
+        let prepared = match step {
+            Some(step) => Some(step(x, &train, &test, &format!("outer fold {}", f + 1))?),
+            None => None,
+        };
+        let x = prepared.as_deref().unwrap_or(x);
         let fold = fit_and_predict(x, y, &train, &test, options, &format!("inner folds {f}"))?;
         for ((p, &i), pos) in fold.predictions.iter().zip(&test).zip(&fold.positive) {
             predictions[i] = *p;

@@ -3,7 +3,9 @@
 //! Everything a model learns (standardisation, penalty, selected features) is learned inside
 //! the training folds, so permuted labels leave nothing to find.
 
-use radaudit::stats::cv::{CvOptions, nested_cv};
+use radaudit::stats::combat::CombatOptions;
+use radaudit::stats::combat::in_folds::FoldCombat;
+use radaudit::stats::cv::{CvOptions, nested_cv, nested_cv_with};
 use radaudit::stats::roc::auc;
 use rand::RngExt;
 
@@ -35,11 +37,34 @@ fn cohort() -> (Vec<Vec<f64>>, Vec<f64>) {
 }
 
 fn cv_auc(x: &[Vec<f64>], y: &[f64], seed: u64) -> f64 {
+    cv_auc_with(x, y, seed, None)
+}
+
+/// The cross-validated AUC, with ComBat by `site` inside each outer fold when given.
+fn cv_auc_with(x: &[Vec<f64>], y: &[f64], seed: u64, site: Option<&[String]>) -> f64 {
     let options = CvOptions {
         seed,
         ..CvOptions::default()
     };
-    let result = nested_cv(x, y, &options).unwrap();
+    let names: Vec<String> = (0..x[0].len()).map(|f| format!("f{f}")).collect();
+    let subjects: Vec<String> = (0..y.len()).map(|i| format!("p{i}")).collect();
+    let combat_options = CombatOptions::default();
+    let result = match site {
+        Some(site) => {
+            let combat = FoldCombat {
+                feature_names: &names,
+                subjects: &subjects,
+                batch: site,
+                covariates: &[],
+                options: &combat_options,
+            };
+            let step = |x: &[Vec<f64>], train: &[usize], test: &[usize], fold: &str| {
+                combat.harmonize(x, train, test, fold)
+            };
+            nested_cv_with(x, y, &options, Some(&step)).unwrap()
+        }
+        None => nested_cv(x, y, &options).unwrap(),
+    };
     let labels: Vec<bool> = y.iter().map(|&v| v == 1.0).collect();
     auc(&result.predictions, &labels).unwrap().auc
 }
@@ -50,19 +75,44 @@ fn permuted_labels_give_chance_auc_and_real_labels_do_not() {
     let real = cv_auc(&x, &y, 1);
     println!("cross-validated AUC on the real labels: {real:.3}");
     assert!(real > 0.75, "{real}");
+    permuted_labels_give_chance(&x, &y, None, "cv test");
+}
+
+/// On 3 permutations of `y` (streams named `stream`) the cross-validated AUC (with ComBat by
+/// `site` in the folds when given) is within 0.1 of chance, and their mean within 0.06.
+fn permuted_labels_give_chance(x: &[Vec<f64>], y: &[f64], site: Option<&[String]>, stream: &str) {
     let mut aucs = Vec::new();
     for seed in 0..3u64 {
-        let mut permuted = y.clone();
-        let mut rng = radaudit::perturb::random::stream(seed, "permutation", "cv test");
+        let mut permuted = y.to_vec();
+        let mut rng = radaudit::perturb::random::stream(seed, "permutation", stream);
         for i in (1..permuted.len()).rev() {
             let j = rng.random_range(0..=i);
             permuted.swap(i, j);
         }
-        let a = cv_auc(&x, &permuted, seed + 10);
-        println!("cross-validated AUC on permutation {seed}: {a:.3}");
+        let a = cv_auc_with(x, &permuted, seed + 10, site);
+        println!("cross-validated AUC on permutation {seed} ({stream}): {a:.3}");
         assert!((a - 0.5).abs() <= 0.1, "permutation {seed}: AUC {a}");
         aucs.push(a);
     }
     let mean = aucs.iter().sum::<f64>() / aucs.len() as f64;
     assert!((mean - 0.5).abs() <= 0.06, "mean permuted AUC {mean}");
+}
+
+/// Issue 24 acceptance 2: ComBat by site fitted inside each outer fold (training rows only,
+/// the saved model applied to the held-out rows) keeps the cross-validation leakage-free: on a
+/// cohort whose 4 sites shift every feature by 2 to 6 units, permuted labels still give chance
+/// AUC, and the real labels a high one.
+#[test]
+fn harmonization_inside_the_folds_keeps_permuted_labels_at_chance() {
+    let (mut x, y) = cohort();
+    let site: Vec<String> = (0..y.len()).map(|i| format!("site{}", i % 4)).collect();
+    for (i, row) in x.iter_mut().enumerate() {
+        for (j, v) in row.iter_mut().enumerate() {
+            *v += 2.0 * (i % 4) as f64 * (1.0 + (j % 3) as f64);
+        }
+    }
+    let real = cv_auc_with(&x, &y, 1, Some(&site));
+    println!("cross-validated AUC with ComBat in the folds, real labels: {real:.3}");
+    assert!(real > 0.75, "{real}");
+    permuted_labels_give_chance(&x, &y, Some(&site), "cv combat test");
 }

@@ -27,7 +27,9 @@
 
 pub mod design;
 pub(crate) mod eb;
+pub mod in_folds;
 pub mod model;
+pub mod nested;
 pub(crate) mod standardize;
 
 use rayon::prelude::*;
