@@ -134,6 +134,10 @@ pub fn model_predictor(
         .as_ref()
         .map(|h| InFolds::read(h, table, &p.id, names.clone()))
         .transpose()?;
+    if let (Some(h), Some(spec)) = (&harmonization, &m.harmonization) {
+        let training = evaluation.train.as_deref().unwrap_or(&evaluation.rows);
+        check_confounding(&spec.batch, &h.batch, y, training, table, warnings)?;
+    }
     let combat_options = CombatOptions::default();
     let combat = harmonization.as_ref().map(|h| h.combat(&combat_options));
     let step = |x: &[Vec<f64>], train: &[usize], test: &[usize], fold: &str| match &combat {
@@ -369,4 +373,55 @@ fn site_results(
         None
     };
     Ok((out, pooled))
+}
+
+/// Refuses a batch column confounded with the outcome: when every batch (site) of the
+/// training rows holds one class only, ComBat by it would remove the outcome's own signal.
+/// A few one-class batches are a warning (their location is the outcome's as much as the
+/// scanner's).
+fn check_confounding(
+    column: &str,
+    batch: &[String],
+    y: &[f64],
+    rows: &[usize],
+    table: &Table,
+    warnings: &mut Vec<String>,
+) -> Result<()> {
+    let levels = sorted_levels(&rows.iter().map(|&i| batch[i].clone()).collect::<Vec<_>>());
+    let one_class: Vec<String> = levels
+        .iter()
+        .filter_map(|level| {
+            let classes: Vec<f64> = rows
+                .iter()
+                .filter(|&&i| batch[i] == *level)
+                .map(|&i| y[i])
+                .collect();
+            let events = classes.iter().filter(|&&v| v == 1.0).count();
+            match events {
+                0 => Some(format!("{level} (non-events only)")),
+                e if e == classes.len() => Some(format!("{level} (events only)")),
+                _ => None,
+            }
+        })
+        .collect();
+    if one_class.is_empty() {
+        return Ok(());
+    }
+    if one_class.len() == levels.len() {
+        return Err(Error::input(
+            &table.path,
+            format!(
+                "model.harmonization: the batch column {column} is confounded with the \
+                 outcome: every batch holds one class ({}); ComBat by it would remove the \
+                 outcome's signal",
+                one_class.join(", ")
+            ),
+        ));
+    }
+    warnings.push(format!(
+        "harmonization by {column}: {} hold one class of the outcome, so ComBat removes part of \
+         the outcome's signal with their batch effect",
+        one_class.join(", ")
+    ));
+    Ok(())
 }

@@ -3,8 +3,11 @@
 //! epidemiological estimate; the FRAX-like score is simulated (FRAX itself is proprietary)
 //! and labelled so everywhere.
 //!
-//! Per patient (all draws from the patient's own ChaCha8 stream):
-//! - age 50-85 (uniform), sex (70% female), BMI ~ N(27, 4) in 18-40;
+//! Per patient (all draws from the patient's own ChaCha8 streams):
+//! - a site (one of [`SITES`], equally likely), which sets the scanner of its images (kernel
+//!   profile, tube voltage, voxel size) and its case mix: the age range its patients come from;
+//! - age (uniform over the site's range, 50-85 overall), sex (70% female), BMI ~ N(27, 4) in
+//!   18-40;
 //! - true trabecular vBMD: 140 mg/cm3 at 50, falling 2.5 (women) or 1.8 (men) mg/cm3 a year,
 //!   SD 25, within 30-250; the truth `osteoporosis` is vBMD < 80 mg/cm3 (ACR QCT);
 //! - DXA areal BMD (L1-L4, g/cm2) 0.35 + 0.0045 vBMD, plus the known confounders: degenerative
@@ -16,8 +19,14 @@
 //! - an incident fracture drawn from the true bone state and age;
 //! - a marrow fat fraction rising with age (0.3 + 0.008 per year over 50, SD 0.12), which
 //!   lowers the CT attenuation of the same mineral (the fat error of single-energy CT);
-//! - a vertebra phantom at the true vBMD (standard scanner), its trabecular ROI's mean HU
-//!   (`l1_hu`, the opportunistic-CT reading) and its 107 PyRadiomics features.
+//! - a vertebra phantom at the true vBMD acquired on its site's scanner, its trabecular ROI's
+//!   mean HU (`l1_hu`, the opportunistic-CT reading, which the site's kV moves as it does in
+//!   practice) and its 107 PyRadiomics features.
+//!
+//! The sites are what a multi-centre osteoporosis cohort holds (assumed, not surveyed): a
+//! community hospital's standard kernel at 120 kV, a university hospital's sharp bone kernel
+//! at 100 kV and thin slices, an older-patient referral centre's smooth kernel at 140 kV and
+//! 2 mm slices, and a low-dose 80 kV protocol.
 
 use std::path::Path;
 
@@ -38,10 +47,58 @@ pub const REFERENCE_SD: f64 = 0.110;
 /// ACR QCT osteoporosis threshold, mg/cm3.
 pub const QCT_OSTEOPOROSIS: f64 = 80.0;
 
+/// A simulated site: its scanner and its case mix.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Site {
+    pub name: &'static str,
+    /// Scanner profile (`perturb::scanner`): smooth, standard or sharp.
+    pub scanner: &'static str,
+    /// Tube voltage, kV.
+    pub kvp: f64,
+    /// Voxel size (x, y, z), mm.
+    pub spacing: [f64; 3],
+    /// The ages its patients come from, years.
+    pub ages: [f64; 2],
+}
+
+/// The cohort's sites (assumed; see the module notes).
+pub const SITES: [Site; 4] = [
+    Site {
+        name: "community",
+        scanner: "standard",
+        kvp: 120.0,
+        spacing: [0.7, 0.7, 1.0],
+        ages: [50.0, 85.0],
+    },
+    Site {
+        name: "university",
+        scanner: "sharp",
+        kvp: 100.0,
+        spacing: [0.6, 0.6, 0.8],
+        ages: [50.0, 80.0],
+    },
+    Site {
+        name: "referral",
+        scanner: "smooth",
+        kvp: 140.0,
+        spacing: [0.8, 0.8, 2.0],
+        ages: [60.0, 85.0],
+    },
+    Site {
+        name: "low-dose",
+        scanner: "standard",
+        kvp: 80.0,
+        spacing: [0.7, 0.7, 1.25],
+        ages: [50.0, 75.0],
+    },
+];
+
 /// One simulated patient (without the image features).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Patient {
     pub id: String,
+    /// Where the patient was scanned.
+    pub site: Site,
     pub age: f64,
     pub female: bool,
     pub bmi: f64,
@@ -68,7 +125,11 @@ fn logistic(t: f64) -> f64 {
 pub fn patient(seed: u64, i: usize) -> Patient {
     let id = format!("patient-{:04}", i + 1);
     let mut rng = random::stream(seed, &id, "cohort|patient");
-    let age = 50.0 + 35.0 * rng.random::<f64>();
+    let site = {
+        let mut pick = random::stream(seed, &id, "cohort|site");
+        SITES[pick.random_range(0..SITES.len())]
+    };
+    let age = site.ages[0] + (site.ages[1] - site.ages[0]) * rng.random::<f64>();
     let female = rng.random::<f64>() < 0.7;
     let bmi = (27.0 + 4.0 * normal(&mut rng)).clamp(18.0, 40.0);
     let loss = if female { 2.5 } else { 1.8 };
@@ -95,6 +156,7 @@ pub fn patient(seed: u64, i: usize) -> Patient {
     let marrow_fat = (0.3 + 0.008 * (age - 50.0) + 0.12 * normal(&mut rng)).clamp(0.05, 0.9);
     Patient {
         id,
+        site,
         age,
         female,
         bmi,
@@ -137,6 +199,9 @@ pub fn build(n: usize, seed: u64, dir: &Path, images: bool) -> Result<usize> {
             let spec = VertebraSpec {
                 vbmd: p.vbmd,
                 marrow_fat_fraction: p.marrow_fat,
+                scanner: p.site.scanner.into(),
+                kvp: p.site.kvp,
+                spacing: p.site.spacing,
                 ..phantom_spec()
             };
             let v = vertebra::build(&spec, seed, &p.id)?;
@@ -165,7 +230,7 @@ pub fn build(n: usize, seed: u64, dir: &Path, images: bool) -> Result<usize> {
         .collect();
     progress.finish();
     let mut text = String::from(
-        "id,age,sex,bmi,vbmd_true,osteoporosis_true,fracture_simulated,abmd,t_score,frax_mof_simulated,frax_hip_simulated,l1_hu",
+        "id,site,scanner,kvp,age,sex,bmi,vbmd_true,osteoporosis_true,fracture_simulated,abmd,t_score,frax_mof_simulated,frax_hip_simulated,l1_hu",
     );
     for name in &names {
         text.push(',');
@@ -176,8 +241,11 @@ pub fn build(n: usize, seed: u64, dir: &Path, images: bool) -> Result<usize> {
     for row in rows {
         let (p, hu, values) = row?;
         text += &format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             p.id,
+            p.site.name,
+            p.site.scanner,
+            f(p.site.kvp),
             f(p.age),
             if p.female { "F" } else { "M" },
             f(p.bmi),

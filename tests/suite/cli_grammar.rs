@@ -211,7 +211,7 @@ fn long_jobs_report_progress_on_stderr_and_nothing_on_stdout() {
         "no terminal controls in a log"
     );
 
-    // A wrong column among the cohort's 119 is answered with the closest names, not all.
+    // A wrong column among the cohort's 122 is answered with the closest names, not all.
     let bad_out = dir.path().join("bad");
     common::refuses(
         &[
@@ -226,7 +226,7 @@ fn long_jobs_report_progress_on_stderr_and_nothing_on_stdout() {
             bad_out.to_str().unwrap(),
         ],
         "no column \"osteoporosis\"",
-        "the closest of its 119 columns are osteoporosis_true,",
+        "the closest of its 122 columns are osteoporosis_true,",
     );
 
     // compare on a synthetic cohort: the cohort's build is what takes its time.

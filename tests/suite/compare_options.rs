@@ -433,6 +433,28 @@ fn compare_harmonizes_the_model_features_inside_the_folds() {
     let (run, _) = run_with("missing", "  harmonization: {batch: scanner}\n");
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("scanner"), "{}", run.stderr);
+    // A site column that is the outcome: confounded, refused naming the column.
+    let confounded: String = shifted
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            if i == 0 {
+                return format!("{line}\n");
+            }
+            let outcome = line.split(',').nth(1).unwrap();
+            let kept = line.rsplit_once(',').unwrap().0;
+            format!("{kept},site{outcome}\n")
+        })
+        .collect();
+    std::fs::write(&cohort, confounded).unwrap();
+    let (run, _) = run_with("confounded", "  harmonization: {batch: site}\n");
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("batch column site is confounded with the outcome"),
+        "{}",
+        run.stderr
+    );
     // One patient of a fifth site: some training fold holds it alone, or none does.
     let lonely = shifted.replacen(",site1\n", ",site9\n", 1);
     std::fs::write(&cohort, lonely).unwrap();
