@@ -376,10 +376,7 @@ pub fn run(args: &CompareArgs) -> Result<Compared> {
                 "nested cross-validation (all rows)"
             },
             match p.model.as_ref().and_then(|m| m.harmonization.as_ref()) {
-                Some(h) => format!(
-                    "; the model's features harmonized by ComBat over {} inside each training fold",
-                    h.batch
-                ),
+                Some(h) => format!("; the model's {}", h.describe()),
                 None => String::new(),
             }
         ),

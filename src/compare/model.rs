@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::stats::combat::design::sorted_levels;
 use crate::stats::combat::in_folds::FoldCombat;
 use crate::stats::combat::{CombatOptions, Covariate};
-use crate::stats::cv::{CvOptions, fit_and_predict, nested_cv_with};
+use crate::stats::cv::{CvOptions, FoldStep, fit_and_predict, nested_cv_with};
 use crate::stats::roc::auc;
 use crate::table::Table;
 use crate::yaml::resolve;
@@ -140,19 +140,18 @@ pub fn model_predictor(
     }
     let combat_options = CombatOptions::default();
     let combat = harmonization.as_ref().map(|h| h.combat(&combat_options));
-    let step = |x: &[Vec<f64>], train: &[usize], test: &[usize], fold: &str| match &combat {
-        Some(c) => c.harmonize(x, train, test, fold),
-        None => Ok(x.to_vec()),
-    };
-    let harmonized_by = m.harmonization.as_ref().map_or(String::new(), |h| {
-        format!(
-            ", features harmonized by ComBat over {} inside each training fold",
-            h.batch
-        )
+    let step = combat.as_ref().map(|c| {
+        move |x: &[Vec<f64>], train: &[usize], test: &[usize], fold: &str| {
+            c.harmonize(x, train, test, fold)
+        }
     });
+    let harmonized_by = m
+        .harmonization
+        .as_ref()
+        .map_or(String::new(), |h| format!(", {}", h.describe()));
     let (predictions, positive, info) = match &evaluation.train {
         None => {
-            let step = combat.as_ref().map(|_| &step as &_);
+            let step = step.as_ref().map(|s| s as &FoldStep);
             let cv = nested_cv_with(&x, y, &options, step).map_err(model_error)?;
             let info = ModelInfo {
                 evaluation: format!("nested cross-validation{harmonized_by}"),
@@ -173,8 +172,14 @@ pub fn model_predictor(
             (cv.predictions, cv.positive, info)
         }
         Some(train) => {
-            let x = step(&x, train, &evaluation.rows, "the declared split").map_err(model_error)?;
-            let fold = fit_and_predict(&x, y, train, &evaluation.rows, &options, "split")
+            let prepared = match &step {
+                Some(step) => Some(
+                    step(&x, train, &evaluation.rows, "the declared split").map_err(model_error)?,
+                ),
+                None => None,
+            };
+            let x = prepared.as_deref().unwrap_or(&x);
+            let fold = fit_and_predict(x, y, train, &evaluation.rows, &options, "split")
                 .map_err(model_error)?;
             let info = ModelInfo {
                 evaluation: format!("declared split{harmonized_by}"),

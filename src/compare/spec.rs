@@ -141,6 +141,16 @@ pub struct ModelHarmonization {
     pub method: HarmonizationMethod,
 }
 
+impl ModelHarmonization {
+    /// How the model's features were harmonized, for results.json and the report.
+    pub fn describe(&self) -> String {
+        format!(
+            "features harmonized by ComBat over {} inside each training fold",
+            self.batch
+        )
+    }
+}
+
 /// How the model's features are harmonized.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -248,9 +248,9 @@ impl Lbp3d {
         // The default two levels with degree 0 tabled leave three columns: summed in
         // registers (a fixed width), the same adds in the same order.
         let count = match c.len() - skip {
-            3 => coefficients::<3>(samples, center, harmonics, skip, c),
-            8 => coefficients::<8>(samples, center, harmonics, skip, c),
-            _ => coefficients_any(samples, center, harmonics, skip, c),
+            3 => coefficients_fixed::<3>(samples, center, harmonics, skip, c),
+            8 => coefficients_fixed::<8>(samples, center, harmonics, skip, c),
+            _ => coefficients(samples, center, harmonics, skip, &mut c[skip..]),
         };
         let mut first = 0;
         for (n, slot) in out.iter_mut().take(self.levels).enumerate() {
@@ -265,16 +265,18 @@ impl Lbp3d {
     }
 }
 
-/// c_j (j from `skip`, `W` of them) = the sum over the vertices whose sample is >= `center`
-/// of Y_j, vertex by vertex, into `c[skip..]`; returns how many vertices that is.
-fn coefficients<const W: usize>(
+/// c_j (the columns from `skip`, as many as `sums` holds) = the sum over the vertices whose
+/// sample is >= `center` of Y_j, vertex by vertex, into `sums`; returns how many vertices
+/// that is.
+#[inline(always)]
+fn coefficients(
     samples: &[f64],
     center: f64,
     harmonics: &[Vec<Complex>],
     skip: usize,
-    c: &mut [Complex],
+    sums: &mut [Complex],
 ) -> usize {
-    let mut sums = [Complex::ZERO; W];
+    sums.fill(Complex::ZERO);
     let mut count = 0;
     for (sample, y) in samples.iter().zip(harmonics) {
         // Without a branch (the comparison falls either way at random): the vertices below
@@ -282,34 +284,25 @@ fn coefficients<const W: usize>(
         // +0 is never -0).
         let above = *sample >= center;
         count += usize::from(above);
-        let Some(y) = y.get(skip..skip + W) else {
-            continue;
-        };
-        for (sum, yj) in sums.iter_mut().zip(y) {
+        for (sum, yj) in sums.iter_mut().zip(&y[skip..]) {
             *sum = sum.add(if above { *yj } else { Complex::ZERO });
         }
     }
-    c[skip..skip + W].copy_from_slice(&sums);
     count
 }
 
-/// [`coefficients`] for any number of columns, summed in memory.
-fn coefficients_any(
+/// [`coefficients`] of `W` columns summed in a fixed-size array (in registers: the default
+/// levels leave 3), then stored in `c[skip..]`.
+fn coefficients_fixed<const W: usize>(
     samples: &[f64],
     center: f64,
     harmonics: &[Vec<Complex>],
     skip: usize,
     c: &mut [Complex],
 ) -> usize {
-    c.fill(Complex::ZERO);
-    let mut count = 0;
-    for (sample, y) in samples.iter().zip(harmonics) {
-        let above = *sample >= center;
-        count += usize::from(above);
-        for (cj, yj) in c[skip..].iter_mut().zip(&y[skip..]) {
-            *cj = cj.add(if above { *yj } else { Complex::ZERO });
-        }
-    }
+    let mut sums = [Complex::ZERO; W];
+    let count = coefficients(samples, center, harmonics, skip, &mut sums);
+    c[skip..skip + W].copy_from_slice(&sums);
     count
 }
 
