@@ -288,6 +288,7 @@ fn combat<'py>(
         parametric,
         mean_only,
         ref_batch,
+        ..CombatOptions::default()
     };
     let data = CombatData {
         feature_names: &feature_names,

@@ -13,8 +13,12 @@ use crate::output::write_bytes;
 use crate::stats::batch_tests::{batch_effect, benjamini_hochberg};
 use crate::stats::combat::design::{CovariateEncoding, level_indices, sorted_levels};
 use crate::stats::combat::model::NewSubjects;
-use crate::stats::combat::nested::{BatchFactor, NestedData, NestedFit, OrderScore, fit_nested};
-use crate::stats::combat::{self, CombatData, CombatModel, CombatOptions, Covariate};
+use crate::stats::combat::nested::{
+    BatchFactor, NESTED_MODEL_FORMAT, NestedData, NestedFit, NestedModel, OrderScore, fit_nested,
+};
+use crate::stats::combat::{
+    self, CombatData, CombatModel, CombatOptions, Covariate, SmoothPenalty, smooth,
+};
 use crate::table::{Table, format_number, is_missing, to_csv, write_number};
 
 /// ComBat harmonization (neuroCombat-compatible) of a wide table, one row per subject:
@@ -40,6 +44,15 @@ pub struct Args {
     /// Categorical covariates, comma-separated.
     #[arg(long, value_delimiter = ',', conflicts_with = "apply")]
     categorical: Vec<String>,
+    /// A continuous covariate with a smooth, nonlinear effect (ComBat-GAM, as neuroHarmonize's
+    /// smooth_terms: a penalised cubic spline of 10 degrees of freedom); it is preserved like
+    /// the other covariates.
+    #[arg(long, conflicts_with = "apply")]
+    smooth: Option<String>,
+    /// The smooth term's penalty weight: `gcv` (each feature's weight chosen by generalised
+    /// cross-validation on neuroHarmonize's grid 1 to 1e7) or a number in (0, 1e12].
+    #[arg(long, default_value = "gcv", requires = "smooth")]
+    smooth_penalty: String,
     /// The subject id column (carried through, named in messages).
     #[arg(long)]
     id: Option<String>,
@@ -69,13 +82,33 @@ pub struct Args {
     out: PathBuf,
 }
 
+/// `--smooth-penalty`: `gcv` or a weight in its range.
+fn parse_penalty(text: &str) -> Result<SmoothPenalty> {
+    if text.eq_ignore_ascii_case("gcv") {
+        return Ok(SmoothPenalty::Gcv);
+    }
+    let alpha: f64 = text.parse().map_err(|_| {
+        Error::Usage(format!(
+            "--smooth-penalty: {text:?} is neither gcv nor a number"
+        ))
+    })?;
+    smooth::check_alpha(alpha).map_err(|e| Error::Usage(format!("--smooth-penalty: {e}")))?;
+    Ok(SmoothPenalty::Fixed(alpha))
+}
+
 /// Runs `radaudit harmonize`.
 pub fn run(a: Args) -> Result<Outcome> {
+    let mut covariates = a.covariates;
+    if let Some(s) = &a.smooth
+        && !covariates.contains(s)
+    {
+        covariates.push(s.clone());
+    }
     let summary = harmonize(&HarmonizeArgs {
         input: a.input,
         batch: a.batch,
         order: a.order,
-        covariates: a.covariates,
+        covariates,
         categorical: a.categorical,
         id: a.id,
         features: a.features,
@@ -84,6 +117,8 @@ pub fn run(a: Args) -> Result<Outcome> {
             parametric: !a.nonparametric,
             mean_only: a.mean_only,
             ref_batch: a.ref_batch,
+            smooth: a.smooth.into_iter().collect(),
+            smooth_penalty: parse_penalty(&a.smooth_penalty)?,
         },
         save_model: a.save_model,
         apply: a.apply,
@@ -270,14 +305,6 @@ pub(crate) fn harmonize(args: &HarmonizeArgs) -> Result<HarmonizeSummary> {
     if args.batch.is_empty() {
         return Err(Error::Usage("harmonize needs a --batch column".into()));
     }
-    if nested && (args.apply.is_some() || args.save_model.is_some()) {
-        return Err(Error::Usage(format!(
-            "--apply and --save-model take one --batch column; nested ComBat over {} ({}) \
-             saves no model yet",
-            args.batch.len(),
-            args.batch.join(", ")
-        )));
-    }
     if !nested && args.order.is_some() {
         return Err(Error::Usage(
             "--order orders several --batch columns (nested ComBat); one was given".into(),
@@ -289,15 +316,20 @@ pub(crate) fn harmonize(args: &HarmonizeArgs) -> Result<HarmonizeSummary> {
         .map(|b| table.required_text(b))
         .collect::<Result<_>>()?;
     let subjects = subject_names(&table, args.id.as_deref())?;
-    let model_in = args.apply.as_deref().map(load_model).transpose()?;
+    let model_in = args.apply.as_deref().map(load_saved_model).transpose()?;
+    if let Some(m) = &model_in {
+        m.check_batch_columns(&args.batch)
+            .map_err(|e| Error::Usage(format!("{e} (model {})", show(&args.apply))))?;
+    }
 
     let (continuous, categorical): (Vec<String>, Vec<String>) = match &model_in {
         Some(m) => {
             let mut cont = Vec::new();
             let mut cat = Vec::new();
-            for c in &m.covariates {
+            for c in &m.first().covariates {
                 match c {
-                    CovariateEncoding::Continuous { name } => cont.push(name.clone()),
+                    CovariateEncoding::Continuous { name }
+                    | CovariateEncoding::Smooth { name, .. } => cont.push(name.clone()),
                     CovariateEncoding::Categorical { name, .. } => cat.push(name.clone()),
                 }
             }
@@ -325,7 +357,7 @@ pub(crate) fn harmonize(args: &HarmonizeArgs) -> Result<HarmonizeSummary> {
     reserved.extend(categorical.iter().map(String::as_str));
     let features = match &model_in {
         Some(m) => {
-            for f in &m.features {
+            for f in &m.first().features {
                 table.column(f).map_err(|_| {
                     Error::input(
                         path,
@@ -336,7 +368,7 @@ pub(crate) fn harmonize(args: &HarmonizeArgs) -> Result<HarmonizeSummary> {
                     )
                 })?;
             }
-            m.features.clone()
+            m.first().features.clone()
         }
         None => feature_columns(&table, args, &reserved)?,
     };
@@ -346,26 +378,20 @@ pub(crate) fn harmonize(args: &HarmonizeArgs) -> Result<HarmonizeSummary> {
         .collect::<Result<_>>()?;
     let covariates = read_covariates(&table, &continuous, &categorical)?;
 
-    let (harmonized, model, notes) = match &model_in {
+    let factors: Vec<BatchFactor> = args
+        .batch
+        .iter()
+        .zip(&batch_columns)
+        .map(|(name, levels)| BatchFactor { name, levels })
+        .collect();
+    let (harmonized, saved, notes) = match model_in {
         Some(model) => {
-            let new = NewSubjects {
-                values: &values,
-                subjects: &subjects,
-                batch: &batch_columns[0],
-                covariates: &covariates,
-            };
             let out = model
-                .apply(&new)
+                .apply(&values, &subjects, &factors, &covariates)
                 .map_err(|e| Error::input(path, format!("{e} (model {})", show(&args.apply))))?;
-            (out, model.clone(), Vec::new())
+            (out, model, Vec::new())
         }
         None if nested => {
-            let factors: Vec<BatchFactor> = args
-                .batch
-                .iter()
-                .zip(&batch_columns)
-                .map(|(name, levels)| BatchFactor { name, levels })
-                .collect();
             let data = NestedData {
                 feature_names: &features,
                 values: &values,
@@ -386,25 +412,24 @@ pub(crate) fn harmonize(args: &HarmonizeArgs) -> Result<HarmonizeSummary> {
                 covariates: &covariates,
             };
             let fit = combat::fit(&data, &args.options).map_err(|e| Error::input(path, e))?;
-            (fit.harmonized, fit.model, fit.notes)
+            (fit.harmonized, SavedModel::Combat(Box::new(fit.model)), fit.notes)
         }
     };
     let mut notes = notes;
-    if args.features.is_none() && model_in.is_none() {
+    if args.features.is_none() && args.apply.is_none() {
         notes.insert(0, picked_note(&features));
     }
 
     write_bytes(&args.out, &harmonized_csv(&table, &features, &harmonized)?)?;
     if let Some(m) = &args.save_model {
-        let json =
-            serde_json::to_string_pretty(&model).map_err(|e| Error::Internal(e.to_string()))?;
-        write_bytes(m, json.as_bytes())?;
+        write_bytes(m, saved.to_json()?.as_bytes())?;
     }
 
     // Test values with the covariate effects taken out: ComBat keeps those on purpose (e.g.
     // age differing between sites), and they are not batch effects. (Nested ComBat: the
     // effects its last step estimated.)
-    let effects = model
+    let effects = saved
+        .last()
         .covariate_effects(&covariates, subjects.len())
         .map_err(|e| Error::input(path, e))?;
     let adjusted = |v: &[Vec<f64>]| -> Vec<Vec<f64>> {
@@ -461,7 +486,7 @@ pub(crate) fn harmonize(args: &HarmonizeArgs) -> Result<HarmonizeSummary> {
 
 /// Nested ComBat's harmonized table, its last step's model (whose covariate effects the
 /// batch tests take out) and its notes: the order used and why, then each step's own.
-fn nested_outcome(fit: NestedFit) -> Result<(Vec<Vec<f64>>, CombatModel, Vec<String>)> {
+fn nested_outcome(fit: NestedFit) -> Result<(Vec<Vec<f64>>, SavedModel, Vec<String>)> {
     let score = |s: &OrderScore| format!("{} ({} differing)", s.order.join(" then "), s.total());
     let mut notes = vec![if fit.scores.len() > 1 {
         format!(
@@ -479,11 +504,10 @@ fn nested_outcome(fit: NestedFit) -> Result<(Vec<Vec<f64>>, CombatModel, Vec<Str
     for (column, step) in fit.order.iter().zip(&fit.steps) {
         notes.extend(step.notes.iter().map(|n| format!("{column}: {n}")));
     }
-    let model = fit
-        .steps
-        .last()
-        .map(|s| s.model.clone())
-        .ok_or_else(|| Error::Internal("nested ComBat ran no step".into()))?;
+    if fit.steps.is_empty() {
+        return Err(Error::Internal("nested ComBat ran no step".into()));
+    }
+    let model = SavedModel::Nested(NestedModel::from_fit(&fit));
     Ok((fit.harmonized, model, notes))
 }
 
@@ -519,16 +543,104 @@ fn show(p: &Option<PathBuf>) -> String {
         .map_or(String::new(), |p| p.display().to_string())
 }
 
-/// Reads and checks a saved model.
-pub(crate) fn load_model(path: &Path) -> Result<CombatModel> {
+/// A saved harmonization: ComBat by one batch column, or nested ComBat by several.
+pub(crate) enum SavedModel {
+    Combat(Box<CombatModel>),
+    Nested(NestedModel),
+}
+
+impl SavedModel {
+    /// The (first) ComBat model: its features and covariates are every step's.
+    fn first(&self) -> &CombatModel {
+        match self {
+            SavedModel::Combat(m) => m,
+            SavedModel::Nested(n) => &n.steps[0],
+        }
+    }
+
+    /// The last ComBat step, whose covariate effects the batch tests take out.
+    fn last(&self) -> &CombatModel {
+        match self {
+            SavedModel::Combat(m) => m,
+            SavedModel::Nested(n) => n.steps.last().unwrap_or(&n.steps[0]),
+        }
+    }
+
+    /// Checks the --batch columns given are the ones the model harmonizes.
+    fn check_batch_columns(&self, given: &[String]) -> std::result::Result<(), String> {
+        match self {
+            SavedModel::Combat(_) if given.len() != 1 => Err(format!(
+                "the model is ComBat by one batch column; {} were given ({})",
+                given.len(),
+                given.join(", ")
+            )),
+            SavedModel::Nested(n) => {
+                let mut a: Vec<&String> = n.order.iter().collect();
+                let mut b: Vec<&String> = given.iter().collect();
+                a.sort();
+                b.sort();
+                if a == b {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "the model is nested ComBat by {}; --batch gave {}",
+                        n.order.join(", "),
+                        given.join(", ")
+                    ))
+                }
+            }
+            SavedModel::Combat(_) => Ok(()),
+        }
+    }
+
+    fn apply(
+        &self,
+        values: &[Vec<f64>],
+        subjects: &[String],
+        factors: &[BatchFactor],
+        covariates: &[Covariate],
+    ) -> std::result::Result<Vec<Vec<f64>>, String> {
+        match self {
+            SavedModel::Combat(m) => m.apply(&NewSubjects {
+                values,
+                subjects,
+                batch: factors[0].levels,
+                covariates,
+            }),
+            SavedModel::Nested(n) => n.apply(values, subjects, factors, covariates),
+        }
+    }
+
+    fn to_json(&self) -> Result<String> {
+        match self {
+            SavedModel::Combat(m) => serde_json::to_string_pretty(m),
+            SavedModel::Nested(n) => serde_json::to_string_pretty(n),
+        }
+        .map_err(|e| Error::Internal(e.to_string()))
+    }
+}
+
+/// Reads and checks a saved model of either kind, by its `format` field.
+pub(crate) fn load_saved_model(path: &Path) -> Result<SavedModel> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::input(path, format!("cannot read: {e}")))?;
+    let format = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v.get("format").and_then(|f| f.as_str()).map(str::to_string));
+    if format.as_deref() == Some(NESTED_MODEL_FORMAT) {
+        let model: NestedModel = serde_json::from_str(&text)
+            .map_err(|e| Error::input(path, format!("not a radaudit nested ComBat model: {e}")))?;
+        model
+            .check()
+            .map_err(|e| Error::input(path, format!("not a usable nested ComBat model: {e}")))?;
+        return Ok(SavedModel::Nested(model));
+    }
     let model: CombatModel = serde_json::from_str(&text)
         .map_err(|e| Error::input(path, format!("not a radaudit ComBat model: {e}")))?;
     model
         .check()
         .map_err(|e| Error::input(path, format!("not a usable ComBat model: {e}")))?;
-    Ok(model)
+    Ok(SavedModel::Combat(Box::new(model)))
 }
 
 /// One feature's batch-effect tests at one stage.

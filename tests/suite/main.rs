@@ -41,6 +41,7 @@ mod shard;
 mod stats_batch;
 mod stats_cli;
 mod stats_combat;
+mod stats_combat_gam;
 mod stats_cv;
 mod stats_icc;
 mod stats_logistic;

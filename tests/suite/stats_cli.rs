@@ -928,8 +928,50 @@ fn harmonize_nests_combat_over_several_batch_columns() {
     let o = path_str(&out);
     let w = path_str(&wide);
     let base = ["harmonize", "--input", w, "--out", o];
-    let with = |extra: &[&'static str]| [&base[..], extra].concat();
-    let cases: [(&[&'static str], &str, &str); 5] = [
+    let with = |extra: &[&str]| -> Vec<String> {
+        base.iter().chain(extra).map(|s| s.to_string()).collect()
+    };
+    // A saved nested model harmonizes the same subjects as the fit did (the columns may be
+    // given in another order); it needs exactly its batch columns.
+    let model = d.join("nested.json");
+    let (m, fitted) = (path_str(&model), d.join("fitted.csv"));
+    let run = radaudit([
+        "harmonize",
+        "--input",
+        path_str(&wide),
+        "--batch",
+        "vendor,kernel",
+        "--covariates",
+        "age",
+        "--save-model",
+        m,
+        "--out",
+        path_str(&fitted),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let applied = d.join("applied.csv");
+    let run = radaudit([
+        "harmonize",
+        "--input",
+        path_str(&wide),
+        "--batch",
+        "kernel,vendor",
+        "--apply",
+        m,
+        "--out",
+        path_str(&applied),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let (a, b) = (
+        Table::read(&fitted).unwrap(),
+        Table::read(&applied).unwrap(),
+    );
+    for h in a.headers().iter().filter(|h| h.starts_with('f')) {
+        for (x, y) in a.numbers(h).unwrap().iter().zip(b.numbers(h).unwrap()) {
+            assert!((x - y).abs() <= 1e-9 * x.abs().max(1.0), "{h}: {x} vs {y}");
+        }
+    }
+    let cases: [(&[&str], &str, &str); 6] = [
         (
             &["--batch", "vendor", "--order", "vendor"],
             "--order",
@@ -941,9 +983,14 @@ fn harmonize_nests_combat_over_several_batch_columns() {
             "not a batch factor",
         ),
         (
-            &["--batch", "vendor,kernel", "--save-model", "m.json"],
-            "--save-model",
-            "saves no model yet",
+            &["--batch", "vendor", "--apply", m],
+            "vendor, kernel",
+            "nested ComBat",
+        ),
+        (
+            &["--batch", "vendor,site", "--apply", m],
+            "site",
+            "no column",
         ),
         (
             &["--batch", "vendor,kernel", "--ref-batch", "GE"],
@@ -953,7 +1000,12 @@ fn harmonize_nests_combat_over_several_batch_columns() {
         (&["--batch", "vendor,scanner"], "scanner", ""),
     ];
     for (extra, names, problem) in cases {
-        refuses(&with(extra), names, problem);
+        let args = with(extra);
+        refuses(
+            &args.iter().map(String::as_str).collect::<Vec<_>>(),
+            names,
+            problem,
+        );
     }
     // A kernel level of one subject: the error names the column and the level.
     let text = std::fs::read_to_string(&wide)

@@ -100,6 +100,7 @@ fn load(dataset: &Path, config: &Path) -> Case {
                 .get("ref_batch")
                 .and_then(|v| v.as_str())
                 .map(str::to_string),
+            ..CombatOptions::default()
         },
     }
 }

@@ -7,6 +7,8 @@
 use nalgebra::{DMatrix, SymmetricEigen};
 use serde::{Deserialize, Serialize};
 
+use super::smooth;
+
 /// A covariate to preserve during harmonization, one value per subject.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Covariate {
@@ -65,6 +67,14 @@ pub enum CovariateEncoding {
         /// Its levels, sorted.
         levels: Vec<String>,
     },
+    /// A numeric covariate with a smooth (penalised cubic spline) effect: the basis on these
+    /// knots without its first function (see `smooth`).
+    Smooth {
+        /// Its name.
+        name: String,
+        /// The full knot sequence, boundary knots repeated.
+        knots: Vec<f64>,
+    },
 }
 
 impl CovariateEncoding {
@@ -72,7 +82,8 @@ impl CovariateEncoding {
     pub fn name(&self) -> &str {
         match self {
             CovariateEncoding::Continuous { name }
-            | CovariateEncoding::Categorical { name, .. } => name,
+            | CovariateEncoding::Categorical { name, .. }
+            | CovariateEncoding::Smooth { name, .. } => name,
         }
     }
 
@@ -81,6 +92,7 @@ impl CovariateEncoding {
         match self {
             CovariateEncoding::Continuous { .. } => 1,
             CovariateEncoding::Categorical { levels, .. } => levels.len().saturating_sub(1),
+            CovariateEncoding::Smooth { .. } => smooth::SMOOTH_WIDTH,
         }
     }
 }
@@ -140,6 +152,49 @@ pub fn encodings(covariates: &[Covariate]) -> Vec<CovariateEncoding> {
         .collect()
 }
 
+/// The encodings with the covariates named in `smooth` (continuous ones, at most one) as smooth
+/// terms, their knots placed on these subjects' values.
+pub fn encodings_with_smooth(
+    covariates: &[Covariate],
+    smooth: &[String],
+) -> Result<Vec<CovariateEncoding>, String> {
+    if smooth.len() > 1 {
+        return Err(format!(
+            "one smooth covariate is supported; {} were given ({})",
+            smooth.len(),
+            smooth.join(", ")
+        ));
+    }
+    for name in smooth {
+        match covariates.iter().find(|c| c.name() == name) {
+            Some(Covariate::Continuous { .. }) => {}
+            Some(Covariate::Categorical { .. }) => {
+                return Err(format!(
+                    "smooth covariate {name:?} is categorical; a smooth effect needs a numeric covariate"
+                ));
+            }
+            None => {
+                return Err(format!(
+                    "smooth covariate {name:?} is not among the covariates"
+                ));
+            }
+        }
+    }
+    encodings(covariates)
+        .into_iter()
+        .zip(covariates)
+        .map(|(encoding, covariate)| match covariate {
+            Covariate::Continuous { name, values } if smooth.contains(name) => {
+                Ok(CovariateEncoding::Smooth {
+                    name: name.clone(),
+                    knots: smooth::knots(name, values)?,
+                })
+            }
+            _ => Ok(encoding),
+        })
+        .collect()
+}
+
 /// The covariate part of the design (subjects x columns, row-major) with its column names.
 /// A categorical value outside the encoding's levels is an error naming it.
 pub fn covariate_columns(
@@ -185,6 +240,25 @@ pub fn covariate_columns(
                         )
                     })?;
                     row.extend((1..levels.len()).map(|l| if l == k { 1.0 } else { 0.0 }));
+                }
+            }
+            (CovariateEncoding::Smooth { name, knots }, Covariate::Continuous { values, .. }) => {
+                names.extend((1..=smooth::SMOOTH_WIDTH).map(|k| format!("{name}:s{k}")));
+                for (row, v) in rows.iter_mut().zip(values) {
+                    if !v.is_finite() {
+                        return Err(format!(
+                            "smooth covariate {name:?} has the value {v}, which is not a finite number"
+                        ));
+                    }
+                    if !smooth::in_range(knots, *v) {
+                        return Err(format!(
+                            "smooth covariate {name:?} has the value {v}, outside the range its curve was \
+                             fitted on ({} to {}); a spline is not extrapolated",
+                            knots[0],
+                            knots[knots.len() - 1]
+                        ));
+                    }
+                    row.extend(smooth::basis_row(knots, *v));
                 }
             }
             _ => {

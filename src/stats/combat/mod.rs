@@ -30,6 +30,7 @@ pub(crate) mod eb;
 pub mod in_folds;
 pub mod model;
 pub mod nested;
+pub mod smooth;
 pub(crate) mod standardize;
 
 use rayon::prelude::*;
@@ -37,10 +38,11 @@ use serde::{Deserialize, Serialize};
 
 pub use design::{Covariate, CovariateEncoding};
 pub use model::CombatModel;
+pub use smooth::SmoothPenalty;
 
 use design::{
-    check_full_rank, covariate_columns, design_matrix, encodings, level_index, level_indices,
-    sorted_levels,
+    check_full_rank, covariate_columns, design_matrix, encodings_with_smooth, level_index,
+    level_indices, sorted_levels,
 };
 use standardize::{Layout, Standardized, standardize};
 
@@ -55,6 +57,16 @@ pub struct CombatOptions {
     pub mean_only: bool,
     /// The batch the others are aligned to; it is left unchanged.
     pub ref_batch: Option<String>,
+    /// Continuous covariates whose effect is a smooth curve (ComBat-GAM), at most one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub smooth: Vec<String>,
+    /// How the smooth term's penalty weight is chosen.
+    #[serde(default, skip_serializing_if = "is_gcv")]
+    pub smooth_penalty: SmoothPenalty,
+}
+
+fn is_gcv(p: &SmoothPenalty) -> bool {
+    *p == SmoothPenalty::Gcv
 }
 
 impl Default for CombatOptions {
@@ -64,6 +76,8 @@ impl Default for CombatOptions {
             parametric: true,
             mean_only: false,
             ref_batch: None,
+            smooth: Vec::new(),
+            smooth_penalty: SmoothPenalty::Gcv,
         }
     }
 }
@@ -207,18 +221,28 @@ pub fn fit(data: &CombatData, options: &CombatOptions) -> Result<CombatFit, Stri
         .as_ref()
         .and_then(|r| level_index(&batches, r));
 
-    let covariate_encodings = encodings(data.covariates);
+    let covariate_encodings = encodings_with_smooth(data.covariates, &options.smooth)?;
     let (cov_rows, cov_names) = covariate_columns(&covariate_encodings, data.covariates, n)?;
     let (x, design_columns) =
         design_matrix(&batch_index, &batches, reference, &cov_rows, &cov_names);
-    check_full_rank(&x, &design_columns)?;
-    let layout = Layout::new(&x, &batch_index, nb, reference)?;
+    let penalty = smooth_penalty(&covariate_encodings, nb, data.values.len(), options)?;
+    if penalty.is_some() {
+        // The rank is checked with the smooth term as a straight line: a spline's own columns
+        // may be collinear on few distinct values, which the penalty resolves, but a term
+        // confounded with batch is not.
+        let linear = design::encodings(data.covariates);
+        let (rows, names) = covariate_columns(&linear, data.covariates, n)?;
+        let (x, columns) = design_matrix(&batch_index, &batches, reference, &rows, &names);
+        check_full_rank(&x, &columns)?;
+    } else {
+        check_full_rank(&x, &design_columns)?;
+    }
+    let layout = Layout::new(&x, &batch_index, nb, reference, penalty)?;
     let counts: Vec<usize> = layout.ranges.iter().map(|r| r.len()).collect();
 
-    let fits: Vec<Standardized> = data
-        .values
-        .par_iter()
-        .map(|y| standardize(&layout, y))
+    let fits: Vec<Standardized> = (0..data.values.len())
+        .into_par_iter()
+        .map(|f| standardize(&layout, &data.values[f], f))
         .collect();
     // Non-finite input shows as a non-finite sum (checked here rather than value by value).
     for (f, st) in fits.iter().enumerate() {
@@ -286,6 +310,7 @@ pub fn fit(data: &CombatData, options: &CombatOptions) -> Result<CombatFit, Stri
         &mut notes,
     );
     handling_notes(data, &fits, &mut notes);
+    smooth_note(options, &fits, &mut notes);
 
     let model = CombatModel {
         format: model::MODEL_FORMAT.to_string(),
@@ -302,6 +327,7 @@ pub fn fit(data: &CombatData, options: &CombatOptions) -> Result<CombatFit, Stri
         gamma_star: gamma_star.clone(),
         delta_star: delta_star.clone(),
         handling: fits.iter().map(|st| st.handling).collect(),
+        smooth_alpha: fits.iter().filter_map(|st| st.alpha).collect(),
     };
     let harmonized: Vec<Vec<f64>> = (0..features)
         .into_par_iter()
@@ -337,6 +363,48 @@ pub fn fit(data: &CombatData, options: &CombatOptions) -> Result<CombatFit, Stri
         model,
         notes,
     })
+}
+
+/// The penalty of the smooth term, if there is one: its block of the design's columns, its
+/// matrix and the weights to try.
+fn smooth_penalty(
+    encodings: &[CovariateEncoding],
+    nb: usize,
+    features: usize,
+    options: &CombatOptions,
+) -> Result<Option<standardize::Penalty>, String> {
+    let mut offset = nb;
+    for encoding in encodings {
+        if let CovariateEncoding::Smooth { knots, .. } = encoding {
+            let choice = match &options.smooth_penalty {
+                SmoothPenalty::Gcv => standardize::PenaltyChoice::Gcv(smooth::alpha_grid()),
+                SmoothPenalty::Fixed(a) => {
+                    smooth::check_alpha(*a)?;
+                    standardize::PenaltyChoice::PerFeature(vec![*a; features])
+                }
+                SmoothPenalty::PerFeature(alphas) => {
+                    if alphas.len() != features {
+                        return Err(format!(
+                            "{} smooth penalty weights were given for {features} features",
+                            alphas.len()
+                        ));
+                    }
+                    alphas.iter().try_for_each(|a| smooth::check_alpha(*a))?;
+                    standardize::PenaltyChoice::PerFeature(alphas.clone())
+                }
+            };
+            return Ok(Some(standardize::Penalty {
+                offset,
+                matrix: smooth::penalty(knots),
+                choice,
+            }));
+        }
+        offset += encoding.width();
+    }
+    if !options.smooth.is_empty() {
+        return Err("no smooth covariate was found among the covariates".into());
+    }
+    Ok(None)
 }
 
 /// The per-batch location and scale estimates, over features, that empirical Bayes shrinks.
@@ -467,6 +535,35 @@ fn keep_constant_batches(
             }
         }
     }
+}
+
+/// With a smooth term, a note of how its curve was fitted and the penalty weights it got.
+fn smooth_note(options: &CombatOptions, fits: &[Standardized], notes: &mut Vec<String>) {
+    let Some(name) = options.smooth.first() else {
+        return;
+    };
+    let mut counts: Vec<(f64, usize)> = Vec::new();
+    for alpha in fits.iter().filter_map(|f| f.alpha) {
+        match counts.iter_mut().find(|(a, _)| *a == alpha) {
+            Some((_, c)) => *c += 1,
+            None => counts.push((alpha, 1)),
+        }
+    }
+    counts.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let how = match options.smooth_penalty {
+        SmoothPenalty::Gcv => "chosen by generalised cross-validation",
+        _ => "as given",
+    };
+    let list: Vec<String> = counts
+        .iter()
+        .map(|(a, c)| format!("{} ({c})", crate::table::format_number(*a)))
+        .collect();
+    notes.push(format!(
+        "{name} entered as a smooth curve (penalised cubic B-spline, {} degrees of freedom, as \
+         ComBat-GAM); penalty weights {how}, with the number of features: {}",
+        smooth::SPLINE_DF,
+        list.join(", ")
+    ));
 }
 
 /// A note for each feature left unchanged or set to its fitted value.

@@ -44,6 +44,9 @@ pub struct CombatModel {
     pub delta_star: Vec<Vec<f64>>,
     /// How each feature was handled.
     pub handling: Vec<FeatureHandling>,
+    /// Per feature, the smooth term's penalty weight (empty without a smooth covariate).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub smooth_alpha: Vec<f64>,
 }
 
 /// ComBat's adjustment of one value: (s - γ*) / √δ* · sd + mean with s = (y - mean) / sd,
@@ -165,6 +168,7 @@ impl CombatModel {
             && self.stand_mean.len() == nf
             && self.var_pooled.len() == nf
             && self.handling.len() == nf
+            && (self.smooth_alpha.is_empty() || self.smooth_alpha.len() == nf)
             && self.gamma_star.len() == nb
             && self.delta_star.len() == nb
             && self

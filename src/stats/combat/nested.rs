@@ -16,8 +16,113 @@
 //! the steps over the other factors would move), as are more than [`MAX_FACTORS`] factors
 //! (their orders grow as k!), and every error of a step names its factor.
 
-use super::{CombatData, CombatFit, CombatOptions, Covariate, fit};
+use serde::{Deserialize, Serialize};
+
+use super::model::NewSubjects;
+use super::{CombatData, CombatFit, CombatModel, CombatOptions, Covariate, fit};
 use crate::stats::anderson_darling::anderson_darling_k;
+
+/// The `format` field of a saved nested model.
+pub const NESTED_MODEL_FORMAT: &str = "radaudit-nested-combat-model";
+/// The version of the saved nested model's layout.
+pub const NESTED_MODEL_VERSION: u32 = 1;
+
+/// A fitted nested ComBat: one ComBat model per batch factor, applied in `order`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NestedModel {
+    /// The file format's name (`radaudit-nested-combat-model`).
+    pub format: String,
+    /// The format's version.
+    pub version: u32,
+    /// The batch factors, in the order ComBat was applied.
+    pub order: Vec<String>,
+    /// Each step's model, in `order`.
+    pub steps: Vec<CombatModel>,
+}
+
+impl NestedModel {
+    /// The model of a nested fit.
+    pub fn from_fit(fit: &NestedFit) -> NestedModel {
+        NestedModel {
+            format: NESTED_MODEL_FORMAT.to_string(),
+            version: NESTED_MODEL_VERSION,
+            order: fit.order.clone(),
+            steps: fit.steps.iter().map(|s| s.model.clone()).collect(),
+        }
+    }
+
+    /// Checks the model's parts agree (a hand-edited or truncated file).
+    pub fn check(&self) -> Result<(), String> {
+        if self.format != NESTED_MODEL_FORMAT {
+            return Err(format!(
+                "format is {:?}, expected {NESTED_MODEL_FORMAT:?}",
+                self.format
+            ));
+        }
+        if self.version != NESTED_MODEL_VERSION {
+            return Err(format!(
+                "version {} is not supported (this radaudit reads {NESTED_MODEL_VERSION})",
+                self.version
+            ));
+        }
+        if self.steps.is_empty() || self.steps.len() != self.order.len() {
+            return Err(format!(
+                "it has {} steps for {} batch factors",
+                self.steps.len(),
+                self.order.len()
+            ));
+        }
+        for (name, step) in self.order.iter().zip(&self.steps) {
+            step.check().map_err(|e| format!("step {name}: {e}"))?;
+            if step.features != self.steps[0].features
+                || step.covariates.len() != self.steps[0].covariates.len()
+            {
+                return Err(format!(
+                    "step {name} has other features or covariates than the first step"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Harmonizes new subjects: each step's model by its factor, in order. Every factor of
+    /// the model must be given; an unseen level is an error naming its factor.
+    pub fn apply(
+        &self,
+        values: &[Vec<f64>],
+        subjects: &[String],
+        factors: &[BatchFactor],
+        covariates: &[Covariate],
+    ) -> Result<Vec<Vec<f64>>, String> {
+        let mut current: Option<Vec<Vec<f64>>> = None;
+        for (name, step) in self.order.iter().zip(&self.steps) {
+            let factor = factors.iter().find(|f| f.name == name).ok_or_else(|| {
+                format!("the model harmonizes batch column {name:?}, which was not given")
+            })?;
+            let out = step
+                .apply(&NewSubjects {
+                    values: current.as_deref().unwrap_or(values),
+                    subjects,
+                    batch: factor.levels,
+                    covariates,
+                })
+                .map_err(|e| format!("batch factor {name}: {e}"))?;
+            current = Some(out);
+        }
+        if let Some(extra) = factors
+            .iter()
+            .find(|f| !self.order.iter().any(|o| o == f.name))
+        {
+            return Err(format!(
+                "batch column {:?} is not one the model harmonizes ({})",
+                extra.name,
+                self.order.join(", ")
+            ));
+        }
+        Ok(current.unwrap_or_default())
+    }
+}
 
 /// The most batch factors nested ComBat takes: 5 factors have 120 orders.
 pub const MAX_FACTORS: usize = 5;
@@ -424,6 +529,53 @@ mod tests {
         assert_eq!(fixed.order, given);
         assert_eq!(fixed.scores.len(), 1);
         assert_eq!(fixed.steps.len(), 2);
+    }
+
+    #[test]
+    fn a_saved_nested_model_harmonizes_its_subjects_as_the_fit_did() {
+        let c = cohort();
+        let factors = vendor_and_kernel(&c.vendor, &c.kernel);
+        let covariates = [Covariate::Continuous {
+            name: "age".into(),
+            values: c.age.clone(),
+        }];
+        let data = NestedData {
+            feature_names: &c.names,
+            values: &c.observed,
+            subjects: &c.subjects,
+            factors: &factors,
+            covariates: &covariates,
+        };
+        let nested = fit_nested(&data, &CombatOptions::default(), None).unwrap();
+        let json = serde_json::to_string(&NestedModel::from_fit(&nested)).unwrap();
+        let model: NestedModel = serde_json::from_str(&json).unwrap();
+        model.check().unwrap();
+        // The factors may come in any order; the model applies its own.
+        let swapped = [factors[1], factors[0]];
+        let applied = model
+            .apply(&c.observed, &c.subjects, &swapped, &covariates)
+            .unwrap();
+        let worst = applied
+            .iter()
+            .flatten()
+            .zip(nested.harmonized.iter().flatten())
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        assert!(worst < 1e-9, "{worst}");
+        let e = model
+            .apply(&c.observed, &c.subjects, &factors[..1], &covariates)
+            .unwrap_err();
+        assert!(e.contains("kernel"), "{e}");
+        let mut unseen = c.kernel.clone();
+        unseen[3] = "bone".into();
+        let other = vendor_and_kernel(&c.vendor, &unseen);
+        let e = model
+            .apply(&c.observed, &c.subjects, &other, &covariates)
+            .unwrap_err();
+        assert!(e.contains("kernel") && e.contains("bone"), "{e}");
+        let mut broken = model.clone();
+        broken.steps.pop();
+        assert!(broken.check().is_err());
     }
 
     #[test]

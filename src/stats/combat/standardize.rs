@@ -26,21 +26,89 @@ pub struct Layout {
     /// The covariate design columns, in sorted order.
     pub covariate_columns: Vec<Vec<f64>>,
     pub reference: Option<usize>,
-    /// (X'X)^-1 of the full design.
+    /// (X'X)^-1 of the full design (without a smooth term).
     inverse: DMatrix<f64>,
+    /// With a smooth term: (X'X + 2α S)^-1 per weight α tried, and how α is chosen.
+    penalised: Option<Penalised>,
     /// (B'B)^-1 of the batch columns.
     batch_inverse: DMatrix<f64>,
     /// n_b / n, for the grand mean without a reference batch.
     weights: Vec<f64>,
 }
 
+/// A smooth term's penalty: its columns start at `offset` in the design, `matrix` is S.
+pub struct Penalty {
+    pub offset: usize,
+    pub matrix: Vec<Vec<f64>>,
+    pub choice: PenaltyChoice,
+}
+
+/// How the penalty weight α of each feature is chosen.
+pub enum PenaltyChoice {
+    /// By generalised cross-validation among these weights.
+    Gcv(Vec<f64>),
+    /// Given, one per feature.
+    PerFeature(Vec<f64>),
+}
+
+/// The penalised fits a layout can make: per weight, the inverse and the trace of the hat
+/// matrix (the fit's effective degrees of freedom).
+struct Penalised {
+    alphas: Vec<f64>,
+    inverses: Vec<DMatrix<f64>>,
+    traces: Vec<f64>,
+    /// With given weights, each feature's index into `alphas`; else GCV over all.
+    per_feature: Option<Vec<usize>>,
+}
+
+impl Penalised {
+    fn new(gram: &DMatrix<f64>, penalty: Penalty) -> Result<Penalised, String> {
+        let (alphas, per_feature) = match penalty.choice {
+            PenaltyChoice::Gcv(grid) => (grid, None),
+            PenaltyChoice::PerFeature(given) => {
+                let mut distinct = given.clone();
+                distinct.sort_by(f64::total_cmp);
+                distinct.dedup();
+                let index = given
+                    .iter()
+                    .map(|a| distinct.iter().position(|d| d == a).unwrap_or(0))
+                    .collect();
+                (distinct, Some(index))
+            }
+        };
+        let mut inverses = Vec::with_capacity(alphas.len());
+        let mut traces = Vec::with_capacity(alphas.len());
+        for &alpha in &alphas {
+            let mut a = gram.clone();
+            for (i, row) in penalty.matrix.iter().enumerate() {
+                for (j, v) in row.iter().enumerate() {
+                    a[(penalty.offset + i, penalty.offset + j)] += 2.0 * alpha * v;
+                }
+            }
+            let inverse = a.try_inverse().ok_or_else(|| {
+                format!("the penalised design cannot be inverted at penalty weight {alpha}")
+            })?;
+            traces.push((&inverse * gram).trace());
+            inverses.push(inverse);
+        }
+        Ok(Penalised {
+            alphas,
+            inverses,
+            traces,
+            per_feature,
+        })
+    }
+}
+
 impl Layout {
-    /// `design`: subjects x columns (batch columns first), `batch_index` per subject.
+    /// `design`: subjects x columns (batch columns first), `batch_index` per subject; with a
+    /// smooth term, its penalty.
     pub fn new(
         design: &DMatrix<f64>,
         batch_index: &[usize],
         nb: usize,
         reference: Option<usize>,
+        penalty: Option<Penalty>,
     ) -> Result<Layout, String> {
         let n = batch_index.len();
         let mut order: Vec<usize> = (0..n).collect();
@@ -55,9 +123,15 @@ impl Layout {
         let covariate_columns = (nb..design.ncols())
             .map(|c| order.iter().map(|&i| design[(i, c)]).collect())
             .collect();
-        let inverse = (design.transpose() * design)
-            .try_inverse()
-            .ok_or_else(|| "the design matrix cannot be inverted".to_string())?;
+        let gram = design.transpose() * design;
+        let penalised = penalty.map(|p| Penalised::new(&gram, p)).transpose()?;
+        // With a smooth term the unpenalised Gram matrix may be singular; it is not used.
+        let inverse = match penalised {
+            Some(_) => DMatrix::zeros(0, 0),
+            None => gram
+                .try_inverse()
+                .ok_or_else(|| "the design matrix cannot be inverted".to_string())?,
+        };
         let batch_design = design.columns(0, nb).into_owned();
         let batch_inverse = (batch_design.transpose() * &batch_design)
             .try_inverse()
@@ -69,9 +143,61 @@ impl Layout {
             covariate_columns,
             reference,
             inverse,
+            penalised,
             batch_inverse,
             weights,
         })
+    }
+
+    /// The batch part of a subject's fitted value in batch `b`.
+    fn batch_fit(&self, beta: &[f64], b: usize) -> f64 {
+        match self.reference {
+            Some(r) if r != b => beta[r] + beta[b],
+            _ => beta[b],
+        }
+    }
+
+    /// The residual sum of squares of the fit `beta` over every subject (sorted `y`).
+    fn residual_ss(&self, y: &[f64], beta: &[f64]) -> f64 {
+        let mod_mean = self.covariate_effect(beta);
+        self.ranges
+            .iter()
+            .enumerate()
+            .map(|(b, r)| {
+                squared_deviations(&y[r.clone()], &mod_mean[r.clone()], self.batch_fit(beta, b))
+            })
+            .sum()
+    }
+
+    /// The coefficients for X'y (`xty`) of feature `feature` (sorted values `y`), and the
+    /// smooth term's penalty weight if there is one: the given weight, or the grid's weight
+    /// with the lowest GCV score n·RSS / (n - tr H)² (the first on a tie).
+    fn coefficients(
+        &self,
+        xty: DVector<f64>,
+        y: &[f64],
+        feature: usize,
+    ) -> (Vec<f64>, Option<f64>) {
+        let Some(p) = &self.penalised else {
+            return ((&self.inverse * xty).iter().copied().collect(), None);
+        };
+        let solve = |k: usize| -> Vec<f64> { (&p.inverses[k] * &xty).iter().copied().collect() };
+        if let Some(index) = &p.per_feature {
+            let k = index[feature];
+            return (solve(k), Some(p.alphas[k]));
+        }
+        let n = y.len() as f64;
+        let mut best: Option<(f64, usize, Vec<f64>)> = None;
+        for k in 0..p.alphas.len() {
+            let beta = solve(k);
+            let rss = self.residual_ss(y, &beta);
+            let score = n * rss / ((n - p.traces[k]) * (n - p.traces[k]));
+            if best.as_ref().is_none_or(|(s, _, _)| score < *s) {
+                best = Some((score, k, beta));
+            }
+        }
+        let (_, k, beta) = best.expect("the grid is not empty");
+        (beta, Some(p.alphas[k]))
     }
 
     pub fn batches(&self) -> usize {
@@ -110,6 +236,8 @@ pub struct Standardized {
     pub gamma_hat: Vec<f64>,
     /// Whether the values' sum is finite (false: some value is NaN or infinite, or huge).
     pub finite_sum: bool,
+    /// The smooth term's penalty weight, if there is one.
+    pub alpha: Option<f64>,
 }
 
 /// Sums with eight independent accumulators: the per-feature passes are bound by the latency
@@ -179,8 +307,8 @@ fn min_max(x: &[f64]) -> (f64, f64) {
     )
 }
 
-/// Fits one feature (`y` in input order).
-pub fn standardize(layout: &Layout, y_input: &[f64]) -> Standardized {
+/// Fits feature number `feature` (`y` in input order).
+pub fn standardize(layout: &Layout, y_input: &[f64], feature: usize) -> Standardized {
     let nb = layout.batches();
     let y = layout.gather(y_input);
     // X'y: batch sums (the reference column, if any, sums everyone), then covariate products.
@@ -196,20 +324,13 @@ pub fn standardize(layout: &Layout, y_input: &[f64]) -> Standardized {
         })
         .collect();
     xty.extend(layout.covariate_columns.iter().map(|c| dot(c, &y)));
-    let beta: Vec<f64> = (&layout.inverse * DVector::from_vec(xty))
-        .iter()
-        .copied()
-        .collect();
+    let (beta, alpha) = layout.coefficients(DVector::from_vec(xty), &y, feature);
     let stand_mean = match layout.reference {
         Some(r) => beta[r],
         None => layout.weights.iter().zip(&beta).map(|(w, b)| w * b).sum(),
     };
     let mod_mean = layout.covariate_effect(&beta);
-    // The batch part of each subject's fitted value.
-    let batch_fit = |b: usize| match layout.reference {
-        Some(r) if r != b => beta[r] + beta[b],
-        _ => beta[b],
-    };
+    let batch_fit = |b: usize| layout.batch_fit(&beta, b);
     let pooled: Vec<usize> = match layout.reference {
         Some(r) => vec![r],
         None => (0..nb).collect(),
@@ -248,6 +369,7 @@ pub fn standardize(layout: &Layout, y_input: &[f64]) -> Standardized {
             batch_ss: vec![0.0; nb],
             gamma_hat: vec![0.0; nb],
             finite_sum: total.is_finite(),
+            alpha,
         };
     }
     let sd = var_pooled.sqrt();
@@ -292,5 +414,6 @@ pub fn standardize(layout: &Layout, y_input: &[f64]) -> Standardized {
         batch_ss,
         gamma_hat,
         finite_sum: total.is_finite(),
+        alpha,
     }
 }
