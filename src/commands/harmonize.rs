@@ -412,7 +412,11 @@ pub(crate) fn harmonize(args: &HarmonizeArgs) -> Result<HarmonizeSummary> {
                 covariates: &covariates,
             };
             let fit = combat::fit(&data, &args.options).map_err(|e| Error::input(path, e))?;
-            (fit.harmonized, SavedModel::Combat(Box::new(fit.model)), fit.notes)
+            (
+                fit.harmonized,
+                SavedModel::Combat(Box::new(fit.model)),
+                fit.notes,
+            )
         }
     };
     let mut notes = notes;

@@ -13,6 +13,7 @@ use super::{Evaluation, Predictor};
 use crate::error::{Error, Result};
 use crate::stats::combat::design::sorted_levels;
 use crate::stats::combat::in_folds::FoldCombat;
+use crate::stats::combat::nested::BatchFactor;
 use crate::stats::combat::{CombatOptions, Covariate};
 use crate::stats::cv::{CvOptions, FoldStep, fit_and_predict, nested_cv_with};
 use crate::stats::roc::auc;
@@ -134,12 +135,26 @@ pub fn model_predictor(
         .as_ref()
         .map(|h| InFolds::read(h, table, &p.id, names.clone()))
         .transpose()?;
-    if let (Some(h), Some(spec)) = (&harmonization, &m.harmonization) {
+    if let Some(h) = &harmonization {
         let training = evaluation.train.as_deref().unwrap_or(&evaluation.rows);
-        check_confounding(&spec.batch, &h.batch, y, training, table, warnings)?;
+        for (column, batch) in h.columns.iter().zip(&h.batches) {
+            check_confounding(column, batch, y, training, table, warnings)?;
+        }
     }
-    let combat_options = CombatOptions::default();
-    let combat = harmonization.as_ref().map(|h| h.combat(&combat_options));
+    let combat_options = CombatOptions {
+        smooth: m
+            .harmonization
+            .as_ref()
+            .and_then(|h| h.smooth.clone())
+            .into_iter()
+            .collect(),
+        ..CombatOptions::default()
+    };
+    let factors = harmonization.as_ref().map(InFolds::factors);
+    let combat = harmonization
+        .as_ref()
+        .zip(factors.as_deref())
+        .map(|(h, factors)| h.combat(factors, &combat_options));
     let step = combat.as_ref().map(|c| {
         move |x: &[Vec<f64>], train: &[usize], test: &[usize], fold: &str| {
             c.harmonize(x, train, test, fold)
@@ -216,11 +231,14 @@ pub fn model_predictor(
     Ok((pr, Some(info)))
 }
 
-/// What ComBat inside the folds reads of the cohort: each patient's id, batch and covariates.
+/// What ComBat inside the folds reads of the cohort: each patient's id, batches and covariates.
 struct InFolds {
     names: Vec<String>,
     subjects: Vec<String>,
-    batch: Vec<String>,
+    /// The batch columns' names and each patient's level in each.
+    columns: Vec<String>,
+    batches: Vec<Vec<String>>,
+    order: Option<Vec<String>>,
     covariates: Vec<Covariate>,
 }
 
@@ -247,19 +265,45 @@ impl InFolds {
                 format!("model.harmonization.categorical: {c} is not among its covariates"),
             ));
         }
+        if let Some(s) = h.smooth.as_ref().filter(|s| !h.covariates.contains(s)) {
+            covariates.push(Covariate::Continuous {
+                name: s.clone(),
+                values: table.numbers(s)?,
+            });
+        }
+        let columns = h.batch_columns();
         Ok(InFolds {
             names,
             subjects: table.required_text(id)?,
-            batch: table.required_text(&h.batch)?,
+            batches: columns
+                .iter()
+                .map(|c| table.required_text(c))
+                .collect::<Result<_>>()?,
+            columns,
+            order: h.order.clone(),
             covariates,
         })
     }
 
-    fn combat<'a>(&'a self, options: &'a CombatOptions) -> FoldCombat<'a> {
+    /// The batch columns as nested ComBat takes them.
+    fn factors(&self) -> Vec<BatchFactor<'_>> {
+        self.columns
+            .iter()
+            .zip(&self.batches)
+            .map(|(name, levels)| BatchFactor { name, levels })
+            .collect()
+    }
+
+    fn combat<'a>(
+        &'a self,
+        factors: &'a [BatchFactor<'a>],
+        options: &'a CombatOptions,
+    ) -> FoldCombat<'a> {
         FoldCombat {
             feature_names: &self.names,
             subjects: &self.subjects,
-            batch: &self.batch,
+            batches: factors,
+            order: self.order.as_deref(),
             covariates: &self.covariates,
             options,
         }
@@ -296,10 +340,12 @@ fn site_results(
         ))
     };
     let loso = m.validation == Some(Validation::LeaveOneSiteOut);
-    let column = m
-        .site
+    // By default the harmonization's batch column, when it has one.
+    let batch = m.harmonization.as_ref().map(|h| h.batch_columns());
+    let column = m.site.as_ref().or(batch
         .as_ref()
-        .or(m.harmonization.as_ref().map(|h| &h.batch));
+        .filter(|b| b.len() == 1)
+        .and_then(|b| b.first()));
     let Some(column) = column else {
         if loso {
             return refuse("leave_one_site_out needs model.site, the site column".into());

@@ -128,26 +128,98 @@ pub enum Validation {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelHarmonization {
-    /// The batch column of the cohort.
-    pub batch: String,
+    /// The batch column of the cohort, or several for `method: nested`.
+    pub batch: Outcomes,
     /// Covariates to preserve (continuous unless also listed in `categorical`).
     #[serde(default)]
     pub covariates: Vec<String>,
     /// Categorical covariates.
     #[serde(default)]
     pub categorical: Vec<String>,
-    /// Only `combat` (neuroCombat's parametric empirical Bayes) so far.
+    /// `method: gam`: the continuous covariate with a smooth effect (e.g. age).
+    #[serde(default)]
+    pub smooth: Option<String>,
+    /// `method: nested`: the order of the batch columns (default: OPNested's, per fold).
+    #[serde(default)]
+    pub order: Option<Vec<String>>,
+    /// `combat` (neuroCombat's parametric empirical Bayes), `nested` (one ComBat per batch
+    /// column, Horng et al. 2022) or `gam` (ComBat with a smooth covariate, neuroHarmonize's).
     #[serde(default)]
     pub method: HarmonizationMethod,
 }
 
 impl ModelHarmonization {
+    /// The batch columns.
+    pub fn batch_columns(&self) -> Vec<String> {
+        self.batch.names()
+    }
+
+    /// Checks the method's fields go together; the error names the field.
+    pub fn check(&self) -> Result<(), String> {
+        let columns = self.batch_columns();
+        if columns.is_empty() {
+            return Err("model.harmonization.batch names no column".into());
+        }
+        let many = columns.len() > 1;
+        match self.method {
+            HarmonizationMethod::Nested if !many => {
+                return Err(format!(
+                    "model.harmonization.method: nested needs several batch columns; batch names one ({})",
+                    columns[0]
+                ));
+            }
+            HarmonizationMethod::Combat | HarmonizationMethod::Gam if many => {
+                return Err(format!(
+                    "model.harmonization.batch: {} columns ({}) need method: nested",
+                    columns.len(),
+                    columns.join(", ")
+                ));
+            }
+            _ => {}
+        }
+        match (self.method, &self.smooth) {
+            (HarmonizationMethod::Gam, None) => {
+                return Err("model.harmonization.method: gam needs smooth, the covariate with a smooth effect (e.g. age)".into());
+            }
+            (HarmonizationMethod::Combat | HarmonizationMethod::Nested, Some(s)) => {
+                return Err(format!(
+                    "model.harmonization.smooth: {s} is fitted as a smooth curve by method: gam only"
+                ));
+            }
+            (_, Some(s)) if self.categorical.contains(s) => {
+                return Err(format!(
+                    "model.harmonization.smooth: {s} is categorical; a smooth effect needs a numeric covariate"
+                ));
+            }
+            _ => {}
+        }
+        if self.order.is_some() && self.method != HarmonizationMethod::Nested {
+            return Err(
+                "model.harmonization.order orders the batch columns of method: nested".into(),
+            );
+        }
+        Ok(())
+    }
+
     /// How the model's features were harmonized, for results.json and the report.
     pub fn describe(&self) -> String {
-        format!(
-            "features harmonized by ComBat over {} inside each training fold",
-            self.batch
-        )
+        let columns = self.batch_columns().join(", ");
+        match self.method {
+            HarmonizationMethod::Combat => {
+                format!("features harmonized by ComBat over {columns} inside each training fold")
+            }
+            HarmonizationMethod::Nested => format!(
+                "features harmonized by nested ComBat over {columns} ({}) inside each training fold",
+                match &self.order {
+                    Some(o) => format!("in the order {}", o.join(" then ")),
+                    None => "each fold in its OPNested order".into(),
+                }
+            ),
+            HarmonizationMethod::Gam => format!(
+                "features harmonized by ComBat-GAM over {columns} with a smooth {} effect inside each training fold",
+                self.smooth.as_deref().unwrap_or("?")
+            ),
+        }
     }
 }
 
@@ -158,6 +230,10 @@ pub enum HarmonizationMethod {
     /// ComBat with parametric empirical Bayes.
     #[default]
     Combat,
+    /// Nested ComBat over several batch columns.
+    Nested,
+    /// ComBat with a smooth covariate (ComBat-GAM).
+    Gam,
 }
 
 fn model_name() -> String {
@@ -229,7 +305,7 @@ pub struct CompareProtocol {
     pub roc_bootstrap: usize,
 }
 
-/// One outcome column or several.
+/// One column or several (outcomes; a harmonization's batch columns).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Outcomes {
@@ -341,6 +417,9 @@ impl CompareProtocol {
             }
             if let Some(t) = m.thresholds.iter().find(|t| !t.is_finite()) {
                 return Err(format!("model.thresholds: finite numbers, got {t}"));
+            }
+            if let Some(h) = &m.harmonization {
+                h.check()?;
             }
         }
         for (k, reference) in self.references.iter().enumerate() {

@@ -5,6 +5,7 @@
 
 use radaudit::stats::combat::CombatOptions;
 use radaudit::stats::combat::in_folds::FoldCombat;
+use radaudit::stats::combat::nested::BatchFactor;
 use radaudit::stats::cv::{CvOptions, nested_cv, nested_cv_with};
 use radaudit::stats::roc::auc;
 use rand::RngExt;
@@ -51,10 +52,15 @@ fn cv_auc_with(x: &[Vec<f64>], y: &[f64], seed: u64, site: Option<&[String]>) ->
     let combat_options = CombatOptions::default();
     let result = match site {
         Some(site) => {
+            let factors = [BatchFactor {
+                name: "site",
+                levels: site,
+            }];
             let combat = FoldCombat {
                 feature_names: &names,
                 subjects: &subjects,
-                batch: site,
+                batches: &factors,
+                order: None,
                 covariates: &[],
                 options: &combat_options,
             };

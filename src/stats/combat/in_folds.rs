@@ -7,20 +7,27 @@
 //!
 //! A held-out patient of a batch absent from the fold's training rows cannot be placed: that
 //! is an error naming the batch and the fold, never a silent pass-through.
+//!
+//! With several batch columns the step is nested ComBat (`nested`), its order chosen on each
+//! fold's training rows (OPNested) unless given, and its saved model applied to the held-out
+//! rows step by step.
 
 use super::model::NewSubjects;
+use super::nested::{BatchFactor, NestedData, NestedModel, fit_nested};
 use super::{CombatData, CombatOptions, Covariate, fit};
 
-/// What ComBat needs about the cohort besides the features: per patient its batch, identifier
-/// and covariates (all in the rows' order).
+/// What ComBat needs about the cohort besides the features: per patient its batch (one
+/// column, or several for nested ComBat), identifier and covariates (all in the rows' order).
 #[derive(Debug, Clone, Copy)]
 pub struct FoldCombat<'a> {
     /// Feature names (the columns of the matrices), for messages.
     pub feature_names: &'a [String],
     /// Each patient's identifier, for messages.
     pub subjects: &'a [String],
-    /// Each patient's batch.
-    pub batch: &'a [String],
+    /// The batch columns: one for ComBat, several for nested ComBat.
+    pub batches: &'a [BatchFactor<'a>],
+    /// Nested ComBat's order of the batch columns (default: OPNested's, per fold).
+    pub order: Option<&'a [String]>,
     /// Covariates to preserve.
     pub covariates: &'a [Covariate],
     /// Which ComBat.
@@ -43,8 +50,11 @@ impl FoldCombat<'_> {
                 .map(|f| rows.iter().map(|&i| x[i][f]).collect())
                 .collect()
         };
-        let pick = |rows: &[usize]| -> Vec<String> {
-            rows.iter().map(|&i| self.batch[i].clone()).collect()
+        let pick = |rows: &[usize]| -> Vec<Vec<String>> {
+            self.batches
+                .iter()
+                .map(|b| rows.iter().map(|&i| b.levels[i].clone()).collect())
+                .collect()
         };
         let names = |rows: &[usize]| -> Vec<String> {
             rows.iter().map(|&i| self.subjects[i].clone()).collect()
@@ -54,35 +64,61 @@ impl FoldCombat<'_> {
         };
         let (train_values, train_batch) = (columns(train), pick(train));
         let (train_subjects, train_covariates) = (names(train), covariates(train));
-        let fitted = fit(
-            &CombatData {
-                feature_names: self.feature_names,
-                values: &train_values,
-                subjects: &train_subjects,
-                batch: &train_batch,
-                covariates: &train_covariates,
-            },
-            self.options,
-        )
-        .map_err(|e| format!("{fold}, ComBat on the training rows: {e}"))?;
         let (test_values, test_batch) = (columns(test), pick(test));
         let (test_subjects, test_covariates) = (names(test), covariates(test));
-        let applied = fitted
-            .model
-            .apply(&NewSubjects {
-                values: &test_values,
-                subjects: &test_subjects,
-                batch: &test_batch,
-                covariates: &test_covariates,
-            })
-            .map_err(|e| {
-                format!(
-                    "{fold}, held-out patients: {e}; a batch needs training patients in every \
-                     fold to be harmonized inside cross-validation"
+        let held_out = |e: String| {
+            format!(
+                "{fold}, held-out patients: {e}; a batch needs training patients in every \
+                 fold to be harmonized inside cross-validation"
+            )
+        };
+        let (harmonized, applied) = if let [batch] = &train_batch[..] {
+            let fitted = fit(
+                &CombatData {
+                    feature_names: self.feature_names,
+                    values: &train_values,
+                    subjects: &train_subjects,
+                    batch,
+                    covariates: &train_covariates,
+                },
+                self.options,
+            )
+            .map_err(|e| format!("{fold}, ComBat on the training rows: {e}"))?;
+            let applied = fitted
+                .model
+                .apply(&NewSubjects {
+                    values: &test_values,
+                    subjects: &test_subjects,
+                    batch: &test_batch[0],
+                    covariates: &test_covariates,
+                })
+                .map_err(held_out)?;
+            (fitted.harmonized, applied)
+        } else {
+            let fitted = fit_nested(
+                &NestedData {
+                    feature_names: self.feature_names,
+                    values: &train_values,
+                    subjects: &train_subjects,
+                    factors: &with_levels(self.batches, &train_batch),
+                    covariates: &train_covariates,
+                },
+                self.options,
+                self.order,
+            )
+            .map_err(|e| format!("{fold}, nested ComBat on the training rows: {e}"))?;
+            let applied = NestedModel::from_fit(&fitted)
+                .apply(
+                    &test_values,
+                    &test_subjects,
+                    &with_levels(self.batches, &test_batch),
+                    &test_covariates,
                 )
-            })?;
+                .map_err(held_out)?;
+            (fitted.harmonized, applied)
+        };
         let mut out = x.to_vec();
-        for (rows, values) in [(train, &fitted.harmonized), (test, &applied)] {
+        for (rows, values) in [(train, &harmonized), (test, &applied)] {
             for (k, &i) in rows.iter().enumerate() {
                 for (f, column) in values.iter().enumerate() {
                     out[i][f] = column[k];
@@ -91,6 +127,18 @@ impl FoldCombat<'_> {
         }
         Ok(out)
     }
+}
+
+/// The batch columns' names with other levels (a subset of the rows').
+fn with_levels<'b>(batches: &[BatchFactor<'b>], levels: &'b [Vec<String>]) -> Vec<BatchFactor<'b>> {
+    batches
+        .iter()
+        .zip(levels)
+        .map(|(b, levels)| BatchFactor {
+            name: b.name,
+            levels,
+        })
+        .collect()
 }
 
 /// The covariate restricted to `rows`, in their order.
@@ -133,16 +181,24 @@ mod tests {
     fn by_site<'a>(
         names: &'a [String],
         subjects: &'a [String],
-        site: &'a [String],
+        site: &'a [BatchFactor<'a>],
         options: &'a CombatOptions,
     ) -> FoldCombat<'a> {
         FoldCombat {
             feature_names: names,
             subjects,
-            batch: site,
+            batches: site,
+            order: None,
             covariates: &[],
             options,
         }
+    }
+
+    fn site(levels: &[String]) -> [BatchFactor<'_>; 1] {
+        [BatchFactor {
+            name: "site",
+            levels,
+        }]
     }
 
     /// Altering a held-out patient leaves every training row's harmonized value as it was, to
@@ -151,7 +207,8 @@ mod tests {
     fn a_held_out_patient_does_not_reach_the_training_rows() {
         let (x, site, subjects, names) = cohort();
         let options = CombatOptions::default();
-        let combat = by_site(&names, &subjects, &site, &options);
+        let factor = site(&site);
+        let combat = by_site(&names, &subjects, &factor, &options);
         let test: Vec<usize> = (0..60).filter(|i| i % 5 == 0).collect();
         let train: Vec<usize> = (0..60).filter(|i| i % 5 != 0).collect();
         let mut altered = x.clone();
@@ -189,12 +246,13 @@ mod tests {
     /// A held-out patient of a site with no training patients is refused, naming the site.
     #[test]
     fn an_unseen_batch_is_refused_naming_it() {
-        let (x, mut site, subjects, names) = cohort();
-        for s in site.iter_mut().take(2) {
+        let (x, mut levels, subjects, names) = cohort();
+        for s in levels.iter_mut().take(2) {
             *s = "site9".into();
         }
         let options = CombatOptions::default();
-        let combat = by_site(&names, &subjects, &site, &options);
+        let factor = site(&levels);
+        let combat = by_site(&names, &subjects, &factor, &options);
         let train: Vec<usize> = (2..60).collect();
         let e = combat.harmonize(&x, &train, &[0, 1], "fold 3").unwrap_err();
         assert!(e.contains("fold 3") && e.contains("\"site9\""), "{e}");
