@@ -6,11 +6,12 @@
 
 use std::path::Path;
 
-use super::results::{ModelInfo, SiteAuc};
+use super::results::{ModelInfo, SiteAuc, SiteEffect};
 
 use super::spec::{CompareProtocol, Direction, Model, ModelHarmonization, Reference, Validation};
 use super::{Evaluation, Predictor};
 use crate::error::{Error, Result};
+use crate::stats::batch_tests::{benjamini_hochberg, kruskal_wallis};
 use crate::stats::combat::design::sorted_levels;
 use crate::stats::combat::in_folds::FoldCombat;
 use crate::stats::combat::nested::BatchFactor;
@@ -164,7 +165,7 @@ pub fn model_predictor(
         .harmonization
         .as_ref()
         .map_or(String::new(), |h| format!(", {}", h.describe()));
-    let (predictions, positive, info) = match &evaluation.train {
+    let (predictions, positive, info, harmonized) = match &evaluation.train {
         None => {
             let step = step.as_ref().map(|s| s as &FoldStep);
             let cv = nested_cv_with(&x, y, &options, step).map_err(model_error)?;
@@ -183,8 +184,9 @@ pub fn model_predictor(
                     .collect(),
                 sites: Vec::new(),
                 leave_one_site_out_auc: None,
+                site_effect: None,
             };
-            (cv.predictions, cv.positive, info)
+            (cv.predictions, cv.positive, info, cv.held_out_x)
         }
         Some(train) => {
             let prepared = match &step {
@@ -207,18 +209,20 @@ pub fn model_predictor(
                 selected_per_fold: vec![fold.selected.iter().map(|&j| names[j].clone()).collect()],
                 sites: Vec::new(),
                 leave_one_site_out_auc: None,
+                site_effect: None,
             };
-            (fold.predictions, fold.positive, info)
+            (fold.predictions, fold.positive, info, prepared)
         }
     };
     let mut info = info;
     let fitted = Fitted {
         x: &x,
+        harmonized: harmonized.as_deref(),
         y,
         options: &options,
         predictions: &predictions,
     };
-    (info.sites, info.leave_one_site_out_auc) =
+    (info.sites, info.leave_one_site_out_auc, info.site_effect) =
         site_results(m, table, evaluation, &fitted, warnings)?;
     let pr = Predictor {
         name: m.name.clone(),
@@ -313,9 +317,59 @@ impl InFolds {
 /// A fitted model's inputs and evaluated predictions (in the evaluated rows' order).
 struct Fitted<'a> {
     x: &'a [Vec<f64>],
+    /// With harmonization: each evaluated patient's features as harmonized when predicted.
+    harmonized: Option<&'a [Vec<f64>]>,
     y: &'a [f64],
     options: &'a CvOptions,
     predictions: &'a [f64],
+}
+
+/// How far a site's patients sit from all evaluated patients on the model's candidate
+/// features: the mean over features of |site mean - mean| / SD (features with an SD of 0 left
+/// out). Site differences mix the scanner's effect with the site's case mix.
+fn site_shift(x: &[Vec<f64>], rows: &[usize], members: &[usize]) -> Option<f64> {
+    let features = x.get(*rows.first()?)?.len();
+    let mean = |of: &[usize], j: usize| of.iter().map(|&i| x[i][j]).sum::<f64>() / of.len() as f64;
+    let shifts: Vec<f64> = (0..features)
+        .filter_map(|j| {
+            let m = mean(rows, j);
+            let var = rows.iter().map(|&i| (x[i][j] - m).powi(2)).sum::<f64>()
+                / (rows.len().max(2) - 1) as f64;
+            let shift = (mean(members, j) - m).abs() / var.sqrt();
+            (var > 0.0 && shift.is_finite()).then_some(shift)
+        })
+        .collect();
+    (!shifts.is_empty()).then(|| shifts.iter().sum::<f64>() / shifts.len() as f64)
+}
+
+/// The candidate features whose values differ across sites (Kruskal-Wallis, Benjamini-
+/// Hochberg q < 0.05), of those testable, on the evaluated rows.
+fn differing_by_site(
+    x: &[Vec<f64>],
+    rows: &[usize],
+    site: &[String],
+    levels: &[String],
+) -> (usize, usize) {
+    let features = rows.first().map_or(0, |&i| x[i].len());
+    let p: Vec<f64> = (0..features)
+        .map(|j| {
+            let groups: Vec<Vec<f64>> = levels
+                .iter()
+                .map(|l| {
+                    rows.iter()
+                        .filter(|&&i| site[i] == *l)
+                        .map(|&i| x[i][j])
+                        .collect()
+                })
+                .collect();
+            kruskal_wallis(&groups).map_or(f64::NAN, |(_, p)| p)
+        })
+        .collect();
+    let q = benjamini_hochberg(&p);
+    (
+        q.iter().filter(|&&q| q < 0.05).count(),
+        q.iter().filter(|q| !q.is_nan()).count(),
+    )
 }
 
 /// Sites with fewer events (or non-events) than this get a warning: their AUC is imprecise.
@@ -332,7 +386,7 @@ fn site_results(
     evaluation: &Evaluation,
     fitted: &Fitted,
     warnings: &mut Vec<String>,
-) -> Result<(Vec<SiteAuc>, Option<f64>)> {
+) -> Result<(Vec<SiteAuc>, Option<f64>, Option<SiteEffect>)> {
     let refuse = |why: String| {
         Err(Error::input(
             &table.path,
@@ -350,7 +404,7 @@ fn site_results(
         if loso {
             return refuse("leave_one_site_out needs model.site, the site column".into());
         }
-        return Ok((Vec::new(), None));
+        return Ok((Vec::new(), None, None));
     };
     if loso && evaluation.train.is_some() {
         return refuse(
@@ -410,12 +464,17 @@ fn site_results(
         } else {
             None
         };
+        let member_rows: Vec<usize> = members.iter().map(|&k| rows[k]).collect();
         out.push(SiteAuc {
             site: level.clone(),
             patients: members.len(),
             events,
             auc: auc_of(&scores, &own),
             held_out_auc,
+            shift_before: site_shift(x, rows, &member_rows),
+            shift_after: fitted
+                .harmonized
+                .and_then(|h| site_shift(h, rows, &member_rows)),
         });
     }
     let pooled = if loso {
@@ -423,7 +482,16 @@ fn site_results(
     } else {
         None
     };
-    Ok((out, pooled))
+    let (differing_before, testable) = differing_by_site(x, rows, &site, &levels);
+    let effect = SiteEffect {
+        column: column.clone(),
+        features: testable,
+        differing_before,
+        differing_after: fitted
+            .harmonized
+            .map(|h| differing_by_site(h, rows, &site, &levels).0),
+    };
+    Ok((out, pooled, Some(effect)))
 }
 
 /// Refuses a batch column confounded with the outcome: when every batch (site) of the

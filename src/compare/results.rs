@@ -60,6 +60,25 @@ pub struct ModelInfo {
     /// With leave-one-site-out: the AUC of every patient's held-out-site prediction.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub leave_one_site_out_auc: Option<f64>,
+    /// With a site column: how many candidate features differ across sites, before and
+    /// after the harmonization.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site_effect: Option<SiteEffect>,
+}
+
+/// The candidate features that differ across sites (Kruskal-Wallis over the sites, Benjamini-
+/// Hochberg q < 0.05), on the evaluated patients.
+#[derive(Debug, Clone, Serialize)]
+pub struct SiteEffect {
+    /// The site column.
+    pub column: String,
+    /// Candidate features the test could judge.
+    pub features: usize,
+    /// Of those, the ones differing as measured.
+    pub differing_before: usize,
+    /// Of those, the ones differing as the model's harmonization left them (each patient's
+    /// values as harmonized in the fold that held it out); null without harmonization.
+    pub differing_after: Option<usize>,
 }
 
 /// The fitted model on one site's patients.
@@ -74,6 +93,11 @@ pub struct SiteAuc {
     /// AUC of the predictions of the model fitted on the other sites (leave-one-site-out).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub held_out_auc: Option<f64>,
+    /// The site's mean distance from all evaluated patients on the candidate features
+    /// (mean |site mean - mean| / SD over features), as measured.
+    pub shift_before: Option<f64>,
+    /// The same on the features as harmonized (null without harmonization).
+    pub shift_after: Option<f64>,
 }
 
 /// A predictor's AUC with its DeLong variance and 95% CI.

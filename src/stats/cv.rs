@@ -55,6 +55,9 @@ pub struct CvResult {
     pub thresholds: Vec<f64>,
     /// Each subject's class by its fold's threshold.
     pub positive: Vec<bool>,
+    /// With a fold step: each subject's features as its outer fold's step prepared them when
+    /// it was held out (what the fold's model predicted it from).
+    pub held_out_x: Option<Vec<Vec<f64>>>,
 }
 
 /// The probability threshold (positive at p >= t) with the largest Youden's J
@@ -264,6 +267,7 @@ pub fn nested_cv_with(
     let mut selected = Vec::new();
     let mut thresholds = Vec::new();
     let mut positive = vec![false; n];
+    let mut held_out_x = step.map(|_| vec![Vec::new(); n]);
     for f in 0..options.outer_folds {
         let train: Vec<usize> = (0..n).filter(|&i| fold_of[i] != f).collect();
         let test: Vec<usize> = (0..n).filter(|&i| fold_of[i] == f).collect();
@@ -272,6 +276,11 @@ pub fn nested_cv_with(
             None => None,
         };
         let x = prepared.as_deref().unwrap_or(x);
+        if let Some(held) = held_out_x.as_mut() {
+            for &i in &test {
+                held[i] = x[i].clone();
+            }
+        }
         let fold = fit_and_predict(x, y, &train, &test, options, &format!("inner folds {f}"))?;
         for ((p, &i), pos) in fold.predictions.iter().zip(&test).zip(&fold.positive) {
             predictions[i] = *p;
@@ -288,5 +297,6 @@ pub fn nested_cv_with(
         selected,
         thresholds,
         positive,
+        held_out_x,
     })
 }

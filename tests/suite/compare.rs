@@ -331,6 +331,28 @@ fn the_default_cohort_has_sites_and_the_model_is_no_longer_perfect() {
     assert_eq!(model["sites"].as_array().unwrap().len(), 4);
     let pooled = model["leave_one_site_out_auc"].as_f64().unwrap();
     println!("leave-one-site-out AUC, every patient predicted from the other sites: {pooled:.3}");
+    // The sites' kV and kernels show in the model's features: most differ across sites.
+    let effect = &model["site_effect"];
+    let (differing, features) = (
+        effect["differing_before"].as_u64().unwrap(),
+        effect["features"].as_u64().unwrap(),
+    );
+    println!("candidate features differing across sites: {differing} of {features}");
+    assert!(features > 0 && differing * 2 > features, "{effect}");
+    assert!(effect["differing_after"].is_null());
+    let shifts: Vec<f64> = model["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["shift_before"].as_f64().unwrap())
+        .collect();
+    println!("site feature shifts (SD): {shifts:?}");
+    assert!(shifts.iter().any(|&s| s > 0.2), "{shifts:?}");
     let report = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(report.contains("The model per site") && report.contains("AUC, site held out"));
+    assert!(
+        report.contains("feature shift, as measured")
+            && report.contains(&format!("{differing} differ across the values of site")),
+        "the report does not show the site effect"
+    );
 }

@@ -430,6 +430,29 @@ fn compare_harmonizes_the_model_features_inside_the_folds() {
         results.contains("harmonized by ComBat over site inside each training fold"),
         "{results}"
     );
+    // The site effect before and after, as the report shows it: the shifted bone features
+    // differ across sites as measured and no longer once harmonized in the folds.
+    let json: serde_json::Value = serde_json::from_str(&results).unwrap();
+    let model = &json["outcomes"][0]["model"];
+    let effect = &model["site_effect"];
+    let (before, after) = (
+        effect["differing_before"].as_u64().unwrap(),
+        effect["differing_after"].as_u64().unwrap(),
+    );
+    println!("features differing across sites: {before} measured, {after} harmonized");
+    assert!(before >= 3 && after == 0, "{effect}");
+    for site in model["sites"].as_array().unwrap() {
+        let (b, a) = (
+            site["shift_before"].as_f64().unwrap(),
+            site["shift_after"].as_f64().unwrap(),
+        );
+        assert!(a < b && a < 0.15, "{site}");
+    }
+    let report = std::fs::read_to_string(harmonized.join("report.html")).unwrap();
+    assert!(
+        report.contains("feature shift, harmonized"),
+        "no harmonized shift in the report"
+    );
     let (run, _) = run_with("missing", "  harmonization: {batch: scanner}\n");
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("scanner"), "{}", run.stderr);
