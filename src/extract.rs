@@ -1,5 +1,7 @@
 //! The `extract` job: PyRadiomics-compatible (or, with `--convention ibsi`, IBSI) features for one image and mask, or for a batch
-//! of cases in parallel, written as CSV (`feature,value`, or `case,feature,value`) or JSON.
+//! of cases in parallel, written as CSV (`feature,value`, or `case,feature,value`), JSON, or
+//! (batches) a wide table of one row per case with the cases CSV's other columns and the
+//! scanner facts of DICOM series, ready for `harmonize --batch manufacturer,kernel`.
 //!
 //! In batch mode a failing case is recorded with its message in an errors file and the others
 //! complete; outputs are written atomically once every case has finished.
@@ -15,6 +17,7 @@ use crate::output::write_bytes;
 use crate::progress::Progress;
 use crate::table::csv_field;
 use crate::volume::io::ReadOptions;
+use crate::volume::io::dicom::{self, Acquisition};
 use crate::volume::labels::{LabelRef, LabelTable};
 
 /// Output formats.
@@ -22,6 +25,8 @@ use crate::volume::labels::{LabelRef, LabelTable};
 pub enum Format {
     Csv,
     Json,
+    /// Batches only: one row per case.
+    Wide,
 }
 
 /// One case of a batch.
@@ -32,6 +37,8 @@ pub struct CaseFiles {
     pub mask: PathBuf,
     /// The ROI label: a number, or a name resolved against the mask (or a label table).
     pub label: Option<LabelRef>,
+    /// The cases CSV's other columns (site, age ...), name and value, in its order.
+    pub extra: Vec<(String, String)>,
 }
 
 /// A number as radaudit writes it (see `table::format_number`).
@@ -48,7 +55,8 @@ fn json_number(v: f64) -> Value {
 /// The single-case output: CSV `feature,value` or a JSON object.
 pub fn render_case(values: &[FeatureValue], format: Format) -> String {
     match format {
-        Format::Csv => {
+        // One case's wide table is its feature row (the command refuses it for one case).
+        Format::Csv | Format::Wide => {
             let mut out = String::from("feature,value\n");
             for v in values {
                 out.push_str(&format!("{},{}\n", v.name, format_value(v.value)));
@@ -82,6 +90,12 @@ pub fn read_cases(path: &Path) -> Result<Vec<CaseFiles>> {
         ));
     };
     let li = col("label");
+    let extra_columns: Vec<(usize, String)> = headers
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| !["case", "image", "mask", "label"].contains(h))
+        .map(|(i, h)| (i, h.to_string()))
+        .collect();
     let base = path.parent().unwrap_or(Path::new("."));
     let resolve = |p: &str| {
         let p = Path::new(p);
@@ -127,6 +141,10 @@ pub fn read_cases(path: &Path) -> Result<Vec<CaseFiles>> {
             image: resolve(&field(ii, "image")?),
             mask: resolve(&field(mi, "mask")?),
             label,
+            extra: extra_columns
+                .iter()
+                .map(|(i, name)| (name.clone(), record.get(*i).unwrap_or("").to_string()))
+                .collect(),
         });
     }
     if cases.is_empty() {
@@ -136,6 +154,68 @@ pub fn read_cases(path: &Path) -> Result<Vec<CaseFiles>> {
         ));
     }
     Ok(cases)
+}
+
+/// One case's features, or why it failed.
+type CaseResult = std::result::Result<Vec<FeatureValue>, String>;
+
+/// The wide table of a batch: one row per extracted case, with `case`, the cases CSV's other
+/// columns, the DICOM scanner facts some case has (a column the cases CSV already has is
+/// kept as the CSV gives it), then the features in the first case's order.
+fn render_wide(
+    cases: &[CaseFiles],
+    results: &[CaseResult],
+    acquisitions: &[Option<Acquisition>],
+) -> String {
+    let extra: Vec<&str> = cases
+        .first()
+        .map(|c| c.extra.iter().map(|(n, _)| n.as_str()).collect())
+        .unwrap_or_default();
+    let facts: Vec<&str> = Acquisition::COLUMNS
+        .iter()
+        .copied()
+        .filter(|name| !extra.contains(name) && *name != "case")
+        .filter(|name| {
+            acquisitions
+                .iter()
+                .flatten()
+                .any(|a| a.text(name).is_some())
+        })
+        .collect();
+    let mut names: Vec<&str> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for v in results.iter().flatten().flatten() {
+        if seen.insert(v.name.as_str()) {
+            names.push(&v.name);
+        }
+    }
+    let header: Vec<String> = std::iter::once("case")
+        .chain(extra.iter().copied())
+        .chain(facts.iter().copied())
+        .chain(names.iter().copied())
+        .map(csv_field)
+        .collect();
+    let mut out = header.join(",") + "\n";
+    for ((case, result), acquisition) in cases.iter().zip(results).zip(acquisitions) {
+        let Ok(values) = result else { continue };
+        let by_name: std::collections::HashMap<&str, f64> =
+            values.iter().map(|v| (v.name.as_str(), v.value)).collect();
+        let mut row = vec![csv_field(&case.id)];
+        row.extend(case.extra.iter().map(|(_, v)| csv_field(v)));
+        row.extend(facts.iter().map(|name| {
+            acquisition
+                .as_ref()
+                .and_then(|a| a.text(name))
+                .map_or(String::new(), |t| csv_field(&t))
+        }));
+        row.extend(
+            names
+                .iter()
+                .map(|n| by_name.get(n).map_or(String::new(), |v| format_value(*v))),
+        );
+        out += &(row.join(",") + "\n");
+    }
+    out
 }
 
 /// What a batch produced.
@@ -165,7 +245,7 @@ pub fn run_batch(
     format: Format,
 ) -> Result<BatchSummary> {
     let progress = Progress::new("extract", cases.len() as u64, "cases");
-    let results: Vec<std::result::Result<Vec<FeatureValue>, String>> = cases
+    let (results, acquisitions): (Vec<CaseResult>, Vec<Option<Acquisition>>) = cases
         .par_iter()
         .map(|c| {
             let r = features
@@ -173,18 +253,31 @@ pub fn run_batch(
                 .and_then(|label| extract_files(&c.image, &c.mask, features, label, read))
                 .map(|(v, _)| v)
                 .map_err(|e| e.to_string());
+            // A DICOM series' scanner facts (headers only) for the wide table.
+            let acquisition = (format == Format::Wide && r.is_ok() && c.image.is_dir())
+                .then(|| dicom::acquisition(&c.image, read.series.as_deref()).ok())
+                .flatten();
             progress.inc(1);
-            r
+            (r, acquisition)
         })
-        .collect();
+        .unzip();
     progress.finish();
-    let mut failed = Vec::new();
-    let mut csv = String::from("case,feature,value\n");
-    let mut json = Map::new();
-    for (case, result) in cases.iter().zip(results) {
-        match result {
-            Ok(values) => {
-                for v in &values {
+    let failed: Vec<(String, String)> = cases
+        .iter()
+        .zip(&results)
+        .filter_map(|(case, r)| r.as_ref().err().map(|m| (case.id.clone(), m.clone())))
+        .collect();
+    let extracted = || {
+        cases
+            .iter()
+            .zip(&results)
+            .filter_map(|(case, r)| r.as_ref().ok().map(|values| (case, values)))
+    };
+    let body = match format {
+        Format::Csv => {
+            let mut csv = String::from("case,feature,value\n");
+            for (case, values) in extracted() {
+                for v in values {
                     csv.push_str(&format!(
                         "{},{},{}\n",
                         csv_field(&case.id),
@@ -192,20 +285,22 @@ pub fn run_batch(
                         format_value(v.value)
                     ));
                 }
-                let obj: Map<String, Value> = values
-                    .iter()
-                    .map(|v| (v.name.clone(), json_number(v.value)))
-                    .collect();
-                json.insert(case.id.clone(), Value::Object(obj));
             }
-            Err(message) => failed.push((case.id.clone(), message)),
+            csv
         }
-    }
-    let body = match format {
-        Format::Csv => csv,
         Format::Json => {
+            let json: Map<String, Value> = extracted()
+                .map(|(case, values)| {
+                    let obj: Map<String, Value> = values
+                        .iter()
+                        .map(|v| (v.name.clone(), json_number(v.value)))
+                        .collect();
+                    (case.id.clone(), Value::Object(obj))
+                })
+                .collect();
             serde_json::to_string_pretty(&Value::Object(json)).unwrap_or_default() + "\n"
         }
+        Format::Wide => render_wide(cases, &results, &acquisitions),
     };
     write_bytes(out, body.as_bytes())?;
     let errors = errors_path(out);

@@ -64,8 +64,15 @@ pub struct Args {
 /// Output formats.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Format {
+    /// `feature,value` (a batch: `case,feature,value`).
     Csv,
+    /// A JSON object of features (a batch: one per case).
     Json,
+    /// Batches: one row per case, with the cases CSV's other columns (site, age ...) and
+    /// a DICOM series' scanner facts (manufacturer, model, kernel, kvp, slice_thickness_mm,
+    /// exposure_mas, tube_current_ma, reconstruction_diameter_mm, contrast_agent), the table
+    /// `harmonize` takes.
+    Wide,
 }
 
 /// Runs `radaudit extract`: one case to a file or standard output, or a batch (exit code 2
@@ -84,7 +91,13 @@ pub fn run(a: Args) -> Result<Outcome> {
     let format = match a.format {
         Format::Csv => extract::Format::Csv,
         Format::Json => extract::Format::Json,
+        Format::Wide => extract::Format::Wide,
     };
+    if matches!(format, extract::Format::Wide) && a.cases.is_none() {
+        return Err(Error::Usage(
+            "--format wide makes one row per case of a --cases batch".into(),
+        ));
+    }
     // A name resolves through --label-table, else through the mask's own names (an
     // RTSTRUCT's ROIs, a SEG's segments), case by case in batch mode.
     let table = a.label_table.as_deref().map(LabelTable::load).transpose()?;

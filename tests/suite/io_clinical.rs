@@ -493,3 +493,87 @@ fn a_parameter_files_label_may_be_a_name() {
         "needs --label-table",
     );
 }
+
+/// Issue 24: `extract --cases --format wide` writes one row per case with the cases CSV's own
+/// columns (site, age) and the DICOM series' scanner facts as pydicom reads them (empty for the
+/// NIfTI case), then the features: T12's row is PyRadiomics' 107 values. The table is what
+/// `harmonize --batch manufacturer,kernel` takes; a wide table of one case is refused.
+#[test]
+fn a_wide_batch_table_carries_the_scanner_facts_of_dicom_series() {
+    let r = reference_or_skip!();
+    let ts = r.join("clinical/totalsegmentator");
+    let dir = tempfile::tempdir().unwrap();
+    let cases = dir.path().join("cases.csv");
+    let p = |name: &str| ts.join(name).to_str().unwrap().to_string();
+    std::fs::write(
+        &cases,
+        format!(
+            "case,image,mask,label,site,age\nts-T12,{},{},vertebrae_T12,berlin,71\nts3mm-L1,{},{},vertebrae_L1,\"lyon, east\",64\n",
+            p("example_ct_dicom"),
+            p("example_seg_dicom.nii.gz"),
+            p("example_ct_sm.nii.gz"),
+            p("example_seg.nii.gz"),
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("wide.csv");
+    let run = common::radaudit([
+        "extract",
+        "--cases",
+        cases.to_str().unwrap(),
+        "--label-table",
+        "totalsegmentator",
+        "--format",
+        "wide",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let table = radaudit::table::Table::read(&out).unwrap();
+    let want = &expected(&r)["ct_dicom"]["files"][0];
+    assert_eq!(
+        &table.headers()[..8],
+        [
+            "case",
+            "site",
+            "age",
+            "manufacturer",
+            "model",
+            "kernel",
+            "kvp",
+            "slice_thickness_mm"
+        ]
+    );
+    assert_eq!(table.text("site").unwrap(), ["berlin", "lyon, east"]);
+    assert_eq!(
+        table.text("manufacturer").unwrap(),
+        [want["manufacturer"].as_str().unwrap(), ""]
+    );
+    assert_eq!(
+        table.text("model").unwrap()[0],
+        want["model"].as_str().unwrap()
+    );
+    assert_eq!(table.text("kernel").unwrap()[0], "Br38f\\3");
+    assert_eq!(table.text("kvp").unwrap(), ["120", ""]);
+    let t12: std::collections::HashMap<&str, f64> = table
+        .headers()
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| h.starts_with("original_"))
+        .map(|(k, h)| (h.as_str(), table.rows[0][k].parse::<f64>().unwrap()))
+        .collect();
+    assert_t12_is_pyradiomics(&t12, "the wide table's T12 row");
+    let run = common::radaudit([
+        "extract",
+        "--image",
+        &p("example_ct_sm.nii.gz"),
+        "--mask",
+        &p("example_seg.nii.gz"),
+        "--label",
+        "5",
+        "--format",
+        "wide",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--format wide"), "{}", run.stderr);
+}

@@ -129,6 +129,30 @@ impl Acquisition {
         "reconstruction_diameter_mm",
     ];
 
+    /// The facts a batch's wide table carries per case, for harmonization by scanner.
+    pub const COLUMNS: [&'static str; 9] = [
+        "manufacturer",
+        "model",
+        "kernel",
+        "kvp",
+        "slice_thickness_mm",
+        "exposure_mas",
+        "tube_current_ma",
+        "reconstruction_diameter_mm",
+        "contrast_agent",
+    ];
+
+    /// The fact `name` (one of [`Acquisition::COLUMNS`]) as text, when the header gives it.
+    pub fn text(&self, name: &str) -> Option<String> {
+        match name {
+            "manufacturer" => self.manufacturer.clone(),
+            "model" => self.model.clone(),
+            "kernel" => self.kernel.clone(),
+            "contrast_agent" => self.contrast_agent.clone(),
+            _ => self.number(name).map(crate::table::format_number),
+        }
+    }
+
     /// The numeric fact `name` (one of [`Acquisition::NUMBERS`]), when the header gives it.
     pub fn number(&self, name: &str) -> Option<f64> {
         match name {
