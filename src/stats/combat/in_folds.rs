@@ -194,7 +194,7 @@ mod tests {
         }
     }
 
-    fn site(levels: &[String]) -> [BatchFactor<'_>; 1] {
+    fn site_factor(levels: &[String]) -> [BatchFactor<'_>; 1] {
         [BatchFactor {
             name: "site",
             levels,
@@ -207,7 +207,7 @@ mod tests {
     fn a_held_out_patient_does_not_reach_the_training_rows() {
         let (x, site, subjects, names) = cohort();
         let options = CombatOptions::default();
-        let factor = site(&site);
+        let factor = site_factor(&site);
         let combat = by_site(&names, &subjects, &factor, &options);
         let test: Vec<usize> = (0..60).filter(|i| i % 5 == 0).collect();
         let train: Vec<usize> = (0..60).filter(|i| i % 5 != 0).collect();
@@ -251,7 +251,7 @@ mod tests {
             *s = "site9".into();
         }
         let options = CombatOptions::default();
-        let factor = site(&levels);
+        let factor = site_factor(&levels);
         let combat = by_site(&names, &subjects, &factor, &options);
         let train: Vec<usize> = (2..60).collect();
         let e = combat.harmonize(&x, &train, &[0, 1], "fold 3").unwrap_err();
