@@ -9,6 +9,7 @@ use super::plan::{Job, Plan};
 use super::stability::{self, Row};
 use crate::audit::protocol::{Acceptance, Harmonization};
 use crate::stats::batch_tests::{benjamini_hochberg, kruskal_wallis};
+use crate::stats::combat::nested::{BatchFactor, NestedData, fit_nested};
 use crate::stats::combat::{self, CombatData, CombatOptions, Covariate, FeatureHandling};
 
 /// One feature's harmonized stability and batch tests.
@@ -33,6 +34,11 @@ pub struct Input<'a> {
     pub batches: &'a [String],
     pub covariates: &'a [(String, Vec<f64>)],
     pub eb: bool,
+    /// Nested ComBat's batch factors (the combined design): name and `levels[case][rater]`.
+    /// Empty: ComBat by rater, the baseline the reference batch.
+    pub factors: &'a [(String, Vec<Vec<String>>)],
+    /// The covariate with a smooth effect (ComBat-GAM), if any.
+    pub smooth: Option<&'a str>,
 }
 
 /// What the audit hands over for ComBat across one axis: the plan, every case's jobs, the
@@ -61,15 +67,43 @@ pub fn across_axis(
         .find(|(a, _)| *a == h.axis)
         .cloned()
         .unwrap_or_default();
+    let combined = h.axis == "combined";
     let mut batches = vec!["baseline".to_string()];
     batches.extend(idx.iter().map(|&j| {
-        a.jobs[a.complete[0]][j]
-            .levels
+        let job = &a.jobs[a.complete[0]][j];
+        if combined {
+            return job.id.clone();
+        }
+        job.levels
             .iter()
             .find(|l| !l.is_empty())
             .cloned()
             .unwrap_or_default()
     }));
+    // The combined design: every named axis (default all) a factor of nested ComBat, each
+    // draw at its level of it, the baseline at `baseline`.
+    let factors: Vec<(String, Vec<Vec<String>>)> = if combined {
+        a.plan
+            .axes
+            .iter()
+            .enumerate()
+            .filter(|(_, axis)| h.factors.is_empty() || h.factors.contains(axis))
+            .map(|(ai, axis)| {
+                let per_case = a
+                    .complete
+                    .iter()
+                    .map(|&c| {
+                        std::iter::once("baseline".to_string())
+                            .chain(idx.iter().map(|&j| a.jobs[c][j].levels[ai].clone()))
+                            .collect()
+                    })
+                    .collect();
+                (axis.clone(), per_case)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let raters: Vec<Vec<Vec<f64>>> = a
         .values
         .iter()
@@ -112,6 +146,8 @@ pub fn across_axis(
         batches: &batches,
         covariates: &covariates,
         eb: h.eb,
+        factors: &factors,
+        smooth: h.smooth.as_deref(),
     };
     match harmonize(&input, rule, notes) {
         Ok(rows) => Some(rows),
@@ -193,23 +229,75 @@ pub fn harmonize(
         batch: &batch,
         covariates: &covariates,
     };
-    let options = CombatOptions {
-        eb: input.eb,
-        ref_batch: Some(input.batches[0].clone()),
-        ..CombatOptions::default()
+    let (harmonized, handling) = if input.factors.is_empty() {
+        let options = CombatOptions {
+            eb: input.eb,
+            ref_batch: Some(input.batches[0].clone()),
+            smooth: input.smooth.map(str::to_string).into_iter().collect(),
+            ..CombatOptions::default()
+        };
+        let fit = combat::fit(&data, &options)?;
+        notes.extend(fit.notes.iter().cloned());
+        (fit.harmonized, fit.model.handling)
+    } else {
+        // Nested ComBat takes no reference batch: the baseline is harmonized like the draws.
+        let columns: Vec<Vec<String>> = input
+            .factors
+            .iter()
+            .map(|(_, per_case)| per_case.iter().flatten().cloned().collect())
+            .collect();
+        let factors: Vec<BatchFactor> = input
+            .factors
+            .iter()
+            .zip(&columns)
+            .map(|((name, _), levels)| BatchFactor { name, levels })
+            .collect();
+        let options = CombatOptions {
+            eb: input.eb,
+            smooth: input.smooth.map(str::to_string).into_iter().collect(),
+            ..CombatOptions::default()
+        };
+        let fit = fit_nested(
+            &NestedData {
+                feature_names: data.feature_names,
+                values: data.values,
+                subjects: data.subjects,
+                factors: &factors,
+                covariates: data.covariates,
+            },
+            &options,
+            None,
+        )?;
+        notes.push(format!(
+            "nested ComBat over the axes {} in the order {} (OPNested: fewest features still \
+             differing by an axis)",
+            factors
+                .iter()
+                .map(|f| f.name)
+                .collect::<Vec<_>>()
+                .join(", "),
+            fit.order.join(" then ")
+        ));
+        for (axis, step) in fit.order.iter().zip(&fit.steps) {
+            notes.extend(step.notes.iter().map(|n| format!("{axis}: {n}")));
+        }
+        let handling = fit
+            .steps
+            .last()
+            .map(|s| s.model.handling.clone())
+            .unwrap_or_default();
+        (fit.harmonized, handling)
     };
-    let fit = combat::fit(&data, &options)?;
-    notes.extend(fit.notes.iter().cloned());
     let mut rows = Vec::with_capacity(input.features.len());
     for f in 0..input.features.len() {
         let before = ratings(f);
         let (after, handling) = match usable.iter().position(|&u| u == f) {
             Some(u) => {
-                let h = &fit.harmonized[u];
+                let h = &harmonized[u];
                 let after: Vec<Vec<f64>> = (0..n_cases)
                     .map(|c| h[c * k..(c + 1) * k].to_vec())
                     .collect();
-                let handling = match fit.model.handling.get(u) {
+                let handling = match handling.get(u) {
                     Some(FeatureHandling::Harmonized) | None => "harmonized",
                     Some(FeatureHandling::Constant) => "constant",
                     Some(FeatureHandling::NoResidual) => "no_residual",

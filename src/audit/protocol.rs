@@ -17,6 +17,7 @@ pub use crate::features::{Convention, FeatureSet};
 use crate::perturb::Chain;
 use crate::perturb::kvp::{self, KvFactors};
 use crate::phantom::vertebra::VertebraSpec;
+use crate::stats::combat::nested::MAX_FACTORS;
 use crate::volume::slice::Window;
 use crate::yaml::{error_at, resolve};
 
@@ -248,11 +249,19 @@ impl Default for Acceptance {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Harmonization {
-    /// The axis whose levels are the batches.
+    /// The axis whose levels are the batches; in the combined design `combined`: nested
+    /// ComBat with each axis of `factors` a batch factor.
     pub axis: String,
+    /// `axis: combined`: the axes nested ComBat harmonizes, each a batch factor (default:
+    /// every axis), in the OPNested order.
+    #[serde(default)]
+    pub factors: Vec<String>,
     /// Case covariates to preserve: `vbmd` for the synthetic cohort, CSV columns otherwise.
     #[serde(default)]
     pub covariates: Vec<String>,
+    /// One of the covariates whose effect is a smooth curve (ComBat-GAM, as neuroHarmonize).
+    #[serde(default)]
+    pub smooth: Option<String>,
     /// Empirical Bayes (default true).
     #[serde(default = "yes")]
     pub eb: bool,
@@ -589,18 +598,60 @@ fn check_acceptance(path: &Path, p: &Protocol, features: &FeatureSet) -> Result<
 /// Harmonization: an axis of the protocol, the per-axis design, covariates the cases have.
 fn check_harmonization(path: &Path, p: &Protocol) -> Result<()> {
     if let Some(h) = &p.harmonization {
-        if !p.perturbations.iter().any(|a| a.axis == h.axis) {
+        let combined = p.design.kind == DesignKind::Combined;
+        if combined && h.axis != "combined" {
+            return Err(error_at(
+                path,
+                "harmonization.axis",
+                format!(
+                    "the combined design varies every axis at once: harmonization.axis is `combined` \
+                     (nested ComBat over the axes), not `{}`",
+                    h.axis
+                ),
+            ));
+        }
+        if !combined && !p.perturbations.iter().any(|a| a.axis == h.axis) {
             return Err(error_at(
                 path,
                 "harmonization.axis",
                 format!("`{}` is not an axis of this protocol", h.axis),
             ));
         }
-        if p.design.kind == DesignKind::Combined {
+        if !combined && !h.factors.is_empty() {
             return Err(error_at(
                 path,
-                "harmonization",
-                "harmonization needs the per_axis design",
+                "harmonization.factors",
+                "factors name the axes nested ComBat harmonizes in the combined design",
+            ));
+        }
+        for (i, f) in h.factors.iter().enumerate() {
+            if !p.perturbations.iter().any(|a| a.axis == *f) || h.factors[..i].contains(f) {
+                return Err(error_at(
+                    path,
+                    &format!("harmonization.factors[{i}]"),
+                    format!("`{f}` is not an axis of this protocol, or is named twice"),
+                ));
+            }
+        }
+        if let Some(sm) = h.smooth.as_ref().filter(|sm| !h.covariates.contains(sm)) {
+            return Err(error_at(
+                path,
+                "harmonization.smooth",
+                format!("`{sm}` is not among harmonization.covariates"),
+            ));
+        }
+        let factors = if h.factors.is_empty() {
+            p.perturbations.len()
+        } else {
+            h.factors.len()
+        };
+        if combined && factors > MAX_FACTORS {
+            return Err(error_at(
+                path,
+                "harmonization.factors",
+                format!(
+                    "nested ComBat takes at most {MAX_FACTORS} factors; {factors} axes would be factors"
+                ),
             ));
         }
         for (i, c) in h.covariates.iter().enumerate() {

@@ -451,3 +451,190 @@ fn a_failed_case_fails_the_audit_unless_allowed() {
         "invalid value",
     );
 }
+
+/// Issue 24: in the combined design every draw varies every axis at once, and
+/// `harmonization: {axis: combined}` runs nested ComBat with each axis a batch factor. The
+/// stability after it equals `radaudit harmonize --batch scanner,segmentation` (nested ComBat,
+/// tested against known multi-factor truth) on the same table, followed by ICC(1,1).
+#[test]
+fn combined_design_harmonization_is_nested_combat_over_the_axes() {
+    let dir = tempfile::tempdir().unwrap();
+    let reduced = reduced_protocol(dir.path(), 6, "nested");
+    let text = std::fs::read_to_string(&reduced)
+        .unwrap()
+        .replace(
+            "stability:\n",
+            "design:\n  type: combined\n  draws: 4\nstability:\n",
+        )
+        .replace("  axis: scanner\n", "  axis: combined\n");
+    let protocol = dir.path().join("combined.yaml");
+    std::fs::write(&protocol, text).unwrap();
+    // An axis in the combined design, and factors in the per-axis one, are refused by key.
+    let combined_text = std::fs::read_to_string(&protocol).unwrap();
+    for (name, text, key) in [
+        (
+            "axis",
+            combined_text.replace("  axis: combined\n", "  axis: scanner\n"),
+            "harmonization.axis",
+        ),
+        (
+            "factor",
+            combined_text.replace("  axis: combined\n", "  axis: combined\n  factors: [kvp]\n"),
+            "harmonization.factors[0]",
+        ),
+        (
+            "per-axis",
+            std::fs::read_to_string(&reduced).unwrap().replace(
+                "  axis: scanner\n",
+                "  axis: scanner\n  factors: [scanner]\n",
+            ),
+            "harmonization.factors",
+        ),
+        (
+            "smooth",
+            combined_text.replace("  axis: combined\n", "  axis: combined\n  smooth: age\n"),
+            "harmonization.smooth",
+        ),
+    ] {
+        let bad = dir.path().join(format!("{name}.yaml"));
+        std::fs::write(&bad, text).unwrap();
+        let run = common::radaudit(["audit", s(&bad), "--out", s(&dir.path().join(name))]);
+        assert_eq!(run.code, 2, "{name}: {}", run.stderr);
+        assert!(run.stderr.contains(key), "{name}: {}", run.stderr);
+    }
+    let out = dir.path().join("run");
+    let run = common::radaudit(["audit", s(&protocol), "--out", s(&out)]);
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    let loaded = protocol::load(&protocol).unwrap();
+    let plan = Plan::new(&loaded).unwrap();
+    let vbmd: BTreeMap<&str, f64> = plan
+        .cases
+        .iter()
+        .map(|c| (c.id.as_str(), c.covariates["vbmd"]))
+        .collect();
+    let (header, rows) = read_csv(&out.join("features.csv"));
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (c, p, sc, sg, f, v) = (
+        col("case"),
+        col("perturbation"),
+        col("scanner"),
+        col("segmentation"),
+        col("feature"),
+        col("value"),
+    );
+    let mut features: Vec<String> = Vec::new();
+    // (case, perturbation) -> (scanner, segmentation, feature -> value).
+    type Levels = (String, String, BTreeMap<String, String>);
+    let mut table: BTreeMap<(String, String), Levels> = BTreeMap::new();
+    let level = |cell: &str| {
+        if cell.is_empty() {
+            "baseline".to_string()
+        } else {
+            cell.to_string()
+        }
+    };
+    for r in &rows {
+        if !features.contains(&r[f]) {
+            features.push(r[f].clone());
+        }
+        table
+            .entry((r[c].clone(), r[p].clone()))
+            .or_insert_with(|| (level(&r[sc]), level(&r[sg]), BTreeMap::new()))
+            .2
+            .insert(r[f].clone(), r[v].clone());
+    }
+    assert_eq!(table.len(), 6 * 5, "6 cases, the baseline and 4 draws");
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        report.contains("nested ComBat over the axes"),
+        "the report does not say how it harmonized"
+    );
+    // With vBMD's effect a smooth curve (ComBat-GAM at each step) the audit runs and says so.
+    let gam = dir.path().join("gam.yaml");
+    std::fs::write(
+        &gam,
+        combined_text.replace("  axis: combined\n", "  axis: combined\n  smooth: vbmd\n"),
+    )
+    .unwrap();
+    let gam_out = dir.path().join("gam");
+    let run = common::radaudit(["audit", s(&gam), "--out", s(&gam_out)]);
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    let summary = std::fs::read_to_string(gam_out.join("summary.json")).unwrap();
+    assert!(
+        summary.contains("vbmd entered as a smooth curve"),
+        "{summary}"
+    );
+    let (harmonized_header, harmonized_rows) = read_csv(&out.join("harmonized_stability.csv"));
+    let hcol = |name: &str| harmonized_header.iter().position(|h| h == name).unwrap();
+    let harmonized: Vec<&Vec<String>> = harmonized_rows
+        .iter()
+        .filter(|r| r[hcol("combat")] == "harmonized")
+        .collect();
+    assert!(harmonized.len() > 50, "{}", harmonized.len());
+    assert!(
+        harmonized_rows
+            .iter()
+            .all(|r| r[hcol("axis")] == "combined")
+    );
+    // harmonize takes the features the audit fed ComBat: every finite one.
+    let usable: Vec<&str> = harmonized_rows
+        .iter()
+        .filter(|r| !r[hcol("combat")].starts_with("not harmonized"))
+        .map(|r| r[0].as_str())
+        .collect();
+    let mut wide = format!(
+        "id,case,draw,scanner,segmentation,vbmd,{}\n",
+        features.join(",")
+    );
+    for ((case, draw), (scanner, segmentation, values)) in &table {
+        wide += &format!(
+            "{case}@{draw},{case},{draw},{scanner},{segmentation},{}",
+            vbmd[case.as_str()]
+        );
+        for name in &features {
+            wide += &format!(",{}", values[name]);
+        }
+        wide.push('\n');
+    }
+    std::fs::write(dir.path().join("wide.csv"), wide).unwrap();
+    let combat_out = dir.path().join("nested.csv");
+    let run = common::radaudit([
+        "harmonize",
+        "--input",
+        s(&dir.path().join("wide.csv")),
+        "--batch",
+        "scanner,segmentation",
+        "--covariates",
+        "vbmd",
+        "--id",
+        "id",
+        "--features",
+        &usable.join(","),
+        "--out",
+        s(&combat_out),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let (combat_header, combat_rows) = read_csv(&combat_out);
+    let ccol = |name: &str| combat_header.iter().position(|h| h == name).unwrap();
+    for row in harmonized {
+        let name = &row[0];
+        let k = ccol(name);
+        let mut ratings: BTreeMap<&str, BTreeMap<&str, f64>> = BTreeMap::new();
+        for r in &combat_rows {
+            ratings
+                .entry(r[ccol("case")].as_str())
+                .or_default()
+                .insert(r[ccol("draw")].as_str(), num(&r[k]));
+        }
+        let matrix: Vec<Vec<f64>> = ratings
+            .values()
+            .map(|by_draw| by_draw.values().copied().collect())
+            .collect();
+        let want = icc(&matrix).unwrap()[0].icc;
+        let got = num(&row[hcol("icc1")]);
+        assert!(
+            (got - want).abs() <= 1e-9 * want.abs().max(1.0),
+            "{name}: harmonized ICC(1,1) {got} vs nested ComBat + ICC {want}"
+        );
+    }
+}
