@@ -293,6 +293,27 @@ fn analyse_outcome(
             model::model_predictor(p, m, base, table, &y_all, evaluation, &mut warnings)?;
         predictors.push(pr);
         model_info = info;
+        // An audit's stability filter: the same model on every candidate feature beside it,
+        // so the report shows what the filter costs or gains (paired DeLong included).
+        if m.stability.is_some() {
+            let unfiltered = spec::Model {
+                name: format!("{}, without the stability filter", m.name),
+                stability: None,
+                site: None,
+                validation: None,
+                ..m.clone()
+            };
+            let (pr, _) = model::model_predictor(
+                p,
+                &unfiltered,
+                base,
+                table,
+                &y_all,
+                evaluation,
+                &mut warnings,
+            )?;
+            predictors.push(pr);
+        }
     }
     progress.inc(1);
     for r in &p.references {

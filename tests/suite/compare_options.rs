@@ -562,6 +562,23 @@ fn leave_one_site_out_shows_a_scanner_and_robust_features_mend_it() {
     );
     assert!(noisy < nested - 0.05, "{noisy} vs {nested}");
     assert!(mended > noisy + 0.05, "{mended} vs {noisy}");
+    // With the stability filter the same model without it stands beside it (AUC and the
+    // paired DeLong test), equal to the run that had no filter.
+    let t = Table::read(&robust.join("auc.csv")).unwrap();
+    let beside = compare_common::num(
+        &t,
+        compare_common::row(
+            &t,
+            &[("predictor", "radiomics, without the stability filter")],
+        ),
+        "auc",
+    );
+    assert_eq!(beside, nested);
+    let paired = std::fs::read_to_string(robust.join("paired.csv")).unwrap();
+    assert!(
+        paired.contains("radiomics, without the stability filter"),
+        "{paired}"
+    );
     let report = std::fs::read_to_string(all.join("report.html")).unwrap();
     assert!(report.contains("The model per site") && report.contains("AUC, site held out"));
     // Bad combinations.
