@@ -553,7 +553,10 @@ fn combined_design_harmonization_is_nested_combat_over_the_axes() {
     let gam = dir.path().join("gam.yaml");
     std::fs::write(
         &gam,
-        combined_text.replace("  axis: combined\n", "  axis: combined\n  smooth: vbmd\n"),
+        // A curve of 10 degrees of freedom needs 10 distinct vBMD values: 10 cases.
+        combined_text
+            .replace("  axis: combined\n", "  axis: combined\n  smooth: vbmd\n")
+            .replace("count: 6\n", "count: 10\n"),
     )
     .unwrap();
     let gam_out = dir.path().join("gam");

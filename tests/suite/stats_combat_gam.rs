@@ -258,6 +258,39 @@ fn smooth_terms_are_checked() {
     )
     .unwrap_err();
     assert!(e.contains("2 smooth penalty weights"), "{e}");
+    // Hostile ages: too few distinct values for 10 basis functions, a range that overflows,
+    // one so narrow its penalty does: each refused with a message, no panic.
+    let n = data.site.len();
+    for (ages, says) in [
+        (
+            (0..n).map(|i| 50.0 + (i % 4) as f64).collect::<Vec<f64>>(),
+            "4 distinct values",
+        ),
+        (
+            (0..n)
+                .map(|i| {
+                    if i % 2 == 0 {
+                        1.7e308
+                    } else {
+                        -1.7e308 + i as f64 * 1e300
+                    }
+                })
+                .collect(),
+            "beyond floating point",
+        ),
+        (
+            (0..n).map(|i| 1e-300 * (i + 1) as f64).collect(),
+            "too narrow",
+        ),
+    ] {
+        let mut hostile = load(&g);
+        hostile.covariates[1] = Covariate::Continuous {
+            name: "age".into(),
+            values: ages,
+        };
+        let e = combat::fit(&hostile.data(), &options(kw, SmoothPenalty::Gcv)).unwrap_err();
+        assert!(e.contains(says) && e.contains("age"), "{e}");
+    }
 }
 
 /// `harmonize --smooth age` on the golden table: neuroHarmonize's output within a tenth of an

@@ -4,7 +4,7 @@
 //! continuous covariate. Also the check that the design has full rank, naming the covariate
 //! that is confounded with batch (or with earlier covariates) when it does not.
 
-use nalgebra::{DMatrix, SymmetricEigen};
+use nalgebra::{DMatrix, DVector, SymmetricEigen};
 use serde::{Deserialize, Serialize};
 
 use super::smooth;
@@ -303,16 +303,29 @@ pub fn design_matrix(
 /// Checks the design has full column rank. Columns are added one at a time; the first that
 /// makes the (column-normalised) Gram matrix singular is named in the error.
 pub fn check_full_rank(design: &DMatrix<f64>, names: &[String]) -> Result<(), String> {
-    let norms: Vec<f64> = design.column_iter().map(|c| c.norm()).collect();
-    if let Some(c) = norms.iter().position(|v| *v == 0.0) {
+    // Each column divided by its largest magnitude first, then by its norm, so that huge
+    // values (1e300) do not overflow nor tiny ones (1e-300) underflow.
+    let units: Vec<DVector<f64>> = design
+        .column_iter()
+        .map(|c| {
+            let u = c / c.amax();
+            let norm = u.norm();
+            u / norm
+        })
+        .collect();
+    if let Some(c) = design.column_iter().position(|c| c.amax() == 0.0) {
         return Err(format!(
             "design column {} is zero for every subject",
             names[c]
         ));
     }
-    let scaled = DMatrix::from_fn(design.nrows(), design.ncols(), |i, c| {
-        design[(i, c)] / norms[c]
-    });
+    if let Some(c) = units.iter().position(|u| u.iter().any(|v| !v.is_finite())) {
+        return Err(format!(
+            "design column {} holds a value that is not a finite number",
+            names[c]
+        ));
+    }
+    let scaled = DMatrix::from_columns(&units);
     let gram = scaled.transpose() * &scaled;
     for c in 1..gram.ncols() {
         let sub = gram.view((0, 0), (c + 1, c + 1)).into_owned();

@@ -393,9 +393,19 @@ fn smooth_penalty(
                     standardize::PenaltyChoice::PerFeature(alphas.clone())
                 }
             };
+            let matrix = smooth::penalty(knots);
+            if matrix.iter().flatten().any(|v| !v.is_finite()) {
+                return Err(format!(
+                    "smooth covariate {:?} spans {:e} to {:e}, too narrow a range for its curve's \
+                     penalty (it overflows); rescale it (e.g. to years or mm) or enter it as linear",
+                    encoding.name(),
+                    knots[0],
+                    knots[knots.len() - 1]
+                ));
+            }
             return Ok(Some(standardize::Penalty {
                 offset,
-                matrix: smooth::penalty(knots),
+                matrix,
                 choice,
             }));
         }

@@ -74,7 +74,8 @@ fn quantile(sorted: &[f64], p: f64) -> f64 {
 
 /// The full knot sequence for the values `x` (as statsmodels' `get_knots_bsplines` with
 /// quantile spacing): each boundary knot `degree + 1` times, interior knots at the quantiles
-/// k / (df - degree) of the values. Needs at least two distinct finite values.
+/// k / (df - degree) of the values. Needs finite values, at least `SPLINE_DF` of them
+/// distinct, and a range that is a finite number.
 pub fn knots(name: &str, x: &[f64]) -> Result<Vec<f64>, String> {
     if let Some(v) = x.iter().find(|v| !v.is_finite()) {
         return Err(format!(
@@ -83,14 +84,23 @@ pub fn knots(name: &str, x: &[f64]) -> Result<Vec<f64>, String> {
     }
     let mut sorted = x.to_vec();
     sorted.sort_by(f64::total_cmp);
-    let (lo, hi) = match (sorted.first(), sorted.last()) {
-        (Some(&lo), Some(&hi)) if lo < hi => (lo, hi),
-        _ => {
-            return Err(format!(
-                "smooth covariate {name:?} needs at least two distinct values to fit a curve"
-            ));
-        }
-    };
+    let mut distinct = sorted.clone();
+    distinct.dedup();
+    // As mgcv requires: no more basis functions than distinct values (else the curve is not
+    // identified and the penalised system is singular).
+    if distinct.len() < SPLINE_DF {
+        return Err(format!(
+            "smooth covariate {name:?} has {} distinct values; a curve of {SPLINE_DF} degrees of \
+             freedom needs at least {SPLINE_DF}: enter it as a linear covariate",
+            distinct.len()
+        ));
+    }
+    let (lo, hi) = (sorted[0], sorted[sorted.len() - 1]);
+    if !(hi - lo).is_finite() {
+        return Err(format!(
+            "smooth covariate {name:?} spans {lo:e} to {hi:e}, a range beyond floating point"
+        ));
+    }
     let order = SPLINE_DEGREE + 1;
     let inner = SPLINE_DF - order;
     let mut all = vec![lo; order];
@@ -215,7 +225,13 @@ mod tests {
         assert!(
             knots("age", &[50.0, 50.0, 50.0])
                 .unwrap_err()
-                .contains("two distinct")
+                .contains("1 distinct")
+        );
+        let nine: Vec<f64> = (0..30).map(|i| (i % 9) as f64).collect();
+        assert!(
+            knots("age", &nine)
+                .unwrap_err()
+                .contains("9 distinct values")
         );
         assert!(
             knots("age", &[50.0, f64::NAN])
