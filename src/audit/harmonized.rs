@@ -229,14 +229,17 @@ pub fn harmonize(
         batch: &batch,
         covariates: &covariates,
     };
+    let options = CombatOptions {
+        eb: input.eb,
+        smooth: input.smooth.map(str::to_string).into_iter().collect(),
+        ..CombatOptions::default()
+    };
     let (harmonized, handling) = if input.factors.is_empty() {
-        let options = CombatOptions {
-            eb: input.eb,
+        let with_reference = CombatOptions {
             ref_batch: Some(input.batches[0].clone()),
-            smooth: input.smooth.map(str::to_string).into_iter().collect(),
-            ..CombatOptions::default()
+            ..options
         };
-        let fit = combat::fit(&data, &options)?;
+        let fit = combat::fit(&data, &with_reference)?;
         notes.extend(fit.notes.iter().cloned());
         (fit.harmonized, fit.model.handling)
     } else {
@@ -252,11 +255,6 @@ pub fn harmonize(
             .zip(&columns)
             .map(|((name, _), levels)| BatchFactor { name, levels })
             .collect();
-        let options = CombatOptions {
-            eb: input.eb,
-            smooth: input.smooth.map(str::to_string).into_iter().collect(),
-            ..CombatOptions::default()
-        };
         let fit = fit_nested(
             &NestedData {
                 feature_names: data.feature_names,
@@ -278,9 +276,7 @@ pub fn harmonize(
                 .join(", "),
             fit.order.join(" then ")
         ));
-        for (axis, step) in fit.order.iter().zip(&fit.steps) {
-            notes.extend(step.notes.iter().map(|n| format!("{axis}: {n}")));
-        }
+        notes.extend(fit.step_notes());
         let handling = fit
             .steps
             .last()

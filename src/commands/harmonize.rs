@@ -505,9 +505,7 @@ fn nested_outcome(fit: NestedFit) -> Result<(Vec<Vec<f64>>, SavedModel, Vec<Stri
             fit.order.join(" then ")
         )
     }];
-    for (column, step) in fit.order.iter().zip(&fit.steps) {
-        notes.extend(step.notes.iter().map(|n| format!("{column}: {n}")));
-    }
+    notes.extend(fit.step_notes());
     if fit.steps.is_empty() {
         return Err(Error::Internal("nested ComBat ran no step".into()));
     }

@@ -324,22 +324,42 @@ struct Fitted<'a> {
     predictions: &'a [f64],
 }
 
-/// How far a site's patients sit from all evaluated patients on the model's candidate
-/// features: the mean over features of |site mean - mean| / SD (features with an SD of 0 left
-/// out). Site differences mix the scanner's effect with the site's case mix.
-fn site_shift(x: &[Vec<f64>], rows: &[usize], members: &[usize]) -> Option<f64> {
-    let features = x.get(*rows.first()?)?.len();
-    let mean = |of: &[usize], j: usize| of.iter().map(|&i| x[i][j]).sum::<f64>() / of.len() as f64;
-    let shifts: Vec<f64> = (0..features)
-        .filter_map(|j| {
-            let m = mean(rows, j);
-            let var = rows.iter().map(|&i| (x[i][j] - m).powi(2)).sum::<f64>()
-                / (rows.len().max(2) - 1) as f64;
-            let shift = (mean(members, j) - m).abs() / var.sqrt();
-            (var > 0.0 && shift.is_finite()).then_some(shift)
-        })
-        .collect();
-    (!shifts.is_empty()).then(|| shifts.iter().sum::<f64>() / shifts.len() as f64)
+/// Each candidate feature's mean and SD over the evaluated patients, from which a site's
+/// shift is measured (the same for every site, so computed once).
+struct FeatureScale<'a> {
+    x: &'a [Vec<f64>],
+    mean: Vec<f64>,
+    sd: Vec<f64>,
+}
+
+impl<'a> FeatureScale<'a> {
+    fn new(x: &'a [Vec<f64>], rows: &[usize]) -> FeatureScale<'a> {
+        let features = rows.first().map_or(0, |&i| x[i].len());
+        let mean: Vec<f64> = (0..features)
+            .map(|j| rows.iter().map(|&i| x[i][j]).sum::<f64>() / rows.len() as f64)
+            .collect();
+        let sd = (0..features)
+            .map(|j| {
+                let ss: f64 = rows.iter().map(|&i| (x[i][j] - mean[j]).powi(2)).sum();
+                (ss / (rows.len().max(2) - 1) as f64).sqrt()
+            })
+            .collect();
+        FeatureScale { x, mean, sd }
+    }
+
+    /// How far the patients `members` sit from all evaluated patients on the candidate
+    /// features: the mean over features of |their mean - mean| / SD (features with an SD of
+    /// 0 left out). Site differences mix the scanner's effect with the site's case mix.
+    fn shift(&self, members: &[usize]) -> Option<f64> {
+        let shifts: Vec<f64> = (0..self.mean.len())
+            .filter_map(|j| {
+                let m = members.iter().map(|&i| self.x[i][j]).sum::<f64>() / members.len() as f64;
+                let shift = (m - self.mean[j]).abs() / self.sd[j];
+                (self.sd[j] > 0.0 && shift.is_finite()).then_some(shift)
+            })
+            .collect();
+        (!shifts.is_empty()).then(|| shifts.iter().sum::<f64>() / shifts.len() as f64)
+    }
 }
 
 /// The candidate features whose values differ across sites (Kruskal-Wallis, Benjamini-
@@ -434,6 +454,8 @@ fn site_results(
     let auc_of = |scores: &[f64], labels: &[bool]| auc(scores, labels).ok().map(|a| a.auc);
     let mut held_out = vec![f64::NAN; rows.len()];
     let mut out = Vec::with_capacity(levels.len());
+    let scale_before = FeatureScale::new(x, rows);
+    let scale_after = fitted.harmonized.map(|h| FeatureScale::new(h, rows));
     for level in &levels {
         let members: Vec<usize> = (0..rows.len())
             .filter(|&k| evaluated[k] == *level)
@@ -471,10 +493,8 @@ fn site_results(
             events,
             auc: auc_of(&scores, &own),
             held_out_auc,
-            shift_before: site_shift(x, rows, &member_rows),
-            shift_after: fitted
-                .harmonized
-                .and_then(|h| site_shift(h, rows, &member_rows)),
+            shift_before: scale_before.shift(&member_rows),
+            shift_after: scale_after.as_ref().and_then(|s| s.shift(&member_rows)),
         });
     }
     let pooled = if loso {

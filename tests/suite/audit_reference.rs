@@ -183,38 +183,49 @@ fn harmonized_stability_equals_combat_and_icc_on_the_same_table() {
         s(&combat_out),
     ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let (combat_header, combat_rows) = read_csv(&combat_out);
-    let ccol = |name: &str| combat_header.iter().position(|h| h == name).unwrap();
+    let combat = read_csv(&combat_out);
+    let ccol = |name: &str| combat.0.iter().position(|h| h == name).unwrap();
     let batches: Vec<String> = {
-        let mut b: Vec<String> = combat_rows
-            .iter()
-            .map(|r| r[ccol("batch")].clone())
-            .collect();
+        let mut b: Vec<String> = combat.1.iter().map(|r| r[ccol("batch")].clone()).collect();
         b.sort();
         b.dedup();
         b
     };
     assert_eq!(batches.len(), 3, "baseline and two scanner levels");
+    assert_icc_after(&harmonized, hcol("icc1"), &combat, "batch", "ComBat");
+}
+
+/// Each harmonized row's ICC(1,1) (its cell `icc1` of harmonized_stability.csv) equals ICC(1,1)
+/// of that feature in `harmonize`'s output `combat` (header, rows), cases by the raters of its column
+/// `rater`, to 1e-9.
+fn assert_icc_after(
+    harmonized: &[&Vec<String>],
+    icc1: usize,
+    (combat_header, combat_rows): &(Vec<String>, Vec<Vec<String>>),
+    rater: &str,
+    what: &str,
+) {
+    let ccol = |name: &str| combat_header.iter().position(|h| h == name).unwrap();
     for row in harmonized {
         let name = &row[0];
         let k = ccol(name);
-        // ratings[case][batch]
+        // ratings[case][rater]
         let mut ratings: BTreeMap<&str, BTreeMap<&str, f64>> = BTreeMap::new();
-        for r in &combat_rows {
+        for r in combat_rows {
             ratings
                 .entry(r[ccol("case")].as_str())
                 .or_default()
-                .insert(r[ccol("batch")].as_str(), num(&r[k]));
+                .insert(r[ccol(rater)].as_str(), num(&r[k]));
         }
         let matrix: Vec<Vec<f64>> = ratings
             .values()
-            .map(|by_batch| by_batch.values().copied().collect())
+            .map(|by_rater| by_rater.values().copied().collect())
             .collect();
         let want = icc(&matrix).unwrap()[0].icc;
-        let got = num(&row[hcol("icc1")]);
+        let got = num(&row[icc1]);
         assert!(
             (got - want).abs() <= 1e-9 * want.abs().max(1.0),
-            "{name}: harmonized ICC(1,1) {got} vs ComBat + ICC {want}"
+            "{name}: harmonized ICC(1,1) {got} vs {what} + ICC {want}"
         );
     }
 }
@@ -617,27 +628,6 @@ fn combined_design_harmonization_is_nested_combat_over_the_axes() {
         s(&combat_out),
     ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let (combat_header, combat_rows) = read_csv(&combat_out);
-    let ccol = |name: &str| combat_header.iter().position(|h| h == name).unwrap();
-    for row in harmonized {
-        let name = &row[0];
-        let k = ccol(name);
-        let mut ratings: BTreeMap<&str, BTreeMap<&str, f64>> = BTreeMap::new();
-        for r in &combat_rows {
-            ratings
-                .entry(r[ccol("case")].as_str())
-                .or_default()
-                .insert(r[ccol("draw")].as_str(), num(&r[k]));
-        }
-        let matrix: Vec<Vec<f64>> = ratings
-            .values()
-            .map(|by_draw| by_draw.values().copied().collect())
-            .collect();
-        let want = icc(&matrix).unwrap()[0].icc;
-        let got = num(&row[hcol("icc1")]);
-        assert!(
-            (got - want).abs() <= 1e-9 * want.abs().max(1.0),
-            "{name}: harmonized ICC(1,1) {got} vs nested ComBat + ICC {want}"
-        );
-    }
+    let combat = read_csv(&combat_out);
+    assert_icc_after(&harmonized, hcol("icc1"), &combat, "draw", "nested ComBat");
 }

@@ -393,31 +393,16 @@ fn a_score_column_can_say_lower_means_the_outcome_as_roc_does() {
 fn compare_harmonizes_the_model_features_inside_the_folds() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let clean = compare_common::cohort(d, 240, 0.0);
-    let text = std::fs::read_to_string(&clean).unwrap();
-    let mut shifted = String::new();
-    for (i, line) in text.lines().enumerate() {
-        let cells: Vec<&str> = line.split(',').collect();
-        if i == 0 {
-            shifted += &format!("{line},site\n");
-            continue;
-        }
+    let cohort = cohort_with(d, 240, "sites.csv", "site", |i, row| {
         let site = (i * 7 + i / 4) % 4;
-        let mut row: Vec<String> = cells.iter().map(|c| c.to_string()).collect();
         for cell in row.iter_mut().take(8).skip(2) {
             let v: f64 = cell.parse().unwrap();
             *cell = (v * [1.0, 1.5, 0.7, 1.2][site] + 80.0 * site as f64).to_string();
         }
-        shifted += &format!("{},site{site}\n", row.join(","));
-    }
-    let cohort = d.join("sites.csv");
-    std::fs::write(&cohort, &shifted).unwrap();
+        format!("site{site}")
+    });
+    let shifted = std::fs::read_to_string(&cohort).unwrap();
     let run_with = |name: &str, extra: &str| compare_with_model_lines(d, &cohort, name, extra);
-    let model_auc = |out: &Path| -> f64 {
-        let t = Table::read(&out.join("auc.csv")).unwrap();
-        let r = compare_common::row(&t, &[("predictor", "radiomics")]);
-        compare_common::num(&t, r, "auc")
-    };
     let (run, plain) = run_with("plain", "");
     assert_eq!(run.code, 0, "{}", run.stderr);
     let (run, harmonized) = run_with("harmonized", "  harmonization: {batch: site}\n");
@@ -495,22 +480,14 @@ fn compare_harmonizes_the_model_features_inside_the_folds() {
 fn leave_one_site_out_shows_a_scanner_and_robust_features_mend_it() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let clean = compare_common::cohort(d, 320, 0.0);
-    let text = std::fs::read_to_string(&clean).unwrap();
     let mut rng = radaudit::perturb::random::stream(3, "compare", "scanner noise");
     let mut normal = || {
         use rand::RngExt;
         let (u, v): (f64, f64) = (rng.random::<f64>().max(1e-300), rng.random::<f64>());
         (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
     };
-    let mut with_sites = String::new();
-    for (i, line) in text.lines().enumerate() {
-        if i == 0 {
-            with_sites += &format!("{line},site\n");
-            continue;
-        }
+    let cohort = cohort_with(d, 320, "sites.csv", "site", |i, row| {
         let site = (i * 7 + i / 4) % 4;
-        let mut row: Vec<String> = line.split(',').map(str::to_string).collect();
         if site == 3 {
             // f1 and f2 (columns 2 and 3) through the noisy scanner.
             for cell in row.iter_mut().take(4).skip(2) {
@@ -518,10 +495,8 @@ fn leave_one_site_out_shows_a_scanner_and_robust_features_mend_it() {
                 *cell = (v + 90.0 * normal()).to_string();
             }
         }
-        with_sites += &format!("{},site{site}\n", row.join(","));
-    }
-    let cohort = d.join("sites.csv");
-    std::fs::write(&cohort, &with_sites).unwrap();
+        format!("site{site}")
+    });
     let stability = d.join("stability.csv");
     let verdicts: String = (1..=6).map(|f| format!("f{f},{}\n", f > 2)).collect();
     std::fs::write(&stability, format!("feature,robust\n{verdicts}")).unwrap();
@@ -543,17 +518,9 @@ fn leave_one_site_out_shows_a_scanner_and_robust_features_mend_it() {
         let s = sites.iter().find(|s| s["site"] == site).unwrap();
         s["held_out_auc"].as_f64().unwrap()
     };
-    let auc_csv = |out: &Path| -> f64 {
-        let t = Table::read(&out.join("auc.csv")).unwrap();
-        compare_common::num(
-            &t,
-            compare_common::row(&t, &[("predictor", "radiomics")]),
-            "auc",
-        )
-    };
     let (m_all, m_robust) = (model(&all), model(&robust));
     assert_eq!(m_all["sites"].as_array().unwrap().len(), 4);
-    let nested = auc_csv(&all);
+    let nested = model_auc(&all);
     let (noisy, mended) = (held_out(&m_all, "site3"), held_out(&m_robust, "site3"));
     println!(
         "nested CV AUC {nested:.3}; site3 held out: all features {noisy:.3}, robust only {mended:.3}; \
@@ -601,6 +568,40 @@ fn leave_one_site_out_shows_a_scanner_and_robust_features_mend_it() {
 
 /// `compare` of compare_common's protocol on `cohort` with `extra` lines added to its model,
 /// into `dir/name`: the run and its output folder.
+/// The test cohort of `n` patients (`compare_common::cohort`) rewritten to `file` in `dir`
+/// with the columns `header` added: `edit` gets each patient's line number and cells, may
+/// change the cells, and returns the added cells.
+fn cohort_with(
+    dir: &Path,
+    n: usize,
+    file: &str,
+    header: &str,
+    mut edit: impl FnMut(usize, &mut [String]) -> String,
+) -> std::path::PathBuf {
+    let clean = compare_common::cohort(dir, n, 0.0);
+    let text = std::fs::read_to_string(&clean).unwrap();
+    let mut out = String::new();
+    for (i, line) in text.lines().enumerate() {
+        if i == 0 {
+            out += &format!("{line},{header}\n");
+            continue;
+        }
+        let mut row: Vec<String> = line.split(',').map(str::to_string).collect();
+        let added = edit(i, &mut row);
+        out += &format!("{},{added}\n", row.join(","));
+    }
+    let path = dir.join(file);
+    std::fs::write(&path, out).unwrap();
+    path
+}
+
+/// The fitted model's AUC in a compare run's auc.csv.
+fn model_auc(out: &Path) -> f64 {
+    let t = Table::read(&out.join("auc.csv")).unwrap();
+    let r = compare_common::row(&t, &[("predictor", "radiomics")]);
+    compare_common::num(&t, r, "auc")
+}
+
 fn compare_with_model_lines(
     dir: &Path,
     cohort: &Path,
@@ -632,33 +633,18 @@ fn compare_with_model_lines(
 fn compare_nests_harmonization_over_vendor_and_kernel_and_fits_smooth_age() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let clean = compare_common::cohort(d, 240, 0.0);
-    let text = std::fs::read_to_string(&clean).unwrap();
-    let mut shifted = String::new();
-    for (i, line) in text.lines().enumerate() {
-        if i == 0 {
-            shifted += &format!("{line},vendor,kernel,age\n");
-            continue;
-        }
+    let cohort = cohort_with(d, 240, "vendors.csv", "vendor,kernel,age", |i, row| {
         let (vendor, kernel) = (i % 3, (i / 3) % 2);
         let age = 50.0 + ((i * 37) % 35) as f64 + 0.1 * (i % 10) as f64;
-        let mut row: Vec<String> = line.split(',').map(str::to_string).collect();
         for cell in row.iter_mut().take(5).skip(2) {
             let v: f64 = cell.parse().unwrap();
             let shifted =
                 v * [1.0, 1.4, 0.8][vendor] + 70.0 * vendor as f64 + 150.0 * kernel as f64;
             *cell = shifted.to_string();
         }
-        shifted += &format!("{},v{vendor},k{kernel},{age}\n", row.join(","));
-    }
-    let cohort = d.join("vendors.csv");
-    std::fs::write(&cohort, &shifted).unwrap();
+        format!("v{vendor},k{kernel},{age}")
+    });
     let run_with = |name: &str, extra: &str| compare_with_model_lines(d, &cohort, name, extra);
-    let model_auc = |out: &Path| -> f64 {
-        let t = Table::read(&out.join("auc.csv")).unwrap();
-        let r = compare_common::row(&t, &[("predictor", "radiomics")]);
-        compare_common::num(&t, r, "auc")
-    };
     let (run, plain) = run_with("plain", "");
     assert_eq!(run.code, 0, "{}", run.stderr);
     println!("model AUC unharmonized {:.3}", model_auc(&plain));

@@ -65,6 +65,16 @@ fn load(g: &Value) -> Golden {
 }
 
 impl Golden {
+    /// The golden subjects as new subjects of a saved model, with these covariates.
+    fn new_subjects<'a>(&'a self, covariates: &'a [Covariate]) -> NewSubjects<'a> {
+        NewSubjects {
+            values: &self.values,
+            subjects: &self.subjects,
+            batch: &self.site,
+            covariates,
+        }
+    }
+
     fn data(&self) -> CombatData<'_> {
         CombatData {
             feature_names: &self.names,
@@ -207,14 +217,7 @@ fn a_saved_gam_model_harmonizes_its_subjects_as_the_fit_did() {
     let json = serde_json::to_string(&fit.model).unwrap();
     let model: combat::CombatModel = serde_json::from_str(&json).unwrap();
     model.check().unwrap();
-    let applied = model
-        .apply(&NewSubjects {
-            values: &data.values,
-            subjects: &data.subjects,
-            batch: &data.site,
-            covariates: &data.covariates,
-        })
-        .unwrap();
+    let applied = model.apply(&data.new_subjects(&data.covariates)).unwrap();
     let d = worst(&applied, &fit.harmonized);
     assert!(d < 1e-10, "{d}");
     // Ages outside the fitted range are refused, naming the covariate.
@@ -222,14 +225,7 @@ fn a_saved_gam_model_harmonizes_its_subjects_as_the_fit_did() {
     if let Covariate::Continuous { values, .. } = &mut older[1] {
         values[0] = 101.0;
     }
-    let e = model
-        .apply(&NewSubjects {
-            values: &data.values,
-            subjects: &data.subjects,
-            batch: &data.site,
-            covariates: &older,
-        })
-        .unwrap_err();
+    let e = model.apply(&data.new_subjects(&older)).unwrap_err();
     assert!(e.contains("age") && e.contains("101"), "{e}");
 }
 

@@ -303,6 +303,12 @@ pub fn design_matrix(
 /// Checks the design has full column rank. Columns are added one at a time; the first that
 /// makes the (column-normalised) Gram matrix singular is named in the error.
 pub fn check_full_rank(design: &DMatrix<f64>, names: &[String]) -> Result<(), String> {
+    if let Some(c) = design.column_iter().position(|c| c.amax() == 0.0) {
+        return Err(format!(
+            "design column {} is zero for every subject",
+            names[c]
+        ));
+    }
     // Each column divided by its largest magnitude first, then by its norm, so that huge
     // values (1e300) do not overflow nor tiny ones (1e-300) underflow.
     let units: Vec<DVector<f64>> = design
@@ -313,12 +319,6 @@ pub fn check_full_rank(design: &DMatrix<f64>, names: &[String]) -> Result<(), St
             u / norm
         })
         .collect();
-    if let Some(c) = design.column_iter().position(|c| c.amax() == 0.0) {
-        return Err(format!(
-            "design column {} is zero for every subject",
-            names[c]
-        ));
-    }
     if let Some(c) = units.iter().position(|u| u.iter().any(|v| !v.is_finite())) {
         return Err(format!(
             "design column {} holds a value that is not a finite number",

@@ -95,6 +95,16 @@ impl NestedModel {
         factors: &[BatchFactor],
         covariates: &[Covariate],
     ) -> Result<Vec<Vec<f64>>, String> {
+        if let Some(extra) = factors
+            .iter()
+            .find(|f| !self.order.iter().any(|o| o == f.name))
+        {
+            return Err(format!(
+                "batch column {:?} is not one the model harmonizes ({})",
+                extra.name,
+                self.order.join(", ")
+            ));
+        }
         let mut current: Option<Vec<Vec<f64>>> = None;
         for (name, step) in self.order.iter().zip(&self.steps) {
             let factor = factors.iter().find(|f| f.name == name).ok_or_else(|| {
@@ -109,16 +119,6 @@ impl NestedModel {
                 })
                 .map_err(|e| format!("batch factor {name}: {e}"))?;
             current = Some(out);
-        }
-        if let Some(extra) = factors
-            .iter()
-            .find(|f| !self.order.iter().any(|o| o == f.name))
-        {
-            return Err(format!(
-                "batch column {:?} is not one the model harmonizes ({})",
-                extra.name,
-                self.order.join(", ")
-            ));
         }
         Ok(current.unwrap_or_default())
     }
@@ -159,6 +159,16 @@ pub struct OrderScore {
     /// Per factor (in the order given), the features whose levels still differ (Anderson-
     /// Darling, 5%).
     pub differing: Vec<usize>,
+}
+
+impl NestedFit {
+    /// Every step's notes, each prefixed with its batch factor.
+    pub fn step_notes(&self) -> impl Iterator<Item = String> + '_ {
+        self.order
+            .iter()
+            .zip(&self.steps)
+            .flat_map(|(factor, step)| step.notes.iter().map(move |n| format!("{factor}: {n}")))
+    }
 }
 
 impl OrderScore {
@@ -438,6 +448,31 @@ mod tests {
         }
     }
 
+    impl Cohort {
+        /// Age, the covariate every step preserves.
+        fn age_covariate(&self) -> [Covariate; 1] {
+            [Covariate::Continuous {
+                name: "age".into(),
+                values: self.age.clone(),
+            }]
+        }
+
+        /// The observed values with these factors and covariates.
+        fn data<'a>(
+            &'a self,
+            factors: &'a [BatchFactor<'a>],
+            covariates: &'a [Covariate],
+        ) -> NestedData<'a> {
+            NestedData {
+                feature_names: &self.names,
+                values: &self.observed,
+                subjects: &self.subjects,
+                factors,
+                covariates,
+            }
+        }
+    }
+
     fn vendor_and_kernel<'a>(vendor: &'a [String], kernel: &'a [String]) -> [BatchFactor<'a>; 2] {
         [
             BatchFactor {
@@ -464,17 +499,8 @@ mod tests {
     fn nested_combat_removes_both_factors_and_recovers_the_truth() {
         let c = cohort();
         let factors = vendor_and_kernel(&c.vendor, &c.kernel);
-        let covariates = [Covariate::Continuous {
-            name: "age".into(),
-            values: c.age.clone(),
-        }];
-        let data = NestedData {
-            feature_names: &c.names,
-            values: &c.observed,
-            subjects: &c.subjects,
-            factors: &factors,
-            covariates: &covariates,
-        };
+        let covariates = c.age_covariate();
+        let data = c.data(&factors, &covariates);
         // Before: nearly every feature differs by each factor; the truth by neither.
         let before = differing_features(&c.observed, &factors);
         assert!(before.iter().all(|&d| d >= 36), "{before:?}");
@@ -535,17 +561,8 @@ mod tests {
     fn a_saved_nested_model_harmonizes_its_subjects_as_the_fit_did() {
         let c = cohort();
         let factors = vendor_and_kernel(&c.vendor, &c.kernel);
-        let covariates = [Covariate::Continuous {
-            name: "age".into(),
-            values: c.age.clone(),
-        }];
-        let data = NestedData {
-            feature_names: &c.names,
-            values: &c.observed,
-            subjects: &c.subjects,
-            factors: &factors,
-            covariates: &covariates,
-        };
+        let covariates = c.age_covariate();
+        let data = c.data(&factors, &covariates);
         let nested = fit_nested(&data, &CombatOptions::default(), None).unwrap();
         let json = serde_json::to_string(&NestedModel::from_fit(&nested)).unwrap();
         let model: NestedModel = serde_json::from_str(&json).unwrap();
