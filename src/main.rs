@@ -61,7 +61,33 @@ fn run(command: Command) -> radaudit::Result<Outcome> {
     }
 }
 
+/// Keeps freed memory in the process (glibc): buffers up to 8 MB come from the heap, not from
+/// a fresh mapping each, and the heap is trimmed only when 32 MB are free at its top. A
+/// filter or a texture matrix then reuses pages already touched instead of faulting in new
+/// zeroed ones, which cost 4% of a vertebra extraction with every image type. Peak memory
+/// stays as it was (lung2 with every image type: 321 MB either way); larger blocks (whole CT
+/// volumes) are mapped as before.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn keep_freed_memory() {
+    // glibc's <malloc.h>: M_TRIM_THRESHOLD and M_MMAP_THRESHOLD.
+    const M_TRIM_THRESHOLD: i32 = -1;
+    const M_MMAP_THRESHOLD: i32 = -3;
+    unsafe extern "C" {
+        fn mallopt(param: i32, value: i32) -> i32;
+    }
+    // SAFETY: mallopt only sets allocator parameters; it is called before any thread starts,
+    // and a refused value (return 0) leaves glibc's defaults, which are correct too.
+    unsafe {
+        mallopt(M_MMAP_THRESHOLD, 8 << 20);
+        mallopt(M_TRIM_THRESHOLD, 32 << 20);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn keep_freed_memory() {}
+
 fn main() -> ExitCode {
+    keep_freed_memory();
     let cli = Cli::parse();
     let code = match run(cli.command) {
         Ok(Outcome::Done) => 0,

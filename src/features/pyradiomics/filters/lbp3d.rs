@@ -33,7 +33,7 @@ pub struct Lbp3d {
     vertices: Vec<[f64; 3]>,
     /// Per vertex, Y of every (degree, order) in PyRadiomics' column order (n = 0, then
     /// n = 1 with m = -1, 0, 1, ...).
-    harmonics: Vec<Vec<Complex>>,
+    harmonics: Harmonics,
     /// Degrees used (`lbp3DLevels`).
     levels: usize,
     /// Degree 0's energy by the number of samples >= the voxel, when Y_0^0 is one value at
@@ -87,7 +87,7 @@ impl Lbp3d {
     /// 0..levels.
     pub fn new(levels: usize, radius: f64, subdivisions: usize) -> Lbp3d {
         let vertices = icosphere(subdivisions, radius);
-        let harmonics = vertices
+        let rows = vertices
             .iter()
             .map(|v| {
                 // PyRadiomics: theta = arccos(z / r), phi = arctan2(y, x), then
@@ -103,21 +103,25 @@ impl Lbp3d {
                 row
             })
             .collect::<Vec<Vec<Complex>>>();
-        let y00 = harmonics.first().map(|row| row[0]);
+        let harmonics = Harmonics {
+            columns: levels * levels,
+            table: rows.concat(),
+        };
+        let y00 = rows.first().map(|row| row[0]);
         let constant = y00.is_some_and(|y| {
-            harmonics.iter().all(|row| {
+            rows.iter().all(|row| {
                 row[0].re.to_bits() == y.re.to_bits() && row[0].im.to_bits() == y.im.to_bits()
             })
         });
         let degree0 = constant.then(|| {
             let y = y00.unwrap_or(Complex::ZERO);
             let mut c = Complex::ZERO;
-            (0..=harmonics.len())
+            (0..=rows.len())
                 .map(|count| {
                     if count > 0 {
                         c = c.add(y);
                     }
-                    degree_energy(&harmonics, &[c], 0, 1)
+                    degree_energy(&harmonics, &[c], 0)
                 })
                 .collect()
         });
@@ -250,14 +254,19 @@ impl Lbp3d {
         let count = match c.len() - skip {
             3 => coefficients_fixed::<3>(samples, center, harmonics, skip, c),
             8 => coefficients_fixed::<8>(samples, center, harmonics, skip, c),
-            _ => coefficients(samples, center, harmonics, skip, &mut c[skip..]),
+            _ => {
+                let sums = &mut c[skip..];
+                sums.fill(Complex::ZERO);
+                let width = sums.len();
+                coefficients(samples, center, harmonics.columns_dyn(skip, width), sums)
+            }
         };
         let mut first = 0;
         for (n, slot) in out.iter_mut().take(self.levels).enumerate() {
             let width = 2 * n + 1;
             *slot = match (&self.degree0, n) {
                 (Some(table), 0) => table[count],
-                _ => degree_energy(&self.harmonics, &c[first..first + width], first, width),
+                _ => degree_energy(&self.harmonics, &c[first..first + width], first),
             };
             first += width;
         }
@@ -265,27 +274,59 @@ impl Lbp3d {
     }
 }
 
-/// c_j (the columns from `skip`, as many as `sums` holds) = the sum over the vertices whose
-/// sample is >= `center` of Y_j, vertex by vertex, into `sums`; returns how many vertices
-/// that is.
+/// The harmonic table: Y of every (degree, order) column at every vertex, one row per vertex,
+/// the rows end to end (a fixed-width slice of a row is then a constant-size array, which the
+/// sums below keep in registers).
+struct Harmonics {
+    columns: usize,
+    table: Vec<Complex>,
+}
+
+impl Harmonics {
+    /// Per vertex, its `W` columns from `first`.
+    #[inline(always)]
+    fn columns<const W: usize>(&self, first: usize) -> impl Iterator<Item = &[Complex; W]> {
+        self.table.chunks_exact(self.columns).map(move |row| {
+            row[first..first + W]
+                .try_into()
+                .expect("a degree's columns are within the row")
+        })
+    }
+
+    /// Per vertex, its `width` columns from `first`.
+    fn columns_dyn(&self, first: usize, width: usize) -> impl Iterator<Item = &[Complex]> {
+        self.table
+            .chunks_exact(self.columns)
+            .map(move |row| &row[first..first + width])
+    }
+}
+
+/// c_j (the columns from `skip`, as many as `sums` holds, each starting at +0) += the sum
+/// over the vertices whose sample is >= `center` of Y_j, vertex by vertex; returns how many
+/// vertices that is.
 #[inline(always)]
-fn coefficients(
+fn coefficients<'a, Y: AsRef<[Complex]> + 'a>(
     samples: &[f64],
     center: f64,
-    harmonics: &[Vec<Complex>],
-    skip: usize,
+    rows: impl Iterator<Item = Y>,
     sums: &mut [Complex],
 ) -> usize {
-    sums.fill(Complex::ZERO);
     let mut count = 0;
-    for (sample, y) in samples.iter().zip(harmonics) {
+    for (sample, y) in samples.iter().zip(rows) {
         // Without a branch (the comparison falls either way at random): the vertices below
         // the voxel add +0, which leaves every sum's bits as they are (a sum that starts at
         // +0 is never -0).
         let above = *sample >= center;
         count += usize::from(above);
-        for (sum, yj) in sums.iter_mut().zip(&y[skip..]) {
-            *sum = sum.add(if above { *yj } else { Complex::ZERO });
+        // All ones or all zeros: Y_j's bits kept, or +0. Opaque to the optimiser, which
+        // otherwise turns the mask back into a branch that mispredicts half the time.
+        let keep = std::hint::black_box(u64::from(above).wrapping_neg());
+        let masked = |v: f64| f64::from_bits(v.to_bits() & keep);
+        for (sum, yj) in sums.iter_mut().zip(y.as_ref()) {
+            *sum = sum.add(Complex {
+                re: masked(yj.re),
+                im: masked(yj.im),
+            });
         }
     }
     count
@@ -296,26 +337,42 @@ fn coefficients(
 fn coefficients_fixed<const W: usize>(
     samples: &[f64],
     center: f64,
-    harmonics: &[Vec<Complex>],
+    harmonics: &Harmonics,
     skip: usize,
     c: &mut [Complex],
 ) -> usize {
     let mut sums = [Complex::ZERO; W];
-    let count = coefficients(samples, center, harmonics, skip, &mut sums);
+    let count = coefficients(samples, center, harmonics.columns::<W>(skip), &mut sums);
     c[skip..skip + W].copy_from_slice(&sums);
     count
 }
 
 /// The energy of one degree: the square root of the real part of the sum over the vertices
 /// (in turn) of f^2, f = sum_j c_j Y_j at the vertex in numpy's pairwise order, the degree's
-/// `width` harmonics starting at column `first` (PyRadiomics' reconstruction).
-fn degree_energy(harmonics: &[Vec<Complex>], c: &[Complex], first: usize, width: usize) -> f64 {
-    // Degree n has 2n + 1 orders: at most 19 (lbp3DLevels <= 10).
-    let mut terms = [Complex::ZERO; 19];
+/// harmonics (as many as `c` holds) starting at column `first` (PyRadiomics'
+/// reconstruction). The first three degrees' widths are fixed sizes (unrolled, in registers).
+fn degree_energy(harmonics: &Harmonics, c: &[Complex], first: usize) -> f64 {
+    match c.len() {
+        1 => energy_of::<1, _>(harmonics.columns::<1>(first), c),
+        3 => energy_of::<3, _>(harmonics.columns::<3>(first), c),
+        5 => energy_of::<5, _>(harmonics.columns::<5>(first), c),
+        // Degree n has 2n + 1 orders: at most 19 (lbp3DLevels <= 10).
+        width => energy_of::<19, _>(harmonics.columns_dyn(first, width), c),
+    }
+}
+
+/// [`degree_energy`] over the vertices' `rows` of `c.len()` columns; `N` is the width when
+/// it is fixed, else an upper bound.
+#[inline(always)]
+fn energy_of<'a, const N: usize, Y: AsRef<[Complex]> + 'a>(
+    rows: impl Iterator<Item = Y>,
+    c: &[Complex],
+) -> f64 {
+    let width = c.len();
+    let mut terms = [Complex::ZERO; N];
     let mut energy = Complex::ZERO;
-    for y in harmonics {
-        let y = &y[first..first + width];
-        for ((t, cj), yj) in terms.iter_mut().zip(c).zip(y) {
+    for y in rows {
+        for ((t, cj), yj) in terms.iter_mut().zip(c).zip(y.as_ref()) {
             *t = cj.mul(*yj);
         }
         let f = if width == 1 {
@@ -581,7 +638,9 @@ fn pairwise<T: Precision>(a: &[T]) -> T {
     if n <= 128 {
         let mut r = [a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]];
         let whole = n - n % 8;
-        for chunk in a[8..whole].chunks(8) {
+        // Whole chunks of eight: a fixed width, added as vectors.
+        for chunk in a[8..whole].chunks_exact(8) {
+            let chunk: &[T; 8] = chunk.try_into().expect("chunks of eight");
             for (acc, v) in r.iter_mut().zip(chunk) {
                 *acc = *acc + *v;
             }
@@ -802,6 +861,7 @@ impl Spline {
                 .map(|along_x| same_offset(&along_x, |v| vertices[v][1]))
                 .collect();
         let members: Vec<Vec<usize>> = groups.iter().map(|g| g.concat()).collect();
+        let runs = Run::of(voxels);
         let mut samples = vec![0.0; voxels.len() * nv];
         let mut blocks = Vec::with_capacity(groups.len());
         let mut rest = samples.as_mut_slice();
@@ -855,23 +915,37 @@ impl Spline {
                                 })
                             })
                             .collect();
-                        let inside = |a: usize, c: usize| axis_taps[a][c * nv + v].is_some();
-                        let values = voxels.iter().map(|&[z, y, x]| {
-                            let Some((starts, weights)) = &along_z[z] else {
-                                return 0.0;
+                        // Per box y and x, whether the sample is on the image (else it is 0).
+                        let inside = |a: usize, n: usize| -> Vec<bool> {
+                            (0..n).map(|c| axis_taps[a][c * nv + v].is_some()).collect()
+                        };
+                        let (inside_y, inside_x) = (inside(1, ny), inside(2, nx));
+                        let mut slots = block.chunks_exact_mut(width).map(|row| &mut row[column]);
+                        for run in &runs {
+                            let on = along_z[run.z].as_ref().filter(|_| inside_y[run.y]);
+                            let xs = run.x..run.x + run.len;
+                            let Some((starts, weights)) = on else {
+                                slots.by_ref().take(run.len).for_each(|slot| *slot = 0.0);
+                                continue;
                             };
-                            if !inside(1, y) || !inside(2, x) {
-                                return 0.0;
+                            let at = run.y * nx;
+                            // The four planes' stretches of this run, read along memory.
+                            let [p0, p1, p2, p3] = starts.map(|s| &planes[s + at..][xs.clone()]);
+                            let values = xs.clone().enumerate().map(|(i, x)| {
+                                if !inside_x[x] {
+                                    return 0.0;
+                                }
+                                let mut sum = 0.0;
+                                sum += weights[0] * p0[i];
+                                sum += weights[1] * p1[i];
+                                sum += weights[2] * p2[i];
+                                sum += weights[3] * p3[i];
+                                sum
+                            });
+                            // The run's values first: zip then takes no slot past the run.
+                            for (value, slot) in values.zip(slots.by_ref()) {
+                                *slot = value;
                             }
-                            let at = y * nx + x;
-                            let mut sum = 0.0;
-                            for i in 0..4 {
-                                sum += weights[i] * planes[starts[i] + at];
-                            }
-                            sum
-                        });
-                        for (slot, value) in block[column..].iter_mut().step_by(width).zip(values) {
-                            *slot = value;
                         }
                         column += 1;
                     }
@@ -930,6 +1004,28 @@ impl SampleGrid {
             }
             start += self.voxels * m.len();
         }
+    }
+}
+
+/// A run of ROI voxels along x: `len` voxels from box coordinate (z, y, x).
+struct Run {
+    z: usize,
+    y: usize,
+    x: usize,
+    len: usize,
+}
+
+impl Run {
+    /// The runs of `voxels` (box coordinates z, y, x, in array order).
+    fn of(voxels: &[[usize; 3]]) -> Vec<Run> {
+        let mut runs: Vec<Run> = Vec::new();
+        for &[z, y, x] in voxels {
+            match runs.last_mut() {
+                Some(r) if r.z == z && r.y == y && r.x + r.len == x => r.len += 1,
+                _ => runs.push(Run { z, y, x, len: 1 }),
+            }
+        }
+        runs
     }
 }
 
