@@ -34,41 +34,63 @@ fn lerp(a: f64, b: f64, t: f64) -> f64 {
     }
 }
 
-/// The order statistics of `x` at `ranks`: each rank's value as a sort would place it, found
-/// by successive selections (linear each) instead of a sort. `x` is reordered.
+/// The order statistics of the ROI's intensities at some ranks: each rank's value as a sort
+/// would place it. Discretisation is monotonic (a higher value never gets a lower level), so
+/// the value of rank r is among the voxels of the level where the levels' running count
+/// passes r, at rank r minus the count below that level. One pass moves the voxels of the
+/// levels the ranks fall in to their own buckets (without a branch: the others go to a sink
+/// that does not advance), then each rank is selected within its bucket.
 struct OrderStatistics {
     ranks: Vec<usize>,
     values: Vec<f64>,
 }
 
 impl OrderStatistics {
-    fn new(x: &mut [f64], wanted: &[usize]) -> OrderStatistics {
+    /// `counts[l]`: the ROI voxels at level l (`disc.levels`, 0 outside the ROI).
+    fn new(roi: &Roi, disc: &Discretised, counts: &[usize], wanted: &[usize]) -> OrderStatistics {
         let mut ranks = wanted.to_vec();
         ranks.sort_unstable();
         ranks.dedup();
-        let mut values = Vec::with_capacity(ranks.len());
-        let (mut start, last) = (0, x.len().saturating_sub(1));
+        // below[l]: the ROI voxels at levels under l; the rank's level is the last one whose
+        // count below is at most the rank.
+        let below: Vec<usize> = counts
+            .iter()
+            .scan(0, |sum, &c| {
+                let before = *sum;
+                *sum += c;
+                Some(before)
+            })
+            .collect();
+        let level_of = |r: usize| below.partition_point(|&b| b <= r) - 1;
+        // Per level its bucket; bucket 0 is the sink. Per bucket, where it writes next and by
+        // how much that moves (0 for the sink).
+        let mut bucket = vec![0usize; counts.len()];
+        let (mut next, mut step) = (vec![0usize], vec![0usize]);
+        let mut size = 1;
         for &r in &ranks {
-            let rest = &mut x[start..];
-            // Each selection leaves the larger values after it, so the next rank up is the
-            // smallest of them and the last rank the largest: a scan, cheaper than a selection.
-            let v = if r == start {
-                let i = (0..rest.len())
-                    .min_by(|&a, &b| rest[a].total_cmp(&rest[b]))
-                    .unwrap_or(0);
-                rest.swap(0, i);
-                rest[0]
-            } else if r == last {
-                rest.iter()
-                    .copied()
-                    .max_by(f64::total_cmp)
-                    .unwrap_or(f64::NAN)
-            } else {
-                *rest.select_nth_unstable_by(r - start, f64::total_cmp).1
-            };
-            values.push(v);
-            start = r + 1;
+            let l = level_of(r);
+            if bucket[l] == 0 {
+                bucket[l] = next.len();
+                next.push(size);
+                step.push(1);
+                size += counts[l];
+            }
         }
+        let mut values = vec![0.0; size];
+        for (v, l) in roi.image.iter().zip(disc.levels.iter()) {
+            let b = bucket[*l as usize];
+            values[next[b]] = *v;
+            next[b] += step[b];
+        }
+        let values = ranks
+            .iter()
+            .map(|&r| {
+                let l = level_of(r);
+                let end = next[bucket[l]];
+                let group = &mut values[end - counts[l]..end];
+                *group.select_nth_unstable_by(r - below[l], f64::total_cmp).1
+            })
+            .collect();
         OrderStatistics { ranks, values }
     }
 
@@ -122,13 +144,15 @@ feature_values! {
 
 /// The first-order features, in `NAMES` order.
 pub fn features(roi: &Roi, disc: &Discretised, voxel_array_shift: f64) -> Vec<f64> {
-    let mut x: Vec<f64> = roi
-        .image
-        .iter()
-        .zip(roi.mask.iter())
-        .filter(|(_, m)| **m)
-        .map(|(v, _)| *v)
-        .collect();
+    // The ROI's values in voxel order, compacted without a branch (each value is written, and
+    // the end moves past it only inside the ROI).
+    let mut x = vec![0.0; roi.image.len() + 1];
+    let mut end = 0;
+    for (v, m) in roi.image.iter().zip(roi.mask.iter()) {
+        x[end] = *v;
+        end += usize::from(*m);
+    }
+    x.truncate(end);
     let n = x.len() as f64;
     // Sums that do not depend on each other share a pass: each is still added in voxel
     // order (the same bits as one pass each), and the CPU overlaps their chains of adds.
@@ -151,12 +175,12 @@ pub fn features(roi: &Roi, disc: &Discretised, voxel_array_shift: f64) -> Vec<f6
     let mad = s_abs / n;
 
     // p(i): the share of ROI voxels in each present grey level.
+    // Levels are 0 outside the ROI (and at least 1 inside): count all, then drop level 0.
     let mut counts = vec![0usize; disc.ng as usize + 1];
-    for (l, m) in disc.levels.iter().zip(roi.mask.iter()) {
-        if *m {
-            counts[*l as usize] += 1;
-        }
+    for l in disc.levels.iter() {
+        counts[*l as usize] += 1;
     }
+    counts[0] = 0;
     let p: Vec<f64> = counts
         .iter()
         .filter(|&&c| c > 0)
@@ -174,19 +198,28 @@ pub fn features(roi: &Roi, disc: &Discretised, voxel_array_shift: f64) -> Vec<f6
         let (lo, hi, _) = percentile_ranks(count, q);
         ranks.extend([lo, hi]);
     }
-    let order = OrderStatistics::new(&mut x, &ranks);
+    let order = OrderStatistics::new(roi, disc, &counts, &ranks);
     let (p10, p90) = (order.percentile(count, 10.0), order.percentile(count, 90.0));
-    // In the ROI's voxel order, as numpy's boolean indexing leaves them.
-    let robust: Vec<f64> = roi
-        .image
+    // The values from p10 to p90 in the ROI's voxel order, as numpy's boolean indexing
+    // leaves them, summed without a branch: the others add +0, which changes no sum but a
+    // -0 one (and a zero mean gives the same deviations either sign).
+    let within = |v: f64| u64::from(v >= p10 && v <= p90).wrapping_neg();
+    let (robust_sum, robust_count) = x.iter().fold((0.0, 0usize), |(sum, n), v| {
+        let keep = std::hint::black_box(within(*v));
+        (
+            sum + f64::from_bits(v.to_bits() & keep),
+            n + (keep & 1) as usize,
+        )
+    });
+    let robust_mean = robust_sum / robust_count as f64;
+    let robust_mad = x
         .iter()
-        .zip(roi.mask.iter())
-        .filter(|(v, m)| **m && **v >= p10 && **v <= p90)
-        .map(|(v, _)| *v)
-        .collect();
-    let robust_mean = robust.iter().sum::<f64>() / robust.len() as f64;
-    let robust_mad =
-        robust.iter().map(|v| (v - robust_mean).abs()).sum::<f64>() / robust.len() as f64;
+        .map(|v| {
+            let keep = std::hint::black_box(within(*v));
+            f64::from_bits((v - robust_mean).abs().to_bits() & keep)
+        })
+        .sum::<f64>()
+        / robust_count as f64;
     let (min, max) = (order.at(0), order.at(count - 1));
     Values {
         P10: p10,

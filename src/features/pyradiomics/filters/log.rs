@@ -134,8 +134,9 @@ impl Pass {
     }
 
     /// Filters `width` interleaved lines of `len` (at least 4) values at once, value k of line
-    /// w at `k * width + w`: causal plus anti-causal recursion, the border values held
-    /// constant beyond the ends. Every line gets exactly the operations of a single line.
+    /// w at `k * width + w`: the causal recursion into `y`, the anti-causal one into `z`, the
+    /// border values held constant beyond the ends; the response is y + z, which the caller
+    /// adds where it keeps it. Every line gets exactly the operations of a single line.
     fn lines(&self, x: &[f64], y: &mut [f64], z: &mut [f64], len: usize, width: usize) {
         let (n, d, m, bn, bm) = (&self.n, &self.d, &self.m, &self.bn, &self.bm);
         // Sums are written left to right, as the reference implementation adds them.
@@ -214,9 +215,6 @@ impl Pass {
                 *out = v - dot([z0[w], z1[w], z2[w], z3[w]], d);
             }
         }
-        for (y, z) in y.iter_mut().zip(z.iter()) {
-            *y += *z;
-        }
     }
 }
 
@@ -244,54 +242,68 @@ fn run_pass(
     // Rows of a z slice are filtered 8 at a time, interleaved, so that their independent
     // recursions overlap.
     const ROWS: usize = 8;
-    slabs.into_par_iter().for_each(|(source, mut target)| {
-        let groups: Vec<(usize, usize)> = if axis == 2 {
-            let rows = source.dim().0;
-            (0..rows)
-                .step_by(ROWS)
-                .map(|r| (r, (r + ROWS).min(rows)))
-                .collect()
-        } else {
-            vec![(0, 0)]
-        };
-        let width_max = if axis == 2 { ROWS } else { source.dim().1 };
-        let (mut x, mut y, mut z) = (
+    // For the y and z axes a slab's lines are its x lines, side by side.
+    let width_max = if axis == 2 {
+        ROWS
+    } else {
+        image.len_of(Axis(2))
+    };
+    // One set of line buffers per worker, not per slab: every value is written before it is
+    // read, so they need no clearing between slabs.
+    let buffers = || {
+        (
             vec![0.0; len * width_max],
             vec![0.0; len * width_max],
             vec![0.0; len * width_max],
-        );
-        for (first, last) in groups {
-            let width = if axis == 2 { last - first } else { width_max };
-            if axis == 2 {
-                // Transpose rows first..last into (len, width).
-                for (w, row) in source.outer_iter().skip(first).take(width).enumerate() {
-                    for (i, v) in row.iter().enumerate() {
-                        x[i * width + w] = *v;
+        )
+    };
+    slabs
+        .into_par_iter()
+        .for_each_init(buffers, |(x, y, z), (source, mut target)| {
+            let groups: Vec<(usize, usize)> = if axis == 2 {
+                let rows = source.dim().0;
+                (0..rows)
+                    .step_by(ROWS)
+                    .map(|r| (r, (r + ROWS).min(rows)))
+                    .collect()
+            } else {
+                vec![(0, 0)]
+            };
+            for (first, last) in groups {
+                let width = if axis == 2 { last - first } else { width_max };
+                if axis == 2 {
+                    // Transpose rows first..last into (len, width).
+                    for (w, row) in source.outer_iter().skip(first).take(width).enumerate() {
+                        for (i, v) in row.iter().enumerate() {
+                            x[i * width + w] = *v;
+                        }
+                    }
+                } else {
+                    for (slot, v) in x.iter_mut().zip(source.iter()) {
+                        *slot = *v;
                     }
                 }
-            } else {
-                for (slot, v) in x.iter_mut().zip(source.iter()) {
-                    *slot = *v;
+                pass.lines(x, y, z, len, width);
+                let kept = keep.end() - keep.start() + 1;
+                if axis == 2 {
+                    for (w, mut row) in target.outer_iter_mut().skip(first).take(width).enumerate()
+                    {
+                        for (k, v) in row.iter_mut().enumerate().take(kept) {
+                            let at = (keep.start() + k) * width + w;
+                            *v = (y[at] + z[at]) as f32 as f64;
+                        }
+                    }
+                } else {
+                    for (k, mut row) in target.outer_iter_mut().enumerate() {
+                        let i = keep.start() + k;
+                        let (y, z) = (&y[i * width..][..width], &z[i * width..][..width]);
+                        for ((v, y), z) in row.iter_mut().zip(y).zip(z) {
+                            *v = (y + z) as f32 as f64;
+                        }
+                    }
                 }
             }
-            pass.lines(&x, &mut y, &mut z, len, width);
-            let kept = keep.end() - keep.start() + 1;
-            if axis == 2 {
-                for (w, mut row) in target.outer_iter_mut().skip(first).take(width).enumerate() {
-                    for (k, v) in row.iter_mut().enumerate().take(kept) {
-                        *v = y[(keep.start() + k) * width + w] as f32 as f64;
-                    }
-                }
-            } else {
-                for (k, mut row) in target.outer_iter_mut().enumerate() {
-                    let i = keep.start() + k;
-                    for (w, v) in row.iter_mut().enumerate() {
-                        *v = y[i * width + w] as f32 as f64;
-                    }
-                }
-            }
-        }
-    });
+        });
     out
 }
 
