@@ -17,18 +17,39 @@ pub enum Binning {
     Count(usize),
 }
 
+/// The ROI's smallest and largest values (NaN left out), and how many are NaN or infinite:
+/// found once per image for the checks and the bin edges.
+#[derive(Debug, Clone, Copy)]
+pub struct RoiRange {
+    pub min: f64,
+    pub max: f64,
+    pub not_finite: usize,
+}
+
+impl RoiRange {
+    pub fn of(image: &Array3<f64>, mask: &Array3<bool>) -> RoiRange {
+        let (mut min, mut max, mut not_finite) = (f64::INFINITY, f64::NEG_INFINITY, 0);
+        Zip::from(image).and(mask).for_each(|&v, &m| {
+            if m {
+                min = min.min(v);
+                max = max.max(v);
+                not_finite += usize::from(!v.is_finite());
+            }
+        });
+        RoiRange {
+            min,
+            max,
+            not_finite,
+        }
+    }
+}
+
 /// Why a bin width gives too many bins over the ROI's values (None when it does not).
-pub fn too_many_bins(image: &Array3<f64>, mask: &Array3<bool>, binning: Binning) -> Option<String> {
+pub fn too_many_bins(range: RoiRange, binning: Binning) -> Option<String> {
     let Binning::Width(width) = binning else {
         return None;
     };
-    let (mut min, mut max) = (f64::INFINITY, f64::NEG_INFINITY);
-    Zip::from(image).and(mask).for_each(|&v, &m| {
-        if m {
-            min = min.min(v);
-            max = max.max(v);
-        }
-    });
+    let RoiRange { min, max, .. } = range;
     let shown = if (1e-3..1e6).contains(&width) {
         format!("{width}")
     } else {
@@ -174,16 +195,14 @@ impl Guess {
     }
 }
 
-/// Discretises the image inside the mask.
-pub fn discretise(image: &Array3<f64>, mask: &Array3<bool>, binning: Binning) -> Discretised {
-    let (mut min, mut max) = (f64::INFINITY, f64::NEG_INFINITY);
-    Zip::from(image).and(mask).for_each(|&v, &m| {
-        if m {
-            min = min.min(v);
-            max = max.max(v);
-        }
-    });
-    let edges = bin_edges(min, max, binning);
+/// Discretises the image inside the mask, whose values span `range`.
+pub fn discretise(
+    image: &Array3<f64>,
+    mask: &Array3<bool>,
+    binning: Binning,
+    range: RoiRange,
+) -> Discretised {
+    let edges = bin_edges(range.min, range.max, binning);
     let mut levels = Array3::<u32>::zeros(image.dim());
     let mut present = vec![false; edges.len() + 2];
     let guess = Guess::new(&edges);

@@ -60,9 +60,14 @@ fn zones(roi: &Roi, lattice: &Lattice, s: &TextureSettings) -> BTreeMap<(usize, 
         };
         label[p] = mine;
     }
+    // A label's parent is always a smaller label (a join keeps the smaller root), so one pass
+    // in order points every label at its root, and the voxels count without a search.
+    for l in 0..merged.len() {
+        merged[l] = merged[merged[l] as usize];
+    }
     let mut size = vec![0usize; merged.len()];
     for &p in &lattice.roi {
-        size[root(&mut merged, label[p])] += 1;
+        size[merged[label[p] as usize] as usize] += 1;
     }
     // Count zones per (level, size): most zones are small, so sizes up to SMALL are tallied
     // in a dense table (no sort of thousands of zones), the rare larger ones in the map.

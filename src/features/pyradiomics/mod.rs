@@ -33,7 +33,7 @@ use std::time::Instant;
 use ndarray::Array3;
 use rayon::prelude::*;
 
-use self::discretise::discretise;
+use self::discretise::{RoiRange, discretise};
 use self::filters::ImageType;
 use self::prepare::{PrepareError, Prepared};
 use self::roi::Roi;
@@ -221,13 +221,13 @@ fn image_type_features(
     timings: &mut Timings,
 ) -> Result<Vec<FeatureValue>, PrepareError> {
     if kind == ImageType::Original {
-        if let Some(why) =
-            discretise::too_many_bins(&prepared.roi.image, &prepared.roi.mask, settings.binning)
-        {
+        let range = RoiRange::of(&prepared.roi.image, &prepared.roi.mask);
+        if let Some(why) = discretise::too_many_bins(range, settings.binning) {
             return Err(PrepareError::Roi(format!("the original image: {why}")));
         }
         return Ok(classes_on(
             &prepared.roi,
+            range,
             "original",
             settings,
             params,
@@ -260,21 +260,17 @@ fn image_type_features(
             mask: prepared.roi.mask.clone(),
             spacing: prepared.roi.spacing,
         };
-        let bad = roi
-            .image
-            .iter()
-            .zip(roi.mask.iter())
-            .filter(|(v, m)| **m && !v.is_finite())
-            .count();
-        if bad > 0 {
+        let range = RoiRange::of(&roi.image, &roi.mask);
+        if range.not_finite > 0 {
             return Err(PrepareError::Image(format!(
-                "the {name} image holds {bad} NaN or infinite value(s) inside the ROI"
+                "the {name} image holds {} NaN or infinite value(s) inside the ROI",
+                range.not_finite
             )));
         }
-        if let Some(why) = discretise::too_many_bins(&roi.image, &roi.mask, settings.binning) {
+        if let Some(why) = discretise::too_many_bins(range, settings.binning) {
             return Err(PrepareError::Roi(format!("the {name} image: {why}")));
         }
-        out.extend(classes_on(&roi, name, settings, params, timings));
+        out.extend(classes_on(&roi, range, name, settings, params, timings));
         start = Instant::now();
         Ok(())
     };
@@ -303,9 +299,11 @@ fn push_selected(
     }
 }
 
-/// Every enabled class but shape on one image's ROI, with that image type's settings.
+/// Every enabled class but shape on one image's ROI (its values spanning `range`), with that
+/// image type's settings.
 fn classes_on(
     roi: &Roi,
+    range: RoiRange,
     image: &str,
     s: &Settings,
     params: &Params,
@@ -317,7 +315,7 @@ fn classes_on(
         return out;
     }
     let start = Instant::now();
-    let disc = discretise(&roi.image, &roi.mask, s.binning);
+    let disc = discretise(&roi.image, &roi.mask, s.binning, range);
     let pad = s
         .texture
         .distances

@@ -52,15 +52,16 @@ impl Neighbourhood {
         for &o in &offsets {
             let start = (lo as isize + o) as usize;
             let cells = &lattice.cells[start..start + span];
-            for (c, t) in count.iter_mut().zip(cells) {
-                *c += u32::from(*t != 0);
-            }
+            let both = count.iter_mut().zip(dependent.iter_mut());
+            // One walk per offset counts both (the neighbours are read once).
             if equal_only {
-                for (d, (t, me)) in dependent.iter_mut().zip(cells.iter().zip(own)) {
+                for ((c, d), (t, me)) in both.zip(cells.iter().zip(own)) {
+                    *c += u32::from(*t != 0);
                     *d += u32::from(t == me);
                 }
             } else {
-                for (d, (t, me)) in dependent.iter_mut().zip(cells.iter().zip(own)) {
+                for ((c, d), (t, me)) in both.zip(cells.iter().zip(own)) {
+                    *c += u32::from(*t != 0);
                     *d += u32::from(table[*me as usize * width + *t as usize]);
                 }
             }

@@ -7,14 +7,15 @@ use std::collections::BTreeMap;
 use super::texture::entropy;
 
 /// A sparse (grey level x size) count matrix with its marginals, as GLSZM and GLDM use it:
-/// only non-zero cells are stored, so a matrix with one huge zone costs nothing extra.
+/// only non-zero cells are stored, so a matrix with one huge zone costs nothing extra. Cells
+/// and sizes are kept in key order in flat lists, which the sums below read many times.
 pub struct SizeMatrix {
-    /// (present-level index, size or dependence count j >= 1) -> count.
-    cells: BTreeMap<(usize, usize), f64>,
+    /// (present-level index, size or dependence count j >= 1) and count, by key.
+    cells: Vec<((usize, usize), f64)>,
     ivec: Vec<f64>,
     pub pg: Vec<f64>,
-    /// Count per size (j -> count).
-    pub ps: BTreeMap<usize, f64>,
+    /// Count per size (j, count), by j, for the sizes that occur.
+    pub ps: Vec<(usize, f64)>,
     /// Total count (zones or voxels), 1 when empty (as PyRadiomics).
     pub nz: f64,
 }
@@ -29,16 +30,28 @@ impl SizeMatrix {
             .filter(|(_, v)| **v != 0.0)
             .map(|(k, v)| ((k / width, k % width + 1), *v))
             .collect();
-        SizeMatrix::new(cells, gray_levels)
+        SizeMatrix::in_order(cells, gray_levels)
     }
 
     pub fn new(cells: BTreeMap<(usize, usize), f64>, gray_levels: &[u32]) -> Self {
+        SizeMatrix::in_order(cells.into_iter().collect(), gray_levels)
+    }
+
+    /// From non-zero (positive) cells in key order.
+    fn in_order(cells: Vec<((usize, usize), f64)>, gray_levels: &[u32]) -> Self {
         let mut pg = vec![0f64; gray_levels.len()];
-        let mut ps = BTreeMap::new();
-        for (&(g, j), &v) in &cells {
+        let largest = cells.iter().map(|((_, j), _)| *j).max().unwrap_or(0);
+        let mut per_size = vec![0f64; largest + 1];
+        for &((g, j), v) in &cells {
             pg[g] += v;
-            *ps.entry(j).or_insert(0.0) += v;
+            per_size[j] += v;
         }
+        // Counts are positive, so the sizes that occur are those with a non-zero sum.
+        let ps = per_size
+            .into_iter()
+            .enumerate()
+            .filter(|(_, v)| *v != 0.0)
+            .collect();
         let total: f64 = pg.iter().sum();
         SizeMatrix {
             cells,
@@ -53,7 +66,7 @@ impl SizeMatrix {
     pub fn sum_p(&self, f: impl Fn(f64, f64, f64) -> f64) -> f64 {
         self.cells
             .iter()
-            .map(|(&(g, j), &v)| f(v, self.ivec[g], j as f64))
+            .map(|&((g, j), v)| f(v, self.ivec[g], j as f64))
             .sum::<f64>()
             / self.nz
     }
@@ -65,7 +78,7 @@ impl SizeMatrix {
 
     /// Size (dependence) non-uniformity Σ ps² / Nz.
     pub fn sn(&self) -> f64 {
-        self.ps.values().map(|v| v * v).sum::<f64>() / self.nz
+        self.ps.iter().map(|(_, v)| v * v).sum::<f64>() / self.nz
     }
 
     pub fn gl_variance(&self) -> f64 {
@@ -78,20 +91,20 @@ impl SizeMatrix {
     }
 
     pub fn size_variance(&self) -> f64 {
-        let u: f64 = self.ps.iter().map(|(&j, v)| v / self.nz * j as f64).sum();
+        let u: f64 = self.ps.iter().map(|&(j, v)| v / self.nz * j as f64).sum();
         self.ps
             .iter()
-            .map(|(&j, v)| v / self.nz * (j as f64 - u).powi(2))
+            .map(|&(j, v)| v / self.nz * (j as f64 - u).powi(2))
             .sum()
     }
 
     pub fn entropy(&self) -> f64 {
-        entropy(self.cells.values().map(|v| v / self.nz))
+        entropy(self.cells.iter().map(|(_, v)| v / self.nz))
     }
 
     /// Σ ps·j: the voxels covered (GLSZM's Np), 1 when empty.
     pub fn covered(&self) -> f64 {
-        let v: f64 = self.ps.iter().map(|(&j, v)| v * j as f64).sum();
+        let v: f64 = self.ps.iter().map(|&(j, v)| v * j as f64).sum();
         if v == 0.0 { 1.0 } else { v }
     }
 }

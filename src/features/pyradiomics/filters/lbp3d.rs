@@ -689,7 +689,7 @@ fn trunc(x: f64) -> f64 {
 
 /// A float as map_coordinates stores it in an array of `pixel` type: integers rounded half
 /// away from zero (unsigned ones from 0) and clipped, float32 rounded.
-#[inline]
+#[inline(always)]
 fn stored(t: f64, pixel: PixelType) -> f64 {
     let int = |lo: f64, hi: f64| {
         let r = if t > 0.0 { t + 0.5 } else { t - 0.5 };

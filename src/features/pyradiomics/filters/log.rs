@@ -239,9 +239,10 @@ fn run_pass(
         .axis_iter(Axis(slab_axis))
         .zip(out.axis_iter_mut(Axis(slab_axis)))
         .collect();
-    // Rows of a z slice are filtered 8 at a time, interleaved, so that their independent
-    // recursions overlap.
-    const ROWS: usize = 8;
+    // Rows of a z slice are filtered 32 at a time, interleaved, so that their independent
+    // recursions overlap (and the per-step slicing is shared by more values: 32 measured 4%
+    // faster than 8 on a vertebra's LoG).
+    const ROWS: usize = 32;
     // For the y and z axes a slab's lines are its x lines, side by side.
     let width_max = if axis == 2 {
         ROWS
