@@ -98,6 +98,33 @@ struct Pattern {
     cols: Vec<f64>,
 }
 
+/// Where a point reads along one axis of a slice: its two neighbouring indices (`None` off
+/// the slice, where the value is 0) and its fraction past the lower one. A point's coordinate
+/// on one axis depends on the pixel's on that axis only, so the taps are found once per
+/// (index, point) rather than once per pixel.
+#[derive(Clone, Copy)]
+struct AxisTap {
+    lo: Option<usize>,
+    hi: Option<usize>,
+    d: f64,
+}
+
+impl AxisTap {
+    /// At coordinate `x` of an axis of `len` pixels.
+    fn new(x: f64, len: usize) -> AxisTap {
+        let at = |v: f64| {
+            let v = v as i64;
+            (v >= 0 && v < len as i64).then_some(v as usize)
+        };
+        let (lo, hi) = (floor(x), ceil(x));
+        AxisTap {
+            lo: at(lo),
+            hi: at(hi),
+            d: x - lo,
+        }
+    }
+}
+
 impl Pattern {
     fn new(samples: usize, radius: f64, method: Method) -> Pattern {
         let angle = |i: usize| 2.0 * std::f64::consts::PI * i as f64 / samples as f64;
@@ -113,32 +140,42 @@ impl Pattern {
         }
     }
 
-    /// scikit-image's bilinear interpolation with zeros outside the slice.
-    fn sample(slice: ArrayView2<f64>, r: f64, c: f64) -> f64 {
-        let (rows, cols) = slice.dim();
-        let get = |r: f64, c: f64| {
-            let (r, c) = (r as i64, c as i64);
-            if r < 0 || c < 0 || r >= rows as i64 || c >= cols as i64 {
-                0.0
-            } else {
-                slice[(r as usize, c as usize)]
-            }
+    /// Per index 0..len along an axis of that length, the taps of the pattern's points
+    /// (`offsets`, one axis of each), point by point.
+    fn taps(offsets: &[f64], len: usize) -> Vec<AxisTap> {
+        (0..len)
+            .flat_map(|k| offsets.iter().map(move |o| AxisTap::new(k as f64 + o, len)))
+            .collect()
+    }
+
+    /// scikit-image's bilinear interpolation with zeros outside the slice, at the point whose
+    /// taps are `r` and `c`.
+    fn sample(slice: ArrayView2<f64>, r: &AxisTap, c: &AxisTap) -> f64 {
+        let get = |r: Option<usize>, c: Option<usize>| match (r, c) {
+            (Some(r), Some(c)) => slice[(r, c)],
+            _ => 0.0,
         };
-        let (minr, maxr, minc, maxc) = (floor(r), ceil(r), floor(c), ceil(c));
-        let (dr, dc) = (r - minr, c - minc);
-        let top = (1.0 - dc) * get(minr, minc) + dc * get(minr, maxc);
-        let bottom = (1.0 - dc) * get(maxr, minc) + dc * get(maxr, maxc);
+        let (dr, dc) = (r.d, c.d);
+        let top = (1.0 - dc) * get(r.lo, c.lo) + dc * get(r.lo, c.hi);
+        let bottom = (1.0 - dc) * get(r.hi, c.lo) + dc * get(r.hi, c.hi);
         (1.0 - dr) * top + dr * bottom
     }
 
-    fn code(&self, slice: ArrayView2<f64>, r: usize, c: usize) -> f64 {
+    /// The code of pixel (r, c), whose points' taps are `rows` and `cols`.
+    fn code(
+        &self,
+        slice: ArrayView2<f64>,
+        (r, c): (usize, usize),
+        rows: &[AxisTap],
+        cols: &[AxisTap],
+    ) -> f64 {
         let p = self.samples;
         // lbp2DSamples is at most MAX_SAMPLES (settings check it): no allocation per pixel.
         let mut texture = [0.0; MAX_SAMPLES];
         let mut signed = [0u8; MAX_SAMPLES];
         let centre = slice[(r, c)];
         for i in 0..p {
-            texture[i] = Self::sample(slice, r as f64 + self.rows[i], c as f64 + self.cols[i]);
+            texture[i] = Self::sample(slice, &rows[i], &cols[i]);
             signed[i] = u8::from(texture[i] - centre >= 0.0);
         }
         let (texture, signed) = (&texture[..p], &signed[..p]);
@@ -211,15 +248,20 @@ pub fn lbp2d(
     ));
     // The slice's two axes, in array order.
     let plane: Vec<usize> = (0..3).filter(|a| *a != axis).collect();
+    let p = pattern.samples;
+    let row_taps = Pattern::taps(&pattern.rows, image.len_of(Axis(plane[0])));
+    let col_taps = Pattern::taps(&pattern.cols, image.len_of(Axis(plane[1])));
     for k in blo[axis]..=bhi[axis] {
         let slice = image.index_axis(Axis(axis), k);
         for r in blo[plane[0]]..=bhi[plane[0]] {
+            let rows = &row_taps[r * p..][..p];
             for c in blo[plane[1]]..=bhi[plane[1]] {
                 let mut at = [0usize; 3];
                 at[axis] = k - blo[axis];
                 at[plane[0]] = r - blo[plane[0]];
                 at[plane[1]] = c - blo[plane[1]];
-                out[at] = store(pattern.code(slice, r, c), pixel);
+                let code = pattern.code(slice, (r, c), rows, &col_taps[c * p..][..p]);
+                out[at] = store(code, pixel);
             }
         }
     }

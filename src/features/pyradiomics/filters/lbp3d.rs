@@ -22,7 +22,7 @@
 //! the multiply-adds of its complex products and takes arccos and arctan2 from SVML, so
 //! PyRadiomics' own level images change in the last bit from one CPU to another.
 
-use ndarray::{Array2, Array3, ArrayViewMut2, Axis, Zip, s};
+use ndarray::{Array2, Array3, Axis, s};
 use rayon::prelude::*;
 
 use crate::volume::pixel::PixelType;
@@ -743,8 +743,13 @@ impl Spline {
         let dims = [image.dim().0, image.dim().1, image.dim().2];
         let from = keep_lo.map(|v| v.saturating_sub(SPLINE_MARGIN));
         let to = [0, 1, 2].map(|a| (keep_hi[a] + SPLINE_MARGIN).min(dims[a] - 1));
-        let crop = image.slice(s![from[0]..=to[0], from[1]..=to[1], from[2]..=to[2]]);
-        let mut spline = Spline::on_whole_lines(&crop.to_owned(), keep_lo, keep_hi, from);
+        let whole = from == [0; 3] && to == dims.map(|d| d - 1);
+        let mut spline = if whole {
+            Spline::on_whole_lines(image, keep_lo, keep_hi, from)
+        } else {
+            let crop = image.slice(s![from[0]..=to[0], from[1]..=to[1], from[2]..=to[2]]);
+            Spline::on_whole_lines(&crop.to_owned(), keep_lo, keep_hi, from)
+        };
         spline.dims = dims;
         spline
     }
@@ -1108,54 +1113,70 @@ fn spline_pass(
         } else {
             (source, target)
         };
-        let mut lines: Array2<f64> = source.to_owned();
-        filter_columns(lines.view_mut());
+        // Copied in standard layout (rows along memory, whatever the view's order).
+        let mut lines = Array2::<f64>::zeros(source.raw_dim());
+        lines.assign(&source);
+        let width = lines.ncols();
+        filter_columns(
+            lines
+                .as_slice_mut()
+                .expect("a new array is in standard layout"),
+            width,
+        );
         target.assign(&lines.slice(s![keep.clone(), ..]));
     });
     out
 }
 
 /// The cubic B-spline prefilter (gain, causal and anti-causal recursions with mirror initial
-/// values) down each column, in scipy's order of operations.
-fn filter_columns(mut c: ArrayViewMut2<f64>) {
-    let n = c.nrows();
+/// values) down each column of `c` (rows of `width` values end to end), in scipy's order of
+/// operations; each step runs along whole rows, which are contiguous.
+fn filter_columns(c: &mut [f64], width: usize) {
+    let n = c.len() / width.max(1);
     if n <= 1 {
         return;
     }
     let z = POLE;
     let gain = (1.0 - z) * (1.0 - 1.0 / z);
-    c.mapv_inplace(|v| v * gain);
+    c.iter_mut().for_each(|v| *v *= gain);
+    let row = |c: &[f64], i: usize| c[i * width..(i + 1) * width].to_vec();
     let z_n_1 = z.powf((n - 1) as f64);
-    let mut first = c.row(0).to_owned();
-    Zip::from(&mut first)
-        .and(c.row(n - 1))
-        .for_each(|f, &last| *f += z_n_1 * last);
+    let last = row(c, n - 1);
+    let mut first = row(c, 0);
+    for (f, l) in first.iter_mut().zip(&last) {
+        *f += z_n_1 * l;
+    }
     let mut z_i = z;
     for i in 1..n - 1 {
-        Zip::from(&mut first)
-            .and(c.row(i))
-            .and(c.row(n - 1 - i))
-            .for_each(|f, &a, &b| *f += z_i * (a + z_n_1 * b));
+        let (a, b) = (&c[i * width..][..width], &c[(n - 1 - i) * width..][..width]);
+        for ((f, a), b) in first.iter_mut().zip(a).zip(b) {
+            *f += z_i * (a + z_n_1 * b);
+        }
         z_i *= z;
     }
     let denominator = 1.0 - z_n_1 * z_n_1;
-    first.mapv_inplace(|f| f / denominator);
-    c.row_mut(0).assign(&first);
+    first.iter_mut().for_each(|f| *f /= denominator);
+    c[..width].copy_from_slice(&first);
     for i in 1..n {
-        let (prev, mut cur) = c.multi_slice_mut((s![i - 1, ..], s![i, ..]));
-        Zip::from(&mut cur).and(&prev).for_each(|v, &p| *v += z * p);
+        let (done, rest) = c.split_at_mut(i * width);
+        let prev = &done[(i - 1) * width..];
+        for (v, p) in rest[..width].iter_mut().zip(prev) {
+            *v += z * p;
+        }
     }
     {
-        let (before, mut last) = c.multi_slice_mut((s![n - 2, ..], s![n - 1, ..]));
-        Zip::from(&mut last)
-            .and(&before)
-            .for_each(|v, &b| *v = (z * b + *v) * z / (z * z - 1.0));
+        let (before, last) = c.split_at_mut((n - 1) * width);
+        let before = &before[(n - 2) * width..];
+        for (v, b) in last.iter_mut().zip(before) {
+            *v = (z * b + *v) * z / (z * z - 1.0);
+        }
     }
     for i in (0..n - 1).rev() {
-        let (mut cur, next) = c.multi_slice_mut((s![i, ..], s![i + 1, ..]));
-        Zip::from(&mut cur)
-            .and(&next)
-            .for_each(|v, &nx| *v = z * (nx - *v));
+        let (head, next) = c.split_at_mut((i + 1) * width);
+        let cur = &mut head[i * width..];
+        for (v, nx) in cur.iter_mut().zip(&next[..width]) {
+            *v = z * (nx - *v);
+        }
     }
 }
 
