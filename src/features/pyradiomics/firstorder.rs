@@ -62,17 +62,16 @@ impl OrderStatistics {
             })
             .collect();
         let level_of = |r: usize| below.partition_point(|&b| b <= r) - 1;
-        // Per level its bucket; bucket 0 is the sink. Per bucket, where it writes next and by
-        // how much that moves (0 for the sink).
+        // Per level its bucket; bucket 0 is the sink, which does not advance. Per bucket,
+        // where it writes next.
         let mut bucket = vec![0usize; counts.len()];
-        let (mut next, mut step) = (vec![0usize], vec![0usize]);
+        let mut next = vec![0usize];
         let mut size = 1;
         for &r in &ranks {
             let l = level_of(r);
             if bucket[l] == 0 {
                 bucket[l] = next.len();
                 next.push(size);
-                step.push(1);
                 size += counts[l];
             }
         }
@@ -80,7 +79,7 @@ impl OrderStatistics {
         for (v, l) in roi.image.iter().zip(disc.levels.iter()) {
             let b = bucket[*l as usize];
             values[next[b]] = *v;
-            next[b] += step[b];
+            next[b] += usize::from(b != 0);
         }
         let values = ranks
             .iter()

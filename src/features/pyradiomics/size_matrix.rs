@@ -40,18 +40,13 @@ impl SizeMatrix {
     /// From non-zero (positive) cells in key order.
     fn in_order(cells: Vec<((usize, usize), f64)>, gray_levels: &[u32]) -> Self {
         let mut pg = vec![0f64; gray_levels.len()];
-        let largest = cells.iter().map(|((_, j), _)| *j).max().unwrap_or(0);
-        let mut per_size = vec![0f64; largest + 1];
+        // Sparse by size too (a zone of a million voxels is one entry), then a flat list.
+        let mut per_size = BTreeMap::new();
         for &((g, j), v) in &cells {
             pg[g] += v;
-            per_size[j] += v;
+            *per_size.entry(j).or_insert(0.0) += v;
         }
-        // Counts are positive, so the sizes that occur are those with a non-zero sum.
-        let ps = per_size
-            .into_iter()
-            .enumerate()
-            .filter(|(_, v)| *v != 0.0)
-            .collect();
+        let ps = per_size.into_iter().collect();
         let total: f64 = pg.iter().sum();
         SizeMatrix {
             cells,

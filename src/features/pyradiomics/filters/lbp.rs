@@ -77,19 +77,6 @@ fn numpy_var(v: &[f64]) -> f64 {
     numpy_sum(&squares) / v.len() as f64
 }
 
-/// `x.floor()` for |x| < 2^63, inline: without SSE4.1, `f64::floor` is a libm call, and a
-/// pixel takes four per sample.
-fn floor(x: f64) -> f64 {
-    let t = x as i64 as f64;
-    if t > x { t - 1.0 } else { t }
-}
-
-/// `x.ceil()` for |x| < 2^63, inline (see [`floor`]).
-fn ceil(x: f64) -> f64 {
-    let t = x as i64 as f64;
-    if t < x { t + 1.0 } else { t }
-}
-
 /// The LBP code of one slice pixel.
 struct Pattern {
     samples: usize,
@@ -116,7 +103,7 @@ impl AxisTap {
             let v = v as i64;
             (v >= 0 && v < len as i64).then_some(v as usize)
         };
-        let (lo, hi) = (floor(x), ceil(x));
+        let (lo, hi) = (x.floor(), x.ceil());
         AxisTap {
             lo: at(lo),
             hi: at(hi),
@@ -266,29 +253,4 @@ pub fn lbp2d(
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn inline_floor_and_ceil_are_the_standard_ones() {
-        for x in [
-            -3.0,
-            -2.5,
-            -1.00001,
-            -0.70712,
-            -0.0,
-            0.0,
-            0.29289,
-            1.0,
-            1.70711,
-            7.5,
-            1e15 + 0.5,
-        ] {
-            assert_eq!(floor(x), x.floor(), "{x}");
-            assert_eq!(ceil(x), x.ceil(), "{x}");
-        }
-    }
 }

@@ -743,13 +743,8 @@ impl Spline {
         let dims = [image.dim().0, image.dim().1, image.dim().2];
         let from = keep_lo.map(|v| v.saturating_sub(SPLINE_MARGIN));
         let to = [0, 1, 2].map(|a| (keep_hi[a] + SPLINE_MARGIN).min(dims[a] - 1));
-        let whole = from == [0; 3] && to == dims.map(|d| d - 1);
-        let mut spline = if whole {
-            Spline::on_whole_lines(image, keep_lo, keep_hi, from)
-        } else {
-            let crop = image.slice(s![from[0]..=to[0], from[1]..=to[1], from[2]..=to[2]]);
-            Spline::on_whole_lines(&crop.to_owned(), keep_lo, keep_hi, from)
-        };
+        let region = super::region(image, from, to);
+        let mut spline = Spline::on_whole_lines(&region, keep_lo, keep_hi, from);
         spline.dims = dims;
         spline
     }

@@ -15,7 +15,7 @@
 //! PyRadiomics' rules for small images: no LoG image at all when an axis has fewer than 4
 //! voxels; a sigma is skipped unless every axis has at least ceil(sigma / spacing) + 1 voxels.
 
-use ndarray::{Array3, Axis, Zip, s};
+use ndarray::{Array3, Axis, Zip};
 use rayon::prelude::*;
 
 /// Deriche's constants for the Gaussian (index 0) and its second derivative (index 2): the
@@ -352,12 +352,8 @@ pub fn laplacian_of_gaussian(
     let margin = spacing.map(|sp| reach(sigma / sp));
     let from = [0, 1, 2].map(|a| lo[a].saturating_sub(margin[a]));
     let to = [0, 1, 2].map(|a| hi[a].saturating_add(margin[a]).min(dims[a] - 1));
-    if from == [0; 3] && to == dims.map(|d| d - 1) {
-        return on_whole_lines(image, spacing, sigma, lo, hi);
-    }
-    let crop = image
-        .slice(s![from[2]..=to[2], from[1]..=to[1], from[0]..=to[0]])
-        .to_owned();
+    let zyx = |p: [usize; 3]| [p[2], p[1], p[0]];
+    let crop = super::region(image, zyx(from), zyx(to));
     let shift = |p: [usize; 3]| [0, 1, 2].map(|a| p[a] - from[a]);
     on_whole_lines(&crop, spacing, sigma, shift(lo), shift(hi))
 }

@@ -16,7 +16,9 @@ mod wavelet;
 #[rustfmt::skip]
 mod wavelet_banks;
 
-use ndarray::Array3;
+use std::borrow::Cow;
+
+use ndarray::{Array3, s};
 
 use super::prepare::LoadedImage;
 use super::settings::Settings;
@@ -25,6 +27,22 @@ use crate::volume::pixel::PixelType;
 pub use lbp::MAX_SAMPLES as LBP2D_MAX_SAMPLES;
 pub use lbp::Method as LbpMethod;
 pub use wavelet::wavelet_names;
+
+/// The region `from..=to` (array axes z, y, x, inclusive) of `image`: the image itself when
+/// the region is all of it, else a copy. Filters whose response on the ROI's box depends on
+/// a margin around it run on this.
+fn region(image: &Array3<f64>, from: [usize; 3], to: [usize; 3]) -> Cow<'_, Array3<f64>> {
+    let (nz, ny, nx) = image.dim();
+    if from == [0; 3] && to == [nz - 1, ny - 1, nx - 1] {
+        Cow::Borrowed(image)
+    } else {
+        Cow::Owned(
+            image
+                .slice(s![from[0]..=to[0], from[1]..=to[1], from[2]..=to[2]])
+                .to_owned(),
+        )
+    }
+}
 
 /// One of PyRadiomics' image types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
